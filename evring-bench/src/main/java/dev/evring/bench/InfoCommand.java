@@ -1,0 +1,49 @@
+package dev.evring.bench;
+
+import dev.evring.Backend;
+import dev.evring.EventLoop;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** {@code ./evring info}: what this machine offers an event loop. */
+final class InfoCommand {
+    private InfoCommand() {}
+
+    static int run(String[] args) {
+        System.out.println("evring " + version());
+        System.out.println("kernel:         Linux " + read("/proc/sys/kernel/osrelease") + " (" + System.getProperty("os.arch") + ")");
+        System.out.println("java:           " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")");
+        String sysctl = read("/proc/sys/kernel/io_uring_disabled");
+        System.out.println("io_uring sysctl: kernel.io_uring_disabled = " + (sysctl.isEmpty() ? "(absent: kernel older than 6.6)" : sysctl));
+        String env = System.getenv("EVRING_BACKEND");
+        System.out.println("EVRING_BACKEND: " + (env == null ? "(unset)" : env));
+        System.out.println();
+        System.out.println("backends:");
+        for (Backend b : Backend.values()) {
+            Backend.Availability a = b.availability();
+            System.out.printf("  %-9s %s%n", b.id(), a.available() ? "available" : "unavailable: " + a.reason());
+        }
+        System.out.println();
+        try (EventLoop loop = EventLoop.open()) {
+            System.out.println("EventLoop.open() picks: " + loop.backend().id());
+            System.out.println("  " + loop.backendDetails());
+            for (String r : loop.backendRefusals()) System.out.println("  passed over: " + r);
+        }
+        return 0;
+    }
+
+    private static String version() {
+        String v = InfoCommand.class.getPackage().getImplementationVersion();
+        return v == null ? "(development build)" : v;
+    }
+
+    private static String read(String path) {
+        try {
+            return Files.readString(Path.of(path)).trim();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}

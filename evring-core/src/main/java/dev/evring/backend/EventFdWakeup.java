@@ -1,0 +1,50 @@
+package dev.evring.backend;
+
+import dev.evring.linux.Errno;
+import dev.evring.linux.EventFd;
+import dev.evring.linux.Unistd;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * An eventfd that other threads write to wake the loop: the wakeup channel of the epoll and poll backends (and the
+ * io_uring backend's fallback). The loop drains it when it reports readable.
+ */
+public final class EventFdWakeup {
+    private final int fd;
+    /**
+     * 8 bytes holding 1, written from any thread. Global and never written after initialisation, so every loop and
+     * thread can share it: a segment of a loop's confined arena could not be passed to a downcall on another thread.
+     */
+    private static final MemorySegment ONE = Arena.global().allocate(ValueLayout.JAVA_LONG);
+    static {
+        ONE.set(ValueLayout.JAVA_LONG, 0, 1L);
+    }
+    /** Where drained counters go; their value is never read, so all loops share it too. */
+    private static final MemorySegment DRAIN = Arena.global().allocate(ValueLayout.JAVA_LONG);
+
+    public EventFdWakeup(MemorySegment callState) {
+        int r = EventFd.eventfd(callState, 0, EventFd.EFD_CLOEXEC | EventFd.EFD_NONBLOCK);
+        this.fd = Errno.check(r, "eventfd(0, EFD_CLOEXEC|EFD_NONBLOCK)");
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    /** Any thread. A full counter (EAGAIN) already means "wake up", so failures are ignored. */
+    public void signal() {
+        Unistd.writeIgnoringErrno(fd, ONE, 8);
+    }
+
+    /** Loop thread: resets the counter so the fd stops reporting readable. */
+    public void drain(MemorySegment callState) {
+        Unistd.read(callState, fd, DRAIN, 8);
+    }
+
+    public void close(MemorySegment callState) {
+        Unistd.close(callState, fd);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.evring.backend;
+
+/**
+ * The contract between the loop and an I/O multiplexer, libev's: {@code modify(fd, old, new)} when the interest in an
+ * fd changed, {@code poll(timeout)} to wait and report readiness, {@code wakeup()} from any thread, {@code close()}.
+ *
+ * <p>A backend owns the kernel-side registration state of every fd, and the generation counters that keep events of a
+ * removed or replaced registration from reaching the loop. The loop guarantees that {@code modify} and {@code poll}
+ * are called on its own thread, and that {@code wakeup} is never called once {@code close} has begun.
+ */
+public abstract class LoopBackend {
+    protected final BackendHost host;
+
+    protected LoopBackend(BackendHost host) {
+        this.host = host;
+    }
+
+    /** Short name, as {@code EVRING_BACKEND} spells it: "io_uring", "epoll", "poll". */
+    public abstract String name();
+
+    /** What the backend is using, for {@code loop.backendDetails()} and {@code ./evring info}. */
+    public String details() {
+        return name();
+    }
+
+    /**
+     * The loop's interest in {@code fd} changed from {@code oldEvents} to {@code newEvents} (either may be 0).
+     * {@code refresh} is true when a watcher was (re)set on the fd since the last call, so the fd may now refer to
+     * another file than the one registered: the backend must not assume its registration is still valid.
+     */
+    public abstract void modify(int fd, int oldEvents, int newEvents, boolean refresh);
+
+    /**
+     * Waits at most {@code timeoutNanos} (0: do not block) for readiness, and reports it through
+     * {@link BackendHost#fdEvent}. Returns early on a wakeup. A wait cut short by a signal is not an error.
+     */
+    public abstract void poll(long timeoutNanos);
+
+    /** Makes a current or the next {@link #poll} return soon. Thread-safe; never throws. */
+    public abstract void wakeup();
+
+    /** The shortest wait the backend can express; shorter non-zero waits are rounded up to it (libev's backend_mintime). */
+    public abstract long minWaitNanos();
+
+    /** The fd another loop can watch to learn that this one has events (for embedding), or -1 if there is none. */
+    public int pollFd() {
+        return -1;
+    }
+
+    /** Frees every kernel and native resource. */
+    public abstract void close();
+}

@@ -1,0 +1,52 @@
+package dev.evring.linux;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+
+import static dev.evring.linux.ValueLayouts.C_INT;
+import static dev.evring.linux.ValueLayouts.C_POINTER;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/** {@code <time.h>} / {@code <linux/time_types.h>}: timespec and the clocks. */
+public final class Time {
+    private Time() {}
+
+    public static final String HEADER = "time.h";
+
+    public static final int CLOCK_REALTIME = 0;
+    public static final int CLOCK_MONOTONIC = 1;
+    public static final int CLOCK_BOOTTIME = 7;
+
+    public static final long NANOS_PER_SECOND = 1_000_000_000L;
+
+    /** {@code struct timespec}, identical to {@code struct __kernel_timespec} on LP64. */
+    public static final StructLayout TIMESPEC = MemoryLayout.structLayout(
+            JAVA_LONG.withName("tv_sec"),
+            JAVA_LONG.withName("tv_nsec")).withName("struct timespec");
+
+    public static final long TIMESPEC_SIZE = TIMESPEC.byteSize();
+    public static final long OFF_TV_SEC = TIMESPEC.byteOffset(groupElement("tv_sec"));
+    public static final long OFF_TV_NSEC = TIMESPEC.byteOffset(groupElement("tv_nsec"));
+
+    /** Stores {@code nanos} (not negative) into the timespec at {@code ts}. */
+    public static void setTimespec(MemorySegment ts, long nanos) {
+        ts.set(JAVA_LONG, OFF_TV_SEC, nanos / NANOS_PER_SECOND);
+        ts.set(JAVA_LONG, OFF_TV_NSEC, nanos % NANOS_PER_SECOND);
+    }
+
+    private static final MethodHandle CLOCK_GETTIME =
+            Libc.errnoCall("clock_gettime", FunctionDescriptor.of(C_INT, C_INT, C_POINTER));
+
+    public static int clockGettime(MemorySegment callState, int clock, MemorySegment ts) {
+        try {
+            int r = (int) CLOCK_GETTIME.invokeExact(callState, clock, ts);
+            return r < 0 ? -Libc.errno(callState) : r;
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+}
