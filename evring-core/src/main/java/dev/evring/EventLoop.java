@@ -3,6 +3,7 @@ package dev.evring;
 import dev.evring.backend.BackendHost;
 import dev.evring.backend.BackendOptions;
 import dev.evring.backend.LoopBackend;
+import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Libc;
 
 import java.lang.foreign.Arena;
@@ -49,7 +50,10 @@ public final class EventLoop implements AutoCloseable {
         ALL
     }
 
-    /** Receives what a callback threw. The loop goes on with the remaining callbacks either way. */
+    /**
+     * Receives what a callback threw. The loop goes on with the remaining callbacks either way. {@code watcher} is the
+     * watcher whose callback threw, or null when the callback was not a watcher's (a completion callback).
+     */
     @FunctionalInterface
     public interface ExceptionHandler {
         void onException(Watcher watcher, Throwable error);
@@ -80,6 +84,34 @@ public final class EventLoop implements AutoCloseable {
 
     private static final ExceptionHandler LOG_HANDLER = (w, e) ->
             LOG.log(System.Logger.Level.ERROR, "callback of " + w + " threw; the loop carries on", e);
+
+    static {
+        LoopAccess.install(new LoopAccess() {
+            @Override
+            public LoopBackend backend(EventLoop loop) {
+                loop.checkOwner();
+                return loop.driver;
+            }
+
+            @Override
+            public MemorySegment callState(EventLoop loop) {
+                loop.checkOwner();
+                return loop.callState;
+            }
+
+            @Override
+            public Arena arena(EventLoop loop) {
+                loop.checkOwner();
+                return loop.arena;
+            }
+
+            @Override
+            public void reportException(EventLoop loop, Object source, Throwable error) {
+                loop.checkOwner();
+                loop.reportException(source, error);
+            }
+        });
+    }
 
     // run flags and break states, as libev's EVRUN_* and EVBREAK_*
     private static final int RUN_ONCE = 1;
@@ -587,14 +619,19 @@ public final class EventLoop implements AutoCloseable {
         } catch (VirtualMachineError e) {
             throw e;
         } catch (Throwable t) {
-            try {
-                exceptionHandler.onException(w, t);
-            } catch (VirtualMachineError e) {
-                throw e;
-            } catch (Throwable again) {
-                again.addSuppressed(t);
-                LOG.log(System.Logger.Level.ERROR, "the exception handler threw", again);
-            }
+            reportException(w, t);
+        }
+    }
+
+    /** Hands {@code error} to the exception handler; a handler that throws is logged, never propagated. */
+    private void reportException(Object source, Throwable error) {
+        try {
+            exceptionHandler.onException(source instanceof Watcher w ? w : null, error);
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable again) {
+            again.addSuppressed(error);
+            LOG.log(System.Logger.Level.ERROR, "the exception handler threw while handling an exception of " + source, again);
         }
     }
 

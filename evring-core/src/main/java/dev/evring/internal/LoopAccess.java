@@ -1,0 +1,54 @@
+package dev.evring.internal;
+
+import dev.evring.EventLoop;
+import dev.evring.backend.LoopBackend;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The loop's internals, for evring's own packages above it (net, ...) and nobody else: this package is not exported.
+ * {@link EventLoop} installs the implementation when its class initialises (the JDK's SharedSecrets pattern), so
+ * the public class stays free of accessors meant for the library itself.
+ *
+ * <p>Every method requires the caller to be on the loop's thread; each checks it as the public API does.
+ */
+public interface LoopAccess {
+    /** The backend driver the loop runs on. */
+    LoopBackend backend(EventLoop loop);
+
+    /** The loop's errno segment, for downcalls made on its thread. */
+    MemorySegment callState(EventLoop loop);
+
+    /** The loop's confined arena: native memory that lives until the loop closes. */
+    Arena arena(EventLoop loop);
+
+    /** Hands what a callback threw to the loop's exception handler ({@code source} is shown in the report). */
+    void reportException(EventLoop loop, Object source, Throwable error);
+
+    static LoopAccess get() {
+        LoopAccess a = Holder.access;
+        if (a == null) {
+            // initialising EventLoop installs it
+            try {
+                Class.forName(EventLoop.class.getName(), true, EventLoop.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+            a = Holder.access;
+        }
+        return a;
+    }
+
+    /** Called once, by EventLoop's static initialiser. */
+    static void install(LoopAccess access) {
+        if (Holder.access != null) throw new IllegalStateException("LoopAccess already installed");
+        Holder.access = access;
+    }
+
+    final class Holder {
+        private Holder() {}
+
+        private static volatile LoopAccess access;
+    }
+}
