@@ -19,7 +19,7 @@ public final class Main {
     private static Map<String, Entry> commands() {
         Map<String, Entry> m = new LinkedHashMap<>();
         m.put("info", new Entry("kernel, backends available here, which one EventLoop.open() picks and why", InfoCommand::run));
-        m.put("bench", new Entry("the benchmark suite (until it lands: the same as info)", InfoCommand::run));
+        m.put("bench", new Entry("the benchmark suite: evring against libev, Netty and the JDK (--help for options)", BenchCommand::run));
         return m;
     }
 

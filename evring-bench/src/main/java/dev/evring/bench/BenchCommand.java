@@ -1,0 +1,100 @@
+package dev.evring.bench;
+
+import dev.evring.bench.harness.BenchContext;
+import dev.evring.bench.harness.Benchmark;
+import dev.evring.bench.harness.MachineInfo;
+import dev.evring.bench.harness.NativeTools;
+import dev.evring.bench.pipes.PipesBenchmark;
+import dev.evring.bench.report.BenchmarkResults;
+import dev.evring.bench.report.ChartWriter;
+import dev.evring.bench.report.CsvWriter;
+import dev.evring.bench.report.TableRenderer;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * {@code ./evring bench}: sets the machine up, runs the selected benchmarks one after the other (progress line per
+ * case), prints a table per benchmark, and writes CSV, PNG charts, logs and a summary to {@code results/<timestamp>/}.
+ */
+final class BenchCommand {
+    private BenchCommand() {}
+
+    /** The suite, in run order. Each entry makes its benchmark; a new benchmark is one line here. */
+    static Map<String, Supplier<Benchmark>> suite() {
+        Map<String, Supplier<Benchmark>> m = new LinkedHashMap<>();
+        m.put("pipes", PipesBenchmark::new);
+        return m;
+    }
+
+    static int run(String[] args) throws Exception {
+        PrintStream out = System.out;
+        Path root = Path.of(System.getProperty("evring.root", ".")).toAbsolutePath().normalize();
+        BenchOptions o;
+        try {
+            o = BenchOptions.parse(args, root.resolve("results"));
+        } catch (IllegalArgumentException e) {
+            System.err.println("evring bench: " + e.getMessage());
+            System.err.print(BenchOptions.USAGE);
+            return 2;
+        }
+        if (o.help()) {
+            out.print(BenchOptions.USAGE);
+            return 0;
+        }
+        Path runDir = o.out().resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path cache = o.out().resolve(".cache").resolve("native");
+        List<Benchmark> selected = new ArrayList<>();
+        suite().forEach((id, make) -> {
+            if (o.only().contains(id)) selected.add(make.get());
+        });
+        String machine = MachineInfo.describe();
+        out.println("evring bench" + (o.quick() ? " --quick" : "") + ": " + String.join(", ", selected.stream().map(Benchmark::id).toList()));
+        out.println(machine);
+        Files.createDirectories(runDir);
+        NativeTools tools = new NativeTools(cache, runDir.resolve("logs").resolve("setup.log"), out::println)
+                .prepare(o.install() && !o.list());
+        BenchContext ctx = new BenchContext(o, tools, runDir, out);
+        if (o.list()) {
+            for (Benchmark b : selected) out.println(b.plan(ctx));
+            return 0;
+        }
+        long t0 = System.nanoTime();
+        StringBuilder summary = new StringBuilder("evring bench" + (o.quick() ? " --quick" : "") + "\n" + machine + "\n\n");
+        int failures = 0;
+        for (Benchmark b : selected) {
+            out.println();
+            out.println("-- " + b.id() + " --");
+            BenchmarkResults r;
+            try {
+                r = b.run(ctx);
+            } catch (Exception | Error e) {
+                failures++;
+                out.println(b.id() + ": the benchmark itself failed: " + e);
+                e.printStackTrace(out);
+                summary.append(b.id()).append(": failed: ").append(e).append("\n\n");
+                continue;
+            }
+            String table = TableRenderer.render(r);
+            out.println();
+            out.print(table);
+            summary.append(table).append('\n');
+            CsvWriter.write(r, runDir.resolve(r.id() + ".csv"));
+            ChartWriter.write(r, runDir.resolve(r.id() + ".png"));
+        }
+        long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+        summary.append("took ").append(seconds).append(" s\n");
+        Files.writeString(runDir.resolve("summary.txt"), summary);
+        out.println();
+        out.println("took " + seconds + " s; results (tables, CSV, PNG charts, logs): " + runDir);
+        return failures == 0 ? 0 : 1;
+    }
+}

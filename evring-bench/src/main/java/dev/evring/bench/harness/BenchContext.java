@@ -1,0 +1,102 @@
+package dev.evring.bench.harness;
+
+import dev.evring.bench.BenchOptions;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What every benchmark of a run shares: the options, the native tools, the run's results folder, a way to start
+ * JVMs like this one, and the progress output.
+ */
+public final class BenchContext {
+    private final BenchOptions options;
+    private final NativeTools tools;
+    private final Path runDir;
+    private final PrintStream out;
+
+    public BenchContext(BenchOptions options, NativeTools tools, Path runDir, PrintStream out) {
+        this.options = options;
+        this.tools = tools;
+        this.runDir = runDir;
+        this.out = out;
+    }
+
+    public BenchOptions options() {
+        return options;
+    }
+
+    public boolean quick() {
+        return options.quick();
+    }
+
+    public NativeTools tools() {
+        return tools;
+    }
+
+    public Path runDir() {
+        return runDir;
+    }
+
+    /** The log file of one benchmark row, under {@code logs/} of the run's folder. */
+    public Path log(String benchmark, String row) {
+        Path dir = runDir.resolve("logs");
+        try {
+            Files.createDirectories(dir);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return dir.resolve(benchmark + "-" + row.replaceAll("[^A-Za-z0-9._-]+", "_") + ".log");
+    }
+
+    public void progress(String line) {
+        synchronized (out) {
+            out.println(line);
+            out.flush();
+        }
+    }
+
+    /** Online CPUs of this machine. */
+    public int cpus() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * The command line of a JVM like this one (same java, same class path, native access granted) running
+     * {@code mainClass}, optionally pinned to {@code cpu} with taskset (negative: not pinned).
+     */
+    public List<String> java(int cpu, List<String> jvmArgs, String mainClass, List<String> args) {
+        List<String> cmd = new ArrayList<>(pin(cpu));
+        cmd.add(javaBinary());
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("-XX:+UseParallelGC");
+        cmd.addAll(jvmArgs);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(mainClass);
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    /** A native command, optionally pinned to {@code cpu} with taskset (negative: not pinned). */
+    public List<String> nativeCommand(int cpu, Path binary, List<String> args) {
+        List<String> cmd = new ArrayList<>(pin(cpu));
+        cmd.add(binary.toString());
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    /** {@code taskset -c cpu} when taskset exists, the CPU exists and {@code cpu >= 0}; else nothing. */
+    public List<String> pin(int cpu) {
+        if (cpu < 0 || cpu >= cpus() || !tools.hasTaskset()) return List.of();
+        return List.of("taskset", "-c", Integer.toString(cpu));
+    }
+
+    public static String javaBinary() {
+        return ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+}

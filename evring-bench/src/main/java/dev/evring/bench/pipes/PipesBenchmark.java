@@ -1,0 +1,171 @@
+package dev.evring.bench.pipes;
+
+import dev.evring.Backend;
+import dev.evring.bench.harness.BenchContext;
+import dev.evring.bench.harness.Benchmark;
+import dev.evring.bench.harness.DriverRow;
+import dev.evring.bench.harness.NativeTools;
+import dev.evring.bench.report.BenchmarkResults;
+import dev.evring.bench.report.CaseResult;
+import dev.evring.bench.report.Metric;
+import dev.evring.bench.report.RowKind;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The pipes benchmark (libev's and libevent's): time per event, evring's backends against libev in C, the JDK
+ * Selector and the syscall floor. Every row runs in a process of its own: Java rows in a fresh JVM with warm-up runs,
+ * C rows as a program compiled here.
+ */
+public final class PipesBenchmark implements Benchmark {
+    public static final Metric NS_PER_EVENT = new Metric("ns_per_event", "time per event", "ns/event", false);
+    public static final Metric EVENTS = new Metric("events", "events per run", "events", true);
+
+    /** Open files a driver needs beyond its socketpairs (JVM jars, epoll and event fds, stdio). */
+    static final int FD_RESERVE = 200;
+
+    @Override
+    public String id() {
+        return "pipes";
+    }
+
+    /** One row: a name, its kind, and how to start it (or why it cannot run here). */
+    record Row(String name, RowKind kind, List<String> command, String skip) {}
+
+    record Settings(long writes, int repeats, int javaWarmups, int nativeWarmups, long capMillis) {}
+
+    static Settings settings(BenchContext ctx) {
+        int repeats = ctx.options().repeatsOr(3, 5);
+        return ctx.quick() ? new Settings(20_000, repeats, 2, 1, 150) : new Settings(100_000, repeats, 3, 1, 600);
+    }
+
+    /** The sweep N = 100, 1,000, 10,000 x A = 1, 100, without and with timeouts; N capped by the open-file limit. */
+    static List<PipesCase> cases(long fdLimit) {
+        int maxPipes = (int) Math.min(10_000, Math.max(100, (fdLimit - FD_RESERVE) / 2));
+        List<PipesCase> out = new ArrayList<>();
+        for (boolean t : new boolean[] {false, true}) {
+            for (int n : new int[] {100, 1_000, 10_000}) {
+                for (int a : new int[] {1, 100}) out.add(new PipesCase(Math.min(n, maxPipes), a, t));
+            }
+        }
+        return out;
+    }
+
+    /** The hard open-file limit of this process (which the drivers inherit), from /proc/self/limits. */
+    static long openFileLimit() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (l.startsWith("Max open files")) {
+                    String[] f = l.substring("Max open files".length()).trim().split("\\s+");
+                    return f[1].equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(f[1]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // fall through: assume a common default
+        }
+        return 1024;
+    }
+
+    List<Row> rows(BenchContext ctx, List<PipesCase> cases) throws Exception {
+        Settings s = settings(ctx);
+        String caseIds = PipesCase.idList(cases);
+        List<String> javaArgs = List.of(caseIds, Long.toString(s.writes), Integer.toString(s.repeats),
+                Integer.toString(s.javaWarmups), Long.toString(s.capMillis));
+        List<String> nativeArgs = List.of(caseIds, Long.toString(s.writes), Integer.toString(s.repeats),
+                Integer.toString(s.nativeWarmups), Long.toString(s.capMillis));
+        List<Row> rows = new ArrayList<>();
+        for (Backend b : Backend.values()) {
+            Backend.Availability av = b.availability();
+            rows.add(javaRow(ctx, "evring " + b.id() + " (readiness)", RowKind.EVRING, "evring-" + b.id(), javaArgs,
+                    av.available() ? null : "backend unavailable: " + av.reason()));
+        }
+        NativeTools tools = ctx.tools();
+        String libev = "libev " + (tools.hasLibev() ? tools.libevVersion() + " " : "") + "(C) ";
+        NativeTools.Binary libevBin = tools.compile("pipes_libev", NativeTools.Needs.LIBEV);
+        for (String backend : List.of("epoll", "io_uring")) {
+            List<String> args = new ArrayList<>(List.of(backend));
+            args.addAll(nativeArgs);
+            rows.add(nativeRow(ctx, libev + backend, RowKind.PEER, libevBin, args));
+        }
+        rows.add(javaRow(ctx, "JDK NIO Selector", RowKind.PEER, "nio", javaArgs, null));
+        rows.add(nativeRow(ctx, "syscall floor (C)", RowKind.REFERENCE, tools.compile("pipes_floor", NativeTools.Needs.LIBC), nativeArgs));
+        rows.add(javaRow(ctx, "syscall floor (Java FFM)", RowKind.REFERENCE, "floor-java", javaArgs, null));
+        return rows;
+    }
+
+    private static Row javaRow(BenchContext ctx, String name, RowKind kind, String impl, List<String> args, String skip) {
+        List<String> a = new ArrayList<>(List.of(impl));
+        a.addAll(args);
+        return new Row(name, kind, ctx.java(-1, List.of("-Xms512m"), PipesDriver.class.getName(), a), skip);
+    }
+
+    private static Row nativeRow(BenchContext ctx, String name, RowKind kind, NativeTools.Binary bin, List<String> args) {
+        if (!bin.ok()) return new Row(name, kind, null, bin.missing());
+        return new Row(name, kind, ctx.nativeCommand(-1, bin.path(), args), null);
+    }
+
+    @Override
+    public String plan(BenchContext ctx) {
+        List<PipesCase> cases = cases(openFileLimit());
+        Settings s = settings(ctx);
+        return "pipes: " + cases.size() + " cases (" + String.join(", ", cases.stream().map(PipesCase::label).toList()) + ")\n"
+                + "  W = " + s.writes + " writes per run (a run stops writing after " + s.capMillis + " ms), "
+                + s.repeats + " measured runs per case after warm-up\n"
+                + "  rows: evring io_uring / epoll / poll (readiness), libev (C) epoll / io_uring, JDK NIO Selector, "
+                + "syscall floor (C), syscall floor (Java FFM)";
+    }
+
+    @Override
+    public BenchmarkResults run(BenchContext ctx) throws Exception {
+        BenchmarkResults results = new BenchmarkResults(id(), "pipes: time per event (libev's benchmark)", List.of(NS_PER_EVENT, EVENTS));
+        long fdLimit = openFileLimit();
+        List<PipesCase> cases = cases(fdLimit);
+        Map<String, String> labels = new LinkedHashMap<>();
+        for (PipesCase c : cases) labels.put(c.id(), c.label());
+        if (cases.stream().mapToInt(PipesCase::pipes).max().orElse(0) < 10_000) {
+            results.addNote(String.format(Locale.ROOT, "N=10000 ran as N=%d: the open-file limit here is %d and each pipe takes two fds",
+                    cases.stream().mapToInt(PipesCase::pipes).max().orElse(0), fdLimit));
+        }
+        Settings s = settings(ctx);
+        Duration timeout = Duration.ofSeconds(60 + cases.size() * (long) (s.repeats + s.javaWarmups) * (s.capMillis + 500) / 1000);
+        for (Row r : rows(ctx, cases)) {
+            if (!ctx.options().wantsRow(r.name())) continue;
+            DriverRow.run(ctx, results, r.name(), r.kind(), r.command(), r.skip(), labels, timeout);
+        }
+        barNotes(results, cases);
+        return results;
+    }
+
+    /** The bar for this benchmark: evring readiness on io_uring within 10% of libev on epoll, per case. */
+    static void barNotes(BenchmarkResults b, List<PipesCase> cases) {
+        String libevEpoll = b.rows().stream().filter(r -> r.startsWith("libev") && r.endsWith("epoll")).findFirst().orElse(null);
+        if (libevEpoll == null) return;
+        for (String evring : List.of("evring io_uring (readiness)", "evring epoll (readiness)")) {
+            List<String> over = new ArrayList<>();
+            int compared = 0;
+            double worst = Double.NEGATIVE_INFINITY;
+            for (PipesCase c : cases) {
+                Optional<CaseResult> e = b.find(c.label(), evring), l = b.find(c.label(), libevEpoll);
+                if (e.isEmpty() || l.isEmpty() || !e.get().usable(NS_PER_EVENT.key()) || !l.get().usable(NS_PER_EVENT.key())) continue;
+                double pct = (e.get().stats(NS_PER_EVENT.key()).median() / l.get().stats(NS_PER_EVENT.key()).median() - 1) * 100;
+                compared++;
+                worst = Math.max(worst, pct);
+                if (pct > 10) over.add(String.format(Locale.ROOT, "%s %+.0f%%", c.label(), pct));
+            }
+            if (compared == 0) continue;
+            String verdict = over.isEmpty()
+                    ? String.format(Locale.ROOT, "met in all %d cases (worst %+.0f%%)", compared, worst)
+                    : String.format(Locale.ROOT, "missed in %d of %d cases: %s", over.size(), compared, String.join(", ", over));
+            b.addNote("bar (" + evring + " within 10% of " + libevEpoll + " per event): " + verdict);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package dev.evring.bench.pipes;
+
+import dev.evring.Backend;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The Java side of the pipes benchmark, run by the harness in a JVM of its own per row (so no row's JIT profile
+ * colours another's). Prints the driver protocol of {@code DriverProtocol}.
+ *
+ * <pre>
+ *   PipesDriver &lt;impl&gt; &lt;cases&gt; &lt;writes&gt; &lt;repeats&gt; &lt;warmups&gt; &lt;cap_ms&gt;
+ *   impl: evring-io_uring | evring-epoll | evring-poll | nio | floor-java
+ * </pre>
+ */
+public final class PipesDriver {
+    private PipesDriver() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 6) {
+            System.err.println("usage: PipesDriver <impl> <cases> <writes> <repeats> <warmups> <cap_ms>");
+            System.exit(2);
+        }
+        String impl = args[0];
+        List<PipesCase> cases = PipesCase.parseList(args[1]);
+        long writes = Long.parseLong(args[2]);
+        int repeats = Integer.parseInt(args[3]);
+        int warmups = Integer.parseInt(args[4]);
+        long capNanos = Long.parseLong(args[5]) * 1_000_000L;
+        System.out.println("info " + describe(impl));
+        for (PipesCase c : cases) {
+            try (PipeChains p = create(impl)) {
+                if (c.timeouts() && !p.hasTimers()) {
+                    System.out.println("skip " + c.id() + " " + (impl.equals("nio") ? "the JDK Selector has no timers" : "no loop, so no timers"));
+                } else {
+                    p.open(c.pipes(), c.timeouts());
+                    for (int i = 0; i < warmups + repeats; i++) {
+                        long[] r = p.run(c.active(), writes, capNanos);
+                        if (i >= warmups) {
+                            System.out.printf(Locale.ROOT, "result %s ns_per_event=%.2f events=%d%n", c.id(), (double) r[1] / r[0], r[0]);
+                        }
+                    }
+                }
+            } catch (Exception | Error e) {
+                System.out.println("fail " + c.id() + " " + e);
+            }
+            System.out.println("done " + c.id());
+            System.out.flush();
+        }
+    }
+
+    private static String describe(String impl) {
+        return switch (impl) {
+            case "nio" -> "java.nio Selector (" + java.nio.channels.spi.SelectorProvider.provider().getClass().getSimpleName() + ")";
+            case "floor-java" -> "read+write per event through FFM, no event loop";
+            default -> "evring readiness on " + impl.substring("evring-".length());
+        };
+    }
+
+    static PipeChains create(String impl) {
+        return switch (impl) {
+            case "nio" -> new NioPipes();
+            case "floor-java" -> new FloorPipes();
+            default -> {
+                if (!impl.startsWith("evring-")) throw new IllegalArgumentException("unknown pipes implementation \"" + impl + "\"");
+                yield new EvringPipes(Backend.parse(impl.substring("evring-".length())));
+            }
+        };
+    }
+}
