@@ -90,8 +90,8 @@ int main(int argc, char **argv) {
     raise_nofile();
     unsigned int backend;
     if (strcmp(argv[1], "epoll") == 0) backend = EVBACKEND_EPOLL;
-#ifdef EVBACKEND_IOURING
-    else if (strcmp(argv[1], "io_uring") == 0) backend = EVBACKEND_IOURING;
+#if EV_VERSION_MAJOR > 4 || (EV_VERSION_MAJOR == 4 && EV_VERSION_MINOR >= 31)
+    else if (strcmp(argv[1], "io_uring") == 0) backend = EVBACKEND_IOURING; /* an enum, not a macro: test the version */
 #endif
     else backend = 0;
     struct pipes_case cases[64];

@@ -4,7 +4,9 @@ import dev.evring.bench.harness.BenchContext;
 import dev.evring.bench.harness.Benchmark;
 import dev.evring.bench.harness.MachineInfo;
 import dev.evring.bench.harness.NativeTools;
+import dev.evring.bench.echo.EchoBenchmark;
 import dev.evring.bench.pipes.PipesBenchmark;
+import dev.evring.bench.timers.TimersBenchmark;
 import dev.evring.bench.report.BenchmarkResults;
 import dev.evring.bench.report.ChartWriter;
 import dev.evring.bench.report.CsvWriter;
@@ -32,6 +34,8 @@ final class BenchCommand {
     static Map<String, Supplier<Benchmark>> suite() {
         Map<String, Supplier<Benchmark>> m = new LinkedHashMap<>();
         m.put("pipes", PipesBenchmark::new);
+        m.put("echo", EchoBenchmark::new);
+        m.put("timers", TimersBenchmark::new);
         return m;
     }
 

@@ -44,7 +44,7 @@ public final class DriverRow {
         DriverProcess.Ending end = DriverProcess.run(command, ctx.log(bench, row), timeout, line -> {
             CaseResult r = line.caseId() == null ? null : byId.get(line.caseId());
             switch (line.kind()) {
-                case INFO -> byId.values().forEach(c -> c.note(line.text()));
+                case INFO -> { } // kept in the log: the row's name already says what runs
                 case RESULT -> {
                     if (r != null) line.values().forEach(r::add);
                 }
@@ -60,11 +60,19 @@ public final class DriverRow {
                 case OTHER -> { }
             }
         });
+        String diedIn = null;
         for (Map.Entry<String, CaseResult> e : byId.entrySet()) {
             CaseResult r = e.getValue();
             if (r.outcome() == Outcome.OK && !done.contains(e.getKey())) {
-                if (!end.ok()) r.fail(end.crashed() ? Outcome.CRASHED : Outcome.FAILED, end.describe(timeout));
-                else if (!r.has(primary.key())) r.fail(Outcome.FAILED, "the driver reported no " + primary.key());
+                if (end.ok()) {
+                    r.fail(Outcome.FAILED, "the driver reported nothing for this case");
+                } else if (diedIn == null) {
+                    // the case it was in when it died carries the cause; the ones after it never ran
+                    diedIn = r.caseName();
+                    r.fail(end.crashed() ? Outcome.CRASHED : Outcome.FAILED, end.describe(timeout));
+                } else {
+                    r.fail(Outcome.FAILED, "not run: the driver died in " + diedIn);
+                }
                 ctx.progress(progressLine(bench, row, r, primary));
             } else if (r.outcome() == Outcome.OK && !r.has(primary.key())) {
                 r.fail(Outcome.FAILED, "the driver reported no " + primary.key());
