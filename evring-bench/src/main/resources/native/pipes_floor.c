@@ -26,7 +26,7 @@ int main(int argc, char **argv) {
     for (int c = 0; c < ncases; c++) {
         struct pipes_case *k = &cases[c];
         if (k->timeouts) {
-            OUT("skip %s no loop, so no timers: the floor is the same as without timeouts\n", k->id);
+            OUT("skip %s no loop, so no timers: the floor is the same as without timeouts\ndone %s\n", k->id, k->id);
             continue;
         }
         int n = k->n, active = k->active;

@@ -116,7 +116,7 @@ int main(int argc, char **argv) {
     for (int c = 0; c < ncases; c++) {
         struct pipes_case *k = &cases[c];
         if (no_backend) {
-            OUT("skip %s libev %s backend unavailable: %s\n", k->id, argv[1], no_backend);
+            OUT("skip %s libev %s backend unavailable: %s\ndone %s\n", k->id, argv[1], no_backend, k->id);
             continue;
         }
         npipes = k->n;

@@ -5,6 +5,7 @@ import dev.evring.bench.harness.Benchmark;
 import dev.evring.bench.harness.MachineInfo;
 import dev.evring.bench.harness.NativeTools;
 import dev.evring.bench.echo.EchoBenchmark;
+import dev.evring.bench.jmh.JmhBenchmark;
 import dev.evring.bench.pipes.PipesBenchmark;
 import dev.evring.bench.timers.TimersBenchmark;
 import dev.evring.bench.report.BenchmarkResults;
@@ -36,6 +37,7 @@ final class BenchCommand {
         m.put("pipes", PipesBenchmark::new);
         m.put("echo", EchoBenchmark::new);
         m.put("timers", TimersBenchmark::new);
+        m.put("jmh", JmhBenchmark::new);
         return m;
     }
 
