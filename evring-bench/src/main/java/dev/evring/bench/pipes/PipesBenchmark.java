@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The pipes benchmark (libev's and libevent's): time per event, evring's backends against libev in C, the JDK
@@ -38,8 +39,8 @@ public final class PipesBenchmark implements Benchmark {
         return "pipes";
     }
 
-    /** One row: a name, its kind, and how to start it (or why it cannot run here). */
-    record Row(String name, RowKind kind, List<String> command, String skip) {}
+    /** One row: a name, its kind, and the command running a list of case ids (or why it cannot run here). */
+    record Row(String name, RowKind kind, Function<List<String>, List<String>> command, String skip) {}
 
     record Settings(long writes, int repeats, int javaWarmups, int nativeWarmups, long capMillis) {}
 
@@ -75,42 +76,47 @@ public final class PipesBenchmark implements Benchmark {
         return 1024;
     }
 
-    List<Row> rows(BenchContext ctx, List<PipesCase> cases) throws Exception {
+    List<Row> rows(BenchContext ctx) throws Exception {
         Settings s = settings(ctx);
-        String caseIds = PipesCase.idList(cases);
-        List<String> javaArgs = List.of(caseIds, Long.toString(s.writes), Integer.toString(s.repeats),
-                Integer.toString(s.javaWarmups), Long.toString(s.capMillis));
-        List<String> nativeArgs = List.of(caseIds, Long.toString(s.writes), Integer.toString(s.repeats),
-                Integer.toString(s.nativeWarmups), Long.toString(s.capMillis));
         List<Row> rows = new ArrayList<>();
         for (Backend b : Backend.values()) {
             Backend.Availability av = b.availability();
-            rows.add(javaRow(ctx, "evring " + b.id() + " (readiness)", RowKind.EVRING, "evring-" + b.id(), javaArgs,
+            rows.add(javaRow(ctx, s, "evring " + b.id() + " (readiness)", RowKind.EVRING, "evring-" + b.id(),
                     av.available() ? null : "backend unavailable: " + av.reason()));
         }
         NativeTools tools = ctx.tools();
         String libev = "libev " + (tools.hasLibev() ? tools.libevVersion() + " " : "") + "(C) ";
         NativeTools.Binary libevBin = tools.compile("pipes_libev", NativeTools.Needs.LIBEV);
         for (String backend : List.of("epoll", "io_uring")) {
-            List<String> args = new ArrayList<>(List.of(backend));
-            args.addAll(nativeArgs);
-            rows.add(nativeRow(ctx, libev + backend, RowKind.PEER, libevBin, args));
+            rows.add(nativeRow(ctx, s, libev + backend, RowKind.PEER, libevBin, List.of(backend)));
         }
-        rows.add(javaRow(ctx, "JDK NIO Selector", RowKind.PEER, "nio", javaArgs, null));
-        rows.add(nativeRow(ctx, "syscall floor (C)", RowKind.REFERENCE, tools.compile("pipes_floor", NativeTools.Needs.LIBC), nativeArgs));
-        rows.add(javaRow(ctx, "syscall floor (Java FFM)", RowKind.REFERENCE, "floor-java", javaArgs, null));
+        rows.add(javaRow(ctx, s, "JDK NIO Selector", RowKind.PEER, "nio", null));
+        rows.add(nativeRow(ctx, s, "syscall floor (C)", RowKind.REFERENCE, tools.compile("pipes_floor", NativeTools.Needs.LIBC), List.of()));
+        rows.add(javaRow(ctx, s, "syscall floor (Java FFM)", RowKind.REFERENCE, "floor-java", null));
         return rows;
     }
 
-    private static Row javaRow(BenchContext ctx, String name, RowKind kind, String impl, List<String> args, String skip) {
-        List<String> a = new ArrayList<>(List.of(impl));
-        a.addAll(args);
-        return new Row(name, kind, ctx.java(-1, List.of("-Xms512m"), PipesDriver.class.getName(), a), skip);
+    /** The arguments every pipes driver takes after its own: cases, writes, repeats, warm-ups, cap. */
+    private static List<String> driverArgs(Settings s, List<String> caseIds, int warmups) {
+        return List.of(String.join(",", caseIds), Long.toString(s.writes), Integer.toString(s.repeats),
+                Integer.toString(warmups), Long.toString(s.capMillis));
     }
 
-    private static Row nativeRow(BenchContext ctx, String name, RowKind kind, NativeTools.Binary bin, List<String> args) {
+    private static Row javaRow(BenchContext ctx, Settings s, String name, RowKind kind, String impl, String skip) {
+        return new Row(name, kind, ids -> {
+            List<String> a = new ArrayList<>(List.of(impl));
+            a.addAll(driverArgs(s, ids, s.javaWarmups));
+            return ctx.java(-1, List.of("-Xms512m"), PipesDriver.class.getName(), a);
+        }, skip);
+    }
+
+    private static Row nativeRow(BenchContext ctx, Settings s, String name, RowKind kind, NativeTools.Binary bin, List<String> first) {
         if (!bin.ok()) return new Row(name, kind, null, bin.missing());
-        return new Row(name, kind, ctx.nativeCommand(-1, bin.path(), args), null);
+        return new Row(name, kind, ids -> {
+            List<String> a = new ArrayList<>(first);
+            a.addAll(driverArgs(s, ids, s.nativeWarmups));
+            return ctx.nativeCommand(-1, bin.path(), a);
+        }, null);
     }
 
     @Override
@@ -137,9 +143,9 @@ public final class PipesBenchmark implements Benchmark {
         }
         Settings s = settings(ctx);
         Duration timeout = Duration.ofSeconds(60 + cases.size() * (long) (s.repeats + s.javaWarmups) * (s.capMillis + 500) / 1000);
-        for (Row r : rows(ctx, cases)) {
+        for (Row r : rows(ctx)) {
             if (!ctx.options().wantsRow(r.name())) continue;
-            DriverRow.run(ctx, results, r.name(), r.kind(), r.command(), r.skip(), labels, timeout);
+            DriverRow.runRestarting(ctx, results, r.name(), r.kind(), r.command(), r.skip(), labels, timeout);
         }
         barNotes(results, cases);
         return results;
