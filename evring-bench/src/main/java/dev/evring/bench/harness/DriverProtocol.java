@@ -6,7 +6,7 @@ import java.util.Map;
 /**
  * The lines a benchmark driver (a C program or a Java main started by the harness) prints on stdout, one event a line:
  * <pre>
- *   info  free text about the implementation (version, backend)    -> a note on every case of the row
+ *   info  free text about the implementation (version, backend)    -> kept in the row's log
  *   result CASE key=value [key=value ...]                          -> one repeat's figures
  *   skip  CASE reason...                                            -> the case cannot run here
  *   fail  CASE reason...                                            -> the case ran and went wrong
