@@ -55,6 +55,29 @@ static inline int parse_pipes_cases(const char *list, struct pipes_case *cs, int
     return count;
 }
 
+/* The arguments every pipes driver takes after its own: <cases> <writes> <repeats> <warmups> <cap_ms>. */
+struct pipes_args {
+    struct pipes_case cases[64];
+    int ncases;
+    long writes;
+    int repeats, warmups;
+    uint64_t cap_ns;
+};
+
+/* Parses argv[0..4] into a; returns 0, or -1 (after saying why on stderr) when one is malformed. */
+static inline int parse_pipes_args(char **argv, struct pipes_args *a) {
+    a->ncases = parse_pipes_cases(argv[0], a->cases, 64);
+    a->writes = atol(argv[1]);
+    a->repeats = atoi(argv[2]);
+    a->warmups = atoi(argv[3]);
+    a->cap_ns = (uint64_t)atol(argv[4]) * 1000000ull;
+    if (a->ncases <= 0 || a->writes < 0 || a->repeats <= 0 || a->warmups < 0) {
+        fprintf(stderr, "bad arguments: cases \"%s\", writes %s, repeats %s, warmups %s\n", argv[0], argv[1], argv[2], argv[3]);
+        return -1;
+    }
+    return 0;
+}
+
 /* Makes n non-blocking AF_UNIX stream socketpairs: r[i] is watched, w[i] written. Returns 0 or -errno. */
 static inline int make_socketpairs(int n, int *r, int *w) {
     for (int i = 0; i < n; i++) {

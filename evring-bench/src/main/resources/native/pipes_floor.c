@@ -13,18 +13,11 @@ int main(int argc, char **argv) {
         return 2;
     }
     raise_nofile();
-    struct pipes_case cases[64];
-    int ncases = parse_pipes_cases(argv[1], cases, 64);
-    long num_writes = atol(argv[2]);
-    int repeats = atoi(argv[3]), warmups = atoi(argv[4]);
-    uint64_t cap_ns = (uint64_t)atol(argv[5]) * 1000000ull;
-    if (ncases <= 0 || num_writes < 0 || repeats <= 0 || warmups < 0) {
-        fprintf(stderr, "bad arguments\n");
-        return 2;
-    }
+    static struct pipes_args a;
+    if (parse_pipes_args(argv + 1, &a) < 0) return 2;
     OUT("info read+write per event, no event loop\n");
-    for (int c = 0; c < ncases; c++) {
-        struct pipes_case *k = &cases[c];
+    for (int c = 0; c < a.ncases; c++) {
+        struct pipes_case *k = &a.cases[c];
         if (k->timeouts) {
             OUT("skip %s no loop, so no timers: the floor is the same as without timeouts\ndone %s\n", k->id, k->id);
             continue;
@@ -36,15 +29,15 @@ int main(int argc, char **argv) {
             OUT("fail %s socketpair: %s\n", k->id, strerror(-e));
         } else {
             int space = n / active;
-            for (int r = 0; r < warmups + repeats; r++) {
-                long fired = 0, count = 0, writes = num_writes;
+            for (int r = 0; r < a.warmups + a.repeats; r++) {
+                long fired = 0, count = 0, writes = a.writes;
                 char ch;
                 int bad = 0;
                 for (int a = 0; a < active; a++, fired++) {
                     pos[a] = a * space;
                     if (write(wfd[pos[a]], "e", 1) != 1) bad = errno;
                 }
-                uint64_t t0 = now_ns(), deadline = t0 + cap_ns;
+                uint64_t t0 = now_ns(), deadline = t0 + a.cap_ns;
                 while (count != fired && !bad) {
                     for (int a = 0; a < active; a++) {
                         int i = pos[a];
@@ -69,7 +62,7 @@ int main(int argc, char **argv) {
                     OUT("fail %s read/write failed: %s\n", k->id, strerror(bad));
                     break;
                 }
-                if (r >= warmups) OUT("result %s ns_per_event=%.2f events=%ld\n", k->id, (double)(t1 - t0) / count, count);
+                if (r >= a.warmups) OUT("result %s ns_per_event=%.2f events=%ld\n", k->id, (double)(t1 - t0) / count, count);
             }
             close_socketpairs(n, rfd, wfd);
         }

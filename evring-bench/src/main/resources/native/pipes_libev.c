@@ -94,15 +94,8 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[1], "io_uring") == 0) backend = EVBACKEND_IOURING; /* an enum, not a macro: test the version */
 #endif
     else backend = 0;
-    struct pipes_case cases[64];
-    int ncases = parse_pipes_cases(argv[2], cases, 64);
-    long num_writes = atol(argv[3]);
-    int repeats = atoi(argv[4]), warmups = atoi(argv[5]);
-    uint64_t cap_ns = (uint64_t)atol(argv[6]) * 1000000ull;
-    if (ncases <= 0 || num_writes < 0 || repeats <= 0 || warmups < 0) {
-        fprintf(stderr, "bad arguments\n");
-        return 2;
-    }
+    static struct pipes_args a;
+    if (parse_pipes_args(argv + 2, &a) < 0) return 2;
     OUT("info libev %d.%d %s\n", ev_version_major(), ev_version_minor(), argv[1]);
     const char *no_backend = NULL;
     if (backend == 0) no_backend = "this libev's ev.h has no EVBACKEND for it";
@@ -113,8 +106,8 @@ int main(int argc, char **argv) {
         else if (ev_backend(loop) != backend) no_backend = "libev chose another backend";
     }
     srand48(42);
-    for (int c = 0; c < ncases; c++) {
-        struct pipes_case *k = &cases[c];
+    for (int c = 0; c < a.ncases; c++) {
+        struct pipes_case *k = &a.cases[c];
         if (no_backend) {
             OUT("skip %s libev %s backend unavailable: %s\ndone %s\n", k->id, argv[1], no_backend, k->id);
             continue;
@@ -129,14 +122,14 @@ int main(int argc, char **argv) {
         if (e < 0) {
             OUT("fail %s socketpair: %s\n", k->id, strerror(-e));
         } else {
-            for (int i = 0; i < warmups + repeats; i++) {
+            for (int i = 0; i < a.warmups + a.repeats; i++) {
                 long events = 0;
-                int64_t ns = run_once(k->active, num_writes, cap_ns, &events);
+                int64_t ns = run_once(k->active, a.writes, a.cap_ns, &events);
                 if (ns < 0) {
                     OUT("fail %s read/write failed: %s\n", k->id, strerror(failed_errno ? failed_errno : errno));
                     break;
                 }
-                if (i >= warmups) OUT("result %s ns_per_event=%.2f events=%ld\n", k->id, (double)ns / events, events);
+                if (i >= a.warmups) OUT("result %s ns_per_event=%.2f events=%ld\n", k->id, (double)ns / events, events);
             }
             close_socketpairs(npipes, rfd, wfd);
         }
