@@ -32,7 +32,7 @@ public record BenchOptions(boolean quick, Set<String> only, List<String> rowFilt
             Measures evring against libev (C), Netty and the JDK on this machine, in one run, and writes
             a table per benchmark to the terminal, plus CSV and PNG charts to results/<timestamp>/.
 
-              --quick            a short run (< 2 min): fewer repeats and events, no JMH
+              --quick            a short run (< 2 min): shorter runs and windows, no JMH
               --only LIST        run only these benchmarks, comma-separated: pipes, echo, timers, jmh
               --jmh              the JMH microbenchmarks only (same as --only jmh)
               --rows LIST        run only rows whose name contains one of these words (e.g. --rows evring,libev)

@@ -63,7 +63,7 @@ public final class EchoBenchmark implements Benchmark {
 
     static Settings settings(BenchContext ctx) {
         int repeats = ctx.options().repeatsOr(3, 5);
-        return ctx.quick() ? new Settings(repeats, 2_000, 150, 500) : new Settings(repeats, 5_000, 300, 2_000);
+        return ctx.quick() ? new Settings(repeats, 1_500, 100, 400) : new Settings(repeats, 5_000, 300, 2_000);
     }
 
     @Override
