@@ -30,7 +30,7 @@ public final class PingPongSyscalls {
     static final int CHAINS = 10;
 
     /** What one run measured. */
-    record Result(long events, long iterations, IoUringBackend.Stats stats) {}
+    record Result(long events, long iterations, long nanos, IoUringBackend.Stats stats) {}
 
     public static void main(String[] args) {
         Backend backend = args.length > 0 ? Backend.parse(args[0]) : Backend.IO_URING;
@@ -41,9 +41,9 @@ public final class PingPongSyscalls {
             b.option(kv[0], kv[1]);
         }
         Result r = run(b, 20_000, events);
-        System.out.printf("%s %s: %d events in %d iterations (%.2f events/iteration)%n", backend.id(),
+        System.out.printf("%s %s: %d events in %d iterations (%.2f events/iteration), %.0f ns per event%n", backend.id(),
                 String.join(" ", java.util.Arrays.copyOfRange(args, Math.min(2, args.length), args.length)),
-                r.events(), r.iterations(), r.events() / (double) r.iterations());
+                r.events(), r.iterations(), r.events() / (double) r.iterations(), r.nanos() / (double) r.events());
         if (r.stats() != null) {
             IoUringBackend.Stats s = r.stats();
             System.out.printf("  io_uring_enter %d (%.3f per event), SQEs %d (%.3f per event), CQEs %d (%.3f per event)%n",
@@ -82,13 +82,15 @@ public final class PingPongSyscalls {
             IoUringBackend.Stats before = stats(loop);
             long it0 = loop.iteration();
             long start = count[0];
+            long t0 = System.nanoTime();
             while (count[0] < start + events) loop.runOnce();
+            long nanos = System.nanoTime() - t0;
             long measured = count[0] - start;
             long iterations = loop.iteration() - it0;
             IoUringBackend.Stats after = stats(loop);
             for (IoWatcher w : ws) w.stop();
             for (int[] p : pairs) TestFds.close(p);
-            return new Result(measured, iterations, after == null ? null : minus(after, before));
+            return new Result(measured, iterations, nanos, after == null ? null : minus(after, before));
         }
     }
 
