@@ -476,11 +476,11 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
                 retry = true; // consumed fewer than queued (and the kernel skipped the wait): submit the rest
             }
             int reaped = ring.reap(this);
-            if (handleOverflow(lost)) return;
+            if (handleOverflow(lost)) break; // the ring was rebuilt (or the loop moved to epoll): its work is queued
             if (!retry || round >= MAX_ROUNDS) break;
             if (reaped > 0) wait = 0;
         }
-        if (embed != null) signalEmbedder();
+        if (embed != null && ring != null) signalEmbedder();
     }
 
     /** With IORING_SETUP_TASKRUN_FLAG the kernel says whether an enter would find work; without it, assume so. */
