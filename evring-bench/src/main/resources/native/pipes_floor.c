@@ -54,7 +54,7 @@ int main(int argc, char **argv) {
                         } else {
                             pos[a] = -1;
                         }
-                        if ((count & 1023) == 0 && now_ns() > deadline) writes = 0;
+                        if ((count & 63) == 0 && now_ns() > deadline) writes = 0;
                     }
                 }
                 uint64_t t1 = now_ns();

@@ -42,7 +42,7 @@ static void read_cb(EV_P_ ev_io *w, int revents) {
         writes--;
         fired++;
     }
-    if ((count & 1023) == 0 && now_ns() > deadline) writes = 0;
+    if ((count & 63) == 0 && now_ns() > deadline) writes = 0;
 }
 
 static void timeout_cb(EV_P_ ev_timer *w, int revents) {

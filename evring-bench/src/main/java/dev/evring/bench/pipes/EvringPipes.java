@@ -107,7 +107,7 @@ final class EvringPipes implements PipeChains, Watcher.Callback<IoWatcher> {
             writes--;
             fired++;
         }
-        if ((count & 1023) == 0 && System.nanoTime() > deadline) writes = 0;
+        if ((count & 63) == 0 && System.nanoTime() > deadline) writes = 0;
     }
 
     private void writeByte(int fd) {

@@ -58,7 +58,7 @@ final class FloorPipes implements PipeChains {
                 } else {
                     pos[a] = -1;
                 }
-                if ((count & 1023) == 0 && System.nanoTime() > deadline) writes = 0;
+                if ((count & 63) == 0 && System.nanoTime() > deadline) writes = 0;
             }
         }
         return new long[] {count, System.nanoTime() - t0};

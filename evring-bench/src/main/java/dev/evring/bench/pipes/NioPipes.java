@@ -89,7 +89,7 @@ final class NioPipes implements PipeChains {
                 writes--;
                 fired++;
             }
-            if ((count & 1023) == 0 && System.nanoTime() > deadline) writes = 0;
+            if ((count & 63) == 0 && System.nanoTime() > deadline) writes = 0;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
