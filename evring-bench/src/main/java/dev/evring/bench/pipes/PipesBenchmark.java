@@ -46,7 +46,7 @@ public final class PipesBenchmark implements Benchmark {
 
     static Settings settings(BenchContext ctx) {
         int repeats = ctx.options().repeatsOr(3, 5);
-        return ctx.quick() ? new Settings(20_000, repeats, 2, 1, 150) : new Settings(100_000, repeats, 3, 1, 600);
+        return ctx.quick() ? new Settings(20_000, repeats, 1, 1, 100) : new Settings(100_000, repeats, 3, 1, 600);
     }
 
     /** The sweep N = 100, 1,000, 10,000 x A = 1, 100, without and with timeouts; N capped by the open-file limit. */
