@@ -40,6 +40,8 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
     /** Accepting paused after EMFILE/ENFILE, until this timer fires. */
     TimerWatcher acceptPause;
 
+    private Object attachment;
+
     IoHandle(Net net, int fd) {
         this.net = net;
         this.fd = fd;
@@ -49,6 +51,19 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
     /** The {@link Net} this handle belongs to. */
     public final Net net() {
         return net;
+    }
+
+    /** An object of yours kept with the handle (per-connection state), as libuv's {@code data}; null at first. */
+    public final Object attachment() {
+        net.checkOwner();
+        return attachment;
+    }
+
+    /** Replaces the attachment and returns this handle. */
+    public final IoHandle attach(Object attachment) {
+        net.checkOwner();
+        this.attachment = attachment;
+        return this;
     }
 
     /**

@@ -277,7 +277,9 @@ final class ReadinessDriver extends Driver {
                 Buffer b = op.buffer;
                 long n;
                 if (op.kind == Op.SEND) {
-                    n = SysSocket.send(callState, h.fd, b.memory.asSlice(op.done), b.length - op.done, SysSocket.MSG_NOSIGNAL);
+                    // the whole buffer is the common case: no slice (a slice is an object) unless a send was partial
+                    MemorySegment from = op.done == 0 ? b.memory : b.memory.asSlice(op.done);
+                    n = SysSocket.send(callState, h.fd, from, b.length - op.done, SysSocket.MSG_NOSIGNAL);
                 } else {
                     n = SysSocket.sendto(callState, h.fd, b.memory, b.length, SysSocket.MSG_NOSIGNAL, op.scratch, op.addrLength);
                 }
