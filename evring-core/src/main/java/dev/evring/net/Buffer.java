@@ -39,6 +39,8 @@ public final class Buffer {
     int peerLength;
     int length;
     byte state;
+    /** Lent to the kernel's provided-buffer ring (not yet picked by a receive). */
+    boolean inKernelRing;
 
     Buffer(BufferPool pool, int id, MemorySegment memory, MemorySegment peer) {
         this.pool = pool;

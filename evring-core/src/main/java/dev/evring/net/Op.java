@@ -48,6 +48,9 @@ final class Op {
 
     final int index;
     final MemorySegment scratch;
+    /** Views of {@link #scratch}, made once per slot (a slice is an object: none is made per operation). */
+    final MemorySegment msghdr;
+    final MemorySegment timespec;
     int gen;
     byte kind;
     byte state;
@@ -96,6 +99,8 @@ final class Op {
     Op(int index, MemorySegment scratch) {
         this.index = index;
         this.scratch = scratch;
+        this.msghdr = scratch.asSlice(SCRATCH_MSGHDR, SysSocket.MSGHDR_SIZE);
+        this.timespec = scratch.asSlice(SCRATCH_TIMESPEC, Time.TIMESPEC_SIZE);
     }
 
     /** The public id: index and generation. Never 0. */
