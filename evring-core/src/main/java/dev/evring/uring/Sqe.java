@@ -24,6 +24,7 @@ import static dev.evring.linux.IoUring.IORING_OP_SHUTDOWN;
 import static dev.evring.linux.IoUring.IORING_OP_TIMEOUT;
 import static dev.evring.linux.IoUring.IORING_OP_TIMEOUT_REMOVE;
 import static dev.evring.linux.IoUring.IORING_OP_WRITE;
+import static dev.evring.linux.IoUring.IORING_POLL_UPDATE_USER_DATA;
 import static dev.evring.linux.IoUring.IORING_RECV_MULTISHOT;
 import static dev.evring.linux.IoUring.IORING_TIMEOUT_UPDATE;
 import static dev.evring.linux.IoUring.IOSQE_BUFFER_SELECT;
@@ -106,12 +107,14 @@ public final class Sqe {
     /**
      * POLL_UPDATE (5.13): changes the poll whose user_data is {@code oldUserData}. {@code updateFlags} holds
      * {@code IORING_POLL_UPDATE_EVENTS} (then {@code pollMask} is the new mask), {@code IORING_POLL_UPDATE_USER_DATA}
-     * (then {@code newUserData} replaces its user_data) and {@code IORING_POLL_ADD_MULTI} for a multishot poll. The
+     * (then {@code newUserData} replaces its user_data; it is ignored otherwise) and {@code IORING_POLL_ADD_MULTI} for a multishot poll. The
      * kernel re-arms the poll, checking the file's readiness anew.
      */
     public static void prepPollUpdate(MemorySegment sqes, long sqe, long oldUserData, long newUserData, int pollMask,
                                       int updateFlags, long userData) {
-        prepRw(sqes, sqe, IORING_OP_POLL_REMOVE, -1, oldUserData, updateFlags, newUserData, userData);
+        // off must stay 0 unless the user_data is updated: the kernel rejects the SQE with EINVAL otherwise
+        long off = (updateFlags & IORING_POLL_UPDATE_USER_DATA) != 0 ? newUserData : 0;
+        prepRw(sqes, sqe, IORING_OP_POLL_REMOVE, -1, oldUserData, updateFlags, off, userData);
         sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, pollMask);
     }
 
