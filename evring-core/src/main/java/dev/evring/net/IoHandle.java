@@ -29,6 +29,8 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
     Op sendHead;
     Op sendTail;
     int sendQueued;
+    /** A close waiting for the handle's other operations to end (see Net.submitCloseWhenAlone). */
+    Op closeOp;
 
     /** The Net's list of open handles. */
     IoHandle prevHandle;
@@ -101,7 +103,8 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
     /**
      * Closes as a completion operation: ends every running operation as {@link #close()} does, then closes the fd
      * asynchronously (io_uring's IORING_OP_CLOSE, batched with the loop's next submission; close(2) on epoll and
-     * poll) and calls {@code callback} with 0 or {@code -errno}. The handle refuses further use at once.
+     * poll) and calls {@code callback} with 0 or {@code -errno}: the handle's last callback, after the ECANCELED of
+     * every operation it ended. The handle refuses further use at once.
      *
      * @return the operation id
      */

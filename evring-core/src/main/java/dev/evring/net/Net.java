@@ -612,8 +612,22 @@ public final class Net implements AutoCloseable {
             return 0;
         }
         Op op = acquire(h, Op.CLOSE, callback, 0);
-        driver.submit(op);
+        h.closeOp = op;
+        submitCloseWhenAlone(h);
         return op.id();
+    }
+
+    /**
+     * The close of {@code h} goes to the driver once every other operation of the handle has ended (on io_uring the
+     * cancellations take a round trip): the close callback is the handle's last, and the fd is closed after the
+     * kernel let go of it.
+     */
+    private void submitCloseWhenAlone(IoHandle h) {
+        Op c = h.closeOp;
+        if (c != null && h.liveHead == c && c.liveNext == null) {
+            h.closeOp = null;
+            driver.submit(c);
+        }
     }
 
     static void requireCallback(Object callback) {
@@ -643,7 +657,11 @@ public final class Net implements AutoCloseable {
             }
         }
         push(op, res, buf, fin);
-        if (fin && op.handle.sendHead == op) sendDone(op, res);
+        if (fin) {
+            IoHandle h = op.handle;
+            if (h.sendHead == op) sendDone(op, res);
+            if (h.closeOp != null) submitCloseWhenAlone(h);
+        }
     }
 
     /** The head of a send queue finished: start the next, or fail them all when the stream broke. */

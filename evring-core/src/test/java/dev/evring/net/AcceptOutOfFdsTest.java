@@ -44,37 +44,41 @@ class AcceptOutOfFdsTest extends NetTestBase {
         return max;
     }
 
+    /**
+     * The fd limit is lowered first and everything (listener, accept, clients) made under it: io_uring takes
+     * RLIMIT_NOFILE when it prepares an accept, as a server running at its limit would have it.
+     */
     @Test
     void acceptingWhenOutOfFdsPausesInsteadOfSpinningAndResumes() throws Exception {
-        StreamListener l = net.listen(loopback4());
-        SocketAddress addr = l.localAddress();
-        List<Integer> statuses = new ArrayList<>();
-        List<StreamSocket> accepted = new ArrayList<>();
-        l.accept((lis, s, st) -> {
-            statuses.add(st);
-            if (s != null) accepted.add(s);
-        });
-        // one normal connection first: every class on the path is loaded before fds run out
-        net.connect(addr, (s, st) -> {});
-        runUntil(() -> accepted.size() == 1, "a first connection");
-        // loading a class opens its file: load all the test will use while the fd table is full
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        mx.getCurrentThreadCpuTime();
-        net.stats();
-        statuses.stream().filter(st -> st == Status.EMFILE).count();
-        runFor(1);
-        StreamSocket late = net.openStream(StandardProtocolFamily.INET); // its fd exists before the table fills
-        int[] connected = {1};
-
         MemorySegment cs = Libc.threadCallState();
         List<Integer> fillers = new ArrayList<>();
+        List<Integer> statuses = new ArrayList<>();
+        List<StreamSocket> accepted = new ArrayList<>();
+        StreamListener l;
+        int[] connected = {1};
         try (Arena a = Arena.ofConfined()) {
             MemorySegment rl = a.allocate(SysResource.RLIMIT);
             Errno.check(SysResource.getrlimit(cs, SysResource.RLIMIT_NOFILE, rl), "getrlimit");
             long soft = rl.get(ValueLayout.JAVA_LONG, SysResource.OFF_RLIM_CUR);
-            rl.set(ValueLayout.JAVA_LONG, SysResource.OFF_RLIM_CUR, highestOpenFd() + 4L);
+            // loading a class opens its file: load all the test will use while the fd table is full
+            ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+            mx.getCurrentThreadCpuTime();
+            net.stats();
+            statuses.stream().filter(st -> st == Status.EMFILE).count();
+            rl.set(ValueLayout.JAVA_LONG, SysResource.OFF_RLIM_CUR, highestOpenFd() + 24L);
             Errno.check(SysResource.setrlimit(cs, SysResource.RLIMIT_NOFILE, rl), "setrlimit");
             try {
+                l = net.listen(loopback4());
+                SocketAddress addr = l.localAddress();
+                l.accept((lis, s, st) -> {
+                    statuses.add(st);
+                    if (s != null) accepted.add(s);
+                });
+                net.connect(addr, (s, st) -> {});
+                runUntil(() -> accepted.size() == 1, "a first connection");
+                StreamSocket late = net.openStream(StandardProtocolFamily.INET); // its fd exists before the table fills
+                runFor(1);
+
                 int fd;
                 while ((fd = Unistd.dup(cs, late.fd())) >= 0) fillers.add(fd);
                 assertEquals(-Errno.EMFILE, fd, "the fd table is full");
