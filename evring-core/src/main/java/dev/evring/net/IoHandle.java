@@ -79,7 +79,7 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
 
     /** Whether the handle is still open. */
     public final boolean isOpen() {
-        net.checkOwner();
+        net.checkThread();
         return !closed;
     }
 
@@ -90,13 +90,15 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
 
     /**
      * Closes now: ends every running operation (their callbacks get {@link Status#ECANCELED}) and closes the fd with
-     * close(2) before returning, so the number is free at once. Does nothing if already closed. One system call (plus,
+     * close(2) before returning, so the number is free at once. Does nothing if already closed (by itself, or by the
+     * close of its Net or loop). One system call (plus,
      * on io_uring, a cancel request per operation in the kernel, submitted with the loop's next batch).
      */
     @Override
     public final void close() {
+        net.checkThread();
+        if (closed) return; // also once the Net closed it
         net.checkOwner();
-        if (closed) return;
         net.closeHandle(this, null);
     }
 

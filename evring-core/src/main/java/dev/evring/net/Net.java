@@ -226,11 +226,15 @@ public final class Net implements AutoCloseable {
     }
 
     final void checkOwner() {
+        checkThread();
+        if (closed) throw new IllegalStateException("this Net is closed");
+    }
+
+    final void checkThread() {
         if (Thread.currentThread() != owner) {
             throw new IllegalStateException("this Net belongs to the thread of " + loop + " and was called from thread \""
                     + Thread.currentThread().getName() + "\"");
         }
-        if (closed) throw new IllegalStateException("this Net is closed");
     }
 
     // ------------------------------------------------------------------------------------------------------------
