@@ -1,5 +1,8 @@
 package dev.evring.net;
 
+import dev.evring.TimerWatcher;
+import dev.evring.Watcher;
+
 /**
  * How a {@link Net} gets its operations done: by the kernel on the loop's io_uring ({@link RingDriver}), or by
  * readiness plus the plain system calls ({@link ReadinessDriver}). Both report through {@link Net#complete}, so the
@@ -7,10 +10,35 @@ package dev.evring.net;
  */
 abstract class Driver {
     final Net net;
+    /** The accept pause timers call whichever driver the Net has when they fire (a ring reset may swap it). */
+    private final Watcher.Callback<TimerWatcher> onAcceptResume;
 
     Driver(Net net) {
         this.net = net;
+        this.onAcceptResume = (w, ev) -> net.driver.acceptResume((IoHandle) w.attachment());
     }
+
+    /**
+     * Out of fds (EMFILE/ENFILE): the pending connection stays in the backlog and the listener stays readable, so
+     * accepting again at once would fail again, forever: the spinning loop of libev's and libuv's classic pitfall.
+     * Tell the callback, pause for the backoff, then {@link #acceptResume}.
+     */
+    final void pauseAccepting(IoHandle h, Op op, int res) {
+        net.acceptPauses++;
+        net.complete(op, res, null, false);
+        TimerWatcher t = h.acceptPause;
+        if (t == null) {
+            t = net.loop.timer(net.acceptBackoffNanos, 0L, onAcceptResume);
+            t.attach(h);
+            h.acceptPause = t;
+        }
+        t.stop();
+        t.setNanos(net.acceptBackoffNanos, 0L);
+        t.start();
+    }
+
+    /** The accept pause of {@code h} is over: accept again. */
+    abstract void acceptResume(IoHandle h);
 
     /**
      * The driver for {@code net}'s loop: the ring when the loop runs on io_uring (unless the option

@@ -706,25 +706,29 @@ public final class Net implements AutoCloseable {
         }
     }
 
+    /**
+     * Doubles the queue. Positions are absolute counters (an entry's slot is {@code position & (length - 1)}), so
+     * entries move to their slot in the larger arrays and {@code qHead}/{@code qTail} stay valid: a delivery pass that
+     * remembered where to stop is not disturbed by a callback that made the queue grow.
+     */
     private void growQueue() {
         int n = qOp.length;
         Op[] o = new Op[n * 2];
         int[] r = new int[n * 2];
         Buffer[] b = new Buffer[n * 2];
         boolean[] f = new boolean[n * 2];
-        for (int k = 0; k < n; k++) {
-            int i = (qHead + k) & (n - 1);
-            o[k] = qOp[i];
-            r[k] = qRes[i];
-            b[k] = qBuf[i];
-            f[k] = qFinal[i];
+        for (int k = qHead; k != qTail; k++) {
+            int from = k & (n - 1);
+            int to = k & (2 * n - 1);
+            o[to] = qOp[from];
+            r[to] = qRes[from];
+            b[to] = qBuf[from];
+            f[to] = qFinal[from];
         }
         qOp = o;
         qRes = r;
         qBuf = b;
         qFinal = f;
-        qTail = qTail - qHead;
-        qHead = 0;
     }
 
     /**
@@ -733,7 +737,16 @@ public final class Net implements AutoCloseable {
      * so a callback that keeps starting operations cannot starve the loop.
      */
     private void deliver() {
-        int end = qTail;
+        deliverQueued(qTail);
+        deliveryFed = false;
+        if (qHead != qTail && !closing && !closed) {
+            deliveryFed = true;
+            nextIteration.start();
+        }
+    }
+
+    /** Delivers the queued completions up to (not including) queue position {@code end}. */
+    private void deliverQueued(int end) {
         while (qHead != end) {
             int i = qHead & (qOp.length - 1);
             Op op = qOp[i];
@@ -744,11 +757,6 @@ public final class Net implements AutoCloseable {
             qBuf[i] = null;
             qHead++;
             deliverOne(op, res, buf, fin);
-        }
-        deliveryFed = false;
-        if (qHead != qTail && !closing && !closed) {
-            deliveryFed = true;
-            nextIteration.start();
         }
     }
 
@@ -870,18 +878,7 @@ public final class Net implements AutoCloseable {
                 }
             }
             driver.close();
-            // deliver the cancellations now: the loop may never run again
-            while (qHead != qTail) {
-                int i = qHead & (qOp.length - 1);
-                Op op = qOp[i];
-                int res = qRes[i];
-                Buffer buf = qBuf[i];
-                boolean fin = qFinal[i];
-                qOp[i] = null;
-                qBuf[i] = null;
-                qHead++;
-                deliverOne(op, res, buf, fin);
-            }
+            while (qHead != qTail) deliverQueued(qTail); // the cancellations, now: the loop may never run again
         } finally {
             closed = true;
             deliverer.stop();

@@ -143,6 +143,19 @@ public abstract sealed class NetSocket extends IoHandle permits StreamListener, 
         return n.bool() ? (T) Boolean.valueOf(raw != 0) : (T) Integer.valueOf(raw);
     }
 
+    /** Cancels the running accept, recv or recvFrom (its callback gets ECANCELED); whether one was running. */
+    final boolean cancelReadSide() {
+        net.checkOwner();
+        Op op = readOp;
+        return op != null && net.cancelOp(op);
+    }
+
+    /** Whether an accept, recv or recvFrom is running. */
+    final boolean readSideRunning() {
+        net.checkOwner();
+        return readOp != null;
+    }
+
     /** SO_ERROR: the pending error of the socket, cleared by reading it (0 if none). One system call. */
     int takeSocketError() {
         MemorySegment v = net.optScratch;

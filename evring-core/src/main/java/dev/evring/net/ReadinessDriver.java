@@ -26,7 +26,6 @@ final class ReadinessDriver extends Driver {
     private final Watcher.Callback<IoWatcher> onReadable = (w, ev) -> readable((IoHandle) w.attachment(), ev);
     private final Watcher.Callback<IoWatcher> onWritable = (w, ev) -> writable((IoHandle) w.attachment(), ev);
     private final Watcher.Callback<TimerWatcher> onTimeout = (w, ev) -> timedOut((Op) w.attachment());
-    private final Watcher.Callback<TimerWatcher> onAcceptResume = (w, ev) -> acceptResume((IoHandle) w.attachment());
     private final MemorySegment callState;
     private boolean flushing;
 
@@ -179,7 +178,8 @@ final class ReadinessDriver extends Driver {
             if (fd == -Errno.EAGAIN) return;
             if (StreamListener.transientAcceptError(fd)) continue;
             if (fd == -Errno.EMFILE || fd == -Errno.ENFILE) {
-                pauseAccepting(l, op, fd);
+                pauseAccepting(l, op, fd); // stops watching the listener until the pause ends
+                updateInterest(l);
                 return;
             }
             end(op, fd);
@@ -187,24 +187,8 @@ final class ReadinessDriver extends Driver {
         }
     }
 
-    /**
-     * Out of fds: the pending connection stays in the backlog and the listener stays readable, so watching it now
-     * would spin (libev's and libuv's classic pitfall). Stop watching for the backoff, tell the callback, retry.
-     */
-    private void pauseAccepting(StreamListener l, Op op, int res) {
-        net.acceptPauses++;
-        net.complete(op, res, null, false);
-        if (l.acceptPause == null) {
-            l.acceptPause = net.loop.timer(net.acceptBackoffNanos, 0L, onAcceptResume);
-            l.acceptPause.attach(l);
-        }
-        l.acceptPause.stop();
-        l.acceptPause.setNanos(net.acceptBackoffNanos, 0L);
-        l.acceptPause.start();
-        updateInterest(l);
-    }
-
-    private void acceptResume(IoHandle h) {
+    @Override
+    void acceptResume(IoHandle h) {
         updateInterest(h);
     }
 

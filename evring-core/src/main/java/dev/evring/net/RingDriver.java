@@ -1,7 +1,5 @@
 package dev.evring.net;
 
-import dev.evring.TimerWatcher;
-import dev.evring.Watcher;
 import dev.evring.backend.LoopBackend;
 import dev.evring.linux.Errno;
 import dev.evring.linux.IoUring;
@@ -55,7 +53,6 @@ final class RingDriver extends Driver implements CompletionHandler {
     private boolean multishotRecv;
     private ProvidedRing pbuf;
     private final StringBuilder notes = new StringBuilder();
-    private final Watcher.Callback<TimerWatcher> onAcceptResume = (w, ev) -> acceptResume((IoHandle) w.attachment());
 
     /** The ring driver if the loop runs on io_uring, else null. */
     static Driver tryCreate(Net net) {
@@ -355,17 +352,7 @@ final class RingDriver extends Driver implements CompletionHandler {
                 submit(op);
             }
         } else if ((res == -Errno.EMFILE || res == -Errno.ENFILE) && !stop) {
-            // Out of fds: the connection waits in the backlog. Re-arming now would fail again at once, forever (the
-            // spinning loop of the classic pitfall): tell the callback, pause, then try again.
-            net.acceptPauses++;
-            net.complete(op, res, null, false);
-            if (h.acceptPause == null) {
-                h.acceptPause = net.loop.timer(net.acceptBackoffNanos, 0L, onAcceptResume);
-                h.acceptPause.attach(h);
-            }
-            h.acceptPause.stop();
-            h.acceptPause.setNanos(net.acceptBackoffNanos, 0L);
-            h.acceptPause.start();
+            pauseAccepting(h, op, res); // the connection waits in the backlog; re-arming now would fail at once, forever
         } else if (res == -Errno.EINVAL && op.ringMultishot && !stop) {
             multishotAccept = false; // the kernel refused the flag: single-shot from now on
             note(false, "multishot accept", "EINVAL");
@@ -375,7 +362,8 @@ final class RingDriver extends Driver implements CompletionHandler {
         }
     }
 
-    private void acceptResume(IoHandle h) {
+    @Override
+    void acceptResume(IoHandle h) {
         Op op = h.readOp;
         if (op != null && op.state == Op.ACTIVE && op.ringCqes == 0 && !h.closed) submit(op);
     }

@@ -68,15 +68,12 @@ public final class StreamListener extends NetSocket {
 
     /** Stops the running accept; its callback gets {@link Status#ECANCELED}. Returns whether one was running. */
     public boolean stopAccept() {
-        net.checkOwner();
-        Op op = readOp;
-        return op != null && net.cancelOp(op);
+        return cancelReadSide();
     }
 
     /** Whether an accept is running. */
     public boolean isAccepting() {
-        net.checkOwner();
-        return readOp != null;
+        return readSideRunning();
     }
 
     /**

@@ -96,15 +96,12 @@ public final class StreamSocket extends NetSocket {
      * the stop took effect come first). Returns whether a receive was running.
      */
     public boolean stopRecv() {
-        net.checkOwner();
-        Op op = readOp;
-        return op != null && net.cancelOp(op);
+        return cancelReadSide();
     }
 
     /** Whether a receive is running. */
     public boolean isReceiving() {
-        net.checkOwner();
-        return readOp != null;
+        return readSideRunning();
     }
 
     /**

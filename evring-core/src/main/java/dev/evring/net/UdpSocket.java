@@ -52,9 +52,7 @@ public final class UdpSocket extends NetSocket {
 
     /** Stops receiving; the callback gets {@link Status#ECANCELED}. Returns whether a receive was running. */
     public boolean stopRecv() {
-        net.checkOwner();
-        Op op = readOp;
-        return op != null && net.cancelOp(op);
+        return cancelReadSide();
     }
 
     /**
