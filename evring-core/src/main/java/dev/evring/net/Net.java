@@ -745,9 +745,12 @@ public final class Net implements AutoCloseable {
         }
     }
 
-    /** Delivers the queued completions up to (not including) queue position {@code end}. */
+    /**
+     * Delivers the queued completions up to (not including) queue position {@code end}. A callback that closes the Net
+     * delivers the rest itself, so the head may pass {@code end} (positions wrap as ints: compare by difference).
+     */
     private void deliverQueued(int end) {
-        while (qHead != end) {
+        while (end - qHead > 0) {
             int i = qHead & (qOp.length - 1);
             Op op = qOp[i];
             int res = qRes[i];

@@ -30,6 +30,8 @@ import java.lang.invoke.VarHandle;
  * buffer taken from the pool per operation without a buffer ring ({@code net.buffer_ring=false}).</li>
  * <li>When the buffer ring is empty, a multishot receive ends with ENOBUFS: the receive waits (counted) and is
  * re-armed as soon as the application gives a buffer back. Nothing is lost: the data stays in the socket.</li>
+ * <li>A ring reset (the backend lost completions and rebuilt its ring, or moved to epoll): see
+ * {@link #onRingReset}.</li>
  * <li>Timeouts are IORING_OP_LINK_TIMEOUT SQEs linked (IOSQE_IO_LINK) to the operation, so they ride in the same
  * submission; a fired timeout turns the operation's -ECANCELED into -ETIMEDOUT.</li>
  * </ul>
@@ -431,9 +433,11 @@ final class RingDriver extends Driver implements CompletionHandler {
     }
 
     /**
-     * The backend rebuilt its ring (no CQE will come for what was in flight) or left io_uring for epoll. Single
-     * operations fail with ECANCELED; continuous ones (accept, recv, recvFrom) are started again, on the new ring or,
-     * without one, on the readiness emulation.
+     * The backend rebuilt its ring (no CQE will come for what was in flight: some completions were lost) or left
+     * io_uring for epoll. Accepts start again, on the new ring or, without one, on the readiness emulation: a lost
+     * accept completion loses nothing the listener can still serve. Everything else in flight ends with ECANCELED,
+     * receives included: data a lost completion carried is gone, so a stream that went on would silently miss bytes;
+     * ending it tells the application the connection cannot be trusted.
      */
     @Override
     public void onRingReset(boolean ringAvailable) {
@@ -456,16 +460,13 @@ final class RingDriver extends Driver implements CompletionHandler {
                 Op following = op.liveNext;
                 if (op.state == Op.ACTIVE && op.ringCqes > 0) {
                     op.ringCqes = 0;
-                    if (op.continuous && !op.cancelRequested) {
-                        if (op.buffer != null && (op.kind == Op.RECV || op.kind == Op.RECVFROM)) {
-                            Buffer b = op.buffer; // a per-operation receive buffer the kernel will not fill now
-                            op.buffer = null;
-                            b.pool.recycle(b);
-                        }
-                        next.submit(op);
-                    } else {
-                        net.complete(op, Status.ECANCELED, null, true);
+                    if (op.buffer != null && (op.kind == Op.RECV || op.kind == Op.RECVFROM)) {
+                        Buffer b = op.buffer; // a per-operation receive buffer the kernel will not fill now
+                        op.buffer = null;
+                        b.pool.recycle(b);
                     }
+                    if (op.kind == Op.ACCEPT && !op.cancelRequested && !h.closed) next.submit(op);
+                    else net.complete(op, Status.ECANCELED, null, true);
                 }
                 op = following;
             }
