@@ -101,7 +101,8 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     /** Set when the loop moved to epoll (no NODROP, at the kernel's ring size limit): everything goes there. */
     private EpollBackend delegate;
     private String delegateReason;
-    private String details;
+    /** The description of the last ring, kept for {@link #details()} after a move to epoll. */
+    private String lastRingDetails;
 
     // per fd
     private int[] pollArmed = new int[64]; // EV_READ|EV_WRITE of the armed poll request, 0 if none
@@ -109,6 +110,9 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     private byte[] fdFlags = new byte[64];
     private int[] touched = new int[64];
     private int touchedCount;
+
+    /** The eventfd handed out by {@link #pollFd()} for embedding, or null until someone asks. */
+    private EventFdWakeup embed;
 
     // EINVAL hybrid
     private EpollBackend hybrid;
@@ -186,8 +190,10 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
                 throw new BackendUnavailableException("io_uring.wait=timeout needs IORING_OP_TIMEOUT (Linux 5.4); this kernel lacks it");
             }
             this.cqeSkip = r.hasFeature(IORING_FEAT_CQE_SKIP);
-            this.wakeBuf = Arena.ofAuto().allocate(8, 8); // the kernel writes it asynchronously: outlives the loop's arena
-            this.timerBuf = Arena.ofAuto().allocate(8, 8);
+            // The kernel writes these when a read completes. The loop's arena frees them only after close(), when no
+            // read can complete any more: nobody writes the eventfd once close began, and close disarms the timerfd.
+            this.wakeBuf = arena.allocate(8, 8);
+            this.timerBuf = arena.allocate(8, 8);
             this.getEventsArg = arena.allocate(IO_URING_GETEVENTS_ARG);
             this.waitTs = arena.allocate(Time.TIMESPEC);
             this.timeoutTs = arena.allocate(Time.TIMESPEC);
@@ -199,7 +205,6 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
             }
             armWakeup();
             if (waitMode == WaitMode.TIMERFD) armTimerRead();
-            this.details = describe();
         } catch (RuntimeException | Error e) {
             if (r != null) r.close();
             if (timerFd >= 0) Unistd.close(callState, timerFd);
@@ -267,8 +272,8 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
 
     @Override
     public String details() {
-        if (delegate != null) return "io_uring moved to epoll: " + delegateReason + "\n" + details;
-        return details;
+        if (ring != null) return describe();
+        return "io_uring moved to epoll: " + delegateReason + "\n" + lastRingDetails;
     }
 
     /** io_uring waits with a timespec (or an absolute timer): any wait is expressed to the nanosecond. */
@@ -277,10 +282,36 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         return 1;
     }
 
-    /** The ring fd: readable while completions (or, with DEFER_TASKRUN, completion work) are pending. */
+    /**
+     * An eventfd that is readable whenever this loop has something to do: the kernel signals it for every completion
+     * (IORING_REGISTER_EVENTFD, registered on the first call), and the backend signals it itself when an iteration
+     * ends with work queued for the next one (re-arms and level re-checks, which only the next poll submits). An outer
+     * loop watching it (embedding) runs this loop when it is readable; this loop drains it at each poll. Falls back to
+     * the ring fd if the kernel refuses the registration.
+     */
     @Override
     public int pollFd() {
-        return delegate != null ? delegate.pollFd() : ring.fd();
+        if (delegate != null) return delegate.pollFd();
+        if (embed == null) {
+            EventFdWakeup e = new EventFdWakeup(callState, true);
+            if (registerEventFd(ring, e.fd()) < 0) {
+                e.close(callState);
+                return ring.fd();
+            }
+            embed = e;
+        }
+        return embed.fd();
+    }
+
+    private int registerEventFd(Ring r, int fd) {
+        MemorySegment arg = arena.allocate(JAVA_INT);
+        arg.set(JAVA_INT, 0, fd);
+        return r.register(IORING_REGISTER_EVENTFD, arg, 1);
+    }
+
+    /** Embedded: tells the outer loop, through {@link #pollFd()}, that the next poll has work even with no new CQE. */
+    private void signalEmbedder() {
+        if (touchedCount > 0 || ring.cqReady() || (hybrid != null && !hybridArmed) || !wakeupArmed) embed.signal();
     }
 
     private void ensureFd(int fd) {
@@ -410,6 +441,7 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
             delegate.poll(timeoutNanos);
             return;
         }
+        if (embed != null) embed.drain(callState);
         rearmTouched();
         if (!wakeupArmed) armWakeup();
         if (hybrid != null && !hybridArmed) armHybrid();
@@ -444,10 +476,11 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
                 retry = true; // consumed fewer than queued (and the kernel skipped the wait): submit the rest
             }
             int reaped = ring.reap(this);
-            if (handleOverflow(lost)) return;
-            if (!retry || round >= MAX_ROUNDS) return;
+            if (handleOverflow(lost)) break; // the ring was rebuilt (or the loop moved to epoll): its work is queued
+            if (!retry || round >= MAX_ROUNDS) break;
             if (reaped > 0) wait = 0;
         }
+        if (embed != null && ring != null) signalEmbedder();
     }
 
     /** With IORING_SETUP_TASKRUN_FLAG the kernel says whether an enter would find work; without it, assume so. */
@@ -718,11 +751,11 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         enterBase += old.enterCount();
         submittedBase += old.submittedCount();
         reapedBase += old.reapedCount();
+        lastRingDetails = describe();
         old.close();
         if (fresh != null) {
             ring = fresh;
             rearmAll();
-            details = describe();
             notifyReset(true);
         } else {
             ring = null;
@@ -764,6 +797,7 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
             int want = host.fdWanted(fd);
             if (want != 0) addPoll(fd, want);
         }
+        if (embed != null && registerEventFd(ring, embed.fd()) < 0) embed.signal(); // the embedder keeps looking
         hybridSeq++;
         hybridArmed = false;
         if (hybrid != null) armHybrid();
@@ -878,10 +912,15 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     @Override
     public void close() {
         try {
+            if (timerFd >= 0) {
+                timerSpec.fill((byte) 0); // disarm first: a read the dying ring still holds never completes into timerBuf
+                TimerFd.timerfdSettime(callState, timerFd, 0, timerSpec, MemorySegment.NULL);
+            }
             if (ring != null) ring.close(); // the kernel cancels every request still in flight
             if (hybrid != null) hybrid.close();
             if (delegate != null) delegate.close();
         } finally {
+            if (embed != null) embed.close(callState);
             if (timerFd >= 0) Unistd.close(callState, timerFd);
             wakeup.close(callState);
         }
