@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class SocketConstantsTest {
     private static final List<Class<?>> CLASSES = List.of(SysSocket.class, NetinetIn.class, NetinetTcp.class,
-            SysUn.class, SysResource.class);
+            SysUn.class, Resource.class);
 
     @Test
     void constantsMatchTheCHeaders(@TempDir Path dir) throws Exception {

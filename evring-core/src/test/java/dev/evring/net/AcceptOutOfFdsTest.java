@@ -2,7 +2,7 @@ package dev.evring.net;
 
 import dev.evring.linux.Errno;
 import dev.evring.linux.Libc;
-import dev.evring.linux.SysResource;
+import dev.evring.linux.Resource;
 import dev.evring.linux.Unistd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedClass;
@@ -57,16 +57,16 @@ class AcceptOutOfFdsTest extends NetTestBase {
         StreamListener l;
         int[] connected = {1};
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment rl = a.allocate(SysResource.RLIMIT);
-            Errno.check(SysResource.getrlimit(cs, SysResource.RLIMIT_NOFILE, rl), "getrlimit");
-            long soft = rl.get(ValueLayout.JAVA_LONG, SysResource.OFF_RLIM_CUR);
+            MemorySegment rl = a.allocate(Resource.RLIMIT);
+            Errno.check(Resource.getrlimit(cs, Resource.RLIMIT_NOFILE, rl), "getrlimit");
+            long soft = rl.get(ValueLayout.JAVA_LONG, Resource.OFF_RLIM_CUR);
             // loading a class opens its file: load all the test will use while the fd table is full
             ThreadMXBean mx = ManagementFactory.getThreadMXBean();
             mx.getCurrentThreadCpuTime();
             net.stats();
             statuses.stream().filter(st -> st == Status.EMFILE).count();
-            rl.set(ValueLayout.JAVA_LONG, SysResource.OFF_RLIM_CUR, highestOpenFd() + 24L);
-            Errno.check(SysResource.setrlimit(cs, SysResource.RLIMIT_NOFILE, rl), "setrlimit");
+            rl.set(ValueLayout.JAVA_LONG, Resource.OFF_RLIM_CUR, highestOpenFd() + 24L);
+            Errno.check(Resource.setrlimit(cs, Resource.RLIMIT_NOFILE, rl), "setrlimit");
             try {
                 l = net.listen(loopback4());
                 SocketAddress addr = l.localAddress();
@@ -100,8 +100,8 @@ class AcceptOutOfFdsTest extends NetTestBase {
                 assertEquals(1, accepted.size(), "nothing accepted while out of fds");
             } finally {
                 for (int f : fillers) Unistd.close(cs, f);
-                rl.set(ValueLayout.JAVA_LONG, SysResource.OFF_RLIM_CUR, soft);
-                Errno.check(SysResource.setrlimit(cs, SysResource.RLIMIT_NOFILE, rl), "setrlimit (restore)");
+                rl.set(ValueLayout.JAVA_LONG, Resource.OFF_RLIM_CUR, soft);
+                Errno.check(Resource.setrlimit(cs, Resource.RLIMIT_NOFILE, rl), "setrlimit (restore)");
             }
         }
         runUntil(() -> accepted.size() == 2, "the waiting connection, accepted once fds are free");
