@@ -51,47 +51,45 @@ class RingResetTest {
                 });
             });
             SocketAddress addr = l.localAddress();
-            // forty connections talking at once: far more completions in one iteration than an 8-entry CQ holds
-            int[] ends = {0};
+            // forty connections talking at once: far more completions in one iteration than an 8-entry CQ holds.
+            // Some of them may be stranded by the reset (an accept whose completion was lost): the test does not wait
+            // for them, only for the reset, and then a moment for the ring to settle at its new size.
             for (int i = 0; i < 40; i++) {
                 net.connect(addr, (s, st) -> {
-                    if (st != 0) {
-                        ends[0]++;
-                        return;
-                    }
+                    if (st != 0) return;
                     s.recv((sock, d, n) -> {
                         if (d != null) d.release();
-                        if (n > 0) sock.close(); // one echo is enough; a reset may also end it (ECANCELED)
-                        if (n <= 0 || !sock.isOpen()) ends[0]++;
                     });
                     s.send(new byte[32], 0, 32, null);
                 });
             }
-            TestLoops.runUntil(loop, () -> ends[0] == 40); // every client echoed, or ended by the reset
-            String driver = net.stats().driver();
-            assertEquals(grows ? "io_uring" : "readiness", driver, net.stats().features() + " / " + loop.backendDetails());
+            TestLoops.runUntil(loop, () -> loop.backendDetails().contains(grows ? "rebuilt" : "moved to epoll"));
+            long settle = System.nanoTime() + 50_000_000L;
+            TestLoops.runUntil(loop, () -> System.nanoTime() > settle);
+            assertEquals(grows ? "io_uring" : "readiness", net.stats().driver(), net.stats().features() + " / " + loop.backendDetails());
 
-            // whatever was lost with the old ring, the server serves new connections, to the end
-            byte[][] echoed = new byte[10][];
+            // whatever was lost with the old ring, the listener still accepts and serves, connection after connection
             for (int i = 0; i < 10; i++) {
-                int k = i;
+                byte k = (byte) i;
+                byte[][] echoed = new byte[1][];
+                int[] failed = {0};
                 net.connect(addr, (s, st) -> {
-                    assertEquals(0, st);
+                    assertEquals(0, st, Status.describe(st));
                     s.recv((sock, d, n) -> {
                         if (n > 0) {
-                            echoed[k] = d.toArray();
+                            echoed[0] = d.toArray();
                             d.release();
                             sock.close();
+                        } else if (n < 0 && echoed[0] == null) {
+                            failed[0] = n;
                         }
                     });
-                    s.send(new byte[] {(byte) k}, 0, 1, null);
+                    s.send(new byte[] {k}, 0, 1, null);
                 });
+                TestLoops.runUntil(loop, () -> echoed[0] != null || failed[0] != 0);
+                assertEquals(0, failed[0], "connection " + i + " after the reset: " + Status.describe(failed[0]));
+                assertEquals(k, echoed[0][0]);
             }
-            TestLoops.runUntil(loop, () -> {
-                for (byte[] e : echoed) if (e == null) return false;
-                return true;
-            });
-            for (int i = 0; i < 10; i++) assertEquals(i, echoed[i][0]);
             assertTrue(errors.isEmpty(), "callbacks threw: " + errors);
         }
     }
