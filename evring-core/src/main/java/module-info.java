@@ -3,4 +3,5 @@
  */
 module dev.evring {
     exports dev.evring;
+    exports dev.evring.net;
 }

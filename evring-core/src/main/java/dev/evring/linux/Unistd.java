@@ -9,7 +9,7 @@ import static dev.evring.linux.ValueLayouts.C_LONG;
 import static dev.evring.linux.ValueLayouts.C_POINTER;
 
 /**
- * {@code <unistd.h>}: read, write, close, pipe2, dup. Each wrapper takes the caller's call-state segment (see
+ * {@code <unistd.h>}: read, write, pread, pwrite, close, pipe2, dup. Each wrapper takes the caller's call-state segment (see
  * {@link Libc}) and returns the result, or {@code -errno}.
  */
 public final class Unistd {
@@ -17,6 +17,8 @@ public final class Unistd {
 
     private static final MethodHandle READ = Libc.errnoCall("read", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
     private static final MethodHandle WRITE = Libc.errnoCall("write", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
+    private static final MethodHandle PREAD = Libc.errnoCall("pread", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_LONG));
+    private static final MethodHandle PWRITE = Libc.errnoCall("pwrite", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_LONG));
     private static final MethodHandle WRITE_NO_ERRNO = Libc.plainCall("write", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
     private static final MethodHandle CLOSE = Libc.errnoCall("close", FunctionDescriptor.of(C_INT, C_INT));
     private static final MethodHandle PIPE2 = Libc.errnoCall("pipe2", FunctionDescriptor.of(C_INT, C_POINTER, C_INT));
@@ -37,6 +39,26 @@ public final class Unistd {
     public static long write(MemorySegment callState, int fd, MemorySegment buf, long count) {
         try {
             long r = (long) WRITE.invokeExact(callState, fd, buf, count);
+            return r < 0 ? -Libc.errno(callState) : r;
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** pread(2): reads at {@code offset} without moving the file position. */
+    public static long pread(MemorySegment callState, int fd, MemorySegment buf, long count, long offset) {
+        try {
+            long r = (long) PREAD.invokeExact(callState, fd, buf, count, offset);
+            return r < 0 ? -Libc.errno(callState) : r;
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** pwrite(2): writes at {@code offset} without moving the file position. */
+    public static long pwrite(MemorySegment callState, int fd, MemorySegment buf, long count, long offset) {
+        try {
+            long r = (long) PWRITE.invokeExact(callState, fd, buf, count, offset);
             return r < 0 ? -Libc.errno(callState) : r;
         } catch (Throwable t) {
             throw Libc.rethrow(t);
