@@ -11,7 +11,7 @@ import java.util.Locale;
  *
  * <pre>
  *   PipesDriver &lt;impl&gt; &lt;cases&gt; &lt;writes&gt; &lt;repeats&gt; &lt;warmups&gt; &lt;cap_ms&gt;
- *   impl: evring-io_uring | evring-epoll | evring-poll | nio | floor-java
+ *   impl: evring-io_uring | evring-epoll | evring-poll | completion-io_uring | completion-epoll | nio | floor-java
  * </pre>
  */
 public final class PipesDriver {
@@ -54,6 +54,7 @@ public final class PipesDriver {
         return switch (impl) {
             case "nio" -> "java.nio Selector (" + java.nio.channels.spi.SelectorProvider.provider().getClass().getSimpleName() + ")";
             case "floor-java" -> "read+write per event through FFM, no event loop";
+            case "completion-io_uring", "completion-epoll", "completion-poll" -> "evring completion (dev.evring.net recv/send) on " + impl.substring("completion-".length());
             default -> "evring readiness on " + impl.substring("evring-".length());
         };
     }
@@ -62,6 +63,7 @@ public final class PipesDriver {
         return switch (impl) {
             case "nio" -> new NioPipes();
             case "floor-java" -> new FloorPipes();
+            case "completion-io_uring", "completion-epoll", "completion-poll" -> new CompletionPipes(Backend.parse(impl.substring("completion-".length())));
             default -> {
                 if (!impl.startsWith("evring-")) throw new IllegalArgumentException("unknown pipes implementation \"" + impl + "\"");
                 yield new EvringPipes(Backend.parse(impl.substring("evring-".length())));

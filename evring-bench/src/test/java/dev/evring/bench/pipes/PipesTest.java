@@ -45,6 +45,19 @@ class PipesTest {
     }
 
     @Test
+    void completionModeOnIoUringMovesEveryByte() throws Exception {
+        Backend.Availability a = Backend.IO_URING.availability();
+        assumeTrue(a.available(), "io_uring backend unavailable: " + a.reason());
+        movesEveryByte(new CompletionPipes(Backend.IO_URING), false);
+        movesEveryByte(new CompletionPipes(Backend.IO_URING), true);
+    }
+
+    @Test
+    void completionModeEmulatedOnEpollMovesEveryByte() throws Exception {
+        movesEveryByte(new CompletionPipes(Backend.EPOLL), true);
+    }
+
+    @Test
     void nioSelectorMovesEveryByteAndHasNoTimers() throws Exception {
         NioPipes nio = new NioPipes();
         assertFalse(nio.hasTimers());
