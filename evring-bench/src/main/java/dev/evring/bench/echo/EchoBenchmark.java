@@ -1,5 +1,6 @@
 package dev.evring.bench.echo;
 
+import dev.evring.Backend;
 import dev.evring.bench.harness.BenchContext;
 import dev.evring.bench.harness.Benchmark;
 import dev.evring.bench.harness.DriverProcess;
@@ -12,6 +13,7 @@ import dev.evring.bench.report.Metric;
 import dev.evring.bench.report.Outcome;
 import dev.evring.bench.report.RowKind;
 import dev.evring.bench.report.Stats;
+import dev.evring.examples.EchoServer;
 import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
@@ -21,7 +23,9 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -71,8 +75,23 @@ public final class EchoBenchmark implements Benchmark {
         return "echo";
     }
 
+    /**
+     * The rows: evring's echo server (evring-examples' EchoServer, as {@code ./evring echo-server} runs it) in both
+     * modes on each backend, then the peers. A quick run keeps evring to io_uring in both modes and epoll readiness.
+     */
     List<Server> servers(BenchContext ctx) {
         List<Server> s = new ArrayList<>();
+        for (String mode : List.of("completion", "readiness")) {
+            for (Backend b : Backend.values()) {
+                boolean inQuick = b == Backend.IO_URING || (b == Backend.EPOLL && mode.equals("readiness"));
+                if (ctx.quick() && !inQuick) continue;
+                Backend.Availability av = b.availability();
+                s.add(new Server("evring " + b.id() + " (" + mode + ")", RowKind.EVRING,
+                        port -> ctx.java(0, SERVER_JVM, EchoServer.class.getName(),
+                                List.of("--port", Integer.toString(port), "--backend", b.id(), "--mode", mode)),
+                        av.available() ? null : "backend unavailable: " + av.reason()));
+            }
+        }
         for (String impl : List.of("netty-epoll", "netty-io_uring")) {
             s.add(new Server("Netty 4.2 " + impl.substring(6), RowKind.PEER, port -> peerServer(ctx, impl, port), null));
         }
@@ -80,9 +99,11 @@ public final class EchoBenchmark implements Benchmark {
         return s;
     }
 
+    /** The same heap and flags for every server JVM (Netty's leak detector off, as its users run in production). */
+    static final List<String> SERVER_JVM = List.of("-Xms512m", "-Xmx512m", "-Dio.netty.leakDetection.level=disabled");
+
     private static List<String> peerServer(BenchContext ctx, String impl, int port) {
-        return ctx.java(0, List.of("-Xms512m", "-Xmx512m", "-Dio.netty.leakDetection.level=disabled"),
-                EchoServerMain.class.getName(), List.of(impl, Integer.toString(port)));
+        return ctx.java(0, SERVER_JVM, EchoServerMain.class.getName(), List.of(impl, Integer.toString(port)));
     }
 
     @Override
@@ -93,68 +114,107 @@ public final class EchoBenchmark implements Benchmark {
                 + "  rows: " + String.join(", ", servers(ctx).stream().map(Server::name).toList());
     }
 
+    /** A server process of a row, and what became of it. */
+    private static final class Running {
+        final Server server;
+        final Process process;
+        final int port;
+        final Path log;
+        String down;    // why it serves no more (never came up, died): the cases left get this
+        String diedIn;  // the case it died in, if it died
+
+        Running(Server server, Process process, int port, Path log) {
+            this.server = server;
+            this.process = process;
+            this.port = port;
+            this.log = log;
+        }
+    }
+
+    /**
+     * Starts every server at once (each pinned to CPU 0, idle until its turn), warms each up, then goes through the
+     * cases repeat by repeat, taking the servers in turn within each repeat: whatever else the machine is doing meanwhile
+     * spreads over all rows alike instead of spoiling one.
+     */
     @Override
     public BenchmarkResults run(BenchContext ctx) throws Exception {
         BenchmarkResults results = new BenchmarkResults(id(), "TCP echo: 64-byte messages, server on one CPU",
                 List.of(MSGS, P50, P99, P999, SERVER_CPU, SERVER_CPU_PCT, CLIENT_CPU_PCT, OTHER_CPU_PCT));
+        Settings set = settings(ctx);
         NativeTools.Binary client = ctx.tools().compile("echo_load", NativeTools.Needs.IO_URING_HEADER);
         boolean pinned = ctx.cpus() >= 2 && ctx.tools().hasTaskset();
         if (!pinned) {
             results.addNote("server and client not pinned to separate CPUs (" + (ctx.cpus() < 2 ? "one CPU" : "no taskset")
                     + "): they share the machine's CPUs and the figures say less");
         }
-        for (Server s : servers(ctx)) {
-            if (!ctx.options().wantsRow(s.name())) continue;
-            String skip = s.skip() != null ? s.skip() : client.ok() ? null : "load generator: " + client.missing();
-            if (skip != null) {
-                for (Load l : LOADS) results.add(CaseResult.without(id(), l.label(), s.name(), s.kind(), Outcome.SKIPPED, skip));
-                ctx.progress(String.format("  %-7s %-34s skipped: %s", id(), s.name(), skip));
-                continue;
+        List<Running> running = new ArrayList<>();
+        Map<String, String> skipped = new LinkedHashMap<>();
+        try {
+            for (Server s : servers(ctx)) {
+                if (!ctx.options().wantsRow(s.name())) continue;
+                String skip = s.skip() != null ? s.skip() : client.ok() ? null : "load generator: " + client.missing();
+                if (skip != null) {
+                    skipped.put(s.name(), skip);
+                    ctx.progress(String.format("  %-7s %-34s skipped: %s", id(), s.name(), skip));
+                    continue;
+                }
+                int port = freePort();
+                Path log = ctx.log(id(), s.name());
+                Process p = new ProcessBuilder(s.command().apply(port)).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+                running.add(new Running(s, p, port, log));
             }
-            runServer(ctx, results, s, client.path());
+            for (Running r : running) {
+                r.down = awaitListening(r.process, r.port, Duration.ofSeconds(30));
+                if (r.down == null) {
+                    // warm the server's JIT up under the heaviest load before anything is measured; figures discarded
+                    measure(ctx, new CaseResult(id(), "warm-up", r.server.name(), r.server.kind()), client.path(), r.port,
+                            new Load(50, 8), set.firstWarmupMs, 200, r.process.pid(), r.log);
+                    checkAlive(r, "the warm-up");
+                }
+            }
+            for (Load load : LOADS) {
+                Map<Running, CaseResult> byServer = new LinkedHashMap<>();
+                for (Running r : running) byServer.put(r, new CaseResult(id(), load.label(), r.server.name(), r.server.kind()));
+                for (int rep = 0; rep < set.repeats; rep++) {
+                    for (Running r : running) {
+                        CaseResult c = byServer.get(r);
+                        if (r.down != null || c.outcome() != Outcome.OK) continue;
+                        measure(ctx, c, client.path(), r.port, load, set.warmupMs, set.windowMs, r.process.pid(), r.log);
+                        if (checkAlive(r, load.label()) != null) {
+                            c.fail(r.diedIn != null && r.process.exitValue() > 128 ? Outcome.CRASHED : Outcome.FAILED, r.down);
+                        }
+                    }
+                }
+                for (Server s : servers(ctx)) {
+                    if (skipped.containsKey(s.name())) {
+                        results.add(CaseResult.without(id(), load.label(), s.name(), s.kind(), Outcome.SKIPPED, skipped.get(s.name())));
+                    }
+                }
+                for (Running r : running) {
+                    CaseResult c = byServer.get(r);
+                    if (c.outcome() == Outcome.OK && r.down != null && !c.has(MSGS.key())) {
+                        c.fail(Outcome.FAILED, r.diedIn != null && !r.diedIn.equals(load.label()) ? "not run: the server died in " + r.diedIn : r.down);
+                    }
+                    results.add(c);
+                    ctx.progress(progressLine(c));
+                }
+            }
+        } finally {
+            for (Running r : running) stop(r.process);
         }
         clientBoundNotes(results);
         return results;
     }
 
-    private void runServer(BenchContext ctx, BenchmarkResults results, Server s, Path client) throws Exception {
-        Settings set = settings(ctx);
-        int port = freePort();
-        Path log = ctx.log(id(), s.name());
-        Process server = new ProcessBuilder(s.command().apply(port)).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        try {
-            String notUp = awaitListening(server, port, Duration.ofSeconds(30));
-            if (notUp == null) {
-                // warm the server's JIT up under the heaviest load before anything is measured; figures discarded
-                measure(ctx, new CaseResult(id(), "warm-up", s.name(), s.kind()), client, port, new Load(50, 8),
-                        set.firstWarmupMs, 200, server.pid(), log);
-            }
-            String diedIn = null;
-            for (Load load : LOADS) {
-                CaseResult r = new CaseResult(id(), load.label(), s.name(), s.kind());
-                if (notUp != null) {
-                    r.fail(Outcome.FAILED, notUp);
-                } else if (diedIn != null) {
-                    r.fail(Outcome.FAILED, "not run: the server died in " + diedIn);
-                } else {
-                    for (int rep = 0; rep < set.repeats && r.outcome() == Outcome.OK; rep++) {
-                        measure(ctx, r, client, port, load, set.warmupMs, set.windowMs, server.pid(), log);
-                        if (!server.isAlive()) {
-                            int code = server.waitFor();
-                            diedIn = load.label();
-                            r.fail(code > 128 ? Outcome.CRASHED : Outcome.FAILED, "the server "
-                                    + (code > 128 ? "was killed by " + DriverProcess.signalName(code - 128) : "exited with status " + code)
-                                    + " (see " + log.getFileName() + ")");
-                        }
-                    }
-                }
-                results.add(r);
-                ctx.progress(progressLine(r));
-            }
-        } finally {
-            stop(server);
-        }
+    /** Null while the server lives; once it has died, records where and why, and returns the reason. */
+    private static String checkAlive(Running r, String during) throws InterruptedException {
+        if (r.down != null || r.process.isAlive()) return r.down;
+        int code = r.process.waitFor();
+        r.diedIn = during;
+        r.down = "the server " + (code > 128 ? "was killed by " + DriverProcess.signalName(code - 128) : "exited with status " + code)
+                + " during " + during + " (see " + r.log.getFileName() + ")";
+        return r.down;
     }
 
     /** One client run: a warm-up, then a measured window during which the server's CPU time is sampled. */
@@ -239,7 +299,7 @@ public final class EchoBenchmark implements Benchmark {
             }
         }
         for (String row : b.rows()) {
-            if (!row.startsWith("evring")) continue;
+            if (!row.startsWith("evring") || !row.endsWith("(completion)")) continue;
             Optional<CaseResult> e = b.find(new Load(50, 8).label(), row);
             if (e.isEmpty() || !e.get().usable(MSGS.key())) continue;
             CaseResult best = null;

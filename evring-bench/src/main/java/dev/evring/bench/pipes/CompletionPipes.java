@@ -112,7 +112,7 @@ final class CompletionPipes implements PipeChains, RecvCallback {
         } else {
             data.release();
         }
-        if ((count & 1023) == 0 && System.nanoTime() > deadline) writes = 0;
+        if ((count & 63) == 0 && System.nanoTime() > deadline) writes = 0;
     }
 
     @Override
