@@ -42,11 +42,14 @@ public final class PipesBenchmark implements Benchmark {
     /** One row: a name, its kind, and the command running a list of case ids (or why it cannot run here). */
     record Row(String name, RowKind kind, Function<List<String>, List<String>> command, String skip) {}
 
-    record Settings(long writes, int repeats, int javaWarmups, int nativeWarmups, long capMillis) {}
+    /**
+     * @param jitWarmupMillis how long a Java driver runs a small case before its first measured one
+     */
+    record Settings(long writes, int repeats, int javaWarmups, int nativeWarmups, long capMillis, long jitWarmupMillis) {}
 
     static Settings settings(BenchContext ctx) {
         int repeats = ctx.options().repeatsOr(3, 5);
-        return ctx.quick() ? new Settings(20_000, repeats, 1, 1, 100) : new Settings(100_000, repeats, 3, 1, 600);
+        return ctx.quick() ? new Settings(20_000, repeats, 1, 1, 100, 600) : new Settings(100_000, repeats, 3, 1, 600, 2_000);
     }
 
     /** The sweep N = 100, 1,000, 10,000 x A = 1, 100, without and with timeouts; N capped by the open-file limit. */
@@ -109,6 +112,7 @@ public final class PipesBenchmark implements Benchmark {
         return new Row(name, kind, ids -> {
             List<String> a = new ArrayList<>(List.of(impl));
             a.addAll(driverArgs(s, ids, s.javaWarmups));
+            a.add(Long.toString(s.jitWarmupMillis));
             return ctx.java(-1, List.of("-Xms512m"), PipesDriver.class.getName(), a);
         }, skip);
     }

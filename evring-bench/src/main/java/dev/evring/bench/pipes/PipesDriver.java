@@ -10,7 +10,7 @@ import java.util.Locale;
  * colours another's). Prints the driver protocol of {@code DriverProtocol}.
  *
  * <pre>
- *   PipesDriver &lt;impl&gt; &lt;cases&gt; &lt;writes&gt; &lt;repeats&gt; &lt;warmups&gt; &lt;cap_ms&gt;
+ *   PipesDriver &lt;impl&gt; &lt;cases&gt; &lt;writes&gt; &lt;repeats&gt; &lt;warmups&gt; &lt;cap_ms&gt; [&lt;jit_warmup_ms&gt;]
  *   impl: evring-io_uring | evring-epoll | evring-poll | completion-io_uring | completion-epoll | nio | floor-java
  * </pre>
  */
@@ -18,8 +18,8 @@ public final class PipesDriver {
     private PipesDriver() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 6) {
-            System.err.println("usage: PipesDriver <impl> <cases> <writes> <repeats> <warmups> <cap_ms>");
+        if (args.length != 6 && args.length != 7) {
+            System.err.println("usage: PipesDriver <impl> <cases> <writes> <repeats> <warmups> <cap_ms> [<jit_warmup_ms>]");
             System.exit(2);
         }
         String impl = args[0];
@@ -29,6 +29,7 @@ public final class PipesDriver {
         int warmups = Integer.parseInt(args[4]);
         long capNanos = Long.parseLong(args[5]) * 1_000_000L;
         System.out.println("info " + describe(impl));
+        if (args.length == 7) warmUpJit(impl, cases.stream().anyMatch(PipesCase::timeouts), Long.parseLong(args[6]) * 1_000_000L);
         for (PipesCase c : cases) {
             try (PipeChains p = create(impl)) {
                 if (c.timeouts() && !p.hasTimers()) {
@@ -47,6 +48,18 @@ public final class PipesDriver {
             }
             System.out.println("done " + c.id());
             System.out.flush();
+        }
+    }
+
+    /**
+     * Runs the implementation on a small case, one chain and many, for {@code nanos} before anything is measured, so
+     * the first measured case does not pay for the JIT compiling the hot path (C drivers need no such thing).
+     */
+    static void warmUpJit(String impl, boolean timeouts, long nanos) throws Exception {
+        long end = System.nanoTime() + nanos;
+        try (PipeChains p = create(impl)) {
+            p.open(100, timeouts && p.hasTimers());
+            for (int i = 0; System.nanoTime() < end; i++) p.run(i % 2 == 0 ? 1 : 100, 5_000, nanos);
         }
     }
 

@@ -99,6 +99,13 @@ class PipesTest {
     }
 
     @Test
+    void jitWarmUpRunsEveryJavaImplementationWithoutMeasuringAnything() throws Exception {
+        for (String impl : List.of("evring-epoll", "nio", "floor-java", "completion-epoll")) {
+            PipesDriver.warmUpJit(impl, true, 20_000_000L);
+        }
+    }
+
+    @Test
     void unknownImplementationIsRefusedByName() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> PipesDriver.create("kqueue")).getMessage().contains("kqueue"));
     }
