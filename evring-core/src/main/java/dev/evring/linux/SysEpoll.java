@@ -48,6 +48,8 @@ public final class SysEpoll {
     private static final MethodHandle CREATE1 = Libc.errnoCall("epoll_create1", FunctionDescriptor.of(C_INT, C_INT));
     private static final MethodHandle CTL = Libc.errnoCall("epoll_ctl", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER));
     private static final MethodHandle WAIT = Libc.errnoCall("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT));
+    /** Without errno capture, see Libc. */
+    private static final MethodHandle WAIT_FAST = Libc.plainCall("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT));
 
     public static int epollCreate1(MemorySegment callState, int flags) {
         try {
@@ -68,12 +70,21 @@ public final class SysEpoll {
         }
     }
 
+    /**
+     * epoll_wait(2). On failure the wait is repeated without blocking and with errno captured: a persistent error
+     * (EBADF, EINVAL, EFAULT) comes back with its errno; a passing one (EINTR) gives way to that second wait's result.
+     */
     public static int epollWait(MemorySegment callState, int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
         try {
-            int r = (int) WAIT.invokeExact(callState, epfd, events, maxEvents, timeoutMillis);
-            return r < 0 ? -Libc.errno(callState) : r;
+            int r = (int) WAIT_FAST.invokeExact(epfd, events, maxEvents, timeoutMillis);
+            return r >= 0 ? r : epollWaitSlowPath(callState, epfd, events, maxEvents);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
+    }
+
+    private static int epollWaitSlowPath(MemorySegment callState, int epfd, MemorySegment events, int maxEvents) throws Throwable {
+        int r = (int) WAIT.invokeExact(callState, epfd, events, maxEvents, 0);
+        return r < 0 ? -Libc.errno(callState) : r;
     }
 }
