@@ -202,7 +202,7 @@ public final class ChildWatcher extends Watcher {
         info.set(JAVA_LONG, PidFd.OFF_MASK, PidFd.PIDFD_INFO_EXIT);
         if (PidFd.getInfo(cs, pidfd, info) != 0) return -1;
         if ((info.get(JAVA_LONG, PidFd.OFF_MASK) & PidFd.PIDFD_INFO_EXIT) == 0) return -1;
-        if (info.get(JAVA_INT, PidFd.OFF_PID) != pid) return -1; // cannot happen; do not trust a record of another process
+        // the pid fields stay 0 for a reaped process; the pidfd itself names it, so the record is its own
         return info.get(JAVA_INT, PidFd.OFF_EXIT_CODE) & 0xffff;
     }
 
