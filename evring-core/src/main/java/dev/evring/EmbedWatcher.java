@@ -67,6 +67,7 @@ public final class EmbedWatcher extends Watcher {
         io.start();
         prepare.start();
         loop.activeDelta(-1); // the prepare watcher is housekeeping: only the io watcher keeps the loop alive
+        other.embedded(1);
         active = 1;
     }
 
@@ -78,6 +79,7 @@ public final class EmbedWatcher extends Watcher {
         loop.activeDelta(1);
         prepare.stop();
         io.stop();
+        if (!other.isClosed()) other.embedded(-1);
         active = 0;
     }
 

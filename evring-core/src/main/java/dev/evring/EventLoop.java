@@ -229,6 +229,11 @@ public final class EventLoop implements AutoCloseable {
     /** Foreign threads inside backend.wakeup(), plus CLOSING_BIT once close() began: close waits for them to leave. */
     private final AtomicInteger wakeupGate = new AtomicInteger();
     private static final int CLOSING_BIT = 1 << 30;
+    /**
+     * How many embed watchers embed this loop (written on the loop's thread, read by senders): an embedded loop's
+     * real wait is its host's, so a wakeup must always reach its backend fd, where the host watches.
+     */
+    private volatile int embedders;
 
     private Object userData;
 
@@ -1237,7 +1242,7 @@ public final class EventLoop implements AutoCloseable {
         // Dekker with the loop: it sets wakeupWanted then reads wakeupSkipped; we set wakeupSkipped then read
         // wakeupWanted. Both volatile, so at least one side sees the other: the loop skips its wait, or we write.
         wakeupSkipped.set(1);
-        if (wakeupWanted.get() != 0) {
+        if (wakeupWanted.get() != 0 || embedders > 0) {
             wakeupSkipped.set(0);
             if ((wakeupGate.incrementAndGet() & CLOSING_BIT) == 0) driver.wakeup();
             wakeupGate.decrementAndGet();
@@ -1338,6 +1343,11 @@ public final class EventLoop implements AutoCloseable {
     /** The fd another loop watches to embed this one, or -1. */
     int backendPollFd() {
         return closed ? -1 : driver.pollFd();
+    }
+
+    /** An embed watcher of another loop starts ({@code +1}) or stops ({@code -1}) embedding this one. */
+    void embedded(int delta) {
+        embedders += delta;
     }
 
     boolean hasFdChanges() {
