@@ -131,6 +131,7 @@ final class TimerHeap {
     /** Re-reads every watcher's {@code at} after they were changed in place, and restores the heap order (Floyd). */
     void rekeyAll() {
         for (int i = 0; i < size; i++) at[i] = nodes[i].at;
+        if (size < 2) return;
         for (int i = (size - 2) / D; i >= 0; i--) siftDown(i);
     }
 }
