@@ -180,15 +180,16 @@ class LoopExtrasTest {
             loop.periodic(Duration.ZERO, Duration.ofMillis(1), (w, ev) -> fired.incrementAndGet()).start();
             loop.timer(Duration.ofHours(1), Duration.ZERO, (w, ev) -> {}).start();
             // The first iterations allocate while the JIT compiles (interpreted downcalls box); once compiled, a
-            // window of 10,000 iterations must allocate nothing. Try windows until then, for at most 60 of them.
+            // window of 10,000 iterations allocates nothing (a stray JVM sample may add a few hundred bytes; one
+            // object per iteration would be hundreds of kilobytes). Try windows until then, at most 60 of them.
             long tid = Thread.currentThread().threadId();
             long allocated = Long.MAX_VALUE;
-            for (int window = 0; window < 60 && allocated > 0; window++) {
+            for (int window = 0; window < 60 && allocated >= 1024; window++) {
                 long before = mx.getThreadAllocatedBytes(tid);
                 for (int i = 0; i < 10_000; i++) loop.runNoWait();
                 allocated = mx.getThreadAllocatedBytes(tid) - before;
             }
-            assertEquals(0, allocated, "bytes allocated by the last 10,000 iterations (the periodic fired " + fired.get() + " times)");
+            assertTrue(allocated < 1024, allocated + " bytes allocated by the last 10,000 iterations (the periodic fired " + fired.get() + " times)");
         }
     }
 }

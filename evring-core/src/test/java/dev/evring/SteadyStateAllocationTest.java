@@ -1,0 +1,87 @@
+package dev.evring;
+
+import dev.evring.linux.Libc;
+import dev.evring.linux.Unistd;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The loop allocates nothing per event once warmed up: a ping-pong over socketpairs (io watchers, a re-armed timer,
+ * an async watcher) is measured with the thread's allocation counter. The callbacks themselves use preallocated native
+ * buffers, so whatever is counted is the loop's.
+ */
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.evring.LoopVariants#all")
+class SteadyStateAllocationTest {
+    @Parameter
+    LoopVariant variant;
+
+    static final int CHAINS = 10;
+    static final int PAIRS = 20;
+
+    @Test
+    void pingPongAllocatesNothingPerEvent() {
+        var mx = ManagementFactory.getThreadMXBean();
+        assumeTrue(mx instanceof com.sun.management.ThreadMXBean tmx && tmx.isThreadAllocatedMemorySupported(),
+                "this JVM cannot count allocated bytes per thread");
+        com.sun.management.ThreadMXBean tmx = (com.sun.management.ThreadMXBean) mx;
+        tmx.setThreadAllocatedMemoryEnabled(true);
+
+        try (EventLoop loop = variant.open(); Arena arena = Arena.ofConfined()) {
+            MemorySegment cs = Libc.allocateCallState(arena);
+            MemorySegment buf = arena.allocate(64);
+            int[][] pairs = new int[PAIRS][];
+            for (int i = 0; i < PAIRS; i++) pairs[i] = TestFds.socketpair();
+            long[] events = new long[1];
+            TimerWatcher idleTimeout = loop.timer(Duration.ofSeconds(30), Duration.ofSeconds(30), (w, ev) -> {});
+            idleTimeout.start();
+            AsyncWatcher async = loop.async((w, ev) -> events[0]++);
+            async.start();
+            IoWatcher[] ws = new IoWatcher[PAIRS];
+            for (int i = 0; i < PAIRS; i++) {
+                final int next = (i + 1) % PAIRS;
+                final int fd = pairs[i][0];
+                ws[i] = loop.io(fd, Events.READ, (w, ev) -> {
+                    long n = Unistd.read(cs, fd, buf, 64);
+                    for (long k = 0; k < n; k++) Unistd.write(cs, pairs[next][1], buf, 1);
+                    events[0]++;
+                    idleTimeout.again();
+                    if ((events[0] & 1023) == 0) async.send();
+                });
+                ws[i].start();
+            }
+            for (int c = 0; c < CHAINS; c++) {
+                buf.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) c);
+                Unistd.write(cs, pairs[c][1], buf, 1);
+            }
+            long tid = Thread.currentThread().threadId();
+            while (events[0] < 20_000) loop.runOnce(); // warm-up: JIT, array growth, lazy init
+            long before = tmx.getThreadAllocatedBytes(tid);
+            long startEvents = events[0];
+            while (events[0] < startEvents + 100_000) loop.runOnce();
+            long allocated = tmx.getThreadAllocatedBytes(tid) - before;
+            long measured = events[0] - startEvents;
+            for (IoWatcher w : ws) w.stop();
+            idleTimeout.stop();
+            async.stop();
+            for (int[] p : pairs) TestFds.close(p);
+            assertTrue(measured >= 100_000);
+            // A few hundred bytes may come from the JVM itself (a deoptimisation, a JFR or JMX sample); one object per
+            // event would be megabytes.
+            assertTrue(allocated < 64 * 1024,
+                    variant + ": " + allocated + " bytes allocated over " + measured + " events (" + (allocated / (double) measured) + " per event)");
+            assertEquals(0, loop.pendingCount());
+        }
+    }
+}
