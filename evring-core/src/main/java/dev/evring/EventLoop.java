@@ -57,7 +57,9 @@ public final class EventLoop implements AutoCloseable {
         /** Make the innermost {@code run} return. */
         ONE,
         /** Make every nested {@code run} return. */
-        ALL
+        ALL,
+        /** Take back a break asked for earlier in this iteration ({@code EVBREAK_CANCEL}). */
+        CANCEL
     }
 
     /**
@@ -724,11 +726,18 @@ public final class EventLoop implements AutoCloseable {
         return run(RUN_NOWAIT);
     }
 
-    /** Makes the innermost ({@link Break#ONE}) or every ({@link Break#ALL}) running {@code run} return after the current callbacks. */
+    /**
+     * Makes the innermost ({@link Break#ONE}) or every ({@link Break#ALL}) running {@code run} return after the current
+     * callbacks, or takes such a request back ({@link Break#CANCEL}).
+     */
     public void breakLoop(Break how) {
         checkOwner();
         if (how == null) throw new IllegalArgumentException("break mode is null");
-        loopDone = how == Break.ALL ? BREAK_ALL : BREAK_ONE;
+        loopDone = switch (how) {
+            case ONE -> BREAK_ONE;
+            case ALL -> BREAK_ALL;
+            case CANCEL -> BREAK_CANCEL;
+        };
     }
 
     private boolean run(int flags) {

@@ -169,6 +169,22 @@ class LoopExtrasTest {
         }
     }
 
+    @Test
+    void aCancelledBreakLetsTheLoopRunOn() {
+        try (EventLoop loop = variant.open()) {
+            AtomicInteger ticks = new AtomicInteger();
+            TimerWatcher t = loop.timer(0, MS, (w, ev) -> {
+                int n = ticks.incrementAndGet();
+                loop.breakLoop(EventLoop.Break.ONE);
+                if (n < 3) loop.breakLoop(EventLoop.Break.CANCEL); // changed its mind
+            });
+            t.start();
+            assertTrue(loop.run(), "broken out with the timer still active");
+            assertEquals(3, ticks.get());
+            t.stop();
+        }
+    }
+
     /** The wall clock is read on every iteration of a loop with periodics: that read must not allocate. */
     @Test
     void aLoopWithPeriodicsAndTimersAllocatesNothingPerIteration() {
