@@ -173,7 +173,6 @@ public final class EventLoop implements AutoCloseable {
     private long now;
     private long rtNow;
     private long rtmnDiff;
-    private long nowFloor;
     private boolean suspended;
     private long suspendedAt;
     private long ioCollectNanos;
@@ -263,7 +262,6 @@ public final class EventLoop implements AutoCloseable {
         this.now = clock.monotonicNanos();
         this.rtNow = clock.realtimeNanos();
         this.rtmnDiff = rtNow - now;
-        this.nowFloor = now;
     }
 
     /** Opens a loop on the best backend available here, owned by the calling thread. */
@@ -531,16 +529,21 @@ public final class EventLoop implements AutoCloseable {
         return now;
     }
 
-    /** Reads the clock again ({@code ev_now_update}): for a callback that ran long and starts timers. A clock read, no syscall. */
+    /**
+     * Reads the clocks again ({@code ev_now_update}): for a callback that ran long and starts timers, or that wants a
+     * fresh {@link #realtimeNanos()}. Clock reads, no system call.
+     */
     public void updateNow() {
         checkOwner();
-        timeUpdate();
+        timeUpdate(true);
     }
 
     /**
      * The wall-clock time of the loop's current iteration, in nanoseconds since the epoch (libev's {@code ev_now}, which
      * is wall-clock time there; evring's {@link #now()} is monotonic). Periodic watchers are scheduled against it.
-     * Loops with periodic watchers read the wall clock on every iteration; others every half second at most.
+     * Loops with active periodic watchers read the wall clock on every iteration; others derive it from the monotonic
+     * clock and the offset between the two measured when the loop opened, at {@link #updateNow()}, or when a first
+     * periodic started, so a clock set meanwhile shows only after {@link #updateNow()}.
      */
     public long realtimeNanos() {
         checkOwner();
@@ -552,20 +555,19 @@ public final class EventLoop implements AutoCloseable {
     }
 
     /**
-     * libev's time_update: the monotonic time, and the wall clock of the same moment. The wall clock is read on every
-     * iteration while periodics are active, otherwise every half second (libev's now_floor); then if the two clocks
-     * moved apart by a second or more, the wall clock jumped and the periodics are rescheduled. Timers run on the
-     * monotonic clock and do not care.
+     * libev's time_update: the monotonic time, and the wall clock of the same moment. With {@code readRealtime} (the
+     * loop passes it while periodics are active, so loops without them never read the wall clock) the wall clock is
+     * read too, and if it moved against the monotonic clock by a second or more since the last look, it jumped and the
+     * periodics are rescheduled. Timers run on the monotonic clock and do not care.
      */
-    private void timeUpdate() {
+    private void timeUpdate(boolean readRealtime) {
         long mono = clock.monotonicNanos();
         now = mono;
-        if (periodics.isEmpty() && mono - nowFloor < MIN_TIMEJUMP_NANOS / 2) {
+        if (!readRealtime) {
             rtNow = rtmnDiff + mono;
             return;
         }
         long oldDiff = rtmnDiff;
-        nowFloor = mono;
         long rt = clock.realtimeNanos();
         // as libev, look a few times before deciding: a thread preempted between the two reads looks like a jump
         for (int tries = 3; ; ) {
@@ -576,9 +578,17 @@ public final class EventLoop implements AutoCloseable {
             rt = clock.realtimeNanos();
             mono = clock.monotonicNanos();
             now = mono;
-            nowFloor = mono;
         }
         if (!periodics.isEmpty()) periodics.reschedule(rtNow);
+    }
+
+    /**
+     * A first periodic starts: measure the offset between the clocks afresh (it may be stale in a loop that has not
+     * read the wall clock for a while), keeping the iteration's monotonic {@link #now}.
+     */
+    void resyncRealtime() {
+        rtmnDiff = clock.realtimeNanos() - clock.monotonicNanos();
+        rtNow = now + rtmnDiff;
     }
 
     /**
@@ -590,7 +600,7 @@ public final class EventLoop implements AutoCloseable {
     public void suspend() {
         checkOwner();
         if (suspended) throw new IllegalStateException("the loop is suspended already");
-        timeUpdate();
+        timeUpdate(true);
         suspendedAt = now;
         suspended = true;
     }
@@ -605,7 +615,7 @@ public final class EventLoop implements AutoCloseable {
         checkOwner();
         if (!suspended) throw new IllegalStateException("the loop is not suspended");
         suspended = false;
-        timeUpdate();
+        timeUpdate(true);
         long delta = now - suspendedAt;
         if (delta > 0) timers.shiftAll(delta);
         periodics.reschedule(rtNow);
@@ -757,7 +767,7 @@ public final class EventLoop implements AutoCloseable {
                 fdReify();
 
                 long prevNow = now;
-                timeUpdate();
+                timeUpdate(!periodics.isEmpty());
                 long wait = 0;
                 wakeupWanted.set(1); // a sender that sees this writes to the backend instead of skipping
                 if ((flags & RUN_NOWAIT) == 0 && idleAll == 0 && activeCount > 0 && wakeupSkipped.get() == 0) {
@@ -768,7 +778,7 @@ public final class EventLoop implements AutoCloseable {
                 wakeupWanted.set(0);
                 if (wakeupSkipped.get() != 0) drainAsyncs();
 
-                timeUpdate();
+                timeUpdate(!periodics.isEmpty());
                 timersReify();
                 if (!periodics.isEmpty()) periodics.reify(rtNow);
                 if (idleAll > 0) idleReify();

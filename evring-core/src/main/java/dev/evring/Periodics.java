@@ -30,6 +30,7 @@ final class Periodics {
 
     void start(PeriodicWatcher w) {
         checkNotRescheduling();
+        if (heap.isEmpty()) loop.resyncRealtime(); // the loop did not read the wall clock without periodics
         long rt = loop.realtimeNanosUnchecked();
         if (w.reschedule != null) {
             rescheduling = true;

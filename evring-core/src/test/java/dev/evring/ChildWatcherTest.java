@@ -14,7 +14,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -40,15 +39,6 @@ class ChildWatcherTest {
         return new Seen(w.pid(), w.status(), w.exited(), w.exitCode(), w.signaled(), w.termSignal(), w.isActive());
     }
 
-    /** Runs until the list has an entry, or fails after 10 s. */
-    static void runUntilSeen(EventLoop loop, List<Seen> seen) {
-        TimerWatcher guard = loop.timer(Duration.ofSeconds(10), Duration.ZERO, (w, ev) -> {});
-        guard.start();
-        while (seen.isEmpty() && guard.isActive()) loop.runOnce();
-        guard.stop();
-        assertFalse(seen.isEmpty(), "no exit reported within 10 s");
-    }
-
     @Test
     void exitCodeReachesTheCallbackAndWaitForStillWorks() throws Exception {
         try (EventLoop loop = variant.open()) {
@@ -60,7 +50,7 @@ class ChildWatcherTest {
             });
             w.start();
             assertTrue(w.isActive());
-            runUntilSeen(loop, seen);
+            TestLoops.runUntil(loop, () -> !seen.isEmpty(), "the exit reported");
             assertEquals(new Seen((int) p.pid(), 7 << 8, true, 7, false, 0, false), seen.get(0),
                     "exit 7, and the watcher stopped itself");
             assertTrue(p.waitFor(10, TimeUnit.SECONDS), "the JDK still reaps its child");
@@ -77,7 +67,7 @@ class ChildWatcherTest {
             loop.runNoWait();
             assertTrue(seen.isEmpty(), "still running");
             p.destroyForcibly();
-            runUntilSeen(loop, seen);
+            TestLoops.runUntil(loop, () -> !seen.isEmpty(), "the exit reported");
             Seen s = seen.get(0);
             assertTrue(s.signaled(), s.toString());
             assertEquals(SysSignal.SIGKILL, s.termSignal());
@@ -94,7 +84,7 @@ class ChildWatcherTest {
             List<Seen> seen = new ArrayList<>();
             loop.child(p, (x, ev) -> seen.add(seen(x))).start(); // the pidfd is open before the exit...
             assertTrue(p.waitFor(10, TimeUnit.SECONDS)); // ...and the JDK has reaped it before the loop looks
-            runUntilSeen(loop, seen);
+            TestLoops.runUntil(loop, () -> !seen.isEmpty(), "the exit reported");
             assertEquals(42, seen.get(0).exitCode(), seen.get(0).toString());
         }
     }
@@ -119,7 +109,7 @@ class ChildWatcherTest {
         try (EventLoop loop = variant.open()) {
             List<Seen> seen = new ArrayList<>();
             loop.child(pid, (x, ev) -> seen.add(seen(x))).start();
-            runUntilSeen(loop, seen);
+            TestLoops.runUntil(loop, () -> !seen.isEmpty(), "the exit reported");
             assertEquals(new Seen(pid, 3 << 8, true, 3, false, 0, false), seen.get(0));
         } finally {
             assertEquals(3 << 8, TestProcesses.reap(pid), "still a zombie with its status: the watcher used WNOWAIT");

@@ -5,13 +5,11 @@ import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -35,14 +33,6 @@ class EmbedWatcherTest {
         return variant.open();
     }
 
-    static void runUntil(EventLoop loop, BooleanSupplier done, String what) {
-        TimerWatcher guard = loop.timer(Duration.ofSeconds(5), Duration.ZERO, (w, ev) -> {});
-        guard.start();
-        while (!done.getAsBoolean() && guard.isActive()) loop.runOnce();
-        guard.stop();
-        assertTrue(done.getAsBoolean(), "within 5 s: " + what);
-    }
-
     @Test
     void theInnerLoopsIoWatchersRunFromTheOuterLoop() {
         int[] sp = TestFds.socketpair();
@@ -55,7 +45,7 @@ class EmbedWatcherTest {
             outer.runNoWait();
             assertEquals(List.of(), got);
             TestFds.write(sp[1], (byte) 1, (byte) 2, (byte) 3);
-            runUntil(outer, () -> !got.isEmpty(), "the inner watcher ran");
+            TestLoops.runUntil(outer, () -> !got.isEmpty(), "the inner watcher ran");
             assertEquals(List.of(3), got);
             assertSame(inner, e.other());
             r.stop();
@@ -83,9 +73,9 @@ class EmbedWatcherTest {
             e.start();
             outer.runNoWait(); // its prepare phase hands r to the inner backend (and sweeps once, as libev's does)
             TestFds.write(sp[1], (byte) 1);
-            runUntil(outer, () -> embedCalls.get() >= 1, "the embed callback ran");
+            TestLoops.runUntil(outer, () -> embedCalls.get() >= 1, "the embed callback ran");
             assertEquals(0, innerRuns.get(), "not swept yet");
-            runUntil(outer, () -> innerRuns.get() == 1, "swept on the second call");
+            TestLoops.runUntil(outer, () -> innerRuns.get() == 1, "swept on the second call");
             r.stop();
             e.stop();
         } finally {
@@ -109,7 +99,7 @@ class EmbedWatcherTest {
                 }
                 a.send();
             });
-            runUntil(outer, () -> got.get() == 1, "the inner async watcher ran");
+            TestLoops.runUntil(outer, () -> got.get() == 1, "the inner async watcher ran");
             a.stop();
         }
     }

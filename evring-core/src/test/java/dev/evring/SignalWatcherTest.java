@@ -10,7 +10,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -47,17 +46,6 @@ class SignalWatcherTest {
         assertEquals(0, r, "kill(getpid(), " + sig + ")");
     }
 
-    /** Runs the loop until {@code done} says so, or fails after 10 s (a lost signal must not hang the build). */
-    static void runUntil(EventLoop loop, java.util.function.BooleanSupplier done) {
-        TimerWatcher guard = loop.timer(Duration.ofSeconds(10), Duration.ZERO, (w, ev) -> loop.breakLoop(EventLoop.Break.ALL));
-        guard.start();
-        loop.unref();
-        while (!done.getAsBoolean() && guard.isActive()) loop.runOnce();
-        loop.ref();
-        guard.stop();
-        assertTrue(done.getAsBoolean(), "gave up after 10 s");
-    }
-
     @Test
     void aRealKillOfTheProcessReachesTheWatcher() {
         assumeUsr2IsFree();
@@ -73,10 +61,10 @@ class SignalWatcherTest {
             assertEquals(SysSignal.SIGUSR2, w.signum());
             assertEquals("USR2", w.signalName());
             killSelf(SysSignal.SIGUSR2);
-            runUntil(loop, () -> got.get() > 0);
+            TestLoops.runUntil(loop, () -> got.get() > 0, "the first USR2");
             assertEquals(List.of(Thread.currentThread()), threads, "the callback ran on the loop's thread, once");
             killSelf(SysSignal.SIGUSR2); // and again: the handler stays installed while the watcher is active
-            runUntil(loop, () -> got.get() > 1);
+            TestLoops.runUntil(loop, () -> got.get() > 1, "the second USR2");
             w.stop();
         }
     }
@@ -92,7 +80,7 @@ class SignalWatcherTest {
                 SignalWatcher w2 = loop2.signal("SIGUSR2", (x, ev) -> n.incrementAndGet());
                 w2.start();
                 otherWatching.countDown();
-                runUntil(loop2, () -> n.get() > 0);
+                TestLoops.runUntil(loop2, () -> n.get() > 0, "USR2 in the second loop");
                 w2.stop();
                 otherGot.complete(n.get());
             } catch (Throwable t) {
@@ -110,7 +98,7 @@ class SignalWatcherTest {
             other.start();
             assertTrue(otherWatching.await(10, TimeUnit.SECONDS));
             killSelf(SysSignal.SIGUSR2);
-            runUntil(loop, () -> a.get() > 0 && b.get() > 0);
+            TestLoops.runUntil(loop, () -> a.get() > 0 && b.get() > 0, "USR2 for both watchers");
             assertEquals(1, otherGot.get(10, TimeUnit.SECONDS), "the loop of the other thread got it too");
             w1.stop();
             w1b.stop();
@@ -167,7 +155,7 @@ class SignalWatcherTest {
             SignalWatcher w = loop.signal("WINCH", (x, ev) -> got.incrementAndGet());
             w.start();
             EventLoop.feedSignal("SIGWINCH"); // as the JVM's signal thread would: through the wakeup
-            runUntil(loop, () -> got.get() == 1);
+            TestLoops.runUntil(loop, () -> got.get() == 1, "the fed WINCH");
             loop.feedSignalEvent("WINCH"); // straight into this loop's pending queue
             loop.runNoWait();
             assertEquals(2, got.get());

@@ -13,7 +13,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -43,15 +42,6 @@ class StatWatcherTest {
         };
     }
 
-    /** Runs until {@code done}, or fails after 5 s. */
-    static void runUntil(EventLoop loop, BooleanSupplier done, String what) {
-        TimerWatcher guard = loop.timer(Duration.ofSeconds(5), Duration.ZERO, (w, ev) -> {});
-        guard.start();
-        while (!done.getAsBoolean() && guard.isActive()) loop.runOnce();
-        guard.stop();
-        assertTrue(done.getAsBoolean(), "within 5 s: " + what);
-    }
-
     @Test
     void inotifyReportsAModificationWithPreviousAndCurrentAttributes() throws Exception {
         Path f = Files.writeString(dir.resolve("config"), "a=1\n");
@@ -64,7 +54,7 @@ class StatWatcherTest {
             assertEquals(4, w.current().size());
             assertTrue(w.current().isRegularFile());
             Files.writeString(f, "a=12345\n");
-            runUntil(loop, () -> !changes.isEmpty(), "a change reported");
+            TestLoops.runUntil(loop, () -> !changes.isEmpty(), "a change reported");
             Change c = changes.get(changes.size() - 1);
             assertEquals(4, changes.get(0).previous().size());
             assertEquals(8, c.current().size());
@@ -84,7 +74,7 @@ class StatWatcherTest {
             assertEquals(StatWatcher.MIN_INTERVAL_NANOS, w.intervalNanos(), "raised to libev's minimum");
             Files.writeString(f, "xyz");
             long t0 = System.nanoTime();
-            runUntil(loop, () -> !changes.isEmpty(), "the poll saw the change");
+            TestLoops.runUntil(loop, () -> !changes.isEmpty(), "the poll saw the change");
             assertTrue(System.nanoTime() - t0 < 2_000_000_000L);
             assertEquals(3, changes.get(0).current().size());
             w.stop();
@@ -99,7 +89,7 @@ class StatWatcherTest {
             StatWatcher w = loop.stat(f, NO_POLLING, recordInto(changes));
             w.start();
             Files.delete(f);
-            runUntil(loop, () -> !changes.isEmpty() && !changes.getLast().current().exists(), "the deletion reported");
+            TestLoops.runUntil(loop, () -> !changes.isEmpty() && !changes.getLast().current().exists(), "the deletion reported");
             StatWatcher.Attributes now = changes.getLast().current();
             assertFalse(now.isError());
             assertEquals(0, now.errno());
@@ -118,11 +108,11 @@ class StatWatcherTest {
             w.start();
             assertFalse(w.current().exists());
             Files.writeString(f, "hello");
-            runUntil(loop, () -> !changes.isEmpty() && changes.getLast().current().size() == 5, "the creation reported");
+            TestLoops.runUntil(loop, () -> !changes.isEmpty() && changes.getLast().current().size() == 5, "the creation reported");
             assertFalse(changes.get(0).previous().exists());
             int seen = changes.size();
             Files.writeString(f, "hello world"); // now the file itself is watched: its modification is seen
-            runUntil(loop, () -> changes.size() > seen && changes.getLast().current().size() == 11, "the later write reported");
+            TestLoops.runUntil(loop, () -> changes.size() > seen && changes.getLast().current().size() == 11, "the later write reported");
             w.stop();
         }
     }
@@ -137,11 +127,11 @@ class StatWatcherTest {
             w.start();
             long oldIno = w.current().ino();
             Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            runUntil(loop, () -> !changes.isEmpty() && changes.getLast().current().ino() != oldIno, "the replacement reported");
+            TestLoops.runUntil(loop, () -> !changes.isEmpty() && changes.getLast().current().ino() != oldIno, "the replacement reported");
             assertEquals(9, changes.getLast().current().size());
             int seen = changes.size();
             Files.writeString(f, "version 3!"); // the new inode is watched now
-            runUntil(loop, () -> changes.size() > seen && changes.getLast().current().size() == 10, "a write to the new file reported");
+            TestLoops.runUntil(loop, () -> changes.size() > seen && changes.getLast().current().size() == 10, "a write to the new file reported");
             w.stop();
         }
     }
@@ -214,7 +204,7 @@ class StatWatcherTest {
             w2.start();
             w1.stop(); // must not remove the inotify watch w2 still needs
             Files.writeString(f, "1234");
-            runUntil(loop, () -> !b.isEmpty(), "w2 still hears");
+            TestLoops.runUntil(loop, () -> !b.isEmpty(), "w2 still hears");
             assertEquals(List.of(), a);
             w2.stop();
         }
