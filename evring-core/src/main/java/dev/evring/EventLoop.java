@@ -32,7 +32,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>An iteration</h2>
  * As libev's {@code ev_run}: run prepare watchers; hand collected fd interest changes to the backend; update the
- * time (and, while periodic watchers are active, look for wall-clock jumps); compute the wait from the nearest timer
+ * time (and, while periodic watchers are active, read the wall clock and look for jumps); compute the wait from the nearest timer
  * and periodic (none if idle watchers are active), raised to the timeout collect interval, after sleeping out the io
  * collect interval; poll the backend; queue expired timers, then due periodics, then idle watchers if nothing of
  * their priority or higher is pending, then check watchers; run the pending callbacks, highest priority first (or
@@ -169,7 +169,7 @@ public final class EventLoop implements AutoCloseable {
     private final Clock clock;
     private volatile boolean closed;
 
-    // time: the monotonic now, the wall clock of the same moment, and what libev calls rtmn_diff and now_floor
+    // time: the monotonic now, the wall clock of the same moment (libev's ev_rt_now) and their difference (rtmn_diff)
     private long now;
     private long rtNow;
     private long rtmnDiff;
@@ -203,8 +203,8 @@ public final class EventLoop implements AutoCloseable {
 
     private final TimerHeap timers = new TimerHeap();
     private final Periodics periodics = new Periodics(this);
-    /** Created with the first signal watcher; its flags are set by the JVM's signal thread. */
-    private volatile LoopSignals signals;
+    /** Created with the first signal watcher (the JVM's signal thread reaches it through SignalRegistry, not here). */
+    private LoopSignals signals;
     private InotifyHub inotify;
     private boolean inotifyTried;
     /** What watchers hold that close() must give back (cold: changes on child and stat start/stop only). */
