@@ -2,7 +2,9 @@ package dev.evring;
 
 import dev.evring.backend.BackendHost;
 import dev.evring.backend.BackendOptions;
+import dev.evring.backend.BackendUnavailableException;
 import dev.evring.backend.EpollBackend;
+import dev.evring.backend.IoUringBackend;
 import dev.evring.backend.LoopBackend;
 import dev.evring.backend.PollBackend;
 
@@ -64,10 +66,12 @@ final class BackendSelector {
     static LoopBackend create(Backend b, BackendOptions options, BackendHost host, Arena arena) {
         try {
             return switch (b) {
-                case IO_URING -> throw new Unavailable("the io_uring backend is not built yet", null);
+                case IO_URING -> new IoUringBackend(host, arena, options);
                 case EPOLL -> new EpollBackend(host, arena);
                 case POLL -> new PollBackend(host, arena);
             };
+        } catch (BackendUnavailableException e) {
+            throw new Unavailable(e.getMessage(), e);
         } catch (ErrnoException e) {
             throw new Unavailable(e.getMessage(), e);
         }

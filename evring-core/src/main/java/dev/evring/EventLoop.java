@@ -1090,6 +1090,11 @@ public final class EventLoop implements AutoCloseable {
         }
 
         @Override
+        public void reportException(Object source, Throwable error) {
+            EventLoop.this.reportException(source, error);
+        }
+
+        @Override
         public MemorySegment callState() {
             return callState;
         }

@@ -23,6 +23,12 @@ public interface BackendHost {
     /** The backend's wakeup channel fired: run the async watchers that were sent. */
     void wakeupReceived();
 
+    /**
+     * Hands what a callback run by the backend threw (a completion handler's) to the loop's exception handler;
+     * {@code source} names it in the report.
+     */
+    void reportException(Object source, Throwable error);
+
     /** The loop's errno segment (see {@code Libc}), for calls made on the loop's thread. */
     MemorySegment callState();
 }

@@ -40,6 +40,7 @@ public final class EpollBackend extends LoopBackend {
     private final Arena arena;
     private final MemorySegment callState;
     private final EventFdWakeup wakeup;
+    private final boolean ownsWakeup;
     private final MemorySegment ctlEvent;
     private MemorySegment events;
     private int eventCapacity;
@@ -54,14 +55,23 @@ public final class EpollBackend extends LoopBackend {
     private boolean rebuildNeeded;
 
     public EpollBackend(BackendHost host, Arena arena) {
+        this(host, arena, null);
+    }
+
+    /**
+     * An epoll backend that wakes up through {@code sharedWakeup} (which it drains but does not close), or through an
+     * eventfd of its own when null: the io_uring backend hands over its wakeup channel when it moves to epoll.
+     */
+    public EpollBackend(BackendHost host, Arena arena, EventFdWakeup sharedWakeup) {
         super(host);
         this.arena = arena;
         this.callState = host.callState();
         int fd = SysEpoll.epollCreate1(callState, SysEpoll.EPOLL_CLOEXEC);
         this.epfd = Errno.check(fd, "epoll_create1(EPOLL_CLOEXEC)");
-        EventFdWakeup w;
+        this.ownsWakeup = sharedWakeup == null;
+        EventFdWakeup w = sharedWakeup;
         try {
-            w = new EventFdWakeup(callState);
+            if (w == null) w = new EventFdWakeup(callState);
         } catch (RuntimeException e) {
             dev.evring.linux.Unistd.close(callState, epfd);
             throw e;
@@ -237,7 +247,7 @@ public final class EpollBackend extends LoopBackend {
 
     @Override
     public void close() {
-        wakeup.close(callState);
+        if (ownsWakeup) wakeup.close(callState);
         dev.evring.linux.Unistd.close(callState, epfd);
     }
 }

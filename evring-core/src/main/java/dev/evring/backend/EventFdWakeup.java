@@ -26,8 +26,18 @@ public final class EventFdWakeup {
     private static final MemorySegment DRAIN = Arena.global().allocate(ValueLayout.JAVA_LONG);
 
     public EventFdWakeup(MemorySegment callState) {
-        int r = EventFd.eventfd(callState, 0, EventFd.EFD_CLOEXEC | EventFd.EFD_NONBLOCK);
-        this.fd = Errno.check(r, "eventfd(0, EFD_CLOEXEC|EFD_NONBLOCK)");
+        this(callState, true);
+    }
+
+    /**
+     * {@code nonBlocking} false makes a blocking eventfd: the io_uring backend reads it with IORING_OP_READ, which
+     * waits for a write only on a blocking file (on an O_NONBLOCK one it completes at once with -EAGAIN). Such an fd
+     * is drained only when known readable.
+     */
+    public EventFdWakeup(MemorySegment callState, boolean nonBlocking) {
+        int flags = EventFd.EFD_CLOEXEC | (nonBlocking ? EventFd.EFD_NONBLOCK : 0);
+        int r = EventFd.eventfd(callState, 0, flags);
+        this.fd = Errno.check(r, nonBlocking ? "eventfd(0, EFD_CLOEXEC|EFD_NONBLOCK)" : "eventfd(0, EFD_CLOEXEC)");
     }
 
     public int fd() {

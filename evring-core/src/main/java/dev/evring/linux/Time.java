@@ -34,8 +34,13 @@ public final class Time {
 
     /** Stores {@code nanos} (not negative) into the timespec at {@code ts}. */
     public static void setTimespec(MemorySegment ts, long nanos) {
-        ts.set(JAVA_LONG, OFF_TV_SEC, nanos / NANOS_PER_SECOND);
-        ts.set(JAVA_LONG, OFF_TV_NSEC, nanos % NANOS_PER_SECOND);
+        setTimespec(ts, 0, nanos);
+    }
+
+    /** Stores {@code nanos} (not negative) into the timespec at byte {@code offset} of {@code seg} (no slice). */
+    public static void setTimespec(MemorySegment seg, long offset, long nanos) {
+        seg.set(JAVA_LONG, offset + OFF_TV_SEC, nanos / NANOS_PER_SECOND);
+        seg.set(JAVA_LONG, offset + OFF_TV_NSEC, nanos % NANOS_PER_SECOND);
     }
 
     private static final MethodHandle CLOCK_GETTIME =

@@ -1,0 +1,1077 @@
+package dev.evring.backend;
+
+import dev.evring.ErrnoException;
+import dev.evring.linux.Errno;
+import dev.evring.linux.Poll;
+import dev.evring.linux.Time;
+import dev.evring.linux.TimerFd;
+import dev.evring.linux.Unistd;
+import dev.evring.uring.CompletionHandler;
+import dev.evring.uring.Ring;
+import dev.evring.uring.RingOps;
+import dev.evring.uring.Sqe;
+import dev.evring.uring.UserData;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+import static dev.evring.linux.IoUring.*;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The io_uring backend: libev's ev_iouring.c (its 2019 revisions 1.5 and 1.10) rebuilt on what io_uring offers
+ * today. Readiness comes from POLL_ADD requests on the ring, their CQEs are reaped from shared memory, and every
+ * change of interest, every re-check and the SQEs of evring's own completion I/O ({@link RingOps}) ride on the one
+ * io_uring_enter per loop iteration that also waits.
+ *
+ * <h2>Readiness</h2>
+ * Each watched fd has one poll request whose user_data packs the fd and a generation ({@link UserData#fdPayload});
+ * the generation moves on whenever the request is removed or replaced, so no CQE of an old request reaches a
+ * watcher. Removal and mask changes go by user_data (POLL_REMOVE, POLL_UPDATE), not by fd as the seed did.
+ * <ul>
+ * <li><b>Multishot</b> (IORING_POLL_ADD_MULTI, 5.13): the request stays armed and posts a CQE per wake-up, with
+ * IORING_CQE_F_MORE; a CQE without it means the kernel ended the request, which is then armed again. Multishot poll is
+ * edge-triggered after its first event, while an io watcher is level-triggered; so an fd whose event was delivered
+ * gets a <em>level re-check</em> in the next iteration's submission: a POLL_UPDATE of the same request with the same
+ * mask (flagged IOSQE_CQE_SKIP_SUCCESS, so it posts nothing when the fd was drained). The kernel re-arms the request,
+ * polls the file afresh, and posts an event at once if it is still ready. The request itself lives on: no new
+ * request, no terminating CQE, no re-arm.</li>
+ * <li><b>Oneshot</b>: the seed's way, for kernels before 5.13: every event ends the request, and the fd is armed
+ * again (a level-checked POLL_ADD) in the next iteration's submission.</li>
+ * </ul>
+ * A POLL_ADD that completes with EINVAL (a file io_uring cannot poll) hands its fd to an internal epoll set whose
+ * own fd is watched through the ring (revision 1.5's hybrid); EBADF stops the fd's watchers with an error event.
+ *
+ * <h2>Waiting</h2>
+ * The wait is bounded by IORING_ENTER_EXT_ARG with a timespec (5.11), else by an IORING_OP_TIMEOUT on the ring,
+ * else by the seed's timerfd read through the ring; option {@code io_uring.wait} forces any of them. Other threads
+ * wake the loop through an eventfd that the ring reads (IORING_OP_READ): no read system call on the loop's side.
+ *
+ * <h2>Overflow</h2>
+ * With IORING_FEAT_NODROP the kernel keeps CQEs that did not fit; when IORING_SQ_CQ_OVERFLOW is set after a reap, an
+ * io_uring_enter(GETEVENTS) flushes them in, and EBUSY from the kernel means "reap, then retry". Without NODROP the
+ * seed's path: CQEs were lost, so the ring is rebuilt twice as large and every fd armed afresh (level-checked, so no
+ * readiness is lost); at the kernel's size limit the loop moves to epoll.
+ */
+public final class IoUringBackend extends LoopBackend implements RingOps, Ring.CqeSink {
+    // The backend's own user_data tags (0..15; 16..255 belong to RingOps handlers).
+    static final int TAG_POLL = 1;
+    static final int TAG_POLL_REMOVE = 2;
+    static final int TAG_POLL_UPDATE = 3;
+    static final int TAG_POLL_CHECK = 4;
+    static final int TAG_WAKEUP = 5;
+    static final int TAG_TIMEOUT = 6;
+    static final int TAG_TIMEOUT_CTL = 7;
+    static final int TAG_TIMERFD = 8;
+    static final int TAG_EPOLL = 9;
+    static final int TAG_CANCEL = 10;
+
+    /** How readiness is requested. */
+    public enum PollMode { MULTISHOT, ONESHOT }
+
+    /** How the wait is bounded. */
+    public enum WaitMode { EXT_ARG, TIMEOUT, TIMERFD }
+
+    // fdFlags bits
+    private static final byte HYBRID = 1;
+    private static final byte TOUCHED = 2;
+
+    private static final int DEFAULT_SQ_ENTRIES = 256;
+    private static final int DEFAULT_CQ_ENTRIES = 4096;
+    /** Rounds of "submit the rest" or "flush the overflow" in one poll before giving the loop its turn again. */
+    private static final int MAX_ROUNDS = 1 << 20;
+
+    private final Arena arena;
+    private final MemorySegment callState;
+    private final Settings settings;
+    private final EventFdWakeup wakeup;
+    private final PollMode pollMode;
+    private final WaitMode waitMode;
+    private final boolean multishot;
+    private final boolean cqeSkip;
+
+    private Ring ring;
+    /** Set when the loop moved to epoll (no NODROP, at the kernel's ring size limit): everything goes there. */
+    private EpollBackend delegate;
+    private String delegateReason;
+    /** The description of the last ring, kept for {@link #details()} after a move to epoll. */
+    private String lastRingDetails;
+
+    // per fd
+    private int[] pollArmed = new int[64]; // EV_READ|EV_WRITE of the armed poll request, 0 if none
+    private int[] pollGen = new int[64];
+    private byte[] fdFlags = new byte[64];
+    private int[] touched = new int[64];
+    private int touchedCount;
+
+    /** The eventfd handed out by {@link #pollFd()} for embedding, or null until someone asks. */
+    private EventFdWakeup embed;
+
+    // EINVAL hybrid
+    private EpollBackend hybrid;
+    private boolean hybridArmed;
+    private long hybridSeq;
+    private int hybridFds;
+    private String hybridNote;
+
+    // wakeup: an IORING_OP_READ of the eventfd into wakeBuf
+    private final MemorySegment wakeBuf;
+    private boolean wakeupArmed;
+    private long wakeSeq;
+    private boolean quiescing;
+
+    // waits
+    private final MemorySegment getEventsArg;
+    private final MemorySegment waitTs;
+    private final MemorySegment timeoutTs;
+    private boolean timeoutArmed;
+    private long timeoutDeadline;
+    private long timeoutSeq;
+    private int timerFd = -1;
+    private final MemorySegment timerSpec;
+    private final MemorySegment timerBuf;
+    private boolean timerReadArmed;
+    private long timerExpiry = Long.MAX_VALUE;
+    private long timerSeq;
+
+    // RingOps handlers
+    private final CompletionHandler[] handlers = new CompletionHandler[UserData.MAX_TAG + 1];
+    private int nextTag = UserData.FIRST_HANDLER_TAG;
+
+    // counters
+    private long pollAdds;
+    private long pollUpdates;
+    private long levelChecks;
+    private long pollRemoves;
+    private long staleCqes;
+    private long strayCqes;
+    private long overflowFlushes;
+    private long ringResets;
+    private long enterBase;
+    private long submittedBase;
+    private long reapedBase;
+
+    /**
+     * Opens the ring on the calling thread (the loop's: with SINGLE_ISSUER it is the only one allowed to submit).
+     *
+     * @throws BackendUnavailableException when io_uring cannot work here, saying why in a user's words
+     * @throws IllegalArgumentException    when an {@code io_uring.*} option has a bad value
+     */
+    public IoUringBackend(BackendHost host, Arena arena, BackendOptions options) {
+        super(host);
+        this.arena = arena;
+        this.callState = host.callState();
+        this.settings = Settings.parse(options);
+        this.wakeup = new EventFdWakeup(callState, false);
+        Ring r = null;
+        try {
+            r = openRing(settings.sqEntries, settings.cqEntries);
+            this.ring = r;
+            boolean multishotOk = r.hasFeature(IORING_FEAT_RSRC_TAGS); // 5.13: multishot poll and POLL_UPDATE
+            this.pollMode = settings.pollChoice != null ? settings.pollChoice : multishotOk ? PollMode.MULTISHOT : PollMode.ONESHOT;
+            if (pollMode == PollMode.MULTISHOT && !multishotOk) {
+                throw new BackendUnavailableException("io_uring.poll=multishot needs multishot poll (Linux 5.13); this kernel lacks it");
+            }
+            this.multishot = pollMode == PollMode.MULTISHOT;
+            boolean extArg = r.hasFeature(IORING_FEAT_EXT_ARG);
+            boolean timeoutOp = r.hasFeature(IORING_FEAT_NODROP) || r.opcodeSupported(IORING_OP_TIMEOUT); // TIMEOUT is 5.4, NODROP 5.5
+            this.waitMode = settings.waitChoice != null ? settings.waitChoice : extArg ? WaitMode.EXT_ARG : timeoutOp ? WaitMode.TIMEOUT : WaitMode.TIMERFD;
+            if (waitMode == WaitMode.EXT_ARG && !extArg) {
+                throw new BackendUnavailableException("io_uring.wait=ext_arg needs IORING_FEAT_EXT_ARG (Linux 5.11); this kernel lacks it");
+            }
+            if (waitMode == WaitMode.TIMEOUT && !timeoutOp) {
+                throw new BackendUnavailableException("io_uring.wait=timeout needs IORING_OP_TIMEOUT (Linux 5.4); this kernel lacks it");
+            }
+            this.cqeSkip = r.hasFeature(IORING_FEAT_CQE_SKIP);
+            this.wakeBuf = Arena.ofAuto().allocate(8, 8); // the kernel writes it asynchronously: outlives the loop's arena
+            this.timerBuf = Arena.ofAuto().allocate(8, 8);
+            this.getEventsArg = arena.allocate(IO_URING_GETEVENTS_ARG);
+            this.waitTs = arena.allocate(Time.TIMESPEC);
+            this.timeoutTs = arena.allocate(Time.TIMESPEC);
+            this.timerSpec = arena.allocate(TimerFd.ITIMERSPEC);
+            getEventsArg.set(JAVA_LONG, OFF_GETEVENTS_ARG_TS, waitTs.address());
+            if (waitMode == WaitMode.TIMERFD) {
+                int tfd = TimerFd.timerfdCreate(callState, Time.CLOCK_MONOTONIC, TimerFd.TFD_CLOEXEC); // blocking: read by the ring
+                this.timerFd = Errno.check(tfd, "timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)");
+            }
+            armWakeup();
+            if (waitMode == WaitMode.TIMERFD) armTimerRead();
+        } catch (RuntimeException | Error e) {
+            if (r != null) r.close();
+            if (timerFd >= 0) Unistd.close(callState, timerFd);
+            wakeup.close(callState);
+            throw e;
+        }
+    }
+
+    private Ring openRing(int sq, int cq) {
+        int flags = IORING_SETUP_CLAMP;
+        if (settings.submitAll) flags |= IORING_SETUP_SUBMIT_ALL;
+        if (settings.coopTaskrun) flags |= IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+        if (settings.singleIssuer) flags |= IORING_SETUP_SINGLE_ISSUER;
+        if (settings.deferTaskrun && settings.singleIssuer) flags |= IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+        if (settings.noSqarray) flags |= IORING_SETUP_NO_SQARRAY;
+        Ring.Config config = new Ring.Config(sq, cq, flags, settings.singleMmap, settings.registerRingFd);
+        try {
+            return Ring.open(config, callState);
+        } catch (ErrnoException e) {
+            if (e.call().startsWith("io_uring_setup")) throw new BackendUnavailableException(unavailableReason(e.errno()), e);
+            throw new BackendUnavailableException("io_uring ring setup failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Why io_uring_setup failed, in words a user can act on. */
+    static String unavailableReason(int errno) {
+        String sysctl = readSysctl();
+        return switch (errno) {
+            case Errno.ENOSYS -> "io_uring_setup failed with ENOSYS: this kernel (Linux " + System.getProperty("os.version")
+                    + ") has no io_uring; it needs Linux 5.1 or later built with CONFIG_IO_URING";
+            case Errno.EPERM -> switch (sysctl) {
+                case "2" -> "io_uring_setup failed with EPERM: io_uring is disabled by the sysctl kernel.io_uring_disabled=2"
+                        + " (set it to 0 to allow io_uring)";
+                case "1" -> "io_uring_setup failed with EPERM: kernel.io_uring_disabled=1 allows io_uring only to processes"
+                        + " with CAP_SYS_ADMIN or in the group kernel.io_uring_group (set the sysctl to 0, or add the user"
+                        + " to that group)";
+                default -> "io_uring_setup failed with EPERM: io_uring is blocked by a seccomp filter (containers: Docker's"
+                        + " and containerd's default seccomp profiles block io_uring; allow io_uring_setup, io_uring_enter and"
+                        + " io_uring_register in the profile, or run with --security-opt seccomp=unconfined)"
+                        + (sysctl.isEmpty() ? "" : "; kernel.io_uring_disabled=" + sysctl);
+            };
+            case Errno.ENOMEM -> "io_uring_setup failed with ENOMEM: the rings could not be allocated; kernels before 5.12"
+                    + " charge them to RLIMIT_MEMLOCK (raise it: ulimit -l)";
+            case Errno.EINVAL -> "io_uring_setup rejected every parameter set with EINVAL: this kernel's io_uring is too old"
+                    + " (evring needs Linux 5.1 or later)";
+            default -> "io_uring_setup failed with " + Errno.name(errno) + ": " + Errno.description(errno);
+        };
+    }
+
+    private static String readSysctl() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/io_uring_disabled")).trim();
+        } catch (Exception e) {
+            return "";
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // LoopBackend
+
+    @Override
+    public String name() {
+        return "io_uring";
+    }
+
+    @Override
+    public String details() {
+        if (ring != null) return describe();
+        return "io_uring moved to epoll: " + delegateReason + "\n" + lastRingDetails;
+    }
+
+    /** io_uring waits with a timespec (or an absolute timer): any wait is expressed to the nanosecond. */
+    @Override
+    public long minWaitNanos() {
+        return 1;
+    }
+
+    /**
+     * An eventfd that is readable whenever this loop has something to do: the kernel signals it for every completion
+     * (IORING_REGISTER_EVENTFD, registered on the first call), and the backend signals it itself when an iteration
+     * ends with work queued for the next one (re-arms and level re-checks, which only the next poll submits). An outer
+     * loop watching it (embedding) runs this loop when it is readable; this loop drains it at each poll. Falls back to
+     * the ring fd if the kernel refuses the registration.
+     */
+    @Override
+    public int pollFd() {
+        if (delegate != null) return delegate.pollFd();
+        if (embed == null) {
+            EventFdWakeup e = new EventFdWakeup(callState, true);
+            if (registerEventFd(ring, e.fd()) < 0) {
+                e.close(callState);
+                return ring.fd();
+            }
+            embed = e;
+        }
+        return embed.fd();
+    }
+
+    private int registerEventFd(Ring r, int fd) {
+        MemorySegment arg = arena.allocate(JAVA_INT);
+        arg.set(JAVA_INT, 0, fd);
+        return r.register(IORING_REGISTER_EVENTFD, arg, 1);
+    }
+
+    /** Embedded: tells the outer loop, through {@link #pollFd()}, that the next poll has work even with no new CQE. */
+    private void signalEmbedder() {
+        if (touchedCount > 0 || ring.cqReady() || (hybrid != null && !hybridArmed) || !wakeupArmed) embed.signal();
+    }
+
+    private void ensureFd(int fd) {
+        if (fd >= pollArmed.length) {
+            int n = Math.max(pollArmed.length * 2, Integer.highestOneBit(fd) * 2);
+            pollArmed = Arrays.copyOf(pollArmed, n);
+            pollGen = Arrays.copyOf(pollGen, n);
+            fdFlags = Arrays.copyOf(fdFlags, n);
+        }
+    }
+
+    @Override
+    public void modify(int fd, int oldEvents, int newEvents, boolean refresh) {
+        if (delegate != null) {
+            delegate.modify(fd, oldEvents, newEvents, refresh);
+            return;
+        }
+        ensureFd(fd);
+        if ((fdFlags[fd] & HYBRID) != 0) {
+            hybrid.modify(fd, oldEvents, newEvents, refresh);
+            return;
+        }
+        int armed = pollArmed[fd];
+        if (newEvents == 0) {
+            // Removed at once, not lazily as epoll does: the request holds a reference to the file, and a socket the
+            // user closes must really close.
+            if (armed != 0) removePoll(fd);
+        } else if (armed == 0) {
+            addPoll(fd, newEvents);
+        } else if (refresh) {
+            removePoll(fd); // the fd may be another file now
+            addPoll(fd, newEvents);
+        } else if (armed != newEvents) {
+            if (multishot) {
+                pollArmed[fd] = newEvents;
+                updatePoll(fd, TAG_POLL_UPDATE);
+                pollUpdates++;
+            } else {
+                removePoll(fd);
+                addPoll(fd, newEvents);
+            }
+        }
+    }
+
+    private static int pollMask(int ev) {
+        return ((ev & BackendHost.EV_READ) != 0 ? Poll.POLLIN : 0) | ((ev & BackendHost.EV_WRITE) != 0 ? Poll.POLLOUT : 0);
+    }
+
+    private static int eventsOf(int mask) {
+        return ((mask & (Poll.POLLIN | Poll.POLLERR | Poll.POLLHUP)) != 0 ? BackendHost.EV_READ : 0)
+                | ((mask & (Poll.POLLOUT | Poll.POLLERR | Poll.POLLHUP)) != 0 ? BackendHost.EV_WRITE : 0);
+    }
+
+    private long pollUserData(int fd) {
+        return UserData.pack(TAG_POLL, UserData.fdPayload(fd, pollGen[fd]));
+    }
+
+    private void addPoll(int fd, int ev) {
+        pollGen[fd] = (pollGen[fd] + 1) & UserData.GENERATION_MASK;
+        pollArmed[fd] = ev;
+        int addFlags = multishot ? IORING_POLL_ADD_MULTI : 0;
+        if (settings.einvalFds.length != 0 && settings.forcesEinval(fd)) {
+            addFlags |= IORING_POLL_ADD_LEVEL; // test hook: a flag POLL_ADD refuses, so the kernel answers EINVAL
+        }
+        long sqe = ring.nextSqe();
+        Sqe.prepPollAdd(ring.sqes(), sqe, fd, pollMask(ev), addFlags, pollUserData(fd));
+        pollAdds++;
+    }
+
+    private void removePoll(int fd) {
+        long target = pollUserData(fd);
+        pollGen[fd] = (pollGen[fd] + 1) & UserData.GENERATION_MASK; // from now on its CQEs are stale
+        pollArmed[fd] = 0;
+        queueRemove(target);
+    }
+
+    private void queueRemove(long target) {
+        long sqe = ring.nextSqe();
+        MemorySegment sqes = ring.sqes();
+        Sqe.prepPollRemove(sqes, sqe, target, UserData.pack(TAG_POLL_REMOVE, UserData.payload(target)));
+        if (cqeSkip) Sqe.flags(sqes, sqe, IOSQE_CQE_SKIP_SUCCESS);
+        pollRemoves++;
+    }
+
+    /** POLL_UPDATE of the fd's request to its armed mask: re-arms it, and the kernel checks readiness afresh. */
+    private void updatePoll(int fd, int tag) {
+        long ud = pollUserData(fd);
+        long sqe = ring.nextSqe();
+        MemorySegment sqes = ring.sqes();
+        Sqe.prepPollUpdate(sqes, sqe, ud, ud, pollMask(pollArmed[fd]), IORING_POLL_UPDATE_EVENTS | IORING_POLL_ADD_MULTI,
+                UserData.pack(tag, UserData.payload(ud)));
+        if (cqeSkip) Sqe.flags(sqes, sqe, IOSQE_CQE_SKIP_SUCCESS);
+    }
+
+    private void touch(int fd) {
+        if ((fdFlags[fd] & TOUCHED) != 0) return;
+        fdFlags[fd] |= TOUCHED;
+        if (touchedCount == touched.length) touched = Arrays.copyOf(touched, touchedCount * 2);
+        touched[touchedCount++] = fd;
+    }
+
+    /**
+     * For each fd whose event was delivered (or whose request ended) in the last reap, after the callbacks ran: arm
+     * it again if its request ended, or queue the level re-check of its multishot request.
+     */
+    private void rearmTouched() {
+        final int n = touchedCount;
+        touchedCount = 0;
+        for (int i = 0; i < n; i++) {
+            int fd = touched[i];
+            fdFlags[fd] &= ~TOUCHED;
+            if ((fdFlags[fd] & HYBRID) != 0) continue;
+            int want = host.fdWanted(fd);
+            if (want == 0) continue; // nothing watches it any more (modify removed its request)
+            if (pollArmed[fd] == 0) {
+                addPoll(fd, want);
+            } else if (multishot) {
+                updatePoll(fd, TAG_POLL_CHECK);
+                levelChecks++;
+            }
+        }
+    }
+
+    @Override
+    public void poll(long timeoutNanos) {
+        if (delegate != null) {
+            delegate.poll(timeoutNanos);
+            return;
+        }
+        if (embed != null) embed.drain(callState);
+        rearmTouched();
+        if (!wakeupArmed) armWakeup();
+        if (hybrid != null && !hybridArmed) armHybrid();
+        if (waitMode == WaitMode.TIMERFD && !timerReadArmed) armTimerRead();
+        long wait = ring.cqReady() ? 0 : timeoutNanos; // completions already waiting: do not block
+        for (int round = 0; ; round++) {
+            if (wait > 0 && waitMode == WaitMode.TIMEOUT) armTimeout(wait);
+            if (wait > 0 && waitMode == WaitMode.TIMERFD) armTimerfd(wait);
+            int toSubmit = ring.flush();
+            int r;
+            if (wait <= 0) {
+                r = toSubmit == 0 && nothingPendingInKernel() ? 0
+                        : ring.enter(toSubmit, 0, IORING_ENTER_GETEVENTS, MemorySegment.NULL, 0);
+            } else if (waitMode == WaitMode.EXT_ARG) {
+                Time.setTimespec(waitTs, wait);
+                r = ring.enter(toSubmit, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, getEventsArg, GETEVENTS_ARG_SIZE);
+            } else {
+                r = ring.enter(toSubmit, 1, IORING_ENTER_GETEVENTS, MemorySegment.NULL, 0);
+            }
+            boolean retry = false;
+            boolean lost = false;
+            if (r < 0) {
+                switch (-r) {
+                    case Errno.EINTR, Errno.ETIME -> { } // a signal, or the wait's timeout expired
+                    case Errno.EAGAIN, Errno.EBUSY -> retry = true; // the kernel wants CQ room first: reap, then retry
+                    case Errno.EBADR -> lost = true; // the kernel dropped CQEs (out of memory)
+                    case Errno.EEXIST -> throw new IllegalStateException("io_uring_enter from a thread that does not own"
+                            + " the ring (IORING_SETUP_SINGLE_ISSUER): the loop was used from another thread");
+                    default -> throw Errno.exception("io_uring_enter(ring " + ring.fd() + ", submit " + toSubmit + ")", -r);
+                }
+            } else if (r < toSubmit) {
+                retry = true; // consumed fewer than queued (and the kernel skipped the wait): submit the rest
+            }
+            int reaped = ring.reap(this);
+            if (handleOverflow(lost)) return;
+            if (!retry || round >= MAX_ROUNDS) break;
+            if (reaped > 0) wait = 0;
+        }
+        if (embed != null) signalEmbedder();
+    }
+
+    /** With IORING_SETUP_TASKRUN_FLAG the kernel says whether an enter would find work; without it, assume so. */
+    private boolean nothingPendingInKernel() {
+        if ((ring.setupFlags() & IORING_SETUP_TASKRUN_FLAG) == 0) return false;
+        return (ring.sqFlags() & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) == 0;
+    }
+
+    /**
+     * After a reap: flushes the kernel's overflow backlog (NODROP) until it is empty, or, if CQEs were lost (no NODROP,
+     * or the test switch that pretends so), rebuilds the ring. Returns true when the ring was replaced or the loop
+     * moved to epoll (this poll is then over).
+     */
+    private boolean handleOverflow(boolean lost) {
+        int sqFlags = ring.sqFlags();
+        if (lost || (settings.emulateNoNodrop && (sqFlags & IORING_SQ_CQ_OVERFLOW) != 0)
+                || (!ring.hasFeature(IORING_FEAT_NODROP) && ring.cqOverflow() != 0)) {
+            recoverLostCompletions(lost ? "io_uring_enter reported EBADR (the kernel dropped completions)"
+                    : "the CQ ring overflowed and completions were dropped");
+            return true;
+        }
+        for (int round = 0; (sqFlags & IORING_SQ_CQ_OVERFLOW) != 0 && round < MAX_ROUNDS; round++) {
+            // The kernel holds CQEs that did not fit; we just made room: an enter with GETEVENTS moves them in.
+            overflowFlushes++;
+            int r = ring.enter(ring.flush(), 0, IORING_ENTER_GETEVENTS, MemorySegment.NULL, 0);
+            if (r < 0 && r != -Errno.EINTR && r != -Errno.EBUSY && r != -Errno.EAGAIN) {
+                throw Errno.exception("io_uring_enter(GETEVENTS, flushing the CQ overflow)", -r);
+            }
+            ring.reap(this);
+            sqFlags = ring.sqFlags();
+            if (settings.emulateNoNodrop && (sqFlags & IORING_SQ_CQ_OVERFLOW) != 0) {
+                recoverLostCompletions("the CQ ring overflowed and completions were dropped");
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // completions
+
+    @Override
+    public void onCqe(long userData, int res, int flags) {
+        int tag = UserData.tag(userData);
+        long payload = UserData.payload(userData);
+        if (tag >= UserData.FIRST_HANDLER_TAG) {
+            dispatch(tag, userData, res, flags);
+            return;
+        }
+        switch (tag) {
+            case TAG_POLL -> onPoll(payload, res, flags);
+            case TAG_POLL_REMOVE -> onPollRemoved(payload, res);
+            case TAG_POLL_UPDATE -> onPollUpdated(payload, res);
+            case TAG_POLL_CHECK -> onPollChecked(payload, res);
+            case TAG_WAKEUP -> onWakeup(payload, res);
+            case TAG_TIMEOUT -> {
+                if (payload == timeoutSeq) timeoutArmed = false;
+            }
+            case TAG_TIMEOUT_CTL, TAG_CANCEL -> { }
+            case TAG_TIMERFD -> onTimerRead(payload, res);
+            case TAG_EPOLL -> onHybridReady(payload, res);
+            default -> strayCqes++;
+        }
+    }
+
+    private void dispatch(int tag, long userData, int res, int flags) {
+        CompletionHandler h = handlers[tag];
+        if (h == null) {
+            strayCqes++;
+            return;
+        }
+        try {
+            h.onCompletion(userData, res, flags);
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable t) {
+            host.reportException(h, t);
+        }
+    }
+
+    private void onPoll(long payload, int res, int cqeFlags) {
+        int fd = UserData.fd(payload);
+        if (fd < 0 || fd >= pollGen.length) {
+            strayCqes++;
+            return;
+        }
+        if (UserData.generation(payload) != pollGen[fd] || pollArmed[fd] == 0) {
+            staleCqes++; // a request we removed or replaced: its file may not be this fd's any more
+            return;
+        }
+        boolean ended = (cqeFlags & IORING_CQE_F_MORE) == 0;
+        if (ended) pollArmed[fd] = 0;
+        if (res < 0) {
+            if (!ended) removePoll(fd);
+            pollFailed(fd, res);
+            return;
+        }
+        if ((res & Poll.POLLNVAL) != 0) {
+            if (!ended) removePoll(fd);
+            host.fdKill(fd);
+            return;
+        }
+        touch(fd);
+        int ev = eventsOf(res);
+        if (ev != 0) host.fdEvent(fd, ev);
+    }
+
+    private void pollFailed(int fd, int res) {
+        switch (-res) {
+            case Errno.ECANCELED -> touch(fd); // cancelled by someone else (an ASYNC_CANCEL by fd): re-armed if still wanted
+            case Errno.EBADF -> host.fdKill(fd);
+            default -> toHybrid(fd, res); // EINVAL: a file io_uring cannot poll; epoll may (and kills the fd if not)
+        }
+    }
+
+    private void onPollRemoved(long payload, int res) {
+        if (res == -Errno.EALREADY) {
+            // The request was busy posting an event: it is still armed, holding its file. Ask again.
+            queueRemove(UserData.pack(TAG_POLL, payload));
+        }
+    }
+
+    private void onPollChecked(long payload, int res) {
+        // EALREADY: the request is busy posting an event (that is the check's answer); ENOENT: it ended, and its last
+        // CQE re-arms it. Anything else: the kernel refused the update; replace the request (level-checked too).
+        if (res >= 0 || res == -Errno.EALREADY || res == -Errno.ENOENT) return;
+        int fd = UserData.fd(payload);
+        if (fd < 0 || fd >= pollGen.length || UserData.generation(payload) != pollGen[fd] || pollArmed[fd] == 0) return;
+        int ev = pollArmed[fd];
+        removePoll(fd);
+        addPoll(fd, ev);
+    }
+
+    private void onPollUpdated(long payload, int res) {
+        if (res >= 0) return;
+        int fd = UserData.fd(payload);
+        if (fd < 0 || fd >= pollGen.length || UserData.generation(payload) != pollGen[fd] || pollArmed[fd] == 0) return;
+        if (res == -Errno.EALREADY) {
+            updatePoll(fd, TAG_POLL_UPDATE); // busy posting an event with the old mask: try again
+        } else if (res == -Errno.ENOENT) {
+            addPoll(fd, pollArmed[fd]); // the request had ended; its last CQE (if still to come) is stale now
+        } else {
+            int ev = pollArmed[fd];
+            removePoll(fd);
+            addPoll(fd, ev);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // EINVAL hybrid: fds io_uring refuses to poll, watched by an epoll set whose fd the ring polls
+
+    private void toHybrid(int fd, int res) {
+        ensureHybrid();
+        fdFlags[fd] |= HYBRID;
+        pollGen[fd] = (pollGen[fd] + 1) & UserData.GENERATION_MASK;
+        pollArmed[fd] = 0;
+        hybridFds++;
+        hybridNote = "fd " + fd + ": POLL_ADD failed with " + Errno.name(-res) + ", watched through epoll";
+        int want = host.fdWanted(fd);
+        if (want != 0) hybrid.modify(fd, 0, want, true);
+        if (!hybridArmed) armHybrid();
+    }
+
+    private void ensureHybrid() {
+        if (hybrid == null) {
+            hybrid = new EpollBackend(host, arena);
+            hybridArmed = false;
+        }
+    }
+
+    private void armHybrid() {
+        hybridArmed = true;
+        long sqe = ring.nextSqe();
+        // oneshot and level-checked at arming: epoll's fd stays readable while its level-triggered set has ready fds
+        Sqe.prepPollAdd(ring.sqes(), sqe, hybrid.pollFd(), Poll.POLLIN, 0, UserData.pack(TAG_EPOLL, hybridSeq));
+    }
+
+    private void onHybridReady(long payload, int res) {
+        if (payload != hybridSeq || hybrid == null) return;
+        hybridArmed = false;
+        if (res > 0) hybrid.poll(0);
+        // re-armed at the next poll, after the callbacks ran
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // wakeup and timers
+
+    private void armWakeup() {
+        wakeupArmed = true;
+        long sqe = ring.nextSqe();
+        Sqe.prepRead(ring.sqes(), sqe, wakeup.fd(), wakeBuf, 0, 8, 0, UserData.pack(TAG_WAKEUP, wakeSeq));
+    }
+
+    private void onWakeup(long payload, int res) {
+        if (payload != wakeSeq) return;
+        wakeupArmed = false;
+        if (res != -Errno.ECANCELED) host.wakeupReceived(); // a read of 8 bytes reset the counter; anything else: look anyway
+        if (!quiescing) armWakeup();
+    }
+
+    private void armTimeout(long waitNanos) {
+        long deadline = saturatedAdd(System.nanoTime(), waitNanos); // HotSpot's nanoTime is CLOCK_MONOTONIC, the timeout's clock
+        if (timeoutArmed && timeoutDeadline <= deadline) return; // an earlier expiry is armed: an early return is harmless
+        if (timeoutArmed) {
+            long sqe = ring.nextSqe();
+            Sqe.prepTimeoutRemove(ring.sqes(), sqe, UserData.pack(TAG_TIMEOUT, timeoutSeq), 0, UserData.pack(TAG_TIMEOUT_CTL, timeoutSeq));
+            if (cqeSkip) Sqe.flags(ring.sqes(), sqe, IOSQE_CQE_SKIP_SUCCESS);
+        }
+        timeoutSeq = (timeoutSeq + 1) & UserData.PAYLOAD_MASK;
+        Time.setTimespec(timeoutTs, deadline);
+        long sqe = ring.nextSqe();
+        Sqe.prepTimeout(ring.sqes(), sqe, timeoutTs, 0, IORING_TIMEOUT_ABS, UserData.pack(TAG_TIMEOUT, timeoutSeq));
+        timeoutArmed = true;
+        timeoutDeadline = deadline;
+    }
+
+    private void armTimerfd(long waitNanos) {
+        long deadline = saturatedAdd(System.nanoTime(), waitNanos);
+        if (deadline >= timerExpiry) return; // as the seed: only re-set the timerfd when it would expire too late
+        timerExpiry = deadline;
+        Time.setTimespec(timerSpec, TimerFd.OFF_IT_INTERVAL, 0);
+        Time.setTimespec(timerSpec, TimerFd.OFF_IT_VALUE, deadline);
+        int r = TimerFd.timerfdSettime(callState, timerFd, TimerFd.TFD_TIMER_ABSTIME, timerSpec, MemorySegment.NULL);
+        Errno.check(r, "timerfd_settime(" + timerFd + ", TFD_TIMER_ABSTIME)");
+    }
+
+    private void armTimerRead() {
+        timerReadArmed = true;
+        long sqe = ring.nextSqe();
+        Sqe.prepRead(ring.sqes(), sqe, timerFd, timerBuf, 0, 8, 0, UserData.pack(TAG_TIMERFD, timerSeq));
+    }
+
+    private void onTimerRead(long payload, int res) {
+        if (payload != timerSeq) return;
+        timerReadArmed = false;
+        timerExpiry = Long.MAX_VALUE; // it expired (or the read was cancelled): the next wait sets it again
+        if (!quiescing) armTimerRead();
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
+    }
+
+    @Override
+    public void wakeup() {
+        wakeup.signal(); // the same eventfd on io_uring and, after a move, on epoll: no wakeup can fall between
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // lost completions (kernels without IORING_FEAT_NODROP): rebuild bigger, or move to epoll
+
+    private void recoverLostCompletions(String why) {
+        ringResets++;
+        Ring old = ring;
+        int limit = settings.maxEntries > 0 ? settings.maxEntries : IORING_MAX_CQ_ENTRIES;
+        quiesce();
+        Ring fresh = null;
+        if (old.cqEntries() < limit) {
+            int cq = Math.min(limit, old.cqEntries() * 2);
+            int sq = Math.min(Math.min(old.sqEntries() * 2, IORING_MAX_ENTRIES), cq);
+            try {
+                fresh = openRing(sq, cq);
+            } catch (BackendUnavailableException e) {
+                fresh = null; // the kernel's limit (EINVAL without CLAMP) or out of memory: epoll it is
+            }
+        }
+        enterBase += old.enterCount();
+        submittedBase += old.submittedCount();
+        reapedBase += old.reapedCount();
+        lastRingDetails = describe();
+        old.close();
+        if (fresh != null) {
+            ring = fresh;
+            rearmAll();
+            notifyReset(true);
+        } else {
+            ring = null;
+            moveToEpoll(why + " at the ring size limit (" + old.sqEntries() + "/" + old.cqEntries() + " entries)");
+            notifyReset(false);
+        }
+    }
+
+    /** Cancels the ring's reads of the wakeup eventfd and timerfd and waits for their CQEs, so none is lost with the ring. */
+    private void quiesce() {
+        quiescing = true;
+        try {
+            if (wakeupArmed) cancel(UserData.pack(TAG_WAKEUP, wakeSeq));
+            if (timerReadArmed) cancel(UserData.pack(TAG_TIMERFD, timerSeq));
+            for (int i = 0; i < 1000 && (wakeupArmed || timerReadArmed); i++) {
+                ring.enter(ring.flush(), 0, IORING_ENTER_GETEVENTS, MemorySegment.NULL, 0);
+                ring.reap(this);
+                if (i > 10) Thread.yield();
+            }
+        } finally {
+            quiescing = false;
+        }
+        wakeupArmed = false;
+        timerReadArmed = false;
+    }
+
+    private void cancel(long target) {
+        long sqe = ring.nextSqe();
+        Sqe.prepCancel(ring.sqes(), sqe, target, 0, UserData.pack(TAG_CANCEL, 0));
+    }
+
+    /** A new ring: every request of the old one is gone; arm each wanted fd afresh (level-checked, so no readiness is lost). */
+    private void rearmAll() {
+        for (int i = 0; i < touchedCount; i++) fdFlags[touched[i]] &= ~TOUCHED;
+        touchedCount = 0;
+        for (int fd = 0; fd < pollArmed.length; fd++) {
+            if ((fdFlags[fd] & HYBRID) != 0) continue;
+            pollArmed[fd] = 0;
+            int want = host.fdWanted(fd);
+            if (want != 0) addPoll(fd, want);
+        }
+        if (embed != null && registerEventFd(ring, embed.fd()) < 0) embed.signal(); // the embedder keeps looking
+        hybridSeq++;
+        hybridArmed = false;
+        if (hybrid != null) armHybrid();
+        wakeSeq++;
+        armWakeup();
+        host.wakeupReceived(); // a send that raced with the move is looked at now
+        timeoutSeq++;
+        timeoutArmed = false;
+        timerSeq++;
+        timerExpiry = Long.MAX_VALUE;
+        if (waitMode == WaitMode.TIMERFD) armTimerRead();
+    }
+
+    private void moveToEpoll(String why) {
+        EpollBackend d = new EpollBackend(host, arena, wakeup);
+        for (int fd = 0; fd < pollArmed.length; fd++) {
+            pollArmed[fd] = 0;
+            int want = host.fdWanted(fd);
+            if (want != 0) d.modify(fd, 0, want, true);
+        }
+        if (hybrid != null) {
+            hybrid.close();
+            hybrid = null;
+        }
+        delegate = d;
+        delegateReason = why;
+        host.wakeupReceived(); // a send that raced with the move is looked at now; later ones reach epoll's eventfd
+    }
+
+    private void notifyReset(boolean ringAvailable) {
+        for (int t = UserData.FIRST_HANDLER_TAG; t < nextTag; t++) {
+            CompletionHandler h = handlers[t];
+            try {
+                h.onRingReset(ringAvailable);
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Throwable e) {
+                host.reportException(h, e);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // RingOps
+
+    private Ring ring() {
+        Ring r = ring;
+        if (r == null) {
+            throw new IllegalStateException("the loop's io_uring is gone: it moved to epoll (" + delegateReason + ")");
+        }
+        return r;
+    }
+
+    /** Whether the ring is still there (false once the loop moved to epoll). */
+    public boolean ringAvailable() {
+        return ring != null;
+    }
+
+    @Override
+    public int registerHandler(CompletionHandler handler) {
+        if (handler == null) throw new IllegalArgumentException("completion handler is null");
+        if (nextTag > UserData.MAX_TAG) {
+            throw new IllegalStateException("all " + (UserData.MAX_TAG + 1 - UserData.FIRST_HANDLER_TAG)
+                    + " completion handler tags of this loop are taken");
+        }
+        handlers[nextTag] = handler;
+        return nextTag++;
+    }
+
+    @Override
+    public MemorySegment sqes() {
+        return ring().sqes();
+    }
+
+    @Override
+    public long nextSqe() {
+        return ring().nextSqe();
+    }
+
+    @Override
+    public void reserveSqes(int n) {
+        ring().reserve(n);
+    }
+
+    @Override
+    public int submit() {
+        return ring().submit(false);
+    }
+
+    @Override
+    public int features() {
+        return ring().features();
+    }
+
+    @Override
+    public boolean opcodeSupported(int opcode) {
+        return ring().opcodeSupported(opcode);
+    }
+
+    @Override
+    public int register(int opcode, MemorySegment arg, int nrArgs) {
+        return ring().register(opcode, arg, nrArgs);
+    }
+
+    @Override
+    public int setupFlags() {
+        return ring().setupFlags();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    @Override
+    public void close() {
+        try {
+            if (ring != null) ring.close(); // the kernel cancels every request still in flight
+            if (hybrid != null) hybrid.close();
+            if (delegate != null) delegate.close();
+        } finally {
+            if (embed != null) embed.close(callState);
+            if (timerFd >= 0) Unistd.close(callState, timerFd);
+            wakeup.close(callState);
+        }
+    }
+
+    /** What the backend did so far: system calls, SQEs and CQEs, and what they were for. */
+    public record Stats(long enters, long sqesSubmitted, long cqesReaped, long pollAdds, long pollUpdates,
+                        long levelChecks, long pollRemoves, long staleCqes, long overflowFlushes, long ringResets,
+                        int hybridFds) {}
+
+    public Stats stats() {
+        Ring r = ring;
+        long enters = enterBase + (r == null ? 0 : r.enterCount());
+        long submitted = submittedBase + (r == null ? 0 : r.submittedCount());
+        long reaped = reapedBase + (r == null ? 0 : r.reapedCount());
+        return new Stats(enters, submitted, reaped, pollAdds, pollUpdates, levelChecks, pollRemoves, staleCqes,
+                overflowFlushes, ringResets, hybridFds);
+    }
+
+    public PollMode pollMode() {
+        return pollMode;
+    }
+
+    public WaitMode waitMode() {
+        return waitMode;
+    }
+
+    /** The ring in use (null after a move to epoll); for tests. */
+    public Ring ringForTest() {
+        return ring;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // details
+
+    private String describe() {
+        Ring r = ring;
+        int f = r.features();
+        int s = r.setupFlags();
+        StringBuilder b = new StringBuilder();
+        b.append("io_uring: SQ ").append(r.sqEntries()).append(" / CQ ").append(r.cqEntries()).append(" entries, poll ")
+                .append(pollMode.name().toLowerCase(Locale.ROOT))
+                .append(multishot ? " (level re-check by POLL_UPDATE)" : " (re-armed after every event)")
+                .append(", wait ").append(waitMode.name().toLowerCase(Locale.ROOT))
+                .append(", ").append(r.singleMmap() ? "single mmap" : "three mmaps");
+        if (hybridNote != null) b.append(", ").append(hybridFds).append(" fd(s) on epoll (").append(hybridNote).append(")");
+        if (ringResets > 0) b.append(", ring rebuilt ").append(ringResets).append(" time(s) after lost completions");
+        List<String[]> rows = new ArrayList<>();
+        feature(rows, "SINGLE_MMAP", f, IORING_FEAT_SINGLE_MMAP, r.singleMmap(), "one mmap for SQ and CQ rings");
+        feature(rows, "NODROP", f, IORING_FEAT_NODROP, !settings.emulateNoNodrop && r.hasFeature(IORING_FEAT_NODROP),
+                settings.emulateNoNodrop ? "off: test switch io_uring.test.no_nodrop" : "CQ overflow kept by the kernel, flushed");
+        feature(rows, "EXT_ARG", f, IORING_FEAT_EXT_ARG, waitMode == WaitMode.EXT_ARG, "wait timeout without a timer request");
+        rows.add(row("multishot poll", r.hasFeature(IORING_FEAT_RSRC_TAGS) ? "yes" : "no", multishot, "5.13: POLL_ADD_MULTI, POLL_UPDATE"));
+        feature(rows, "CQE_SKIP", f, IORING_FEAT_CQE_SKIP, cqeSkip, "no CQE for successful removes and re-checks");
+        feature(rows, "FAST_POLL", f, IORING_FEAT_FAST_POLL, r.hasFeature(IORING_FEAT_FAST_POLL), "eventfd read waits by poll, not a worker");
+        setup(rows, "SINGLE_ISSUER", s, IORING_SETUP_SINGLE_ISSUER, settings.singleIssuer, "io_uring.single_issuer");
+        setup(rows, "DEFER_TASKRUN", s, IORING_SETUP_DEFER_TASKRUN, settings.deferTaskrun && settings.singleIssuer, "io_uring.defer_taskrun");
+        setup(rows, "COOP_TASKRUN", s, IORING_SETUP_COOP_TASKRUN, settings.coopTaskrun, "io_uring.coop_taskrun");
+        setup(rows, "TASKRUN_FLAG", s, IORING_SETUP_TASKRUN_FLAG, settings.coopTaskrun || settings.deferTaskrun, "with coop/defer taskrun");
+        setup(rows, "SUBMIT_ALL", s, IORING_SETUP_SUBMIT_ALL, settings.submitAll, "io_uring.submit_all");
+        setup(rows, "NO_SQARRAY", s, IORING_SETUP_NO_SQARRAY, settings.noSqarray, "io_uring.no_sqarray");
+        rows.add(row("registered ring fd", settings.registerRingFd ? (r.ringFdRegistered() ? "yes" : "no") : "not probed",
+                r.ringFdRegistered(), "io_uring.register_ring_fd"));
+        rows.add(row("opcode probe", r.probeAvailable() ? "yes" : "no", r.probeAvailable(), "IORING_REGISTER_PROBE"));
+        rows.add(row("SQPOLL", "not probed", false, "not offered: a kernel thread per loop"));
+        rows.add(row("IOSQE_ASYNC", "-", false, "never: it forces worker threads"));
+        b.append("\n  ").append(String.format("%-20s %-11s %-5s %s", "feature", "found", "used", "note"));
+        for (String[] row : rows) b.append("\n  ").append(String.format("%-20s %-11s %-5s %s", (Object[]) row));
+        return b.toString();
+    }
+
+    private static void feature(List<String[]> rows, String name, int features, int bit, boolean used, String note) {
+        rows.add(row(name, (features & bit) != 0 ? "yes" : "no", used, note));
+    }
+
+    private static void setup(List<String[]> rows, String name, int flags, int bit, boolean asked, String option) {
+        boolean on = (flags & bit) != 0;
+        String found = on ? "yes" : asked ? "no" : "not probed";
+        rows.add(row(name, found, on, asked ? "" : "off by " + option));
+    }
+
+    private static String[] row(String name, String found, boolean used, String note) {
+        return new String[] {name, found, used ? "yes" : "no", note};
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // options
+
+    /** The {@code io_uring.*} options, parsed and checked once. */
+    record Settings(PollMode pollChoice, WaitMode waitChoice, boolean singleMmap, boolean deferTaskrun, boolean singleIssuer,
+                    boolean coopTaskrun, boolean submitAll, boolean noSqarray, boolean registerRingFd, int sqEntries,
+                    int cqEntries, boolean emulateNoNodrop, int maxEntries, int[] einvalFds) {
+
+        static Settings parse(BackendOptions o) {
+            PollMode poll = switch (o.get("io_uring.poll", "auto").toLowerCase(Locale.ROOT)) {
+                case "auto" -> null;
+                case "multishot" -> PollMode.MULTISHOT;
+                case "oneshot" -> PollMode.ONESHOT;
+                default -> throw new IllegalArgumentException("option io_uring.poll=" + o.get("io_uring.poll", "")
+                        + " is not one of multishot, oneshot, auto");
+            };
+            WaitMode wait = switch (o.get("io_uring.wait", "auto").toLowerCase(Locale.ROOT)) {
+                case "auto" -> null;
+                case "ext_arg" -> WaitMode.EXT_ARG;
+                case "timeout" -> WaitMode.TIMEOUT;
+                case "timerfd" -> WaitMode.TIMERFD;
+                default -> throw new IllegalArgumentException("option io_uring.wait=" + o.get("io_uring.wait", "")
+                        + " is not one of ext_arg, timeout, timerfd, auto");
+            };
+            boolean single = switch (o.get("io_uring.mmap", "single").toLowerCase(Locale.ROOT)) {
+                case "single", "auto" -> true;
+                case "triple" -> false;
+                default -> throw new IllegalArgumentException("option io_uring.mmap=" + o.get("io_uring.mmap", "")
+                        + " is not one of single, triple");
+            };
+            int sq = o.integer("io_uring.sq_entries", DEFAULT_SQ_ENTRIES);
+            if (sq < 1 || sq > IORING_MAX_ENTRIES) {
+                throw new IllegalArgumentException("option io_uring.sq_entries=" + sq + " is not 1.." + IORING_MAX_ENTRIES);
+            }
+            int cq = o.integer("io_uring.cq_entries", Math.max(DEFAULT_CQ_ENTRIES, 2 * sq));
+            if (cq < sq || cq > IORING_MAX_CQ_ENTRIES) {
+                throw new IllegalArgumentException("option io_uring.cq_entries=" + cq + " is not " + sq
+                        + " (io_uring.sq_entries).." + IORING_MAX_CQ_ENTRIES);
+            }
+            int max = o.integer("io_uring.test.max_entries", 0);
+            if (max < 0) throw new IllegalArgumentException("option io_uring.test.max_entries=" + max + " is negative");
+            return new Settings(poll, wait, single,
+                    o.flag("io_uring.defer_taskrun", true),
+                    o.flag("io_uring.single_issuer", true),
+                    o.flag("io_uring.coop_taskrun", true),
+                    o.flag("io_uring.submit_all", true),
+                    o.flag("io_uring.no_sqarray", true),
+                    o.flag("io_uring.register_ring_fd", true),
+                    sq, cq,
+                    o.flag("io_uring.test.no_nodrop", false),
+                    max,
+                    fdList(o.get("io_uring.test.einval_fds", "")));
+        }
+
+        private static int[] fdList(String v) {
+            if (v.isBlank()) return new int[0];
+            String[] parts = v.split(",");
+            int[] fds = new int[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                try {
+                    fds[i] = Integer.parseInt(parts[i].trim());
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("option io_uring.test.einval_fds=" + v + " is not a comma-separated list of fds");
+                }
+                if (fds[i] < 0) throw new IllegalArgumentException("option io_uring.test.einval_fds=" + v + " has a negative fd");
+            }
+            Arrays.sort(fds);
+            return fds;
+        }
+
+        boolean forcesEinval(int fd) {
+            return Arrays.binarySearch(einvalFds, fd) >= 0;
+        }
+    }
+}

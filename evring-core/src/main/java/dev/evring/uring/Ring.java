@@ -1,0 +1,659 @@
+package dev.evring.uring;
+
+import dev.evring.ErrnoException;
+import dev.evring.linux.Errno;
+import dev.evring.linux.IoUring;
+import dev.evring.linux.Mman;
+import dev.evring.linux.Unistd;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.evring.linux.IoUring.*;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * One io_uring instance: set up through raw {@code io_uring_setup}, its SQ and CQ rings and SQE array mapped (one
+ * mmap for both rings where the kernel offers IORING_FEAT_SINGLE_MMAP, three otherwise), entered through raw
+ * {@code io_uring_enter}. It knows nothing of watchers: it hands out SQEs, submits them, and passes CQEs to a
+ * {@link CqeSink}.
+ *
+ * <h2>Setup flags</h2>
+ * The caller asks for a set of IORING_SETUP_* flags; a kernel that rejects one (EINVAL) is asked again without the
+ * newest one, and so on; the flags a kernel rejected are remembered for the process, so later rings do not probe
+ * again. {@link #setupFlags()} says what was accepted.
+ *
+ * <h2>Shared memory</h2>
+ * The kernel and we share the rings; the orderings are liburing's (and the kernel's io_uring.c header comment):
+ * our SQ tail and CQ head are plain Java ints, published with a release store once per batch; the kernel's CQ tail
+ * and SQ head are read with acquire; the SQ flags with an opaque read. The mappings are segments of this ring's own
+ * confined arena, so a segment used after {@link #close()} fails with an exception instead of touching unmapped
+ * memory.
+ *
+ * <h2>Thread</h2>
+ * A ring belongs to the thread that opened it (the loop's); {@link #close()} must run there too (a registered ring
+ * fd lives in that thread's io_uring context).
+ */
+public final class Ring implements AutoCloseable {
+    /** Where {@link #reap} delivers CQEs. */
+    @FunctionalInterface
+    public interface CqeSink {
+        void onCqe(long userData, int res, int flags);
+    }
+
+    /**
+     * What to ask of the kernel.
+     *
+     * @param sqEntries      SQ size (rounded up to a power of two by the kernel, clamped to its maximum)
+     * @param cqEntries      CQ size, 0 for the kernel's default (twice the SQ)
+     * @param setupFlags     IORING_SETUP_* wanted; optional ones are dropped where the kernel refuses them
+     * @param singleMmap     map both rings with one mmap where IORING_FEAT_SINGLE_MMAP allows it
+     * @param registerRingFd register the ring fd (IORING_REGISTER_RING_FDS) and enter through its index
+     */
+    public record Config(int sqEntries, int cqEntries, int setupFlags, boolean singleMmap, boolean registerRingFd) {}
+
+    /** The setup flags we may drop, newest kernel first: the order in which a refusing kernel is asked again. */
+    private static final int[] OPTIONAL_FLAGS = {
+            IORING_SETUP_NO_SQARRAY,
+            IORING_SETUP_DEFER_TASKRUN,
+            IORING_SETUP_SINGLE_ISSUER,
+            IORING_SETUP_TASKRUN_FLAG,
+            IORING_SETUP_COOP_TASKRUN,
+            IORING_SETUP_SUBMIT_ALL,
+            IORING_SETUP_CLAMP,
+            IORING_SETUP_CQSIZE,
+    };
+    /** Optional flags this kernel refused once: not asked for again in this process. */
+    private static final AtomicInteger REFUSED_FLAGS = new AtomicInteger();
+    /** IORING_REGISTER_PROBE's answer, one bit per opcode, probed once per process; null until then. */
+    private static volatile long[] probedOps;
+    private static volatile boolean probeFailed;
+
+    private static final VarHandle INT = JAVA_INT.varHandle();
+
+    private final MemorySegment callState;
+    private final Arena mapArena;
+    private final int fd;
+    private final int enterFd;
+    private final int enterFlags;
+    private final boolean ringFdRegistered;
+    private final int setupFlags;
+    private final int features;
+    private final boolean singleMmap;
+    private final int sqEntries;
+    private final int cqEntries;
+    private final int sqMask;
+    private final int cqMask;
+
+    private final MemorySegment sqRing;
+    private final MemorySegment cqRing;
+    private final MemorySegment sqes;
+    private final long sqRingAddr;
+    private final long sqRingSize;
+    private final long cqRingAddr;
+    private final long cqRingSize;
+    private final long sqesAddr;
+    private final long sqesSize;
+
+    private final long sqHeadOff;
+    private final long sqTailOff;
+    private final long sqFlagsOff;
+    private final long sqDroppedOff;
+    private final long cqHeadOff;
+    private final long cqTailOff;
+    private final long cqOverflowOff;
+    private final long cqesOff;
+
+    /** Our SQ tail: entries handed out so far. Published to the kernel by {@link #flush()}. */
+    private int sqTail;
+    private int sqTailPublished;
+    /** The kernel's SQ head as last read. */
+    private int sqHeadSeen;
+    /** Our CQ head: entries consumed so far. Published at the end of each {@link #reap}. */
+    private int cqHead;
+    private int cqHeadPublished;
+
+    /**
+     * CQEs moved out of the CQ ring without being delivered (to make room when io_uring_enter refused to submit with
+     * EBUSY/EAGAIN while a handler was running): delivered first by the next {@link #reap}, in order.
+     */
+    private long[] stashUserData = new long[0];
+    private int[] stashRes = new int[0];
+    private int[] stashFlags = new int[0];
+    private int stashHead;
+    private int stashTail;
+
+    private boolean closed;
+
+    // counters, for details and figures
+    private long enterCount;
+    private long submittedCount;
+    private long reapedCount;
+
+    private Ring(MemorySegment callState, Arena mapArena, int fd, int enterFd, boolean ringFdRegistered, int setupFlags,
+                 int features, boolean singleMmap, int sqEntries, int cqEntries, MemorySegment params,
+                 MemorySegment sqRing, MemorySegment cqRing, MemorySegment sqes) {
+        this.callState = callState;
+        this.mapArena = mapArena;
+        this.fd = fd;
+        this.enterFd = enterFd;
+        this.ringFdRegistered = ringFdRegistered;
+        this.enterFlags = ringFdRegistered ? IORING_ENTER_REGISTERED_RING : 0;
+        this.setupFlags = setupFlags;
+        this.features = features;
+        this.singleMmap = singleMmap;
+        this.sqEntries = sqEntries;
+        this.cqEntries = cqEntries;
+        this.sqRing = sqRing;
+        this.cqRing = cqRing;
+        this.sqes = sqes;
+        this.sqRingAddr = sqRing.address();
+        this.sqRingSize = sqRing.byteSize();
+        this.cqRingAddr = cqRing.address();
+        this.cqRingSize = cqRing.byteSize();
+        this.sqesAddr = sqes.address();
+        this.sqesSize = sqes.byteSize();
+        long sq = OFF_PARAMS_SQ_OFF;
+        long cq = OFF_PARAMS_CQ_OFF;
+        this.sqHeadOff = u32(params, sq + OFF_SQ_HEAD);
+        this.sqTailOff = u32(params, sq + OFF_SQ_TAIL);
+        this.sqFlagsOff = u32(params, sq + OFF_SQ_FLAGS);
+        this.sqDroppedOff = u32(params, sq + OFF_SQ_DROPPED);
+        this.cqHeadOff = u32(params, cq + OFF_CQ_HEAD);
+        this.cqTailOff = u32(params, cq + OFF_CQ_TAIL);
+        this.cqOverflowOff = u32(params, cq + OFF_CQ_OVERFLOW);
+        this.cqesOff = u32(params, cq + OFF_CQ_CQES);
+        // The masks are in the ring; read once (the kernel never changes them) and check they agree with the sizes.
+        this.sqMask = sqRing.get(JAVA_INT, u32(params, sq + OFF_SQ_RING_MASK));
+        this.cqMask = cqRing.get(JAVA_INT, u32(params, cq + OFF_CQ_RING_MASK));
+        if (sqMask != sqEntries - 1 || cqMask != cqEntries - 1) {
+            throw new IllegalStateException("io_uring ring masks " + sqMask + "/" + cqMask + " disagree with sizes "
+                    + sqEntries + "/" + cqEntries);
+        }
+        this.sqTail = this.sqTailPublished = this.sqHeadSeen = sqRing.get(JAVA_INT, sqTailOff);
+        this.cqHead = this.cqHeadPublished = cqRing.get(JAVA_INT, cqHeadOff);
+        if ((setupFlags & IORING_SETUP_NO_SQARRAY) == 0) {
+            // SQE i always sits at index i (we hand out entries at tail & mask), so the index array is the identity,
+            // written once here instead of once per SQE.
+            long array = u32(params, sq + OFF_SQ_ARRAY);
+            for (int i = 0; i < sqEntries; i++) sqRing.set(JAVA_INT, array + 4L * i, i);
+        }
+    }
+
+    private static long u32(MemorySegment s, long off) {
+        return s.get(JAVA_INT, off) & 0xFFFF_FFFFL;
+    }
+
+    /**
+     * Sets up a ring. Optional setup flags the kernel refuses are dropped (see the class comment).
+     *
+     * @throws ErrnoException with the errno of io_uring_setup (ENOSYS, EPERM, ENOMEM, ...) or of mmap
+     */
+    public static Ring open(Config config, MemorySegment callState) {
+        if (config.sqEntries() < 1) throw new IllegalArgumentException("io_uring sq_entries " + config.sqEntries() + " must be at least 1");
+        if (config.cqEntries() < 0) throw new IllegalArgumentException("io_uring cq_entries " + config.cqEntries() + " must not be negative");
+        int wanted = config.setupFlags();
+        if (config.cqEntries() > 0) wanted |= IORING_SETUP_CQSIZE;
+        int optional = 0;
+        for (int f : OPTIONAL_FLAGS) optional |= f;
+        int flags = wanted & ~(REFUSED_FLAGS.get() & optional);
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment params = tmp.allocate(IO_URING_PARAMS);
+            int fd;
+            int dropped = 0;
+            while (true) {
+                if ((flags & IORING_SETUP_DEFER_TASKRUN) != 0 && (flags & IORING_SETUP_SINGLE_ISSUER) == 0) {
+                    flags &= ~IORING_SETUP_DEFER_TASKRUN; // DEFER_TASKRUN requires SINGLE_ISSUER
+                }
+                if ((flags & IORING_SETUP_TASKRUN_FLAG) != 0
+                        && (flags & (IORING_SETUP_COOP_TASKRUN | IORING_SETUP_DEFER_TASKRUN)) == 0) {
+                    flags &= ~IORING_SETUP_TASKRUN_FLAG; // TASKRUN_FLAG needs COOP_TASKRUN or DEFER_TASKRUN
+                }
+                params.fill((byte) 0);
+                params.set(JAVA_INT, OFF_PARAMS_FLAGS, flags);
+                if ((flags & IORING_SETUP_CQSIZE) != 0) {
+                    params.set(JAVA_INT, OFF_PARAMS_CQ_ENTRIES, Math.max(config.cqEntries(), config.sqEntries()));
+                }
+                fd = IoUring.ioUringSetup(callState, config.sqEntries(), params);
+                if (fd >= 0) break;
+                if (fd != -Errno.EINVAL) throw Errno.exception("io_uring_setup(" + config.sqEntries() + ", flags 0x" + Integer.toHexString(flags) + ")", -fd);
+                int drop = 0;
+                for (int f : OPTIONAL_FLAGS) {
+                    if ((flags & f) != 0) {
+                        drop = f;
+                        break;
+                    }
+                }
+                if (drop == 0) throw Errno.exception("io_uring_setup(" + config.sqEntries() + ", flags 0x" + Integer.toHexString(flags) + ")", -fd);
+                flags &= ~drop;
+                dropped |= drop;
+            }
+            if (dropped != 0) {
+                int refused = dropped;
+                REFUSED_FLAGS.getAndUpdate(r -> r | refused);
+            }
+            return map(config, callState, fd, flags, params);
+        }
+    }
+
+    private static Ring map(Config config, MemorySegment callState, int fd, int flags, MemorySegment params) {
+        int features = params.get(JAVA_INT, OFF_PARAMS_FEATURES);
+        int sqEntries = params.get(JAVA_INT, OFF_PARAMS_SQ_ENTRIES);
+        int cqEntries = params.get(JAVA_INT, OFF_PARAMS_CQ_ENTRIES);
+        long sq = OFF_PARAMS_SQ_OFF;
+        long cq = OFF_PARAMS_CQ_OFF;
+        if (Integer.bitCount(sqEntries) != 1 || Integer.bitCount(cqEntries) != 1) {
+            Unistd.close(callState, fd);
+            throw new IllegalStateException("io_uring_setup returned ring sizes " + sqEntries + "/" + cqEntries + " that are not powers of two");
+        }
+        // The SQ ring mapping must cover head..dropped and, with an index array, the array; the CQ ring's the CQEs.
+        long sqSize = Math.max(u32(params, sq + OFF_SQ_DROPPED), u32(params, sq + OFF_SQ_FLAGS)) + 4;
+        sqSize = Math.max(sqSize, Math.max(u32(params, sq + OFF_SQ_HEAD), u32(params, sq + OFF_SQ_TAIL)) + 4);
+        sqSize = Math.max(sqSize, Math.max(u32(params, sq + OFF_SQ_RING_MASK), u32(params, sq + OFF_SQ_RING_ENTRIES)) + 4);
+        if ((flags & IORING_SETUP_NO_SQARRAY) == 0) sqSize = Math.max(sqSize, u32(params, sq + OFF_SQ_ARRAY) + 4L * sqEntries);
+        long cqSize = u32(params, cq + OFF_CQ_CQES) + CQE_SIZE * cqEntries;
+        cqSize = Math.max(cqSize, Math.max(u32(params, cq + OFF_CQ_OVERFLOW), u32(params, cq + OFF_CQ_FLAGS)) + 4);
+        boolean single = config.singleMmap() && (features & IORING_FEAT_SINGLE_MMAP) != 0;
+        if (single) sqSize = cqSize = Math.max(sqSize, cqSize);
+        long sqesSize = SQE_SIZE * sqEntries;
+
+        Arena arena = Arena.ofConfined();
+        long sqAddr = -1;
+        long cqAddr = -1;
+        long sqesAddr = -1;
+        try {
+            sqAddr = mmap(callState, fd, sqSize, IORING_OFF_SQ_RING, "SQ ring");
+            cqAddr = single ? sqAddr : mmap(callState, fd, cqSize, IORING_OFF_CQ_RING, "CQ ring");
+            sqesAddr = mmap(callState, fd, sqesSize, IORING_OFF_SQES, "SQE array");
+            MemorySegment sqRing = MemorySegment.ofAddress(sqAddr).reinterpret(sqSize, arena, null);
+            MemorySegment cqRing = single ? sqRing : MemorySegment.ofAddress(cqAddr).reinterpret(cqSize, arena, null);
+            MemorySegment sqes = MemorySegment.ofAddress(sqesAddr).reinterpret(sqesSize, arena, null);
+            int enterFd = fd;
+            boolean registered = false;
+            if (config.registerRingFd()) {
+                int index = registerRingFd(callState, fd);
+                if (index >= 0) {
+                    enterFd = index;
+                    registered = true;
+                }
+            }
+            return new Ring(callState, arena, fd, enterFd, registered, flags, features, single, sqEntries, cqEntries,
+                    params, sqRing, cqRing, sqes);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            if (sqesAddr != -1) Mman.munmap(callState, MemorySegment.ofAddress(sqesAddr), sqesSize);
+            if (cqAddr != -1 && cqAddr != sqAddr) Mman.munmap(callState, MemorySegment.ofAddress(cqAddr), cqSize);
+            if (sqAddr != -1) Mman.munmap(callState, MemorySegment.ofAddress(sqAddr), sqSize);
+            Unistd.close(callState, fd);
+            throw e;
+        }
+    }
+
+    private static long mmap(MemorySegment callState, int fd, long size, long offset, String what) {
+        MemorySegment m = Mman.mmap(callState, MemorySegment.NULL, size, Mman.PROT_READ | Mman.PROT_WRITE,
+                Mman.MAP_SHARED | Mman.MAP_POPULATE, fd, offset);
+        if (Mman.failed(m)) {
+            int errno = dev.evring.linux.Libc.errno(callState);
+            throw Errno.exception("mmap(io_uring " + what + ", " + size + " bytes)", errno);
+        }
+        return m.address();
+    }
+
+    /** IORING_REGISTER_RING_FDS: the registered index, or -errno (then the plain fd is used). */
+    private static int registerRingFd(MemorySegment callState, int fd) {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment upd = tmp.allocate(IO_URING_RSRC_UPDATE);
+            upd.set(JAVA_INT, OFF_RSRC_UPDATE_OFFSET, -1); // let the kernel pick a slot
+            upd.set(JAVA_LONG, OFF_RSRC_UPDATE_DATA, fd);
+            int r = IoUring.ioUringRegister(callState, fd, IORING_REGISTER_RING_FDS, upd, 1);
+            if (r != 1) return r < 0 ? r : -Errno.EINVAL;
+            return upd.get(JAVA_INT, OFF_RSRC_UPDATE_OFFSET);
+        }
+    }
+
+    /** Probes the kernel's opcodes once per process (IORING_REGISTER_PROBE, 5.6). */
+    private void probeOpcodes() {
+        if (probedOps != null || probeFailed) return;
+        int n = 256;
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment probe = tmp.allocate(PROBE_SIZE + PROBE_OP_SIZE * n, 8);
+            int r = IoUring.ioUringRegister(callState, fd, IORING_REGISTER_PROBE, probe, n);
+            if (r < 0) {
+                probeFailed = true;
+                return;
+            }
+            long[] bits = new long[4];
+            int len = Math.min(n, probe.get(JAVA_BYTE, OFF_PROBE_OPS_LEN) & 0xFF);
+            for (int i = 0; i < len; i++) {
+                long base = PROBE_SIZE + PROBE_OP_SIZE * i;
+                int op = probe.get(JAVA_BYTE, base + OFF_PROBE_OP_OP) & 0xFF;
+                int fl = probe.get(JAVA_SHORT, base + OFF_PROBE_OP_FLAGS) & 0xFFFF;
+                if ((fl & IO_URING_OP_SUPPORTED) != 0) bits[op >>> 6] |= 1L << (op & 63);
+            }
+            probedOps = bits;
+        }
+    }
+
+    /** Whether the kernel supports {@code opcode}; false when it cannot say (IORING_REGISTER_PROBE failed). */
+    public boolean opcodeSupported(int opcode) {
+        probeOpcodes();
+        long[] bits = probedOps;
+        if (bits == null || opcode < 0 || opcode > 255) return false;
+        return (bits[opcode >>> 6] & (1L << (opcode & 63))) != 0;
+    }
+
+    /** Whether IORING_REGISTER_PROBE answered (kernel 5.6+). */
+    public boolean probeAvailable() {
+        probeOpcodes();
+        return probedOps != null;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // facts
+
+    public int fd() {
+        return fd;
+    }
+
+    public int setupFlags() {
+        return setupFlags;
+    }
+
+    public int features() {
+        return features;
+    }
+
+    public boolean hasFeature(int feature) {
+        return (features & feature) == feature;
+    }
+
+    public boolean singleMmap() {
+        return singleMmap;
+    }
+
+    public boolean ringFdRegistered() {
+        return ringFdRegistered;
+    }
+
+    public int sqEntries() {
+        return sqEntries;
+    }
+
+    public int cqEntries() {
+        return cqEntries;
+    }
+
+    /** The SQE array, every entry. */
+    public MemorySegment sqes() {
+        return sqes;
+    }
+
+    /** io_uring_enter calls made on this ring. */
+    public long enterCount() {
+        return enterCount;
+    }
+
+    /** SQEs the kernel consumed. */
+    public long submittedCount() {
+        return submittedCount;
+    }
+
+    /** CQEs delivered. */
+    public long reapedCount() {
+        return reapedCount;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // submission
+
+    /**
+     * Claims the next SQE without submitting: its byte offset in {@link #sqes()}, zeroed, or -1 when the SQ is full.
+     */
+    public long claimSqe() {
+        int tail = sqTail;
+        if (tail - sqHeadSeen >= sqEntries) {
+            // pairs with the kernel's store-release of the SQ head once it has consumed entries
+            sqHeadSeen = (int) INT.getAcquire(sqRing, sqHeadOff);
+            if (tail - sqHeadSeen >= sqEntries) return -1;
+        }
+        sqTail = tail + 1;
+        long off = (long) (tail & sqMask) * SQE_SIZE;
+        Sqe.clear(sqes, off);
+        return off;
+    }
+
+    /** Entries free for {@link #claimSqe()} now. */
+    public int sqSpace() {
+        sqHeadSeen = (int) INT.getAcquire(sqRing, sqHeadOff); // pairs with the kernel's release of the SQ head
+        return sqEntries - (sqTail - sqHeadSeen);
+    }
+
+    /**
+     * Publishes the SQEs claimed so far to the kernel and returns how many it has not consumed yet (including any a
+     * previous enter left behind).
+     */
+    public int flush() {
+        int tail = sqTail;
+        if (tail != sqTailPublished) {
+            // pairs with the kernel's load-acquire of the SQ tail: our plain SQE stores are visible before the tail
+            INT.setRelease(sqRing, sqTailOff, tail);
+            sqTailPublished = tail;
+        }
+        sqHeadSeen = (int) INT.getAcquire(sqRing, sqHeadOff); // pairs with the kernel's release of the SQ head
+        return tail - sqHeadSeen;
+    }
+
+    /** Raw io_uring_enter on this ring: SQEs consumed, or -errno. The caller {@link #flush()}ed first. */
+    public int enter(int toSubmit, int minComplete, int flags, MemorySegment arg, long argSize) {
+        enterCount++;
+        int r = IoUring.ioUringEnter(callState, enterFd, toSubmit, minComplete, flags | enterFlags, arg, argSize);
+        if (r > 0) submittedCount += r;
+        return r;
+    }
+
+    /**
+     * Publishes and submits what is queued, without waiting (the kernel runs deferred completion work if
+     * {@code getEvents}). EINTR is retried; EBUSY and EAGAIN (the kernel holds completions it cannot post, or lacks
+     * memory for requests) are answered by moving the CQ's entries aside ({@link #stash()}) and retrying, a bounded
+     * number of times. Returns the number of SQEs consumed, or -errno when the kernel keeps refusing.
+     */
+    public int submit(boolean getEvents) {
+        int consumed = 0;
+        for (int attempt = 0; ; attempt++) {
+            int toSubmit = flush();
+            if (toSubmit == 0 && !getEvents) return consumed;
+            int r = enter(toSubmit, 0, getEvents ? IORING_ENTER_GETEVENTS : 0, MemorySegment.NULL, 0);
+            if (r >= 0) {
+                consumed += r;
+                if (r == toSubmit || r == 0 && attempt > 2) return consumed;
+                getEvents = false;
+                continue; // a partial submission: the rest is still queued, submit it
+            }
+            if (r == -Errno.EINTR) continue;
+            if ((r == -Errno.EBUSY || r == -Errno.EAGAIN) && attempt < 1000) {
+                stash();
+                getEvents = true; // lets the kernel flush its overflow backlog into the room we made
+                if (attempt > 8) Thread.yield();
+                continue;
+            }
+            return consumed > 0 ? consumed : r;
+        }
+    }
+
+    /**
+     * Makes room for {@code n} SQEs, submitting if needed; returns when {@link #sqSpace()} {@code >= n}.
+     *
+     * @throws ErrnoException if the kernel refuses to consume entries (out of memory)
+     * @throws IllegalArgumentException if {@code n} exceeds the SQ size
+     */
+    public void reserve(int n) {
+        if (n < 0 || n > sqEntries) throw new IllegalArgumentException("cannot reserve " + n + " SQEs in a ring of " + sqEntries);
+        if (sqEntries - (sqTail - sqHeadSeen) >= n || sqSpace() >= n) return;
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int r = submit(false);
+            if (sqSpace() >= n) return;
+            if (r < 0 && r != -Errno.EBUSY && r != -Errno.EAGAIN && r != -Errno.EINTR) {
+                throw Errno.exception("io_uring_enter(submit " + (sqTail - sqHeadSeen) + " SQEs)", -r);
+            }
+            stash();
+            Thread.yield();
+        }
+        throw Errno.exception("io_uring_enter(submit " + (sqTail - sqHeadSeen) + " SQEs): the kernel consumed none in 1000 attempts", Errno.EAGAIN);
+    }
+
+    /** Claims the next SQE, submitting first if the SQ is full. */
+    public long nextSqe() {
+        long off = claimSqe();
+        if (off >= 0) return off;
+        reserve(1);
+        off = claimSqe();
+        if (off < 0) throw new IllegalStateException("io_uring SQ full right after making room");
+        return off;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // completion
+
+    /** The SQ ring's flags (IORING_SQ_CQ_OVERFLOW, IORING_SQ_TASKRUN, ...). */
+    public int sqFlags() {
+        return (int) INT.getOpaque(sqRing, sqFlagsOff); // the kernel sets these bits atomically; no ordering needed
+    }
+
+    /** CQEs the kernel dropped (cq_ring->overflow): only ever grows on kernels without IORING_FEAT_NODROP. */
+    public int cqOverflow() {
+        return (int) INT.getOpaque(cqRing, cqOverflowOff);
+    }
+
+    /** SQEs the kernel dropped as invalid (sq_ring->dropped). */
+    public int sqDropped() {
+        return (int) INT.getOpaque(sqRing, sqDroppedOff);
+    }
+
+    /** Whether a CQE (or a stashed one) is waiting. */
+    public boolean cqReady() {
+        // pairs with the kernel's store-release of the CQ tail after it wrote the CQE
+        return stashHead < stashTail || (int) INT.getAcquire(cqRing, cqTailOff) != cqHead;
+    }
+
+    /** CQEs waiting in the CQ ring (not counting stashed ones). */
+    public int cqCount() {
+        return (int) INT.getAcquire(cqRing, cqTailOff) - cqHead; // pairs with the kernel's release of the tail
+    }
+
+    /**
+     * Delivers every waiting CQE to {@code sink}, stashed ones first, in the order the kernel posted them, and frees
+     * their slots. The sink may submit (and so stash) while it runs; delivery stays in order. Returns the number
+     * delivered.
+     */
+    public int reap(CqeSink sink) {
+        int n = 0;
+        final MemorySegment cq = cqRing;
+        final long cqes = cqesOff;
+        final int mask = cqMask;
+        outer:
+        while (true) {
+            while (stashHead < stashTail) {
+                int i = stashHead++;
+                n++;
+                sink.onCqe(stashUserData[i], stashRes[i], stashFlags[i]);
+            }
+            stashHead = stashTail = 0;
+            int head = cqHead;
+            // pairs with the kernel's store-release of the CQ tail: the CQEs up to it are written
+            int tail = (int) INT.getAcquire(cq, cqTailOff);
+            if (head == tail) break;
+            while (head != tail) {
+                long base = cqes + (long) (head & mask) * CQE_SIZE;
+                long userData = cq.get(JAVA_LONG, base + OFF_CQE_USER_DATA);
+                int res = cq.get(JAVA_INT, base + OFF_CQE_RES);
+                int flags = cq.get(JAVA_INT, base + OFF_CQE_FLAGS);
+                cqHead = ++head;
+                n++;
+                sink.onCqe(userData, res, flags);
+                if (cqHead != head || stashTail != 0) continue outer; // the sink stashed: deliver that first
+            }
+        }
+        publishCqHead();
+        reapedCount += n;
+        return n;
+    }
+
+    private void publishCqHead() {
+        if (cqHead != cqHeadPublished) {
+            // pairs with the kernel's load-acquire of the CQ head: we are done reading the CQEs before it
+            INT.setRelease(cqRing, cqHeadOff, cqHead);
+            cqHeadPublished = cqHead;
+        }
+    }
+
+    /**
+     * Moves every CQE out of the CQ ring into a Java-side backlog that {@link #reap} delivers first: makes room in the
+     * CQ without running any handler (used when the kernel refuses to submit until it can post its overflow).
+     */
+    public void stash() {
+        int head = cqHead;
+        int tail = (int) INT.getAcquire(cqRing, cqTailOff); // pairs with the kernel's release of the CQ tail
+        int count = tail - head;
+        if (count <= 0) return;
+        if (stashTail + count > stashUserData.length) {
+            int cap = Math.max(16, Integer.highestOneBit(stashTail + count) * 2);
+            stashUserData = Arrays.copyOf(stashUserData, cap);
+            stashRes = Arrays.copyOf(stashRes, cap);
+            stashFlags = Arrays.copyOf(stashFlags, cap);
+        }
+        for (; head != tail; head++) {
+            long base = cqesOff + (long) (head & cqMask) * CQE_SIZE;
+            int i = stashTail++;
+            stashUserData[i] = cqRing.get(JAVA_LONG, base + OFF_CQE_USER_DATA);
+            stashRes[i] = cqRing.get(JAVA_INT, base + OFF_CQE_RES);
+            stashFlags[i] = cqRing.get(JAVA_INT, base + OFF_CQE_FLAGS);
+        }
+        cqHead = head;
+        publishCqHead();
+    }
+
+    /** io_uring_register on this ring: the result, or -errno. */
+    public int register(int opcode, MemorySegment arg, int nrArgs) {
+        return IoUring.ioUringRegister(callState, fd, opcode, arg, nrArgs);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /**
+     * Unregisters the ring fd, unmaps the rings and closes the fd; the kernel cancels whatever is in flight. Segments
+     * of this ring fail from now on. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        mapArena.close(); // first: nothing can reach the mappings through a segment any more
+        if (ringFdRegistered) {
+            try (Arena tmp = Arena.ofConfined()) {
+                MemorySegment upd = tmp.allocate(IO_URING_RSRC_UPDATE);
+                upd.set(JAVA_INT, OFF_RSRC_UPDATE_OFFSET, enterFd);
+                IoUring.ioUringRegister(callState, fd, IORING_UNREGISTER_RING_FDS, upd, 1);
+            }
+        }
+        Mman.munmap(callState, MemorySegment.ofAddress(sqesAddr), sqesSize);
+        if (cqRingAddr != sqRingAddr) Mman.munmap(callState, MemorySegment.ofAddress(cqRingAddr), cqRingSize);
+        Mman.munmap(callState, MemorySegment.ofAddress(sqRingAddr), sqRingSize);
+        Unistd.close(callState, fd);
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public String toString() {
+        return "Ring[fd " + fd + ", sq " + sqEntries + ", cq " + cqEntries + ", flags 0x" + Integer.toHexString(setupFlags)
+                + ", features 0x" + Integer.toHexString(features) + "]";
+    }
+}

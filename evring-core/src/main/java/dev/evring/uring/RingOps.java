@@ -1,0 +1,62 @@
+package dev.evring.uring;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The loop's io_uring, for evring's layers above the loop (completion I/O): put your own operations on the ring the
+ * loop waits on, and get their completions through a {@link CompletionHandler}. Implemented by the io_uring backend;
+ * obtained as {@code LoopAccess.get().backend(loop) instanceof RingOps ring ? ring : null}. Loop thread only.
+ *
+ * <p>SQEs written during callbacks are submitted by the backend in the same io_uring_enter that waits for the next
+ * events: one system call per loop iteration for everything. An operation in flight is not a watcher: the caller
+ * keeps the loop alive with {@code loop.ref()} until its final CQE arrives.
+ */
+public interface RingOps {
+    /**
+     * Registers a handler and returns its tag, 16..255. CQEs whose user_data bits 56..63 equal the tag go to it.
+     * Tags 0..15 are the backend's own (poll, wakeup, timeout, cancel...). Bits 0..55 are the handler's to use
+     * (build them with {@link UserData#pack}).
+     *
+     * @throws IllegalStateException when all 240 handler tags are taken
+     */
+    int registerHandler(CompletionHandler handler);
+
+    /**
+     * The SQE array (all entries, 64 bytes each), to write fields with the {@link Sqe} helpers. Valid until the ring
+     * is re-created (see {@link CompletionHandler#onRingReset}): call {@code sqes()} again rather than caching it
+     * across callbacks. A stale segment fails with an exception, never touches unmapped memory.
+     */
+    MemorySegment sqes();
+
+    /**
+     * Claims the next SQE and returns its byte offset into {@link #sqes()}; the entry is zeroed. The SQE is published
+     * to the kernel at the next submit (the loop submits once per iteration, before waiting). If the SQ is full it
+     * submits first, so it never fails. No allocation.
+     */
+    long nextSqe();
+
+    /**
+     * Makes sure the next {@code n} {@link #nextSqe()} calls do not submit in between (for IOSQE_IO_LINK chains such
+     * as an operation plus its LINK_TIMEOUT): submits now if fewer than {@code n} entries are free.
+     * {@code n <= } the SQ size.
+     */
+    void reserveSqes(int n);
+
+    /** Submits what is queued now (io_uring_enter without waiting). Normally unnecessary. Returns -errno on failure. */
+    int submit();
+
+    /** IORING_FEAT_* bits from io_uring_params.features. */
+    int features();
+
+    /** Whether the kernel supports this opcode (IORING_REGISTER_PROBE at setup; false if the probe failed). */
+    boolean opcodeSupported(int opcode);
+
+    /**
+     * io_uring_register(ring fd, opcode, arg, nrArgs) on this ring: result or -errno. For buffer rings
+     * (IORING_REGISTER_PBUF_RING / UNREGISTER_PBUF_RING) and similar.
+     */
+    int register(int opcode, MemorySegment arg, int nrArgs);
+
+    /** The ring's setup flags actually in use (IORING_SETUP_*), e.g. to know DEFER_TASKRUN is on. */
+    int setupFlags();
+}

@@ -1,0 +1,304 @@
+package dev.evring.uring;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+import static dev.evring.linux.IoUring.IORING_ACCEPT_MULTISHOT;
+import static dev.evring.linux.IoUring.IORING_ASYNC_CANCEL_FD;
+import static dev.evring.linux.IoUring.IORING_MSG_DATA;
+import static dev.evring.linux.IoUring.IORING_OP_ACCEPT;
+import static dev.evring.linux.IoUring.IORING_OP_ASYNC_CANCEL;
+import static dev.evring.linux.IoUring.IORING_OP_CLOSE;
+import static dev.evring.linux.IoUring.IORING_OP_CONNECT;
+import static dev.evring.linux.IoUring.IORING_OP_LINK_TIMEOUT;
+import static dev.evring.linux.IoUring.IORING_OP_MSG_RING;
+import static dev.evring.linux.IoUring.IORING_OP_NOP;
+import static dev.evring.linux.IoUring.IORING_OP_POLL_ADD;
+import static dev.evring.linux.IoUring.IORING_OP_POLL_REMOVE;
+import static dev.evring.linux.IoUring.IORING_OP_READ;
+import static dev.evring.linux.IoUring.IORING_OP_RECV;
+import static dev.evring.linux.IoUring.IORING_OP_RECVMSG;
+import static dev.evring.linux.IoUring.IORING_OP_SEND;
+import static dev.evring.linux.IoUring.IORING_OP_SENDMSG;
+import static dev.evring.linux.IoUring.IORING_OP_SHUTDOWN;
+import static dev.evring.linux.IoUring.IORING_OP_TIMEOUT;
+import static dev.evring.linux.IoUring.IORING_OP_TIMEOUT_REMOVE;
+import static dev.evring.linux.IoUring.IORING_OP_WRITE;
+import static dev.evring.linux.IoUring.IORING_POLL_UPDATE_USER_DATA;
+import static dev.evring.linux.IoUring.IORING_RECV_MULTISHOT;
+import static dev.evring.linux.IoUring.IORING_TIMEOUT_UPDATE;
+import static dev.evring.linux.IoUring.IOSQE_BUFFER_SELECT;
+import static dev.evring.linux.IoUring.OFF_SQE_ADDR;
+import static dev.evring.linux.IoUring.OFF_SQE_ADDR3;
+import static dev.evring.linux.IoUring.OFF_SQE_BUF_INDEX;
+import static dev.evring.linux.IoUring.OFF_SQE_FD;
+import static dev.evring.linux.IoUring.OFF_SQE_FILE_INDEX;
+import static dev.evring.linux.IoUring.OFF_SQE_FLAGS;
+import static dev.evring.linux.IoUring.OFF_SQE_IOPRIO;
+import static dev.evring.linux.IoUring.OFF_SQE_LEN;
+import static dev.evring.linux.IoUring.OFF_SQE_OFF;
+import static dev.evring.linux.IoUring.OFF_SQE_OPCODE;
+import static dev.evring.linux.IoUring.OFF_SQE_OP_FLAGS;
+import static dev.evring.linux.IoUring.OFF_SQE_PERSONALITY;
+import static dev.evring.linux.IoUring.OFF_SQE_USER_DATA;
+import static dev.evring.linux.IoUring.SQE_SIZE;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * Writes SQEs: {@code prep*} helpers in the manner of liburing's {@code io_uring_prep_*}, each filling the SQE at
+ * byte offset {@code sqe} of the SQE array {@code sqes} (as {@link RingOps#nextSqe()} returns it, already zeroed) and
+ * setting its user_data. Field setters ({@link #flags}, {@link #ioprio}, {@link #bufGroup}, ...) adjust one field
+ * afterwards. Buffers are given as a segment plus an offset and length, checked against the segment's bounds, so no
+ * slice is allocated per operation; the segment must stay alive until the operation's CQE arrives.
+ *
+ * <p>Every helper writes plain stores: the SQ tail store that publishes the entry (with release) comes later, at
+ * submit.
+ */
+public final class Sqe {
+    private Sqe() {}
+
+    public static final long SIZE = SQE_SIZE;
+
+    /** Zeroes the SQE (eight 8-byte stores; no slice). {@link RingOps#nextSqe()} does it for you. */
+    public static void clear(MemorySegment sqes, long sqe) {
+        for (long i = 0; i < SQE_SIZE; i += 8) sqes.set(JAVA_LONG, sqe + i, 0L);
+    }
+
+    /**
+     * The common shape of most operations (liburing's {@code io_uring_prep_rw}): opcode, fd, addr, len, off and
+     * user_data; the other fields are left as they are (zero on a fresh SQE).
+     */
+    public static void prepRw(MemorySegment sqes, long sqe, int opcode, int fd, long addr, int len, long offset, long userData) {
+        sqes.set(JAVA_BYTE, sqe + OFF_SQE_OPCODE, (byte) opcode);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_FD, fd);
+        sqes.set(JAVA_LONG, sqe + OFF_SQE_OFF, offset);
+        sqes.set(JAVA_LONG, sqe + OFF_SQE_ADDR, addr);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_LEN, len);
+        sqes.set(JAVA_LONG, sqe + OFF_SQE_USER_DATA, userData);
+    }
+
+    /** The address of {@code len} bytes at {@code offset} of {@code buf}, after checking they lie inside it. */
+    private static long address(MemorySegment buf, long offset, int len) {
+        Objects.checkFromIndexSize(offset, len, buf.byteSize());
+        return buf.address() + offset;
+    }
+
+    public static void prepNop(MemorySegment sqes, long sqe, long userData) {
+        prepRw(sqes, sqe, IORING_OP_NOP, -1, 0, 0, 0, userData);
+    }
+
+    /**
+     * POLL_ADD for {@code pollMask} (POLLIN, POLLOUT, ... of {@code dev.evring.linux.Poll}). {@code addFlags} is 0
+     * (oneshot) or {@code IORING_POLL_ADD_MULTI}.
+     */
+    public static void prepPollAdd(MemorySegment sqes, long sqe, int fd, int pollMask, int addFlags, long userData) {
+        prepRw(sqes, sqe, IORING_OP_POLL_ADD, fd, 0, addFlags, 0, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, pollMask); // poll32_events
+    }
+
+    /** POLL_REMOVE of the poll whose user_data is {@code targetUserData} (the kernel matches user_data, not the fd). */
+    public static void prepPollRemove(MemorySegment sqes, long sqe, long targetUserData, long userData) {
+        prepRw(sqes, sqe, IORING_OP_POLL_REMOVE, -1, targetUserData, 0, 0, userData);
+    }
+
+    /**
+     * POLL_UPDATE (5.13): changes the poll whose user_data is {@code oldUserData}. {@code updateFlags} holds
+     * {@code IORING_POLL_UPDATE_EVENTS} (then {@code pollMask} is the new mask), {@code IORING_POLL_UPDATE_USER_DATA}
+     * (then {@code newUserData} replaces its user_data; it is ignored otherwise) and {@code IORING_POLL_ADD_MULTI} for a multishot poll. The
+     * kernel re-arms the poll, checking the file's readiness anew.
+     */
+    public static void prepPollUpdate(MemorySegment sqes, long sqe, long oldUserData, long newUserData, int pollMask,
+                                      int updateFlags, long userData) {
+        // off must stay 0 unless the user_data is updated: the kernel rejects the SQE with EINVAL otherwise
+        long off = (updateFlags & IORING_POLL_UPDATE_USER_DATA) != 0 ? newUserData : 0;
+        prepRw(sqes, sqe, IORING_OP_POLL_REMOVE, -1, oldUserData, updateFlags, off, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, pollMask);
+    }
+
+    /**
+     * TIMEOUT: completes with -ETIME when the {@code struct __kernel_timespec} at {@code ts} expires (relative, or
+     * absolute with {@code IORING_TIMEOUT_ABS}), or with 0 once {@code count} other completions happened
+     * (0: a pure timer). The kernel reads {@code ts} when the SQE is submitted.
+     */
+    public static void prepTimeout(MemorySegment sqes, long sqe, MemorySegment ts, int count, int timeoutFlags, long userData) {
+        prepRw(sqes, sqe, IORING_OP_TIMEOUT, -1, address(ts, 0, 16), 1, count, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, timeoutFlags);
+    }
+
+    /**
+     * TIMEOUT_REMOVE of the timeout whose user_data is {@code targetUserData}; with {@code IORING_TIMEOUT_UPDATE} in
+     * {@code timeoutFlags} use {@link #prepTimeoutUpdate} instead.
+     */
+    public static void prepTimeoutRemove(MemorySegment sqes, long sqe, long targetUserData, int timeoutFlags, long userData) {
+        prepRw(sqes, sqe, IORING_OP_TIMEOUT_REMOVE, -1, targetUserData, 0, 0, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, timeoutFlags);
+    }
+
+    /** TIMEOUT_REMOVE with IORING_TIMEOUT_UPDATE (5.11): gives the timeout {@code targetUserData} a new expiry. */
+    public static void prepTimeoutUpdate(MemorySegment sqes, long sqe, long targetUserData, MemorySegment ts, int timeoutFlags, long userData) {
+        prepRw(sqes, sqe, IORING_OP_TIMEOUT_REMOVE, -1, targetUserData, 0, address(ts, 0, 16), userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, timeoutFlags | IORING_TIMEOUT_UPDATE);
+    }
+
+    /** ASYNC_CANCEL of the request whose user_data is {@code targetUserData} ({@code cancelFlags}: IORING_ASYNC_CANCEL_*). */
+    public static void prepCancel(MemorySegment sqes, long sqe, long targetUserData, int cancelFlags, long userData) {
+        prepRw(sqes, sqe, IORING_OP_ASYNC_CANCEL, -1, targetUserData, 0, 0, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, cancelFlags);
+    }
+
+    /** ASYNC_CANCEL of requests on {@code fd} (IORING_ASYNC_CANCEL_FD is added; add ALL to cancel every one). */
+    public static void prepCancelFd(MemorySegment sqes, long sqe, int fd, int cancelFlags, long userData) {
+        prepRw(sqes, sqe, IORING_OP_ASYNC_CANCEL, fd, 0, 0, 0, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, cancelFlags | IORING_ASYNC_CANCEL_FD);
+    }
+
+    /** READ of up to {@code len} bytes into {@code buf} at {@code bufOffset}, from file offset {@code fileOffset} (-1: current position). */
+    public static void prepRead(MemorySegment sqes, long sqe, int fd, MemorySegment buf, long bufOffset, int len, long fileOffset, long userData) {
+        prepRw(sqes, sqe, IORING_OP_READ, fd, address(buf, bufOffset, len), len, fileOffset, userData);
+    }
+
+    /** WRITE of {@code len} bytes from {@code buf} at {@code bufOffset}, at file offset {@code fileOffset} (-1: current position). */
+    public static void prepWrite(MemorySegment sqes, long sqe, int fd, MemorySegment buf, long bufOffset, int len, long fileOffset, long userData) {
+        prepRw(sqes, sqe, IORING_OP_WRITE, fd, address(buf, bufOffset, len), len, fileOffset, userData);
+    }
+
+    /** RECV of up to {@code len} bytes into {@code buf} at {@code bufOffset}, with recv(2) {@code msgFlags}. */
+    public static void prepRecv(MemorySegment sqes, long sqe, int fd, MemorySegment buf, long bufOffset, int len, int msgFlags, long userData) {
+        prepRw(sqes, sqe, IORING_OP_RECV, fd, address(buf, bufOffset, len), len, 0, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, msgFlags);
+    }
+
+    /**
+     * RECV into a buffer the kernel picks from buffer group {@code bufGroup} (IOSQE_BUFFER_SELECT), multishot when
+     * {@code multishot} (IORING_RECV_MULTISHOT, 6.0): the CQE's flags carry the buffer id above
+     * {@code IORING_CQE_BUFFER_SHIFT}.
+     */
+    public static void prepRecvSelect(MemorySegment sqes, long sqe, int fd, int bufGroup, int msgFlags, boolean multishot, long userData) {
+        prepRw(sqes, sqe, IORING_OP_RECV, fd, 0, 0, 0, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, msgFlags);
+        sqes.set(JAVA_BYTE, sqe + OFF_SQE_FLAGS, (byte) IOSQE_BUFFER_SELECT);
+        sqes.set(JAVA_SHORT, sqe + OFF_SQE_BUF_INDEX, (short) bufGroup);
+        if (multishot) sqes.set(JAVA_SHORT, sqe + OFF_SQE_IOPRIO, (short) IORING_RECV_MULTISHOT);
+    }
+
+    /** SEND of {@code len} bytes from {@code buf} at {@code bufOffset}, with send(2) {@code msgFlags}. */
+    public static void prepSend(MemorySegment sqes, long sqe, int fd, MemorySegment buf, long bufOffset, int len, int msgFlags, long userData) {
+        prepRw(sqes, sqe, IORING_OP_SEND, fd, address(buf, bufOffset, len), len, 0, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, msgFlags);
+    }
+
+    /**
+     * ACCEPT on listening socket {@code fd}; {@code addr}/{@code addrLen} receive the peer's address (a sockaddr
+     * buffer and a socklen_t holding its size) or are {@link MemorySegment#NULL}. {@code flags}: accept4(2) flags
+     * (SOCK_NONBLOCK, SOCK_CLOEXEC). Multishot (5.19) serves every connection with one SQE.
+     */
+    public static void prepAccept(MemorySegment sqes, long sqe, int fd, MemorySegment addr, MemorySegment addrLen, int flags,
+                                  boolean multishot, long userData) {
+        prepRw(sqes, sqe, IORING_OP_ACCEPT, fd, addr.address(), 0, addrLen.address(), userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, flags);
+        if (multishot) sqes.set(JAVA_SHORT, sqe + OFF_SQE_IOPRIO, (short) IORING_ACCEPT_MULTISHOT);
+    }
+
+    /** CONNECT {@code fd} to the {@code addrLen}-byte sockaddr at the start of {@code addr}. */
+    public static void prepConnect(MemorySegment sqes, long sqe, int fd, MemorySegment addr, int addrLen, long userData) {
+        prepRw(sqes, sqe, IORING_OP_CONNECT, fd, address(addr, 0, addrLen), 0, addrLen, userData);
+    }
+
+    public static void prepClose(MemorySegment sqes, long sqe, int fd, long userData) {
+        prepRw(sqes, sqe, IORING_OP_CLOSE, fd, 0, 0, 0, userData);
+    }
+
+    /** SHUTDOWN {@code how}: SHUT_RD, SHUT_WR, SHUT_RDWR. */
+    public static void prepShutdown(MemorySegment sqes, long sqe, int fd, int how, long userData) {
+        prepRw(sqes, sqe, IORING_OP_SHUTDOWN, fd, 0, how, 0, userData);
+    }
+
+    /** SENDMSG with the {@code struct msghdr} at the start of {@code msghdr} (UDP with a destination address). */
+    public static void prepSendMsg(MemorySegment sqes, long sqe, int fd, MemorySegment msghdr, int msgFlags, long userData) {
+        prepRw(sqes, sqe, IORING_OP_SENDMSG, fd, msghdr.address(), 1, 0, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, msgFlags);
+    }
+
+    /** RECVMSG into the {@code struct msghdr} at the start of {@code msghdr} (UDP, learning the source address). */
+    public static void prepRecvMsg(MemorySegment sqes, long sqe, int fd, MemorySegment msghdr, int msgFlags, long userData) {
+        prepRw(sqes, sqe, IORING_OP_RECVMSG, fd, msghdr.address(), 1, 0, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, msgFlags);
+    }
+
+    /**
+     * LINK_TIMEOUT: placed right after an SQE flagged IOSQE_IO_LINK, cancels it when the timespec at {@code ts}
+     * expires (reserve both entries first with {@link RingOps#reserveSqes}).
+     */
+    public static void prepLinkTimeout(MemorySegment sqes, long sqe, MemorySegment ts, int timeoutFlags, long userData) {
+        prepRw(sqes, sqe, IORING_OP_LINK_TIMEOUT, -1, address(ts, 0, 16), 1, 0, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, timeoutFlags);
+    }
+
+    /**
+     * MSG_RING (5.18): posts a CQE with {@code res} and {@code targetUserData} to the ring whose fd is
+     * {@code ringFd}; {@code msgRingFlags}: IORING_MSG_RING_*.
+     */
+    public static void prepMsgRing(MemorySegment sqes, long sqe, int ringFd, int res, long targetUserData, int msgRingFlags, long userData) {
+        prepRw(sqes, sqe, IORING_OP_MSG_RING, ringFd, IORING_MSG_DATA, res, targetUserData, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, msgRingFlags);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // single fields
+
+    /** Sets sqe->flags (IOSQE_*). */
+    public static void flags(MemorySegment sqes, long sqe, int iosqeFlags) {
+        sqes.set(JAVA_BYTE, sqe + OFF_SQE_FLAGS, (byte) iosqeFlags);
+    }
+
+    /** sqe->flags. */
+    public static int flags(MemorySegment sqes, long sqe) {
+        return sqes.get(JAVA_BYTE, sqe + OFF_SQE_FLAGS) & 0xFF;
+    }
+
+    /** Sets sqe->ioprio (also the accept/recv/send command flags: IORING_ACCEPT_MULTISHOT, IORING_RECV_MULTISHOT, ...). */
+    public static void ioprio(MemorySegment sqes, long sqe, int ioprio) {
+        sqes.set(JAVA_SHORT, sqe + OFF_SQE_IOPRIO, (short) ioprio);
+    }
+
+    /** Sets sqe->buf_group (for IOSQE_BUFFER_SELECT). */
+    public static void bufGroup(MemorySegment sqes, long sqe, int bufGroup) {
+        sqes.set(JAVA_SHORT, sqe + OFF_SQE_BUF_INDEX, (short) bufGroup);
+    }
+
+    /** Sets sqe->buf_index (for fixed buffers). */
+    public static void bufIndex(MemorySegment sqes, long sqe, int bufIndex) {
+        sqes.set(JAVA_SHORT, sqe + OFF_SQE_BUF_INDEX, (short) bufIndex);
+    }
+
+    public static void personality(MemorySegment sqes, long sqe, int personality) {
+        sqes.set(JAVA_SHORT, sqe + OFF_SQE_PERSONALITY, (short) personality);
+    }
+
+    /** Sets sqe->file_index (direct descriptors; the flags of an IORING_MSG_RING_FLAGS_PASS message). */
+    public static void fileIndex(MemorySegment sqes, long sqe, int fileIndex) {
+        sqes.set(JAVA_INT, sqe + OFF_SQE_FILE_INDEX, fileIndex);
+    }
+
+    public static void addr3(MemorySegment sqes, long sqe, long addr3) {
+        sqes.set(JAVA_LONG, sqe + OFF_SQE_ADDR3, addr3);
+    }
+
+    /** Sets sqe->user_data. */
+    public static void userData(MemorySegment sqes, long sqe, long userData) {
+        sqes.set(JAVA_LONG, sqe + OFF_SQE_USER_DATA, userData);
+    }
+
+    /** sqe->user_data. */
+    public static long userData(MemorySegment sqes, long sqe) {
+        return sqes.get(JAVA_LONG, sqe + OFF_SQE_USER_DATA);
+    }
+
+    /** sqe->opcode. */
+    public static int opcode(MemorySegment sqes, long sqe) {
+        return sqes.get(JAVA_BYTE, sqe + OFF_SQE_OPCODE) & 0xFF;
+    }
+}

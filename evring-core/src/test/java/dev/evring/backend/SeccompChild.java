@@ -1,0 +1,59 @@
+package dev.evring.backend;
+
+import dev.evring.Backend;
+import dev.evring.EventLoop;
+import dev.evring.linux.Filter;
+import dev.evring.linux.Libc;
+import dev.evring.linux.Prctl;
+import dev.evring.linux.Seccomp;
+import dev.evring.linux.Syscall;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * Run in a child JVM by {@link IoUringFallbackTest}: installs a seccomp filter that fails io_uring_setup with EPERM
+ * (as Docker's default profile does), then opens a loop and prints what it got. Lines: {@code SKIP <why>},
+ * {@code BACKEND <id>}, {@code REFUSAL <text>}, {@code AVAILABILITY <text>}.
+ */
+public final class SeccompChild {
+    private SeccompChild() {}
+
+    public static void main(String[] args) {
+        MemorySegment cs = Libc.threadCallState();
+        int r = Prctl.prctl(cs, Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        if (r < 0) {
+            System.out.println("SKIP prctl(PR_SET_NO_NEW_PRIVS) failed with errno " + -r);
+            return;
+        }
+        Arena arena = Arena.global();
+        MemorySegment program = arena.allocate(Filter.SOCK_FILTER.byteSize() * 6, 8);
+        int ldW = Filter.BPF_LD | Filter.BPF_W | Filter.BPF_ABS;
+        int jeq = Filter.BPF_JMP | Filter.BPF_JEQ | Filter.BPF_K;
+        int ret = Filter.BPF_RET | Filter.BPF_K;
+        Filter.instruction(program, 0, ldW, 0, 0, (int) Seccomp.OFF_DATA_ARCH);
+        Filter.instruction(program, 1, jeq, 0, 3, Seccomp.auditArch()); // another ABI: allow
+        Filter.instruction(program, 2, ldW, 0, 0, (int) Seccomp.OFF_DATA_NR);
+        Filter.instruction(program, 3, jeq, 0, 1, (int) Syscall.SYS_io_uring_setup);
+        Filter.instruction(program, 4, ret, 0, 0, Seccomp.SECCOMP_RET_ERRNO | (dev.evring.linux.Errno.EPERM & Seccomp.SECCOMP_RET_DATA));
+        Filter.instruction(program, 5, ret, 0, 0, Seccomp.SECCOMP_RET_ALLOW);
+        MemorySegment fprog = arena.allocate(Filter.SOCK_FPROG);
+        fprog.set(JAVA_SHORT, Filter.OFF_FPROG_LEN, (short) 6);
+        fprog.set(ADDRESS, Filter.OFF_FPROG_FILTER, program);
+        r = Seccomp.setModeFilter(cs, 0, fprog); // this thread only: the loop opens on it
+        if (r < 0) {
+            System.out.println("SKIP seccomp(SECCOMP_SET_MODE_FILTER) failed with errno " + -r);
+            return;
+        }
+        try (EventLoop loop = EventLoop.open()) {
+            System.out.println("BACKEND " + loop.backend().id());
+            for (String refusal : loop.backendRefusals()) System.out.println("REFUSAL " + refusal);
+            System.out.println("DETAILS " + loop.backendDetails().lines().findFirst().orElse(""));
+        }
+        Backend.Availability a = Backend.IO_URING.availability();
+        System.out.println("AVAILABILITY " + a.available() + " " + a.reason());
+    }
+}
