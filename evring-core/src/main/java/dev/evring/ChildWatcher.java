@@ -188,8 +188,7 @@ public final class ChildWatcher extends Watcher {
         if (exitRecord >= 0) {
             finish(exitRecord, 0);
         } else if (process != null) {
-            if (process.isAlive()) return; // the JDK reaped it but has not recorded the value yet: the pidfd stays readable
-            finish(statusFromJdk(process.exitValue()), 0);
+            finish(statusFromJdk(), 0);
         } else {
             finish(-1, 0);
         }
@@ -217,8 +216,22 @@ public final class ChildWatcher extends Watcher {
 
     private void reportFromJdk() {
         reported = true;
-        status = statusFromJdk(process.exitValue());
+        status = statusFromJdk();
         loop.feed(this, Events.CHILD);
+    }
+
+    /**
+     * The status the JDK recorded for our {@link Process}, once the process is known to be gone (its pid no longer
+     * names it, or waitid says it was reaped): only the JDK's reaper thread reaps it, and it stores the value right
+     * after, so this waits microseconds at most (bounded, in case someone else reaped it); -1 if it never comes.
+     */
+    private int statusFromJdk() {
+        try {
+            if (process.waitFor(1, java.util.concurrent.TimeUnit.SECONDS)) return statusFromJdk(process.exitValue());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return -1;
     }
 
     private void finish(int waitStatus, int negErrno) {

@@ -55,6 +55,30 @@ class EmbedWatcherTest {
         }
     }
 
+    /** The variant as the embedded loop inside an epoll and a poll loop (io_uring with DEFER_TASKRUN included). */
+    @Test
+    void theVariantRunsEmbeddedInEpollAndPollLoops() {
+        if (variant.backend() == Backend.POLL) return; // cannot be embedded: aPollLoopCannotBeEmbedded
+        for (Backend outerBackend : new Backend[] {Backend.EPOLL, Backend.POLL}) {
+            int[] sp = TestFds.socketpair();
+            try (EventLoop inner = variant.open(); EventLoop outer = EventLoop.builder().backend(outerBackend).open()) {
+                List<Integer> got = new ArrayList<>();
+                IoWatcher r = inner.io(sp[0], Events.READ, (w, ev) -> got.add(TestFds.drain(sp[0])));
+                r.start();
+                EmbedWatcher e = outer.embed(inner, null);
+                e.start();
+                outer.runNoWait();
+                TestFds.write(sp[1], (byte) 1, (byte) 2);
+                TestLoops.runUntil(outer, () -> !got.isEmpty(), variant + " inside " + outerBackend);
+                assertEquals(List.of(2), got);
+                r.stop();
+                e.stop();
+            } finally {
+                TestFds.close(sp);
+            }
+        }
+    }
+
     @Test
     void withACallbackTheOuterLoopOnlySweepsWhenAsked() {
         int[] sp = TestFds.socketpair();
