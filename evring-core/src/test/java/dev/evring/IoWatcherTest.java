@@ -57,14 +57,7 @@ class IoWatcherTest {
 
     /** Runs the loop until {@code done} or the deadline; a safety timer keeps run() from blocking forever. */
     void runUntil(java.util.function.BooleanSupplier done) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        TimerWatcher guard = loop.timer(10_000_000L, 10_000_000L, (w, ev) -> {});
-        guard.start();
-        while (!done.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out");
-            loop.runOnce();
-        }
-        guard.stop();
+        TestLoops.runUntil(loop, done);
     }
 
     @Test

@@ -28,10 +28,30 @@ final class InfoCommand {
         System.out.println();
         try (EventLoop loop = EventLoop.open()) {
             System.out.println("EventLoop.open() picks: " + loop.backend().id());
-            System.out.println("  " + loop.backendDetails());
+            // the first line says what it runs with; io_uring's feature table follows below
+            System.out.println("  " + loop.backendDetails().lines().findFirst().orElse(""));
             for (String r : loop.backendRefusals()) System.out.println("  passed over: " + r);
         }
+        ioUringFeatures();
         return 0;
+    }
+
+    /**
+     * The io_uring features this kernel offers and which of them the backend uses (a loop opened on io_uring with the
+     * default options, so every setup flag is probed), whatever backend open() picked.
+     */
+    private static void ioUringFeatures() {
+        System.out.println();
+        System.out.println("io_uring features (found: the kernel offers it; used: evring's io_uring backend uses it):");
+        try (EventLoop loop = EventLoop.builder().backend(Backend.IO_URING).open()) {
+            System.out.println(indent(loop.backendDetails()));
+        } catch (IllegalStateException e) {
+            System.out.println("  none: " + e.getMessage());
+        }
+    }
+
+    private static String indent(String text) {
+        return text.lines().map(l -> "  " + l).collect(java.util.stream.Collectors.joining("\n"));
     }
 
     private static String version() {

@@ -190,8 +190,10 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
                 throw new BackendUnavailableException("io_uring.wait=timeout needs IORING_OP_TIMEOUT (Linux 5.4); this kernel lacks it");
             }
             this.cqeSkip = r.hasFeature(IORING_FEAT_CQE_SKIP);
-            this.wakeBuf = Arena.ofAuto().allocate(8, 8); // the kernel writes it asynchronously: outlives the loop's arena
-            this.timerBuf = Arena.ofAuto().allocate(8, 8);
+            // The kernel writes these when a read completes. The loop's arena frees them only after close(), when no
+            // read can complete any more: nobody writes the eventfd once close began, and close disarms the timerfd.
+            this.wakeBuf = arena.allocate(8, 8);
+            this.timerBuf = arena.allocate(8, 8);
             this.getEventsArg = arena.allocate(IO_URING_GETEVENTS_ARG);
             this.waitTs = arena.allocate(Time.TIMESPEC);
             this.timeoutTs = arena.allocate(Time.TIMESPEC);
@@ -477,11 +479,11 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
                 retry = true; // consumed fewer than queued (and the kernel skipped the wait): submit the rest
             }
             int reaped = ring.reap(this);
-            if (handleOverflow(lost)) return;
+            if (handleOverflow(lost)) break; // the ring was rebuilt (or the loop moved to epoll): its work is queued
             if (!retry || round >= MAX_ROUNDS) break;
             if (reaped > 0) wait = 0;
         }
-        if (embed != null) signalEmbedder();
+        if (embed != null && ring != null) signalEmbedder();
     }
 
     /** With IORING_SETUP_TASKRUN_FLAG the kernel says whether an enter would find work; without it, assume so. */
@@ -913,6 +915,10 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     @Override
     public void close() {
         try {
+            if (timerFd >= 0) {
+                timerSpec.fill((byte) 0); // disarm first: a read the dying ring still holds never completes into timerBuf
+                TimerFd.timerfdSettime(callState, timerFd, 0, timerSpec, MemorySegment.NULL);
+            }
             if (ring != null) ring.close(); // the kernel cancels every request still in flight
             if (hybrid != null) hybrid.close();
             if (delegate != null) delegate.close();

@@ -99,6 +99,22 @@ class IoUringOverflowTest {
         assertEquals(0, missing, "ready fds never delivered, of " + n);
     }
 
+    /** Registers a completion handler that records each ring reset it is told of (whether the ring survived). */
+    private static List<Boolean> resetsSeenByAHandler(EventLoop loop) {
+        List<Boolean> resets = new ArrayList<>();
+        RingOps ring = backend(loop);
+        ring.registerHandler(new CompletionHandler() {
+            @Override
+            public void onCompletion(long userData, int res, int flags) {}
+
+            @Override
+            public void onRingReset(boolean ringAvailable) {
+                resets.add(ringAvailable);
+            }
+        });
+        return resets;
+    }
+
     private static IoUringBackend backend(EventLoop loop) {
         return (IoUringBackend) LoopAccess.get().backend(loop);
     }
@@ -127,17 +143,7 @@ class IoUringOverflowTest {
     @Test
     void withoutNodropTheRingIsRebuiltLargerAndEveryFdArmedAgain() {
         try (EventLoop loop = open(Map.of("io_uring.test.no_nodrop", "true"))) {
-            RingOps ring = backend(loop);
-            List<Boolean> resets = new ArrayList<>();
-            ring.registerHandler(new CompletionHandler() {
-                @Override
-                public void onCompletion(long userData, int res, int flags) {}
-
-                @Override
-                public void onRingReset(boolean ringAvailable) {
-                    resets.add(ringAvailable);
-                }
-            });
+            List<Boolean> resets = resetsSeenByAHandler(loop);
             everyReadyFdIsDelivered(loop);
             IoUringBackend b = backend(loop);
             assertTrue(b.stats().ringResets() > 0, "the ring was never rebuilt: " + b.stats());
@@ -152,16 +158,7 @@ class IoUringOverflowTest {
     @Test
     void withoutNodropAtTheSizeLimitTheLoopMovesToEpoll() {
         try (EventLoop loop = open(Map.of("io_uring.test.no_nodrop", "true", "io_uring.test.max_entries", "32"))) {
-            List<Boolean> resets = new ArrayList<>();
-            backend(loop).registerHandler(new CompletionHandler() {
-                @Override
-                public void onCompletion(long userData, int res, int flags) {}
-
-                @Override
-                public void onRingReset(boolean ringAvailable) {
-                    resets.add(ringAvailable);
-                }
-            });
+            List<Boolean> resets = resetsSeenByAHandler(loop);
             everyReadyFdIsDelivered(loop);
             IoUringBackend b = backend(loop);
             assertFalse(b.ringAvailable(), "the loop should have moved to epoll: " + b.stats());

@@ -6,6 +6,7 @@ import dev.evring.Events;
 import dev.evring.IoWatcher;
 import dev.evring.LoopVariant;
 import dev.evring.TestFds;
+import dev.evring.TestLoops;
 import dev.evring.TimerWatcher;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Libc;
@@ -16,9 +17,7 @@ import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
@@ -36,43 +35,28 @@ class IoUringPollTest {
     @Parameter
     LoopVariant variant;
 
-    final List<EventLoop> loops = new ArrayList<>();
-    final List<Integer> toClose = new ArrayList<>();
+    final IoUringFixture fixture = new IoUringFixture();
+    final List<Integer> toClose = fixture.fds;
 
     @AfterEach
     void close() {
-        for (EventLoop l : loops) l.close();
-        for (int fd : toClose) TestFds.close(fd);
+        fixture.close();
     }
 
     EventLoop open(String... options) {
-        EventLoop.Builder b = variant.builder();
-        for (int i = 0; i + 1 < options.length; i += 2) b.option(options[i], options[i + 1]);
-        EventLoop loop = b.open();
-        loops.add(loop);
-        return loop;
+        return fixture.open(variant, options);
     }
 
     int[] socketpair() {
-        int[] sp = TestFds.socketpair();
-        toClose.add(sp[0]);
-        toClose.add(sp[1]);
-        return sp;
+        return fixture.socketpair();
     }
 
     static IoUringBackend backend(EventLoop loop) {
-        return (IoUringBackend) LoopAccess.get().backend(loop);
+        return IoUringFixture.backend(loop);
     }
 
     static void runUntil(EventLoop loop, BooleanSupplier done) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        TimerWatcher guard = loop.timer(10_000_000L, 10_000_000L, (w, ev) -> {});
-        guard.start();
-        while (!done.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out");
-            loop.runOnce();
-        }
-        guard.stop();
+        TestLoops.runUntil(loop, done);
     }
 
     @Test
@@ -247,7 +231,7 @@ class IoUringPollTest {
     void ringFdTellsAnotherLoopThatThisOneHasCompletions() {
         EventLoop inner = open();
         EventLoop outer = EventLoop.builder().backend(Backend.EPOLL).open();
-        loops.add(outer);
+        fixture.loops.add(outer);
         int pollFd = LoopAccess.get().backend(inner).pollFd();
         assertTrue(pollFd >= 0);
         int[] sp = socketpair();

@@ -2,7 +2,7 @@ package dev.evring.backend;
 
 import dev.evring.EventLoop;
 import dev.evring.LoopVariant;
-import dev.evring.TimerWatcher;
+import dev.evring.TestLoops;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Errno;
 import dev.evring.linux.IoUring;
@@ -20,7 +20,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static dev.evring.linux.IoUring.IORING_OP_NOP;
@@ -37,20 +36,16 @@ class IoUringRingOpsTest {
     @Parameter
     LoopVariant variant;
 
-    final List<EventLoop> loops = new ArrayList<>();
-    final List<Throwable> thrown = new ArrayList<>();
+    final IoUringFixture fixture = new IoUringFixture();
+    final List<Throwable> thrown = fixture.thrown;
 
     @AfterEach
     void close() {
-        for (EventLoop l : loops) l.close();
+        fixture.close();
     }
 
     EventLoop open(String... options) {
-        EventLoop.Builder b = variant.builder().exceptionHandler((w, e) -> thrown.add(e));
-        for (int i = 0; i + 1 < options.length; i += 2) b.option(options[i], options[i + 1]);
-        EventLoop loop = b.open();
-        loops.add(loop);
-        return loop;
+        return fixture.open(variant, options);
     }
 
     static RingOps ring(EventLoop loop) {
@@ -67,16 +62,10 @@ class IoUringRingOpsTest {
         }
     }
 
+    /** Runs until {@code done}; operations in flight are no watchers, so the test keeps the loop alive meanwhile. */
     static void runUntil(EventLoop loop, BooleanSupplier done) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        loop.ref(); // operations in flight are not watchers: the caller keeps the loop alive
-        TimerWatcher guard = loop.timer(10_000_000L, 10_000_000L, (w, ev) -> {});
-        guard.start();
-        while (!done.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out");
-            loop.runOnce();
-        }
-        guard.stop();
+        loop.ref();
+        TestLoops.runUntil(loop, done);
         loop.unref();
     }
 
@@ -228,7 +217,7 @@ class IoUringRingOpsTest {
     void theSqeArrayOfAClosedLoopFailsInsteadOfTouchingUnmappedMemory() {
         EventLoop loop = open();
         MemorySegment sqes = ring(loop).sqes();
-        loops.remove(loop);
+        fixture.loops.remove(loop);
         loop.close();
         assertThrows(IllegalStateException.class, () -> sqes.get(JAVA_BYTE, 0));
     }

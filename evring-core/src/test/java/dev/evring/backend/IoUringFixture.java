@@ -1,0 +1,41 @@
+package dev.evring.backend;
+
+import dev.evring.EventLoop;
+import dev.evring.LoopVariant;
+import dev.evring.TestFds;
+import dev.evring.internal.LoopAccess;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Loops and fds an io_uring test opened, closed after each test; loops open on the test's variant plus options. */
+final class IoUringFixture {
+    final List<EventLoop> loops = new ArrayList<>();
+    final List<Integer> fds = new ArrayList<>();
+    final List<Throwable> thrown = new ArrayList<>();
+
+    /** Opens a loop of {@code variant} with extra options (key, value, key, value...); callback errors go to {@link #thrown}. */
+    EventLoop open(LoopVariant variant, String... options) {
+        EventLoop.Builder b = variant.builder().exceptionHandler((w, e) -> thrown.add(e));
+        for (int i = 0; i + 1 < options.length; i += 2) b.option(options[i], options[i + 1]);
+        EventLoop loop = b.open();
+        loops.add(loop);
+        return loop;
+    }
+
+    int[] socketpair() {
+        int[] sp = TestFds.socketpair();
+        fds.add(sp[0]);
+        fds.add(sp[1]);
+        return sp;
+    }
+
+    void close() {
+        for (EventLoop l : loops) l.close();
+        for (int fd : fds) TestFds.close(fd);
+    }
+
+    static IoUringBackend backend(EventLoop loop) {
+        return (IoUringBackend) LoopAccess.get().backend(loop);
+    }
+}
