@@ -6,4 +6,5 @@ module dev.evring {
     requires jdk.unsupported;
 
     exports dev.evring;
+    exports dev.evring.net;
 }

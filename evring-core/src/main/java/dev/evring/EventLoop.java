@@ -141,6 +141,12 @@ public final class EventLoop implements AutoCloseable {
             }
 
             @Override
+            public BackendOptions options(EventLoop loop) {
+                loop.checkOwner();
+                return loop.options;
+            }
+
+            @Override
             public void reportException(EventLoop loop, Object source, Throwable error) {
                 loop.checkOwner();
                 loop.reportException(source, error);
@@ -167,6 +173,7 @@ public final class EventLoop implements AutoCloseable {
     private final List<String> backendRefusals;
     private final ExceptionHandler exceptionHandler;
     private final Clock clock;
+    private final BackendOptions options;
     private volatile boolean closed;
 
     // time: the monotonic now, the wall clock of the same moment (libev's ev_rt_now) and their difference (rtmn_diff)
@@ -249,9 +256,10 @@ public final class EventLoop implements AutoCloseable {
             pendingEv[p] = new int[16];
             idles[p] = new Watcher[2];
         }
+        this.options = new BackendOptions(b.options);
         BackendSelector.Selection sel;
         try {
-            sel = BackendSelector.select(b.backend, new BackendOptions(b.options), new Host(), arena);
+            sel = BackendSelector.select(b.backend, options, new Host(), arena);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;

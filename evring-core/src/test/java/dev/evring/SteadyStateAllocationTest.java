@@ -66,7 +66,15 @@ class SteadyStateAllocationTest {
                 Unistd.write(cs, pairs[c][1], buf, 1);
             }
             long tid = Thread.currentThread().threadId();
-            while (events[0] < 20_000) loop.runOnce(); // warm-up: JIT, array growth, lazy init
+            // Warm up until a window of 10,000 events allocates nothing: until the JIT has compiled the downcalls
+            // (interpreted FFM calls allocate) and arrays have grown. On a loaded machine that takes longer; give up
+            // after 2,000,000 events and let the measurement below say what remains.
+            for (int window = 0; window < 200; window++) {
+                long a0 = tmx.getThreadAllocatedBytes(tid);
+                long e0 = events[0];
+                while (events[0] < e0 + 10_000) loop.runOnce();
+                if (tmx.getThreadAllocatedBytes(tid) - a0 == 0 && window >= 2) break;
+            }
             long before = tmx.getThreadAllocatedBytes(tid);
             long startEvents = events[0];
             while (events[0] < startEvents + 100_000) loop.runOnce();

@@ -500,7 +500,9 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     private boolean handleOverflow(boolean lost) {
         int sqFlags = ring.sqFlags();
         if (lost || (settings.emulateNoNodrop && (sqFlags & IORING_SQ_CQ_OVERFLOW) != 0)
-                || (!ring.hasFeature(IORING_FEAT_NODROP) && ring.cqOverflow() != 0)) {
+                || ring.cqOverflow() != 0) {
+            // The CQ ring's overflow counter counts CQEs the kernel dropped: every overflow without NODROP, and with
+            // NODROP the ones it could not keep (out of memory, what EBADR reports; an enter's errno may not say it).
             recoverLostCompletions(lost ? "io_uring_enter reported EBADR (the kernel dropped completions)"
                     : "the CQ ring overflowed and completions were dropped");
             return true;

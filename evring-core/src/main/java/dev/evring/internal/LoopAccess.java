@@ -1,6 +1,7 @@
 package dev.evring.internal;
 
 import dev.evring.EventLoop;
+import dev.evring.backend.BackendOptions;
 import dev.evring.backend.LoopBackend;
 
 import java.lang.foreign.Arena;
@@ -22,6 +23,9 @@ public interface LoopAccess {
 
     /** The loop's confined arena: native memory that lives until the loop closes. */
     Arena arena(EventLoop loop);
+
+    /** The options the loop was opened with (builder options over {@code evring.*} system properties). */
+    BackendOptions options(EventLoop loop);
 
     /** Hands what a callback threw to the loop's exception handler ({@code source} is shown in the report). */
     void reportException(EventLoop loop, Object source, Throwable error);

@@ -580,8 +580,21 @@ public final class IoUring {
      */
     public static int ioUringEnter(MemorySegment callState, int fd, int toSubmit, int minComplete, int flags,
                                    MemorySegment arg, long argSize) {
-        return (int) Syscall.syscall6(callState, Syscall.SYS_io_uring_enter, fd, toSubmit & 0xFFFF_FFFFL,
+        long r = Syscall.syscall6IgnoringErrno(Syscall.SYS_io_uring_enter, fd, toSubmit & 0xFFFF_FFFFL,
                 minComplete & 0xFFFF_FFFFL, flags & 0xFFFF_FFFFL, arg.address(), argSize);
+        return r >= 0 ? (int) r : ioUringEnterSlowPath(callState, fd, toSubmit, flags);
+    }
+
+    /**
+     * The fast enter failed, and a failed enter consumed no SQE (the kernel returns the count when it submitted any).
+     * Repeat it without waiting (no GETEVENTS, no EXT_ARG) and with errno captured: a persistent refusal (EBUSY,
+     * EAGAIN, EBADF, EEXIST, EBADFD) comes back with its errno; a failure of the wait itself (ETIME, EINTR) gives way
+     * to the result of the plain submit, which the caller treats as "the wait ended".
+     */
+    private static int ioUringEnterSlowPath(MemorySegment callState, int fd, int toSubmit, int flags) {
+        int submitOnly = flags & ~(IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG);
+        return (int) Syscall.syscall6(callState, Syscall.SYS_io_uring_enter, fd, toSubmit & 0xFFFF_FFFFL, 0,
+                submitOnly & 0xFFFF_FFFFL, 0, 0);
     }
 
     /** {@code io_uring_register(fd, opcode, arg, nr_args)}: the result, or {@code -errno}. */

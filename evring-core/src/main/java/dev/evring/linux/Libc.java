@@ -20,6 +20,13 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * JVM can clobber it. Callers own that segment (one per event loop, allocated once from its arena) so the wrappers
  * allocate nothing and stay thread-safe. Wrappers return the kernel's convention: a result {@code >= 0}, or
  * {@code -errno}.
+ *
+ * <p>Hot calls (read, write, recv, send, accept4, the waits) first go through a handle that does not capture errno,
+ * and only when that fails repeat the call through the capturing one. The reason is the JDK: every capturing downcall
+ * slices the call-state segment ({@code SharedUtils.checkCaptureSegment}), a 40-byte allocation that only C2's escape
+ * analysis removes, and only when the type profiles of {@code MemorySegment.asSlice} happen to allow inlining. A
+ * failed read, write, send, receive or accept moved no data, so repeating it is safe (if it now succeeds, that result
+ * stands); a failed wait is repeated without blocking. The success path then allocates nothing whatever the JIT does.
  */
 public final class Libc {
     private Libc() {}
@@ -78,6 +85,14 @@ public final class Libc {
         java.util.Arrays.fill(args, ValueLayouts.C_LONG);
         return LINKER.downcallHandle(symbol("syscall"), FunctionDescriptor.of(ValueLayouts.C_LONG, args),
                 Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
+    }
+
+    /** {@link #syscall(int)} without errno capture: for the fast path of a hot call (see the class comment). */
+    static MethodHandle syscallIgnoringErrno(int argCount) {
+        MemoryLayout[] args = new MemoryLayout[argCount + 1];
+        java.util.Arrays.fill(args, ValueLayouts.C_LONG);
+        return LINKER.downcallHandle(symbol("syscall"), FunctionDescriptor.of(ValueLayouts.C_LONG, args),
+                Linker.Option.firstVariadicArg(1));
     }
 
     /**

@@ -39,13 +39,24 @@ public final class Poll {
     public static final long OFF_REVENTS = POLLFD.byteOffset(groupElement("revents"));
 
     private static final MethodHandle POLL = Libc.errnoCall("poll", FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_INT));
+    /** Without errno capture, see Libc. */
+    private static final MethodHandle POLL_FAST = Libc.plainCall("poll", FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_INT));
 
+    /**
+     * poll(2). On failure the call is repeated without blocking and with errno captured: a persistent error comes back
+     * with its errno; a passing one (EINTR) gives way to that second call's result.
+     */
     public static int poll(MemorySegment callState, MemorySegment fds, long nfds, int timeoutMillis) {
         try {
-            int r = (int) POLL.invokeExact(callState, fds, nfds, timeoutMillis);
-            return r < 0 ? -Libc.errno(callState) : r;
+            int r = (int) POLL_FAST.invokeExact(fds, nfds, timeoutMillis);
+            return r >= 0 ? r : pollSlowPath(callState, fds, nfds);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
+    }
+
+    private static int pollSlowPath(MemorySegment callState, MemorySegment fds, long nfds) throws Throwable {
+        int r = (int) POLL.invokeExact(callState, fds, nfds, 0);
+        return r < 0 ? -Libc.errno(callState) : r;
     }
 }

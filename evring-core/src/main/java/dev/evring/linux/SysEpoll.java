@@ -48,7 +48,8 @@ public final class SysEpoll {
     private static final MethodHandle CREATE1 = Libc.errnoCall("epoll_create1", FunctionDescriptor.of(C_INT, C_INT));
     private static final MethodHandle CTL = Libc.errnoCall("epoll_ctl", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER));
     private static final MethodHandle WAIT = Libc.errnoCall("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT));
-    private static final MethodHandle WAIT_NO_ERRNO = Libc.plainCall("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT));
+    /** Without errno capture, see Libc. */
+    private static final MethodHandle WAIT_FAST = Libc.plainCall("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT));
 
     public static int epollCreate1(MemorySegment callState, int flags) {
         try {
@@ -70,21 +71,20 @@ public final class SysEpoll {
     }
 
     /**
-     * epoll_wait: the number of events, or {@code -errno}. The wait itself is a downcall without errno capture: a
-     * capturing downcall slices its call-state segment on every call, and whether the JIT manages to eliminate that
-     * slice depends on how the call site was compiled (after the io_uring backend's hybrid epoll shared this code, it
-     * did not: 40 bytes per loop iteration). A wait that fails (-1) is rare; it is then asked again without blocking
-     * and with errno captured: a signal (EINTR) does not recur and the events ready by then are returned, while a real
-     * error (EBADF, EINVAL) fails again and its errno is read reliably.
+     * epoll_wait(2). On failure the wait is repeated without blocking and with errno captured: a persistent error
+     * (EBADF, EINVAL, EFAULT) comes back with its errno; a passing one (EINTR) gives way to that second wait's result.
      */
     public static int epollWait(MemorySegment callState, int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
         try {
-            int r = (int) WAIT_NO_ERRNO.invokeExact(epfd, events, maxEvents, timeoutMillis);
-            if (r >= 0) return r;
-            r = (int) WAIT.invokeExact(callState, epfd, events, maxEvents, 0);
-            return r < 0 ? -Libc.errno(callState) : r;
+            int r = (int) WAIT_FAST.invokeExact(epfd, events, maxEvents, timeoutMillis);
+            return r >= 0 ? r : epollWaitSlowPath(callState, epfd, events, maxEvents);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
+    }
+
+    private static int epollWaitSlowPath(MemorySegment callState, int epfd, MemorySegment events, int maxEvents) throws Throwable {
+        int r = (int) WAIT.invokeExact(callState, epfd, events, maxEvents, 0);
+        return r < 0 ? -Libc.errno(callState) : r;
     }
 }

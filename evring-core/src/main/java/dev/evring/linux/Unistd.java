@@ -9,7 +9,7 @@ import static dev.evring.linux.ValueLayouts.C_LONG;
 import static dev.evring.linux.ValueLayouts.C_POINTER;
 
 /**
- * {@code <unistd.h>}: read, write, close, pipe2, dup. Each wrapper takes the caller's call-state segment (see
+ * {@code <unistd.h>}: read, write, pread, pwrite, close, pipe2, dup. Each wrapper takes the caller's call-state segment (see
  * {@link Libc}) and returns the result, or {@code -errno}.
  */
 public final class Unistd {
@@ -17,7 +17,13 @@ public final class Unistd {
 
     private static final MethodHandle READ = Libc.errnoCall("read", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
     private static final MethodHandle WRITE = Libc.errnoCall("write", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
+    private static final MethodHandle PREAD = Libc.errnoCall("pread", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_LONG));
+    private static final MethodHandle PWRITE = Libc.errnoCall("pwrite", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_LONG));
     private static final MethodHandle WRITE_NO_ERRNO = Libc.plainCall("write", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
+    // fast paths without errno capture, see Libc
+    private static final MethodHandle READ_FAST = Libc.plainCall("read", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
+    private static final MethodHandle PREAD_FAST = Libc.plainCall("pread", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_LONG));
+    private static final MethodHandle PWRITE_FAST = Libc.plainCall("pwrite", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_LONG));
     private static final MethodHandle CLOSE = Libc.errnoCall("close", FunctionDescriptor.of(C_INT, C_INT));
     private static final MethodHandle PIPE2 = Libc.errnoCall("pipe2", FunctionDescriptor.of(C_INT, C_POINTER, C_INT));
     private static final MethodHandle DUP = Libc.errnoCall("dup", FunctionDescriptor.of(C_INT, C_INT));
@@ -27,20 +33,64 @@ public final class Unistd {
 
     public static long read(MemorySegment callState, int fd, MemorySegment buf, long count) {
         try {
-            long r = (long) READ.invokeExact(callState, fd, buf, count);
-            return r < 0 ? -Libc.errno(callState) : r;
+            long r = (long) READ_FAST.invokeExact(fd, buf, count);
+            return r >= 0 ? r : readSlowPath(callState, fd, buf, count);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
     }
 
+    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
+    private static long readSlowPath(MemorySegment callState, int fd, MemorySegment buf, long count) throws Throwable {
+        long r = (long) READ.invokeExact(callState, fd, buf, count);
+        return r < 0 ? -Libc.errno(callState) : r;
+    }
+
     public static long write(MemorySegment callState, int fd, MemorySegment buf, long count) {
         try {
-            long r = (long) WRITE.invokeExact(callState, fd, buf, count);
-            return r < 0 ? -Libc.errno(callState) : r;
+            long r = (long) WRITE_NO_ERRNO.invokeExact(fd, buf, count);
+            return r >= 0 ? r : writeSlowPath(callState, fd, buf, count);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
+    }
+
+    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
+    private static long writeSlowPath(MemorySegment callState, int fd, MemorySegment buf, long count) throws Throwable {
+        long r = (long) WRITE.invokeExact(callState, fd, buf, count);
+        return r < 0 ? -Libc.errno(callState) : r;
+    }
+
+    /** pread(2): reads at {@code offset} without moving the file position. */
+    public static long pread(MemorySegment callState, int fd, MemorySegment buf, long count, long offset) {
+        try {
+            long r = (long) PREAD_FAST.invokeExact(fd, buf, count, offset);
+            return r >= 0 ? r : preadSlowPath(callState, fd, buf, count, offset);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
+    private static long preadSlowPath(MemorySegment callState, int fd, MemorySegment buf, long count, long offset) throws Throwable {
+        long r = (long) PREAD.invokeExact(callState, fd, buf, count, offset);
+        return r < 0 ? -Libc.errno(callState) : r;
+    }
+
+    /** pwrite(2): writes at {@code offset} without moving the file position. */
+    public static long pwrite(MemorySegment callState, int fd, MemorySegment buf, long count, long offset) {
+        try {
+            long r = (long) PWRITE_FAST.invokeExact(fd, buf, count, offset);
+            return r >= 0 ? r : pwriteSlowPath(callState, fd, buf, count, offset);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
+    private static long pwriteSlowPath(MemorySegment callState, int fd, MemorySegment buf, long count, long offset) throws Throwable {
+        long r = (long) PWRITE.invokeExact(callState, fd, buf, count, offset);
+        return r < 0 ? -Libc.errno(callState) : r;
     }
 
     /**

@@ -1,0 +1,144 @@
+package dev.evring.net;
+
+import dev.evring.TimerWatcher;
+import dev.evring.linux.SysSocket;
+import dev.evring.linux.SysUio;
+import dev.evring.linux.Time;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One operation slot: preallocated, reused, found by index from an id or a CQE's user_data and checked by generation,
+ * so a stale completion or a stale cancel can never reach the operation that reuses the slot. Everything an operation
+ * needs lives here (callback, buffer, native scratch for addresses, msghdr, iovec, timespec), so starting one
+ * allocates nothing.
+ */
+final class Op {
+    // kinds
+    static final byte ACCEPT = 1;
+    static final byte CONNECT = 2;
+    static final byte RECV = 3;
+    static final byte SEND = 4;
+    static final byte SHUTDOWN = 5;
+    static final byte RECVFROM = 6;
+    static final byte SENDTO = 7;
+    static final byte READ = 8;
+    static final byte WRITE = 9;
+    static final byte CLOSE = 10;
+
+    // states
+    static final byte FREE = 0;
+    /** In a send queue behind the operation the kernel is working on. */
+    static final byte QUEUED = 1;
+    /** Started: in the kernel, watched for readiness, or waiting for a buffer. */
+    static final byte ACTIVE = 2;
+    /** Its final completion is queued for delivery; the slot is freed when it is delivered. */
+    static final byte FINISHING = 3;
+
+    static final int INDEX_BITS = 24;
+    static final int INDEX_MASK = (1 << INDEX_BITS) - 1;
+    static final int GEN_MASK = (1 << 30) - 1;
+
+    // layout of the native scratch area
+    static final long SCRATCH_ADDR = 0;                                             // sockaddr_storage, 128
+    static final long SCRATCH_MSGHDR = SysSocket.SOCKADDR_STORAGE_SIZE;             // msghdr, 56
+    static final long SCRATCH_IOVEC = SCRATCH_MSGHDR + SysSocket.MSGHDR_SIZE;       // iovec, 16
+    static final long SCRATCH_TIMESPEC = SCRATCH_IOVEC + SysUio.IOVEC_SIZE;         // timespec, 16
+    static final long SCRATCH_SIZE = SCRATCH_TIMESPEC + Time.TIMESPEC_SIZE;         // 216
+
+    final int index;
+    final MemorySegment scratch;
+    /** Views of {@link #scratch}, made once per slot (a slice is an object: none is made per operation). */
+    final MemorySegment msghdr;
+    final MemorySegment timespec;
+    int gen;
+    byte kind;
+    byte state;
+
+    IoHandle handle;
+    Object callback;
+    /** The buffer the operation holds: data to send or write, or the buffer being filled. */
+    Buffer buffer;
+    /** Bytes sent or written so far. */
+    int done;
+    /** What the final callback reports for a send split over several buffers (the whole call's byte count). */
+    int report;
+    /** File position. */
+    long position;
+    /** Length of the address in {@link #scratch} (connect, sendto). */
+    int addrLength;
+    /** Bound on each wait (0: none), and for a queued send, the deadline it counts toward. */
+    long timeoutNanos;
+    boolean continuous;
+    /** The user asked to cancel it (its end reports -ECANCELED unless it completed first). */
+    boolean cancelRequested;
+    /** Its timeout expired (its end reports -ETIMEDOUT). */
+    boolean timedOut;
+    /** Waiting in a pool for a free buffer. */
+    boolean waitingForBuffer;
+    /** Readiness emulation: a send whose last attempt would have blocked, waiting for writability. */
+    boolean writeBlocked;
+
+    /** Send queue / buffer wait list. */
+    Op next;
+    /** The handle's list of live operations. */
+    Op liveNext;
+    Op livePrev;
+
+    // io_uring bookkeeping: CQEs still expected (the operation's, its linked timeout's), the operation's result held
+    // until its linked timeout's CQE arrives, whether the multishot form is in use
+    int ringCqes;
+    int ringResult;
+    int ringFlags;
+    boolean ringMultishot;
+    boolean ringTimeoutFired;
+
+    // readiness emulation: the timer bounding the wait, made on first use and kept with the slot
+    TimerWatcher timer;
+
+    Op(int index, MemorySegment scratch) {
+        this.index = index;
+        this.scratch = scratch;
+        this.msghdr = scratch.asSlice(SCRATCH_MSGHDR, SysSocket.MSGHDR_SIZE);
+        this.timespec = scratch.asSlice(SCRATCH_TIMESPEC, Time.TIMESPEC_SIZE);
+    }
+
+    /** The public id: index and generation. Never 0. */
+    long id() {
+        return ((long) gen << INDEX_BITS) | index;
+    }
+
+    static int indexOf(long id) {
+        return (int) (id & INDEX_MASK);
+    }
+
+    static int genOf(long id) {
+        return (int) ((id >>> INDEX_BITS) & GEN_MASK);
+    }
+
+    /** Whether the operation consumes its buffer (returns it to the pool at the end) rather than handing it back. */
+    boolean consumesBuffer() {
+        return kind == SEND || kind == SENDTO || kind == WRITE;
+    }
+
+    static String kindName(byte kind) {
+        return switch (kind) {
+            case ACCEPT -> "accept";
+            case CONNECT -> "connect";
+            case RECV -> "recv";
+            case SEND -> "send";
+            case SHUTDOWN -> "shutdown";
+            case RECVFROM -> "recvfrom";
+            case SENDTO -> "sendto";
+            case READ -> "read";
+            case WRITE -> "write";
+            case CLOSE -> "close";
+            default -> "op" + kind;
+        };
+    }
+
+    @Override
+    public String toString() {
+        return kindName(kind) + "#" + index + "/" + gen + " on " + handle;
+    }
+}

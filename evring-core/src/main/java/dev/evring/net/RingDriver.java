@@ -1,0 +1,568 @@
+package dev.evring.net;
+
+import dev.evring.backend.LoopBackend;
+import dev.evring.linux.Errno;
+import dev.evring.linux.IoUring;
+import dev.evring.linux.SysSocket;
+import dev.evring.linux.SysUio;
+import dev.evring.linux.Time;
+import dev.evring.uring.CompletionHandler;
+import dev.evring.uring.RingOps;
+import dev.evring.uring.Sqe;
+import dev.evring.uring.UserData;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Completion I/O done by the kernel on the loop's io_uring (the {@link RingOps} the io_uring backend offers): each
+ * operation is an SQE written into the loop's ring, submitted with the loop's one {@code io_uring_enter} per iteration,
+ * and its CQE comes back here, through the handler tag this driver registered.
+ *
+ * <h2>Forms, and their fallbacks</h2>
+ * <ul>
+ * <li>Accept: multishot (IORING_ACCEPT_MULTISHOT, 5.19), one SQE for every connection; single-shot re-armed after each
+ * connection where the kernel lacks it, with a timeout, or with {@code net.multishot_accept=false}.</li>
+ * <li>Receive: multishot (IORING_RECV_MULTISHOT, 6.0) with buffers the kernel picks from a provided-buffer ring
+ * (IORING_REGISTER_PBUF_RING, 5.19) filled with the receive pool: idle connections hold no buffer. Single-shot with
+ * buffer selection without multishot ({@code net.multishot_recv=false}, or an idle timeout); single-shot into a
+ * buffer taken from the pool per operation without a buffer ring ({@code net.buffer_ring=false}).</li>
+ * <li>When the buffer ring is empty, a multishot receive ends with ENOBUFS: the receive waits (counted) and is
+ * re-armed as soon as the application gives a buffer back. Nothing is lost: the data stays in the socket.</li>
+ * <li>A ring reset (the backend lost completions and rebuilt its ring, or moved to epoll): see
+ * {@link #onRingReset}.</li>
+ * <li>Timeouts are IORING_OP_LINK_TIMEOUT SQEs linked (IOSQE_IO_LINK) to the operation, so they ride in the same
+ * submission; a fired timeout turns the operation's -ECANCELED into -ETIMEDOUT.</li>
+ * </ul>
+ *
+ * <h2>user_data</h2>
+ * Tag (this driver's) in bits 56..63, then the operation slot index (24 bits), a role (2 bits: the operation, its
+ * linked timeout, a cancel request) and the slot's generation (30 bits). Every CQE is checked against the slot's
+ * current generation before it is used, and a buffer id the kernel reports is checked against the pool: a stale or
+ * corrupt completion is counted and dropped, never followed.
+ */
+final class RingDriver extends Driver implements CompletionHandler {
+    private static final int ROLE_OP = 0;
+    private static final int ROLE_LINK_TIMEOUT = 1;
+    private static final int ROLE_CANCEL = 2;
+
+    private static final int ACCEPT_FLAGS = SysSocket.SOCK_NONBLOCK | SysSocket.SOCK_CLOEXEC;
+
+    private final RingOps ring;
+    private final int tag;
+    private boolean multishotAccept;
+    private boolean multishotRecv;
+    private ProvidedRing pbuf;
+    private final StringBuilder notes = new StringBuilder();
+
+    /** The ring driver if the loop runs on io_uring, else null. */
+    static Driver tryCreate(Net net) {
+        LoopBackend backend = net.access.backend(net.loop);
+        return backend instanceof RingOps ring ? new RingDriver(net, ring) : null;
+    }
+
+    private RingDriver(Net net, RingOps ring) {
+        super(net);
+        this.ring = ring;
+        this.tag = ring.registerHandler(this);
+        // The kernel's probe lists opcodes, not flags: IORING_OP_SOCKET came with 5.19 (multishot accept, buffer
+        // rings), IORING_OP_SEND_ZC with 6.0 (multishot recv). A flag still refused with EINVAL falls back at run time.
+        boolean k519 = ring.opcodeSupported(IoUring.IORING_OP_SOCKET);
+        boolean k60 = ring.opcodeSupported(IoUring.IORING_OP_SEND_ZC);
+        this.multishotAccept = net.options.flag("net.multishot_accept", true) && note(k519, "multishot accept", "kernel < 5.19");
+        boolean wantRing = net.options.flag("net.buffer_ring", true) && note(k519, "buffer ring", "kernel < 5.19");
+        if (wantRing) {
+            ProvidedRing pr = new ProvidedRing(net.recvPool, tag, ring);
+            int r = pr.register();
+            if (r == 0) {
+                pbuf = pr;
+                net.recvPool.ring = pr;
+                net.recvPool.fillRing();
+            } else {
+                note(false, "buffer ring", "IORING_REGISTER_PBUF_RING: " + Errno.name(-r));
+            }
+        }
+        this.multishotRecv = pbuf != null && net.options.flag("net.multishot_recv", true)
+                && note(k60, "multishot recv", "kernel < 6.0");
+    }
+
+    private boolean note(boolean ok, String what, String why) {
+        if (!ok) notes.append(notes.isEmpty() ? "" : ", ").append("no ").append(what).append(" (").append(why).append(")");
+        return ok;
+    }
+
+    @Override
+    String name() {
+        return "io_uring";
+    }
+
+    @Override
+    String features() {
+        StringBuilder f = new StringBuilder();
+        f.append(multishotAccept ? "multishot accept" : "single-shot accept");
+        f.append(pbuf != null ? ", buffer ring" : ", per-operation recv buffers");
+        f.append(multishotRecv ? ", multishot recv" : ", single-shot recv");
+        f.append(", linked timeouts");
+        String n = notes.toString();
+        boolean forced = !net.options.flag("net.multishot_accept", true) || !net.options.flag("net.buffer_ring", true)
+                || !net.options.flag("net.multishot_recv", true);
+        if (!n.isEmpty()) f.append(" [").append(n).append("]");
+        if (forced) f.append(" [fallbacks forced by net.* options]");
+        return f.toString();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // user_data
+
+    private long userData(Op op, int role) {
+        return UserData.pack(tag, (op.index & Op.INDEX_MASK) | ((long) role << 24) | ((long) op.gen << 26));
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // submission
+
+    @Override
+    void submit(Op op) {
+        boolean timed = op.timeoutNanos > 0;
+        IoHandle h = op.handle;
+        int fd = h.fd;
+        if (timed) ring.reserveSqes(2); // the operation and its linked timeout must go in one submission
+        long sqe;
+        MemorySegment sqes;
+        long ud = userData(op, ROLE_OP);
+        op.ringMultishot = false;
+        switch (op.kind) {
+            case Op.ACCEPT -> {
+                boolean multi = multishotAccept && !timed;
+                sqe = ring.nextSqe();
+                sqes = ring.sqes();
+                Sqe.prepAccept(sqes, sqe, fd, MemorySegment.NULL, MemorySegment.NULL, ACCEPT_FLAGS, multi, ud);
+                op.ringMultishot = multi;
+            }
+            case Op.CONNECT -> {
+                sqe = ring.nextSqe();
+                sqes = ring.sqes();
+                Sqe.prepConnect(sqes, sqe, fd, op.scratch, op.addrLength, ud);
+            }
+            case Op.RECV -> {
+                if (pbuf != null) {
+                    boolean multi = multishotRecv && !timed;
+                    sqe = ring.nextSqe();
+                    sqes = ring.sqes();
+                    Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.bgid, 0, multi, ud);
+                    op.ringMultishot = multi;
+                } else {
+                    Buffer b = net.recvPool.take();
+                    if (b == null) {
+                        net.recvPool.await(op); // resubmitted by bufferAvailable
+                        return;
+                    }
+                    op.buffer = b;
+                    sqe = ring.nextSqe();
+                    sqes = ring.sqes();
+                    Sqe.prepRecv(sqes, sqe, fd, b.memory, 0, b.capacity(), 0, ud);
+                }
+            }
+            case Op.RECVFROM -> {
+                Buffer b = net.pool.take();
+                if (b == null) {
+                    net.pool.await(op);
+                    return;
+                }
+                op.buffer = b;
+                MemorySegment iov = op.scratch;
+                iov.set(ValueLayout.ADDRESS, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_BASE, b.memory);
+                iov.set(ValueLayout.JAVA_LONG, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_LEN, b.capacity());
+                writeMsghdr(op, b.peer, (int) SysSocket.SOCKADDR_STORAGE_SIZE);
+                sqe = ring.nextSqe();
+                sqes = ring.sqes();
+                Sqe.prepRecvMsg(sqes, sqe, fd, op.msghdr, 0, ud);
+            }
+            case Op.SEND -> {
+                Buffer b = op.buffer;
+                sqe = ring.nextSqe();
+                sqes = ring.sqes();
+                Sqe.prepSend(sqes, sqe, fd, b.memory, op.done, b.length - op.done, SysSocket.MSG_NOSIGNAL, ud);
+            }
+            case Op.SENDTO -> {
+                Buffer b = op.buffer;
+                MemorySegment iov = op.scratch;
+                iov.set(ValueLayout.ADDRESS, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_BASE, b.memory);
+                iov.set(ValueLayout.JAVA_LONG, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_LEN, b.length);
+                writeMsghdr(op, op.scratch, op.addrLength);
+                sqe = ring.nextSqe();
+                sqes = ring.sqes();
+                Sqe.prepSendMsg(sqes, sqe, fd, op.msghdr, SysSocket.MSG_NOSIGNAL, ud);
+            }
+            case Op.SHUTDOWN -> {
+                sqe = ring.nextSqe();
+                sqes = ring.sqes();
+                Sqe.prepShutdown(sqes, sqe, fd, SysSocket.SHUT_WR, ud);
+            }
+            case Op.READ -> {
+                Buffer b = op.buffer;
+                sqe = ring.nextSqe();
+                sqes = ring.sqes();
+                Sqe.prepRead(sqes, sqe, fd, b.memory, b.length, b.capacity() - b.length, op.position, ud);
+            }
+            case Op.WRITE -> {
+                Buffer b = op.buffer;
+                sqe = ring.nextSqe();
+                sqes = ring.sqes();
+                Sqe.prepWrite(sqes, sqe, fd, b.memory, op.done, b.length - op.done, op.position + op.done, ud);
+            }
+            case Op.CLOSE -> {
+                sqe = ring.nextSqe();
+                sqes = ring.sqes();
+                Sqe.prepClose(sqes, sqe, fd, ud);
+            }
+            default -> throw new IllegalStateException("unknown operation " + op);
+        }
+        op.ringCqes = 1;
+        op.ringResult = 0;
+        op.ringTimeoutFired = false;
+        if (timed) {
+            Sqe.flags(sqes, sqe, Sqe.flags(sqes, sqe) | IoUring.IOSQE_IO_LINK);
+            Time.setTimespec(op.timespec, op.timeoutNanos);
+            long t = ring.nextSqe();
+            Sqe.prepLinkTimeout(ring.sqes(), t, op.timespec, 0, userData(op, ROLE_LINK_TIMEOUT));
+            op.ringCqes = 2;
+        }
+    }
+
+    /** The operation's msghdr: one iovec (already written), the address buffer and its room. */
+    private static void writeMsghdr(Op op, MemorySegment name, int nameLength) {
+        MemorySegment m = op.msghdr;
+        m.set(ValueLayout.ADDRESS, SysSocket.OFF_MSG_NAME, name);
+        m.set(ValueLayout.JAVA_INT, SysSocket.OFF_MSG_NAMELEN, nameLength);
+        m.set(ValueLayout.JAVA_LONG, SysSocket.OFF_MSG_IOV, op.scratch.address() + Op.SCRATCH_IOVEC);
+        m.set(ValueLayout.JAVA_LONG, SysSocket.OFF_MSG_IOVLEN, 1L);
+        m.set(ValueLayout.JAVA_LONG, SysSocket.OFF_MSG_CONTROL, 0L);
+        m.set(ValueLayout.JAVA_LONG, SysSocket.OFF_MSG_CONTROLLEN, 0L);
+        m.set(ValueLayout.JAVA_INT, SysSocket.OFF_MSG_FLAGS, 0);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // completion
+
+    @Override
+    public void onCompletion(long userData, int res, int flags) {
+        if (net.closed) return; // late completions of a closed Net: its pools and slots are gone with it
+        long payload = UserData.payload(userData);
+        int index = (int) (payload & Op.INDEX_MASK);
+        int role = (int) (payload >>> 24) & 3;
+        int gen = (int) (payload >>> 26) & Op.GEN_MASK;
+        // A CQE that carries a provided buffer hands it to us whatever became of its operation: account for it first.
+        Buffer selected = null;
+        if ((flags & IoUring.IORING_CQE_F_BUFFER) != 0) {
+            selected = pbuf == null ? null : pbuf.selected(flags >>> IoUring.IORING_CQE_BUFFER_SHIFT);
+            if (selected == null) {
+                net.staleCompletions++; // a buffer id we never gave the kernel: ignore the CQE rather than trust it
+                return;
+            }
+        }
+        if (role == ROLE_CANCEL) return; // its target reports for itself
+        Op op = net.opAt(index, gen);
+        if (op == null || op.state != Op.ACTIVE || op.ringCqes == 0) {
+            net.staleCompletions++;
+            if (selected != null) net.recvPool.recycle(selected);
+            return;
+        }
+        if (role == ROLE_LINK_TIMEOUT) {
+            if (res == -Errno.ETIME) op.ringTimeoutFired = true;
+            if (--op.ringCqes == 0) requestEnded(op);
+            return;
+        }
+        boolean more = (flags & IoUring.IORING_CQE_F_MORE) != 0;
+        switch (op.kind) {
+            case Op.ACCEPT -> {
+                if (res >= 0) net.complete(op, res, null, false);
+            }
+            case Op.RECV -> {
+                Buffer b = selected != null ? selected : op.buffer;
+                if (selected == null) op.buffer = null;
+                if (res > 0 && b != null) {
+                    b.length = res;
+                    net.complete(op, res, b, false);
+                } else if (b != null) {
+                    net.recvPool.recycle(b);
+                }
+            }
+            case Op.RECVFROM -> {
+                Buffer b = op.buffer;
+                op.buffer = null;
+                if (res >= 0) {
+                    b.length = res;
+                    b.peerLength = op.msghdr.get(ValueLayout.JAVA_INT, SysSocket.OFF_MSG_NAMELEN);
+                    net.complete(op, res, b, false);
+                } else {
+                    net.pool.recycle(b);
+                }
+            }
+            case Op.SEND, Op.WRITE -> {
+                if (res > 0) op.done += res;
+            }
+            case Op.READ -> {
+                if (res > 0) op.buffer.length += res;
+            }
+            default -> {
+            }
+        }
+        if (more) return; // a multishot request goes on
+        op.ringResult = res;
+        if (--op.ringCqes == 0) requestEnded(op);
+    }
+
+    /** Every CQE of the operation's request arrived: end the operation, continue it, or re-arm it. */
+    private void requestEnded(Op op) {
+        int res = op.ringResult;
+        if (res == -Errno.ECANCELED && op.ringTimeoutFired) res = Status.ETIMEDOUT;
+        IoHandle h = op.handle;
+        switch (op.kind) {
+            case Op.ACCEPT -> acceptEnded(op, res);
+            case Op.RECV, Op.RECVFROM -> recvEnded(op, res);
+            case Op.SEND, Op.WRITE -> {
+                int total = op.buffer.length;
+                if (res < 0) {
+                    net.complete(op, res, null, true);
+                } else if (op.done < total && res > 0 && !op.cancelRequested && !h.closed) {
+                    submit(op); // a short write: the rest, at once
+                } else if (op.done < total) {
+                    net.complete(op, op.cancelRequested || h.closed ? Status.ECANCELED : Status.EPIPE, null, true);
+                } else {
+                    net.complete(op, op.done, null, true);
+                }
+            }
+            case Op.READ -> {
+                Buffer b = op.buffer;
+                op.buffer = null;
+                net.complete(op, res, b, true);
+            }
+            default -> net.complete(op, res, null, true); // connect, sendto, shutdown, close
+        }
+    }
+
+    private void acceptEnded(Op op, int res) {
+        IoHandle h = op.handle;
+        boolean stop = op.cancelRequested || h.closed;
+        if (res >= 0 || StreamListener.transientAcceptError(res)) {
+            if (stop) {
+                net.complete(op, Status.ECANCELED, null, true);
+            } else {
+                if (op.ringMultishot) net.recvRearms++; // the kernel ended a multishot accept: re-arm it
+                submit(op);
+            }
+        } else if ((res == -Errno.EMFILE || res == -Errno.ENFILE) && !stop) {
+            pauseAccepting(h, op, res); // the connection waits in the backlog; re-arming now would fail at once, forever
+        } else if (res == -Errno.EINVAL && op.ringMultishot && !stop) {
+            multishotAccept = false; // the kernel refused the flag: single-shot from now on
+            note(false, "multishot accept", "EINVAL");
+            submit(op);
+        } else {
+            net.complete(op, stop && res >= 0 ? Status.ECANCELED : res, null, true);
+        }
+    }
+
+    @Override
+    void acceptResume(IoHandle h) {
+        Op op = h.readOp;
+        if (op != null && op.state == Op.ACTIVE && op.ringCqes == 0 && !h.closed) submit(op);
+    }
+
+    private void recvEnded(Op op, int res) {
+        IoHandle h = op.handle;
+        boolean stop = op.cancelRequested || h.closed;
+        if (res > 0 || (res == 0 && op.kind == Op.RECVFROM)) {
+            if (stop) {
+                net.complete(op, Status.ECANCELED, null, true);
+            } else {
+                if (op.ringMultishot) net.recvRearms++; // the kernel ended a multishot recv (CQ pressure): re-arm
+                submit(op);
+            }
+        } else if (res == -Errno.ENOBUFS && op.kind == Op.RECV && pbuf != null && !stop) {
+            // The buffer ring ran dry: the data stays in the socket; wait for the application to give a buffer back.
+            net.recvPool.await(op);
+        } else if (res == -Errno.EINVAL && op.ringMultishot && !stop) {
+            multishotRecv = false;
+            note(false, "multishot recv", "EINVAL");
+            submit(op);
+        } else {
+            net.complete(op, res == 0 ? 0 : stop && res > 0 ? Status.ECANCELED : res, null, true);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // ending early
+
+    @Override
+    void cancel(Op op) {
+        if (op.ringCqes == 0) {
+            // not in the kernel: paused after EMFILE, or waiting for a buffer
+            if (op.waitingForBuffer) net.bufferPoolOf(op).cancelWait(op);
+            if (op.handle.acceptPause != null && op.handle.readOp == op) op.handle.acceptPause.stop();
+            net.complete(op, Status.ECANCELED, null, true);
+            return;
+        }
+        long sqe = ring.nextSqe();
+        Sqe.prepCancel(ring.sqes(), sqe, userData(op, ROLE_OP), 0, userData(op, ROLE_CANCEL));
+    }
+
+    @Override
+    void ended(IoHandle h) {
+        // nothing is watched: the kernel holds the requests
+    }
+
+    @Override
+    void bufferAvailable(Op op) {
+        if (op.state == Op.ACTIVE && op.ringCqes == 0 && !op.handle.closed) submit(op);
+    }
+
+    @Override
+    void handleClosing(IoHandle h) {
+        if (h.acceptPause != null) h.acceptPause.stop();
+    }
+
+    @Override
+    void close() {
+        if (pbuf != null) {
+            pbuf.unregister();
+            net.recvPool.ring = null;
+            pbuf = null;
+        }
+    }
+
+    /**
+     * The backend rebuilt its ring (no CQE will come for what was in flight: some completions were lost) or left
+     * io_uring for epoll. Accepts start again, on the new ring or, without one, on the readiness emulation: a lost
+     * accept completion loses nothing the listener can still serve. Everything else in flight ends with ECANCELED,
+     * receives included: data a lost completion carried is gone, so a stream that went on would silently miss bytes;
+     * ending it tells the application the connection cannot be trusted.
+     */
+    @Override
+    public void onRingReset(boolean ringAvailable) {
+        if (net.closed) return;
+        if (pbuf != null) {
+            pbuf.reset();
+            if (ringAvailable && pbuf.register() == 0) {
+                net.recvPool.fillRing();
+            } else {
+                net.recvPool.ring = null;
+                pbuf = null;
+                multishotRecv = false;
+                note(false, "buffer ring", "ring reset");
+            }
+        }
+        Driver next = ringAvailable ? this : new ReadinessDriver(net);
+        net.driver = next;
+        for (IoHandle h = net.handles; h != null; h = h.nextHandle) {
+            for (Op op = h.liveHead; op != null; ) {
+                Op following = op.liveNext;
+                if (op.state == Op.ACTIVE && op.ringCqes > 0) {
+                    op.ringCqes = 0;
+                    if (op.buffer != null && (op.kind == Op.RECV || op.kind == Op.RECVFROM)) {
+                        Buffer b = op.buffer; // a per-operation receive buffer the kernel will not fill now
+                        op.buffer = null;
+                        b.pool.recycle(b);
+                    }
+                    if (op.kind == Op.ACCEPT && !op.cancelRequested && !h.closed) next.submit(op);
+                    else net.complete(op, Status.ECANCELED, null, true);
+                }
+                op = following;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // the provided-buffer ring
+
+    /**
+     * A provided-buffer ring (IORING_REGISTER_PBUF_RING): an array of {@code io_uring_buf} entries in page-aligned
+     * memory shared with the kernel. We add free buffers at the tail, the kernel takes them from the head when a
+     * buffer-select receive needs one and names the buffer id in the CQE.
+     */
+    static final class ProvidedRing implements BufferPool.KernelRing {
+        /** The tail is a u16 over the first entry's resv field; the kernel reads it with acquire. */
+        private static final VarHandle TAIL = ValueLayout.JAVA_SHORT.varHandle().withInvokeExactBehavior();
+
+        final BufferPool pool;
+        final int bgid;
+        final int entries;
+        final int mask;
+        final MemorySegment memory;
+        private final MemorySegment reg;
+        private final RingOps ops;
+        /** Our copy of the tail, published with release after each entry (wraps as a u16 in the ring). */
+        private int tail;
+        /** Buffers in the ring as far as CQEs told us: pushed minus reported taken. */
+        private int inRing;
+
+        ProvidedRing(BufferPool pool, int bgid, RingOps ops) {
+            this.pool = pool;
+            this.ops = ops;
+            this.bgid = bgid;
+            int n = Integer.highestOneBit(Math.max(1, pool.count() - 1)) << 1;
+            this.entries = Math.min(32768, Math.max(n, pool.count()));
+            this.mask = entries - 1;
+            this.memory = pool.net.arena.allocate(IoUring.IO_URING_BUF.byteSize() * entries, 4096);
+            this.reg = pool.net.arena.allocate(IoUring.BUF_REG_SIZE, 8);
+        }
+
+        int register() {
+            memory.fill((byte) 0);
+            tail = 0;
+            inRing = 0;
+            reg.fill((byte) 0);
+            reg.set(ValueLayout.JAVA_LONG, IoUring.OFF_BUF_REG_RING_ADDR, memory.address());
+            reg.set(ValueLayout.JAVA_INT, IoUring.OFF_BUF_REG_RING_ENTRIES, entries);
+            reg.set(ValueLayout.JAVA_SHORT, IoUring.OFF_BUF_REG_BGID, (short) bgid);
+            return ops.register(IoUring.IORING_REGISTER_PBUF_RING, reg, 1);
+        }
+
+        void unregister() {
+            reg.fill((byte) 0);
+            reg.set(ValueLayout.JAVA_SHORT, IoUring.OFF_BUF_REG_BGID, (short) bgid);
+            ops.register(IoUring.IORING_UNREGISTER_PBUF_RING, reg, 1);
+            reset();
+        }
+
+        /** The registration is gone (unregistered, or the ring rebuilt): the buffers it held are free again. */
+        void reset() {
+            for (Buffer b : pool.buffers) {
+                if (b.state == Buffer.LENT && b.inKernelRing) {
+                    b.inKernelRing = false;
+                    pool.returnFromRing(b);
+                }
+            }
+            inRing = 0;
+        }
+
+        @Override
+        public void push(Buffer b) {
+            long e = (long) (tail & mask) * IoUring.IO_URING_BUF.byteSize();
+            memory.set(ValueLayout.JAVA_LONG, e + IoUring.OFF_BUF_ADDR, b.memory.address());
+            memory.set(ValueLayout.JAVA_INT, e + IoUring.OFF_BUF_LEN, (int) b.memory.byteSize());
+            memory.set(ValueLayout.JAVA_SHORT, e + IoUring.OFF_BUF_BID, (short) b.id);
+            tail++;
+            b.inKernelRing = true;
+            inRing++;
+            // release: the entry's plain stores above are visible to the kernel before it sees the new tail
+            TAIL.setRelease(memory, IoUring.OFF_BUF_RING_TAIL, (short) tail);
+        }
+
+        @Override
+        public int available() {
+            return inRing;
+        }
+
+        /** The buffer a CQE says the kernel filled, if that id is one we gave it; null otherwise. */
+        Buffer selected(int bid) {
+            if (bid < 0 || bid >= pool.buffers.length) return null;
+            Buffer b = pool.buffers[bid];
+            if (b.state != Buffer.LENT || !b.inKernelRing) return null;
+            b.inKernelRing = false;
+            inRing--;
+            return b;
+        }
+    }
+}

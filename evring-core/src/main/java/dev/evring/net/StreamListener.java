@@ -1,0 +1,105 @@
+package dev.evring.net;
+
+import dev.evring.linux.Errno;
+import dev.evring.linux.SysSocket;
+
+import java.lang.foreign.MemorySegment;
+import java.net.ProtocolFamily;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.time.Duration;
+
+/**
+ * A listening stream socket, TCP (IPv4, IPv6) or Unix-domain. Made by {@link Net#listen} or
+ * {@link Net#openListener} then {@link #bind} and {@link #listen}.
+ *
+ * <p>Completion style: {@link #accept(AcceptCallback)} calls back for every connection until stopped (on io_uring one
+ * multishot IORING_OP_ACCEPT serves them all). Readiness style: watch {@link #fd()} for READ and call
+ * {@link #tryAccept()}.
+ *
+ * <p>Out of fds (EMFILE, ENFILE), a listener cannot take the pending connection, which stays in the backlog, so its
+ * fd stays readable: a naive loop spins at 100% CPU. evring pauses accepting instead ({@code Net.Builder.acceptBackoff},
+ * 100 ms by default; counted in {@link NetStats#acceptPauses()}), tells the accept callback (status {@code -EMFILE}),
+ * and resumes by itself: the waiting connection is accepted as soon as fds are free again, none is dropped.
+ */
+public final class StreamListener extends NetSocket {
+    StreamListener(Net net, int fd, ProtocolFamily family) {
+        super(net, fd, family);
+    }
+
+    /** bind(2) to {@code local}. One system call. */
+    public StreamListener bind(SocketAddress local) {
+        bindNow(local);
+        return this;
+    }
+
+    /** listen(2) with {@code backlog} pending connections at most (the kernel caps it at net.core.somaxconn). One system call. */
+    public StreamListener listen(int backlog) {
+        checkOpen();
+        if (backlog < 1) throw new IllegalArgumentException("backlog " + backlog + " must be at least 1");
+        Errno.check(SysSocket.listen(net.callState, fd, backlog), "listen(fd " + fd + ", " + backlog + ")");
+        return this;
+    }
+
+    @Override
+    public <T> StreamListener setOption(SocketOption<T> option, T value) {
+        super.setOption(option, value);
+        return this;
+    }
+
+    /**
+     * Accepts every connection, calling {@code callback} for each (see {@link AcceptCallback}), until
+     * {@link #stopAccept()}, a close, or an error. One accept may run at a time.
+     *
+     * @return the operation id, for {@link Net#cancel(long)}
+     * @throws IllegalStateException if an accept is already running
+     */
+    public long accept(AcceptCallback callback) {
+        return net.startContinuous(this, Op.ACCEPT, callback, 0);
+    }
+
+    /**
+     * As {@link #accept(AcceptCallback)}, but each wait for the next connection is bounded by {@code timeout}: when it
+     * expires the accept ends with {@link Status#ETIMEDOUT}.
+     */
+    public long accept(Duration timeout, AcceptCallback callback) {
+        return net.startContinuous(this, Op.ACCEPT, callback, StreamSocket.timeoutNanos(timeout));
+    }
+
+    /** Stops the running accept; its callback gets {@link Status#ECANCELED}. Returns whether one was running. */
+    public boolean stopAccept() {
+        return cancelReadSide();
+    }
+
+    /** Whether an accept is running. */
+    public boolean isAccepting() {
+        return readSideRunning();
+    }
+
+    /**
+     * Readiness style: accepts one pending connection (accept4(2), non-blocking), or returns null if none is waiting.
+     *
+     * @throws dev.evring.ErrnoException on failure (EMFILE when out of fds: stop watching the fd for a while)
+     */
+    public StreamSocket tryAccept() {
+        checkOpen();
+        while (true) {
+            int r = SysSocket.accept4(net.callState, fd, MemorySegment.NULL, MemorySegment.NULL,
+                    SysSocket.SOCK_NONBLOCK | SysSocket.SOCK_CLOEXEC);
+            if (r >= 0) return new StreamSocket(net, r, family);
+            if (r == -Errno.EAGAIN) return null;
+            if (transientAcceptError(r)) continue;
+            throw Errno.exception("accept4(fd " + fd + ")", -r);
+        }
+    }
+
+    /**
+     * Errors accept(2) reports for a connection that died in the backlog, or the network under it; the man page says
+     * to retry them as EAGAIN. They never end an accept.
+     */
+    static boolean transientAcceptError(int r) {
+        return r == -Errno.ECONNABORTED || r == -Errno.EINTR || r == -Errno.EPROTO || r == -Errno.ENETDOWN
+                || r == -Errno.ENOPROTOOPT || r == -Errno.EHOSTDOWN || r == -Errno.ENONET || r == -Errno.EHOSTUNREACH
+                || r == -Errno.EOPNOTSUPP || r == -Errno.ENETUNREACH;
+    }
+}

@@ -1,0 +1,123 @@
+package dev.evring.net;
+
+import dev.evring.linux.Errno;
+import dev.evring.linux.SysSocket;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.ProtocolFamily;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.time.Duration;
+
+/**
+ * A UDP socket (IPv4 or IPv6). Made by {@link Net#bindUdp} or {@link Net#openUdp}.
+ *
+ * <p>Completion style: {@link #recvFrom(DatagramCallback)} delivers every datagram, each in a buffer of the general
+ * pool (whose buffer size bounds a datagram: a longer one is truncated) with its sender; {@link #sendTo} queues
+ * datagrams, sent in call order. On io_uring these are IORING_OP_RECVMSG / IORING_OP_SENDMSG, one datagram each.
+ * Readiness style: watch {@link #fd()} and call {@link #receive(Buffer)} / {@link #send(Buffer, SocketAddress)}.
+ */
+public final class UdpSocket extends NetSocket {
+    UdpSocket(Net net, int fd, ProtocolFamily family) {
+        super(net, fd, family);
+    }
+
+    /** bind(2) to {@code local}. One system call. */
+    public UdpSocket bind(SocketAddress local) {
+        bindNow(local);
+        return this;
+    }
+
+    @Override
+    public <T> UdpSocket setOption(SocketOption<T> option, T value) {
+        super.setOption(option, value);
+        return this;
+    }
+
+    /**
+     * Receives every datagram (see {@link DatagramCallback}) until an error or {@link #stopRecv()}. One receive may run
+     * at a time. Waits, without losing what the kernel queued, when the general pool has no free buffer.
+     *
+     * @return the operation id
+     */
+    public long recvFrom(DatagramCallback callback) {
+        return net.startContinuous(this, Op.RECVFROM, callback, 0);
+    }
+
+    /** As {@link #recvFrom(DatagramCallback)}, ending with {@link Status#ETIMEDOUT} when no datagram comes for {@code idleTimeout}. */
+    public long recvFrom(Duration idleTimeout, DatagramCallback callback) {
+        return net.startContinuous(this, Op.RECVFROM, callback, StreamSocket.timeoutNanos(idleTimeout));
+    }
+
+    /** Stops receiving; the callback gets {@link Status#ECANCELED}. Returns whether a receive was running. */
+    public boolean stopRecv() {
+        return cancelReadSide();
+    }
+
+    /**
+     * Queues {@code data} as one datagram to {@code target}, and takes the buffer (back to its pool once sent). The
+     * callback (may be null) gets the byte count, or {@code -errno}.
+     *
+     * @return the operation id
+     */
+    public long sendTo(Buffer data, SocketAddress target, CompletionCallback<UdpSocket> callback) {
+        return sendTo(data, target, null, callback);
+    }
+
+    /** As {@link #sendTo(Buffer, SocketAddress, CompletionCallback)}, failing with {@link Status#ETIMEDOUT} after {@code timeout}. */
+    public long sendTo(Buffer data, SocketAddress target, Duration timeout, CompletionCallback<UdpSocket> callback) {
+        checkOpen();
+        long t = StreamSocket.timeoutNanos(timeout);
+        int len = SockAddr.write(target, domain, net.addrScratch);
+        net.lend(data);
+        return net.enqueue(this, Op.SENDTO, data, callback, t, data.length, net.addrScratch, len);
+    }
+
+    /**
+     * Queues {@code data} as one datagram to the sender of {@code request} (a buffer {@link #recvFrom} delivered; it
+     * may be {@code data} itself). Nothing is allocated: the address is copied natively.
+     */
+    public long reply(Buffer data, Buffer request, CompletionCallback<UdpSocket> callback) {
+        checkOpen();
+        if (request.state != Buffer.USER && request != data) throw new IllegalStateException(request + " is not yours");
+        if (request.peerLength == 0) throw new IllegalArgumentException(request + " carries no sender address");
+        int len = request.peerLength;
+        MemorySegment.copy(request.peer, 0, net.addrScratch, 0, len);
+        net.lend(data);
+        return net.enqueue(this, Op.SENDTO, data, callback, 0, data.length, net.addrScratch, len);
+    }
+
+    /**
+     * Readiness style: receives one datagram into {@code dst} (replacing its data; {@link Buffer#sender()} tells who
+     * sent it): its length, or -1 if none is waiting.
+     */
+    public int receive(Buffer dst) {
+        checkOpen();
+        dst.clear();
+        MemorySegment len = net.addrLenScratch;
+        while (true) {
+            len.set(ValueLayout.JAVA_INT, 0, (int) SysSocket.SOCKADDR_STORAGE_SIZE);
+            long n = SysSocket.recvfrom(net.callState, fd, dst.memory, dst.capacity(), 0, dst.peer, len);
+            if (n >= 0) {
+                dst.length = (int) n;
+                dst.peerLength = len.get(ValueLayout.JAVA_INT, 0);
+                return (int) n;
+            }
+            if (n == -Errno.EAGAIN) return -1;
+            if (n != -Errno.EINTR) throw Errno.exception("recvfrom(fd " + fd + ")", (int) -n);
+        }
+    }
+
+    /** Readiness style: sends {@code src}'s data as one datagram to {@code target}: true, or false if it would block. The buffer stays yours. */
+    public boolean send(Buffer src, SocketAddress target) {
+        checkOpen();
+        int len = SockAddr.write(target, domain, net.addrScratch);
+        while (true) {
+            long n = SysSocket.sendto(net.callState, fd, src.memory, src.length(), SysSocket.MSG_NOSIGNAL, net.addrScratch, len);
+            if (n >= 0) return true;
+            if (n == -Errno.EAGAIN) return false;
+            if (n != -Errno.EINTR) throw Errno.exception("sendto(fd " + fd + ", " + target + ")", (int) -n);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package dev.evring.net;
+
+import dev.evring.linux.Errno;
+import dev.evring.linux.Libc;
+import dev.evring.linux.Resource;
+import dev.evring.linux.Unistd;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The classic libev/libuv pitfall: out of fds, accept fails with EMFILE, the connection stays in the backlog, the
+ * listener stays readable, and a naive loop spins at 100% CPU. evring pauses accepting and resumes by itself.
+ */
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.evring.net.NetVariants#all")
+class AcceptOutOfFdsTest extends NetTestBase {
+
+    @Override
+    Net openNet() {
+        return Net.builder(loop).acceptBackoff(java.time.Duration.ofMillis(50)).open();
+    }
+
+    private static int highestOpenFd() throws Exception {
+        int max = 0;
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path p : s.toList()) max = Math.max(max, Integer.parseInt(p.getFileName().toString()));
+        }
+        return max;
+    }
+
+    /**
+     * The fd limit is lowered first and everything (listener, accept, clients) made under it: io_uring takes
+     * RLIMIT_NOFILE when it prepares an accept, as a server running at its limit would have it.
+     */
+    @Test
+    void acceptingWhenOutOfFdsPausesInsteadOfSpinningAndResumes() throws Exception {
+        MemorySegment cs = Libc.threadCallState();
+        List<Integer> fillers = new ArrayList<>();
+        List<Integer> statuses = new ArrayList<>();
+        List<StreamSocket> accepted = new ArrayList<>();
+        StreamListener l;
+        int[] connected = {1};
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment rl = a.allocate(Resource.RLIMIT);
+            Errno.check(Resource.getrlimit(cs, Resource.RLIMIT_NOFILE, rl), "getrlimit");
+            long soft = rl.get(ValueLayout.JAVA_LONG, Resource.OFF_RLIM_CUR);
+            // loading a class opens its file: load all the test will use while the fd table is full
+            ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+            mx.getCurrentThreadCpuTime();
+            net.stats();
+            statuses.stream().filter(st -> st == Status.EMFILE).count();
+            rl.set(ValueLayout.JAVA_LONG, Resource.OFF_RLIM_CUR, highestOpenFd() + 24L);
+            Errno.check(Resource.setrlimit(cs, Resource.RLIMIT_NOFILE, rl), "setrlimit");
+            try {
+                l = net.listen(loopback4());
+                SocketAddress addr = l.localAddress();
+                l.accept((lis, s, st) -> {
+                    statuses.add(st);
+                    if (s != null) accepted.add(s);
+                });
+                net.connect(addr, (s, st) -> {});
+                runUntil(() -> accepted.size() == 1, "a first connection");
+                StreamSocket late = net.openStream(StandardProtocolFamily.INET); // its fd exists before the table fills
+                runFor(1);
+
+                int fd;
+                while ((fd = Unistd.dup(cs, late.fd())) >= 0) fillers.add(fd);
+                assertEquals(-Errno.EMFILE, fd, "the fd table is full");
+
+                late.connect(addr, (s, st) -> connected[0] = st); // the handshake needs no fd on our side
+                long cpu0 = mx.getCurrentThreadCpuTime();
+                long t0 = System.nanoTime();
+                runFor(400);
+                long cpu = mx.getCurrentThreadCpuTime() - cpu0;
+                long wall = System.nanoTime() - t0;
+
+                long emfiles = statuses.stream().filter(st -> st == Status.EMFILE).count();
+                NetStats stats = net.stats();
+                assertTrue(emfiles >= 1, "the accept callback is told: " + statuses);
+                assertTrue(stats.acceptPauses() >= 1 && stats.acceptPauses() <= wall / 50_000_000L + 2,
+                        "one attempt per 50 ms backoff, not a spin: " + stats.acceptPauses() + " pauses in " + wall / 1_000_000 + " ms");
+                assertEquals(emfiles, stats.acceptPauses());
+                assertTrue(cpu < wall / 2, "the loop thread used " + cpu / 1_000_000 + " ms of CPU in " + wall / 1_000_000 + " ms");
+                assertEquals(1, accepted.size(), "nothing accepted while out of fds");
+            } finally {
+                for (int f : fillers) Unistd.close(cs, f);
+                rl.set(ValueLayout.JAVA_LONG, Resource.OFF_RLIM_CUR, soft);
+                Errno.check(Resource.setrlimit(cs, Resource.RLIMIT_NOFILE, rl), "setrlimit (restore)");
+            }
+        }
+        runUntil(() -> accepted.size() == 2, "the waiting connection, accepted once fds are free");
+        assertEquals(0, connected[0]);
+        assertTrue(l.isAccepting(), "accepting goes on");
+    }
+}

@@ -1,0 +1,64 @@
+package dev.evring.examples;
+
+import dev.evring.ErrnoException;
+import dev.evring.EventLoop;
+import dev.evring.Events;
+import dev.evring.IoWatcher;
+import dev.evring.net.StreamListener;
+import dev.evring.net.StreamSocket;
+
+/**
+ * An echo server in the readiness style, libev's: the loop tells you when an fd is ready, you make the non-blocking
+ * calls. One read and one write system call per message; a write that does not fit waits for writability.
+ */
+public final class ReadinessEcho {
+    private ReadinessEcho() {}
+
+    /** Echoes every connection {@code listener} accepts, until the loop closes. */
+    public static void serve(EventLoop loop, StreamListener listener) {
+        loop.io(listener.fd(), Events.READ, (w, ev) -> {
+            StreamSocket s;
+            while ((s = listener.tryAccept()) != null) new Connection(loop, s);
+        }).start();
+    }
+
+    private static final class Connection {
+        private final StreamSocket socket;
+        private final IoWatcher watcher;
+        private final byte[] buf = new byte[16384];
+        private int off;
+        private int len; // bytes read but not yet written back
+
+        Connection(EventLoop loop, StreamSocket socket) {
+            this.socket = socket;
+            this.watcher = loop.io(socket.fd(), Events.READ, (w, ev) -> ready());
+            watcher.start();
+        }
+
+        private void ready() {
+            try {
+                if (len == 0) {                               // readable: take what arrived
+                    int n = socket.read(buf, 0, buf.length);
+                    if (n < 0) {                              // end of stream
+                        close();
+                        return;
+                    }
+                    off = 0;
+                    len = n;
+                }
+                int w = socket.write(buf, off, len);          // echo it; the kernel may take only part
+                off += w;
+                len -= w;
+                int want = len > 0 ? Events.WRITE : Events.READ;
+                if (watcher.events() != want) watcher.events(want); // wait for room, or for more data
+            } catch (ErrnoException e) {                      // the peer reset the connection
+                close();
+            }
+        }
+
+        private void close() {
+            watcher.stop();                                   // stop watching before the fd goes
+            socket.close();
+        }
+    }
+}
