@@ -2,6 +2,9 @@
  * evring: a libev-style event loop for Java on Linux, io_uring first.
  */
 module dev.evring {
+    // sun.misc.Signal: the JDK's supported hook for a Java handler of a process signal (signal watchers only)
+    requires jdk.unsupported;
+
     exports dev.evring;
     exports dev.evring.net;
 }

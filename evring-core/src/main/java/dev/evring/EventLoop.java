@@ -6,14 +6,20 @@ import dev.evring.backend.LoopBackend;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Libc;
 
+import dev.evring.linux.SysSignal;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * An event loop in libev's model: watchers for fds, timers and the rest, callbacks run by one thread in priority
@@ -25,10 +31,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * cross-thread calls {@link #wakeup()} and {@link AsyncWatcher#send()}.
  *
  * <h2>An iteration</h2>
- * As libev's {@code ev_run}: run prepare watchers; hand collected fd interest changes to the backend; compute the
- * wait from the nearest timer (none if idle watchers are active); poll the backend; queue expired timers, then idle
- * watchers if nothing of their priority or higher is pending, then check watchers; run the pending callbacks, highest
- * priority first.
+ * As libev's {@code ev_run}: run prepare watchers; hand collected fd interest changes to the backend; update the
+ * time (and, while periodic watchers are active, read the wall clock and look for jumps); compute the wait from the nearest timer
+ * and periodic (none if idle watchers are active), raised to the timeout collect interval, after sleeping out the io
+ * collect interval; poll the backend; queue expired timers, then due periodics, then idle watchers if nothing of
+ * their priority or higher is pending, then check watchers; run the pending callbacks, highest priority first (or
+ * hand them to the {@link #invokePendingHook invoke-pending hook}).
  *
  * <h2>Costs</h2>
  * An iteration makes one system call to wait (none more on io_uring, where fd changes ride along), plus what the
@@ -40,6 +48,8 @@ public final class EventLoop implements AutoCloseable {
 
     /** libev's MAX_BLOCKTIME: even with nothing to do the loop wakes up now and then (keeps clock jumps in check). */
     static final long MAX_BLOCK_NANOS = 59_743_000_000L;
+    /** libev's MIN_TIMEJUMP: the wall clock moving this much against the monotonic one is a jump, not drift. */
+    static final long MIN_TIMEJUMP_NANOS = 1_000_000_000L;
     static final int NUM_PRI = Watcher.MAX_PRIORITY - Watcher.MIN_PRIORITY + 1;
 
     /** How far a nested or outer {@link #run} should unwind on {@link #breakLoop}. */
@@ -47,7 +57,9 @@ public final class EventLoop implements AutoCloseable {
         /** Make the innermost {@code run} return. */
         ONE,
         /** Make every nested {@code run} return. */
-        ALL
+        ALL,
+        /** Take back a break asked for earlier in this iteration ({@code EVBREAK_CANCEL}). */
+        CANCEL
     }
 
     /**
@@ -59,6 +71,27 @@ public final class EventLoop implements AutoCloseable {
         void onException(Watcher watcher, Throwable error);
     }
 
+    /**
+     * Replaces the loop's invocation of pending callbacks (libev's {@code ev_set_invoke_pending_cb}): the loop calls
+     * it wherever it would run them, and it is expected to call {@link EventLoop#invokePending()} (at once, or after
+     * taking a lock, or counting, ...). What it throws goes to the exception handler.
+     */
+    @FunctionalInterface
+    public interface InvokePendingHook {
+        void invokePending(EventLoop loop) throws Exception;
+    }
+
+    /** The callback of {@link EventLoop#once}: {@code revents} is READ and/or WRITE, or TIMER on timeout. */
+    @FunctionalInterface
+    public interface OnceCallback {
+        void onEvent(int revents) throws Exception;
+    }
+
+    /** Something a watcher holds that must be given back when the loop closes under it (a pidfd, the inotify fd). */
+    interface Resource {
+        void release();
+    }
+
     /** The loop's view of time, replaceable for tests. Both in nanoseconds. */
     public interface Clock {
         /** A monotonic clock: never jumps, only its differences mean anything. */
@@ -67,7 +100,10 @@ public final class EventLoop implements AutoCloseable {
         /** Wall-clock time since the epoch, which may jump when the system clock is set. */
         long realtimeNanos();
 
-        /** The clocks of the system: {@link System#nanoTime()} and {@link System#currentTimeMillis()}-based time. */
+        /**
+         * The clocks of the system: {@link System#nanoTime()} and {@code clock_gettime(CLOCK_REALTIME)}; neither
+         * allocates.
+         */
         Clock SYSTEM = new Clock() {
             @Override
             public long monotonicNanos() {
@@ -76,8 +112,7 @@ public final class EventLoop implements AutoCloseable {
 
             @Override
             public long realtimeNanos() {
-                java.time.Instant now = java.time.Instant.now();
-                return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+                return SystemClock.realtimeNanos();
             }
         };
     }
@@ -141,8 +176,15 @@ public final class EventLoop implements AutoCloseable {
     private final BackendOptions options;
     private volatile boolean closed;
 
-    // time
+    // time: the monotonic now, the wall clock of the same moment (libev's ev_rt_now) and their difference (rtmn_diff)
     private long now;
+    private long rtNow;
+    private long rtmnDiff;
+    private boolean suspended;
+    private long suspendedAt;
+    private long ioCollectNanos;
+    private long timeoutCollectNanos;
+    private InvokePendingHook invokePendingHook;
 
     // run state
     private int activeCount;
@@ -167,6 +209,13 @@ public final class EventLoop implements AutoCloseable {
     private int fdChangeCount;
 
     private final TimerHeap timers = new TimerHeap();
+    private final Periodics periodics = new Periodics(this);
+    /** Created with the first signal watcher (the JVM's signal thread reaches it through SignalRegistry, not here). */
+    private LoopSignals signals;
+    private InotifyHub inotify;
+    private boolean inotifyTried;
+    /** What watchers hold that close() must give back (cold: changes on child and stat start/stop only). */
+    private final List<Resource> resources = new ArrayList<>();
 
     // idle watchers by priority; prepare, check, async, cleanup watchers in flat arrays
     private final Watcher[][] idles = new Watcher[NUM_PRI][];
@@ -188,6 +237,11 @@ public final class EventLoop implements AutoCloseable {
     /** Foreign threads inside backend.wakeup(), plus CLOSING_BIT once close() began: close waits for them to leave. */
     private final AtomicInteger wakeupGate = new AtomicInteger();
     private static final int CLOSING_BIT = 1 << 30;
+    /**
+     * How many embed watchers embed this loop (written on the loop's thread, read by senders): an embedded loop's
+     * real wait is its host's, so a wakeup must always reach its backend fd, where the host watches.
+     */
+    private volatile int embedders;
 
     private Object userData;
 
@@ -214,6 +268,8 @@ public final class EventLoop implements AutoCloseable {
         this.driver = sel.driver();
         this.backendRefusals = List.copyOf(sel.refusals());
         this.now = clock.monotonicNanos();
+        this.rtNow = clock.realtimeNanos();
+        this.rtmnDiff = rtNow - now;
     }
 
     /** Opens a loop on the best backend available here, owned by the calling thread. */
@@ -354,6 +410,95 @@ public final class EventLoop implements AutoCloseable {
         return new CleanupWatcher(this, callback);
     }
 
+    /** An absolute periodic: fires once, when the wall clock reaches {@code at}. Not started. */
+    public PeriodicWatcher periodic(Instant at, Watcher.Callback<PeriodicWatcher> callback) {
+        checkOwner();
+        return new PeriodicWatcher(this, PeriodicWatcher.epochNanos(at), 0, null, callback);
+    }
+
+    /**
+     * An interval periodic: fires at every {@code offset + N * interval} of the wall clock ({@code offset} zero and
+     * {@code interval} one hour: on every full hour). Not started.
+     */
+    public PeriodicWatcher periodic(Duration offset, Duration interval, Watcher.Callback<PeriodicWatcher> callback) {
+        checkOwner();
+        long i = TimerWatcher.toNanos("interval", interval);
+        if (i == 0) throw new IllegalArgumentException("interval is zero: use periodic(Instant, callback) for an absolute time");
+        return new PeriodicWatcher(this, TimerWatcher.toNanos("offset", offset), i, null, callback);
+    }
+
+    /**
+     * libev's {@code ev_periodic_init(offset, interval, 0)} in nanoseconds: {@code interval} 0 makes {@code offset}
+     * an absolute wall-clock time (nanoseconds since the epoch). Not started.
+     */
+    public PeriodicWatcher periodic(long offsetNanos, long intervalNanos, Watcher.Callback<PeriodicWatcher> callback) {
+        checkOwner();
+        return new PeriodicWatcher(this, offsetNanos, intervalNanos, null, callback);
+    }
+
+    /** A periodic whose next time {@code reschedule} computes. Not started. */
+    public PeriodicWatcher periodic(PeriodicWatcher.Reschedule reschedule, Watcher.Callback<PeriodicWatcher> callback) {
+        checkOwner();
+        if (reschedule == null) throw new IllegalArgumentException("reschedule function is null");
+        return new PeriodicWatcher(this, 0, 0, reschedule, callback);
+    }
+
+    /**
+     * A watcher for a signal, by name ({@code "TERM"} or {@code "SIGTERM"}). Not started.
+     *
+     * @throws IllegalArgumentException for an unknown name, or a signal the JVM keeps for itself (see {@link SignalWatcher})
+     */
+    public SignalWatcher signal(String name, Watcher.Callback<SignalWatcher> callback) {
+        checkOwner();
+        return new SignalWatcher(this, SignalWatcher.parse(name), callback);
+    }
+
+    /** A watcher for the exit of {@code process}, which keeps working with {@link Process#waitFor()}. Not started. */
+    public ChildWatcher child(Process process, Watcher.Callback<ChildWatcher> callback) {
+        checkOwner();
+        return new ChildWatcher(this, ChildWatcher.pidOf(process), process, callback);
+    }
+
+    /** A watcher for the exit of the child process {@code pid}. Not started. */
+    public ChildWatcher child(int pid, Watcher.Callback<ChildWatcher> callback) {
+        checkOwner();
+        return new ChildWatcher(this, pid, null, callback);
+    }
+
+    /**
+     * A watcher for changes of {@code path}'s attributes, polling every {@code interval} besides inotify (zero: libev's
+     * default of about 5 s). Not started.
+     */
+    public StatWatcher stat(Path path, Duration interval, Watcher.Callback<StatWatcher> callback) {
+        checkOwner();
+        return new StatWatcher(this, path, TimerWatcher.toNanos("interval", interval), callback);
+    }
+
+    /**
+     * Embeds {@code other} (a loop of the same thread, on epoll or io_uring) in this one; with a null callback its
+     * ready watchers run automatically. Not started.
+     *
+     * @throws IllegalArgumentException if {@code other} is this loop, belongs to another thread, or runs on poll
+     */
+    public EmbedWatcher embed(EventLoop other, Watcher.Callback<EmbedWatcher> callback) {
+        checkOwner();
+        return new EmbedWatcher(this, other, callback);
+    }
+
+    /**
+     * libev's {@code ev_once}: calls {@code callback} once, when {@code fd} is ready for {@code events} or when
+     * {@code timeout} has passed, whichever comes first, then forgets both. {@code fd} negative: the timeout only;
+     * {@code timeout} null: the fd only. Started at once; cannot be cancelled (as in libev): use watchers for that.
+     */
+    public void once(int fd, int events, Duration timeout, OnceCallback callback) {
+        checkOwner();
+        requireCallback(callback);
+        if (fd >= 0) IoWatcher.validate(fd, events);
+        long t = timeout == null ? -1 : TimerWatcher.toNanos("timeout", timeout);
+        if (fd < 0 && t < 0) throw new IllegalArgumentException("once needs an fd, a timeout, or both: fd " + fd + ", timeout null");
+        new Once(this, fd, events, t, callback).start();
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // loop state
 
@@ -392,10 +537,140 @@ public final class EventLoop implements AutoCloseable {
         return now;
     }
 
-    /** Reads the clock again ({@code ev_now_update}): for a callback that ran long and starts timers. A clock read, no syscall. */
+    /**
+     * Reads the clocks again ({@code ev_now_update}): for a callback that ran long and starts timers, or that wants a
+     * fresh {@link #realtimeNanos()}. Clock reads, no system call.
+     */
     public void updateNow() {
         checkOwner();
-        now = clock.monotonicNanos();
+        timeUpdate(true);
+    }
+
+    /**
+     * The wall-clock time of the loop's current iteration, in nanoseconds since the epoch (libev's {@code ev_now}, which
+     * is wall-clock time there; evring's {@link #now()} is monotonic). Periodic watchers are scheduled against it.
+     * Loops with active periodic watchers read the wall clock on every iteration; others derive it from the monotonic
+     * clock and the offset between the two measured when the loop opened, at {@link #updateNow()}, or when a first
+     * periodic started, so a clock set meanwhile shows only after {@link #updateNow()}.
+     */
+    public long realtimeNanos() {
+        checkOwner();
+        return rtNow;
+    }
+
+    long realtimeNanosUnchecked() {
+        return rtNow;
+    }
+
+    /**
+     * libev's time_update: the monotonic time, and the wall clock of the same moment. With {@code readRealtime} (the
+     * loop passes it while periodics are active, so loops without them never read the wall clock) the wall clock is
+     * read too, and if it moved against the monotonic clock by a second or more since the last look, it jumped and the
+     * periodics are rescheduled. Timers run on the monotonic clock and do not care.
+     */
+    private void timeUpdate(boolean readRealtime) {
+        long mono = clock.monotonicNanos();
+        now = mono;
+        if (!readRealtime) {
+            rtNow = rtmnDiff + mono;
+            return;
+        }
+        long oldDiff = rtmnDiff;
+        long rt = clock.realtimeNanos();
+        // as libev, look a few times before deciding: a thread preempted between the two reads looks like a jump
+        for (int tries = 3; ; ) {
+            rtNow = rt;
+            rtmnDiff = rt - mono;
+            if (Math.abs(oldDiff - rtmnDiff) < MIN_TIMEJUMP_NANOS) return;
+            if (--tries == 0) break;
+            rt = clock.realtimeNanos();
+            mono = clock.monotonicNanos();
+            now = mono;
+        }
+        if (!periodics.isEmpty()) periodics.reschedule(rtNow);
+    }
+
+    /**
+     * A first periodic starts: measure the offset between the clocks afresh (it may be stale in a loop that has not
+     * read the wall clock for a while), keeping the iteration's monotonic {@link #now}.
+     */
+    void resyncRealtime() {
+        rtmnDiff = clock.realtimeNanos() - clock.monotonicNanos();
+        rtNow = now + rtmnDiff;
+    }
+
+    /**
+     * Stops the loop's clock ({@code ev_suspend}), for example before the process is stopped or the machine sleeps:
+     * until {@link #resume()}, time spent does not count against timers. Do not run the loop while it is suspended.
+     *
+     * @throws IllegalStateException if the loop is suspended already
+     */
+    public void suspend() {
+        checkOwner();
+        if (suspended) throw new IllegalStateException("the loop is suspended already");
+        timeUpdate(true);
+        suspendedAt = now;
+        suspended = true;
+    }
+
+    /**
+     * Restarts the loop's clock ({@code ev_resume}): every timer is pushed back by the time spent suspended, so it has
+     * as long to go as it had at {@link #suspend()}; periodic watchers are rescheduled against the wall clock.
+     *
+     * @throws IllegalStateException if the loop is not suspended
+     */
+    public void resume() {
+        checkOwner();
+        if (!suspended) throw new IllegalStateException("the loop is not suspended");
+        suspended = false;
+        timeUpdate(true);
+        long delta = now - suspendedAt;
+        if (delta > 0) timers.shiftAll(delta);
+        periodics.reschedule(rtNow);
+    }
+
+    /** Whether {@link #suspend()} was called without {@link #resume()} yet. */
+    public boolean isSuspended() {
+        checkOwner();
+        return suspended;
+    }
+
+    /**
+     * libev's {@code ev_set_io_collect_interval}: each iteration lasts at least this long (the loop sleeps out the rest
+     * before polling), so fd events arriving close together are handled in one batch: fewer iterations and system
+     * calls, for up to this much more latency. Zero (the default) turns it off. Only iterations that would block sleep.
+     */
+    public void ioCollectInterval(Duration interval) {
+        checkOwner();
+        ioCollectNanos = TimerWatcher.toNanos("io collect interval", interval);
+    }
+
+    public Duration ioCollectInterval() {
+        checkOwner();
+        return Duration.ofNanos(ioCollectNanos);
+    }
+
+    /**
+     * libev's {@code ev_set_timeout_collect_interval}: the loop never blocks for less than this when it waits for a
+     * timer, so timers due close together fire in one batch, up to this much late. Zero (the default) turns it off.
+     */
+    public void timeoutCollectInterval(Duration interval) {
+        checkOwner();
+        timeoutCollectNanos = TimerWatcher.toNanos("timeout collect interval", interval);
+    }
+
+    public Duration timeoutCollectInterval() {
+        checkOwner();
+        return Duration.ofNanos(timeoutCollectNanos);
+    }
+
+    /**
+     * Installs a hook that runs instead of the loop's own invocation of pending callbacks (libev's
+     * {@code ev_set_invoke_pending_cb}); null restores the default. The hook should call {@link #invokePending()}.
+     */
+    public void invokePendingHook(InvokePendingHook hook) {
+        checkOwner();
+        this.invokePendingHook = hook;
     }
 
     /** How many times the loop has polled the backend ({@code ev_iteration}). */
@@ -469,51 +744,89 @@ public final class EventLoop implements AutoCloseable {
         return run(RUN_NOWAIT);
     }
 
-    /** Makes the innermost ({@link Break#ONE}) or every ({@link Break#ALL}) running {@code run} return after the current callbacks. */
+    /**
+     * Makes the innermost ({@link Break#ONE}) or every ({@link Break#ALL}) running {@code run} return after the current
+     * callbacks, or takes such a request back ({@link Break#CANCEL}).
+     */
     public void breakLoop(Break how) {
         checkOwner();
         if (how == null) throw new IllegalArgumentException("break mode is null");
-        loopDone = how == Break.ALL ? BREAK_ALL : BREAK_ONE;
+        loopDone = switch (how) {
+            case ONE -> BREAK_ONE;
+            case ALL -> BREAK_ALL;
+            case CANCEL -> BREAK_CANCEL;
+        };
     }
 
     private boolean run(int flags) {
         checkOwner();
+        if (suspended) throw new IllegalStateException("the loop is suspended: call resume() before running it");
         depth++;
         try {
             loopDone = BREAK_CANCEL;
-            invokePending(); // a nested run first finishes what its caller left pending, in order
+            invokeAllPending(); // a nested run first finishes what its caller left pending, in order
             do {
                 if (prepareCount > 0) {
                     queueAll(prepares, prepareCount, Events.PREPARE);
-                    invokePending();
+                    invokeAllPending();
                 }
                 if (loopDone != BREAK_CANCEL || closed) break;
 
                 fdReify();
 
-                now = clock.monotonicNanos();
+                long prevNow = now;
+                timeUpdate(!periodics.isEmpty());
                 long wait = 0;
                 wakeupWanted.set(1); // a sender that sees this writes to the backend instead of skipping
                 if ((flags & RUN_NOWAIT) == 0 && idleAll == 0 && activeCount > 0 && wakeupSkipped.get() == 0) {
-                    wait = MAX_BLOCK_NANOS;
-                    if (!timers.isEmpty()) wait = Math.max(0, Math.min(wait, timers.topAt() - now));
-                    // backends round a wait up to their resolution (never early); an overdue timer polls without blocking
+                    wait = blockTime(prevNow);
                 }
                 iteration++;
                 driver.poll(wait);
                 wakeupWanted.set(0);
                 if (wakeupSkipped.get() != 0) drainAsyncs();
 
-                now = clock.monotonicNanos();
+                timeUpdate(!periodics.isEmpty());
                 timersReify();
+                if (!periodics.isEmpty()) periodics.reify(rtNow);
                 if (idleAll > 0) idleReify();
                 if (checkCount > 0) queueAll(checks, checkCount, Events.CHECK);
-                invokePending();
+                invokeAllPending();
             } while (activeCount > 0 && loopDone == BREAK_CANCEL && (flags & (RUN_ONCE | RUN_NOWAIT)) == 0 && !closed);
             if (loopDone == BREAK_ONE) loopDone = BREAK_CANCEL;
             return activeCount > 0;
         } finally {
             depth--;
+        }
+    }
+
+    /**
+     * How long the coming poll may block: until the nearest timer or periodic, at most MAX_BLOCK_NANOS, at least the
+     * timeout collect interval; part of it may be slept first to honour the io collect interval (libev's ev_run).
+     */
+    private long blockTime(long prevNow) {
+        long wait = MAX_BLOCK_NANOS;
+        if (!timers.isEmpty()) wait = Math.min(wait, timers.topAt() - now);
+        if (!periodics.isEmpty()) wait = Math.min(wait, periodics.topAt() - rtNow);
+        // backends round a wait up to their resolution (never early); an overdue timer polls without blocking
+        wait = Math.max(0, wait);
+        if (wait < timeoutCollectNanos) wait = timeoutCollectNanos;
+        if (ioCollectNanos > 0) {
+            long sleep = Math.min(ioCollectNanos - (now - prevNow), wait - driver.minWaitNanos());
+            if (sleep > 0) {
+                sleepNanos(sleep);
+                wait -= sleep;
+            }
+        }
+        return wait;
+    }
+
+    /** libev's ev_sleep, for the io collect interval; an interrupt ends it early (the interrupt stays set). */
+    private static void sleepNanos(long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        for (long left = nanos; left > 0; left = deadline - System.nanoTime()) {
+            if (Thread.currentThread().isInterrupted()) return;
+            LockSupport.parkNanos(left);
         }
     }
 
@@ -595,7 +908,32 @@ public final class EventLoop implements AutoCloseable {
         return ev;
     }
 
-    private void invokePending() {
+    /**
+     * Runs every pending callback now, highest priority first ({@code ev_invoke_pending}): what an
+     * {@link #invokePendingHook invoke-pending hook} calls. Callable from callbacks too.
+     */
+    public void invokePending() {
+        checkOwner();
+        invokePendingNow();
+    }
+
+    /** Where the loop runs pending callbacks: through the hook if one is installed (libev's EV_INVOKE_PENDING). */
+    private void invokeAllPending() {
+        InvokePendingHook hook = invokePendingHook;
+        if (hook == null) {
+            invokePendingNow();
+            return;
+        }
+        try {
+            hook.invokePending(this);
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable t) {
+            reportException(hook, t);
+        }
+    }
+
+    private void invokePendingNow() {
         boolean outer = !invoking;
         invoking = true;
         try {
@@ -629,6 +967,11 @@ public final class EventLoop implements AutoCloseable {
         } catch (Throwable t) {
             reportException(w, t);
         }
+    }
+
+    /** For watchers of this package, on the loop's thread. */
+    void reportExceptionUnchecked(Object source, Throwable error) {
+        reportException(source, error);
     }
 
     /** Hands {@code error} to the exception handler; a handler that throws is logged, never propagated. */
@@ -931,7 +1274,7 @@ public final class EventLoop implements AutoCloseable {
         // Dekker with the loop: it sets wakeupWanted then reads wakeupSkipped; we set wakeupSkipped then read
         // wakeupWanted. Both volatile, so at least one side sees the other: the loop skips its wait, or we write.
         wakeupSkipped.set(1);
-        if (wakeupWanted.get() != 0) {
+        if (wakeupWanted.get() != 0 || embedders > 0) {
             wakeupSkipped.set(0);
             if ((wakeupGate.incrementAndGet() & CLOSING_BIT) == 0) driver.wakeup();
             wakeupGate.decrementAndGet();
@@ -947,6 +1290,106 @@ public final class EventLoop implements AutoCloseable {
             AsyncWatcher w = asyncs[i];
             if (w.takeSent()) feed(w, Events.ASYNC);
         }
+        LoopSignals sigs = signals;
+        if (sigs != null) sigs.dispatch();
+    }
+
+    /**
+     * The JVM's signal thread, after marking a signal caught in {@link LoopSignals}: the same path as an async send,
+     * but silent on a closed loop (a signal may race with close; close leaves the registry, so this is its last word).
+     */
+    void wakeupForSignal() {
+        if (closed) return;
+        if (asyncPending.get() != 0 || asyncPending.getAndSet(1) != 0) return;
+        requestWakeup();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // signals, resources and other services of the newer watchers
+
+    LoopSignals signals() {
+        LoopSignals s = signals;
+        if (s == null) signals = s = new LoopSignals(this);
+        return s;
+    }
+
+    Periodics periodics() {
+        return periodics;
+    }
+
+    /**
+     * Queues the watchers this loop has for signal {@code name} as if it had arrived ({@code ev_feed_signal_event}).
+     *
+     * @throws IllegalArgumentException for an unknown signal name
+     */
+    public void feedSignalEvent(String name) {
+        checkOwner();
+        int signum = name == null ? -1 : SysSignal.number(name);
+        if (signum < 0) throw new IllegalArgumentException("unknown signal \"" + name + "\"");
+        LoopSignals s = signals;
+        if (s != null) s.feed(signum);
+    }
+
+    /**
+     * Delivers signal {@code name} to every loop in the process watching it, as if the process had received it
+     * ({@code ev_feed_signal}). Callable from any thread.
+     *
+     * @throws IllegalArgumentException for an unknown signal name
+     */
+    public static void feedSignal(String name) {
+        int signum = name == null ? -1 : SysSignal.number(name);
+        if (signum < 0) throw new IllegalArgumentException("unknown signal \"" + name + "\"");
+        SignalRegistry.simulate(signum);
+    }
+
+    /** The loop's inotify instance, opened with the first stat watcher; null if the kernel refuses one. */
+    InotifyHub inotifyHub() {
+        if (!inotifyTried) {
+            inotifyTried = true;
+            inotify = InotifyHub.open(this);
+            if (inotify != null) addResource(inotify);
+        }
+        return inotify;
+    }
+
+    void addResource(Resource r) {
+        resources.add(r);
+    }
+
+    void removeResource(Resource r) {
+        resources.remove(r);
+    }
+
+    void activeDelta(int delta) {
+        activeCount += delta;
+    }
+
+    MemorySegment callStateUnchecked() {
+        return callState;
+    }
+
+    Arena arenaUnchecked() {
+        return arena;
+    }
+
+    /** The fd another loop watches to embed this one, or -1. */
+    int backendPollFd() {
+        return closed ? -1 : driver.pollFd();
+    }
+
+    /** An embed watcher of another loop starts ({@code +1}) or stops ({@code -1}) embedding this one. */
+    void embedded(int delta) {
+        embedders += delta;
+    }
+
+    boolean hasFdChanges() {
+        return fdChangeCount > 0;
+    }
+
+    /** Hands collected fd changes to the backend now (the embedding loop's prepare phase does this). */
+    void reifyFdChanges() {
+        checkOwner();
+        fdReify();
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -966,9 +1409,19 @@ public final class EventLoop implements AutoCloseable {
         try {
             if (cleanupCount > 0) {
                 queueAll(cleanups, cleanupCount, Events.CLEANUP);
-                invokePending();
+                invokeAllPending();
             }
         } finally {
+            LoopSignals sigs = signals;
+            if (sigs != null) sigs.closeAll(); // before closed: no signal may wake a loop whose backend is gone
+            for (int i = resources.size() - 1; i >= 0; i--) {
+                try {
+                    resources.get(i).release();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "releasing " + resources.get(i) + " while closing " + this, e);
+                }
+            }
+            resources.clear();
             closed = true;
             if ((wakeupGate.getAndAdd(CLOSING_BIT) & ~CLOSING_BIT) != 0) {
                 while ((wakeupGate.get() & ~CLOSING_BIT) != 0) Thread.onSpinWait();

@@ -117,11 +117,21 @@ final class TimerHeap {
         w.active = i + 1;
     }
 
-    /** Adds {@code delta} to every due time (suspend/resume, clock jumps): order is preserved. */
+    /**
+     * Adds {@code delta} (not negative) to every due time (resume after suspend): order is preserved. Saturates, so
+     * a timer due "never" ({@code Long.MAX_VALUE}) stays so instead of wrapping into the past.
+     */
     void shiftAll(long delta) {
         for (int i = 0; i < size; i++) {
-            at[i] += delta;
+            at[i] = EventLoop.saturatedAdd(at[i], delta);
             nodes[i].at = at[i];
         }
+    }
+
+    /** Re-reads every watcher's {@code at} after they were changed in place, and restores the heap order (Floyd). */
+    void rekeyAll() {
+        for (int i = 0; i < size; i++) at[i] = nodes[i].at;
+        if (size < 2) return;
+        for (int i = (size - 2) / D; i >= 0; i--) siftDown(i);
     }
 }

@@ -299,6 +299,9 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
                 return ring.fd();
             }
             embed = e;
+            // SQEs queued before anyone embedded us (the wakeup read, fd changes) reach the kernel only with our next
+            // poll: ask the embedder for a first sweep, or a wakeup from another thread would find no read armed
+            e.signal();
         }
         return embed.fd();
     }

@@ -46,6 +46,23 @@ public final class Time {
     private static final MethodHandle CLOCK_GETTIME =
             Libc.errnoCall("clock_gettime", FunctionDescriptor.of(C_INT, C_INT, C_POINTER));
 
+    /**
+     * clock_gettime without errno: for the clocks that cannot fail (CLOCK_REALTIME and CLOCK_MONOTONIC into a valid
+     * timespec), read on every loop iteration. No call-state segment, so nothing the JIT must prove does not escape
+     * (a capturing downcall slices its call-state segment on every call). Returns 0, or -1 on a failure that cannot
+     * happen for those clocks.
+     */
+    public static int clockGettimeNoErrno(int clock, MemorySegment ts) {
+        try {
+            return (int) CLOCK_GETTIME_NO_ERRNO.invokeExact(clock, ts);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    private static final MethodHandle CLOCK_GETTIME_NO_ERRNO =
+            Libc.plainCall("clock_gettime", FunctionDescriptor.of(C_INT, C_INT, C_POINTER));
+
     public static int clockGettime(MemorySegment callState, int clock, MemorySegment ts) {
         try {
             int r = (int) CLOCK_GETTIME.invokeExact(callState, clock, ts);
