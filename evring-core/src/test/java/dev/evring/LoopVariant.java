@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * One backend configuration the behavioural suite runs on: a backend plus the options that force one of its paths.
  * {@code toString()} is the name test reports show, so a failure says where it failed.
  *
- * @param name        shown in reports, e.g. "epoll" or "io_uring oneshot-poll timerfd-wait"
+ * @param name        shown in reports, e.g. "epoll" or "io_uring multishot-poll"
  * @param backend     the backend to force
  * @param options     builder options (see {@code EventLoop.Builder.option})
  * @param unsupported why this kernel cannot run the variant, if it cannot (the tests then skip, saying so)

@@ -24,14 +24,15 @@ public final class LoopVariants {
     }
 
     /**
-     * The io_uring backend's paths: the default (multishot poll, EXT_ARG wait, one mmap, SINGLE_ISSUER +
-     * DEFER_TASKRUN and the other setup flags), then each older path forced once. Each skips, saying why, where the
+     * The io_uring backend's paths: the default (oneshot poll re-armed per event, EXT_ARG wait, one mmap,
+     * SINGLE_ISSUER + DEFER_TASKRUN and the other setup flags), then each other path forced once (multishot poll with
+     * its level re-check; the older waits, mmaps and setups). Each skips, saying why, where the
      * kernel lacks what it needs.
      */
     public static List<LoopVariant> ioUring() {
         List<LoopVariant> v = new ArrayList<>();
         v.add(ioUring("io_uring", Map.of()));
-        v.add(ioUring("io_uring oneshot-poll", Map.of("io_uring.poll", "oneshot")));
+        v.add(ioUring("io_uring multishot-poll", Map.of("io_uring.poll", "multishot")));
         v.add(ioUring("io_uring timeout-wait", Map.of("io_uring.wait", "timeout")));
         v.add(ioUring("io_uring timerfd-wait", Map.of("io_uring.wait", "timerfd")));
         v.add(ioUring("io_uring triple-mmap", Map.of("io_uring.mmap", "triple")));
