@@ -37,7 +37,7 @@ class IoWatcherTest {
 
     @AfterEach
     void close() {
-        loop.close();
+        if (loop != null) loop.close(); // null when the variant was skipped before it opened
         for (int fd : toClose) TestFds.close(fd);
     }
 
@@ -296,6 +296,7 @@ class IoWatcherTest {
     @Test
     void thousandsOfFdsAreWatchedAtOnce() {
         int n = 1000;
+        FdLimit.reserve(2 * n, 2 * n); // skips, saying why, where RLIMIT_NOFILE cannot make room for 1,000 socketpairs
         int[][] pairs = new int[n][];
         AtomicInteger seen = new AtomicInteger();
         for (int i = 0; i < n; i++) {

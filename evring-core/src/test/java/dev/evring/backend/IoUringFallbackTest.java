@@ -22,6 +22,9 @@ class IoUringFallbackTest {
     void aSeccompFilterThatRefusesIoUringSetupMakesOpenFallBackToEpollSayingWhy() throws Exception {
         String java = ProcessHandle.current().info().command().orElse(null);
         assumeTrue(java != null, "cannot tell which java runs this test, to start a child JVM");
+        Backend.Availability here = Backend.IO_URING.availability();
+        assumeTrue(here.available(), () -> "io_uring is already refused in this process (" + here.reason()
+                + "): a seccomp filter would add nothing to prove");
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> cmd = List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xshare:auto", "-cp", cp,
                 SeccompChild.class.getName());

@@ -2,6 +2,7 @@ package dev.evring.backend;
 
 import dev.evring.Backend;
 import dev.evring.EventLoop;
+import dev.evring.FdLimit;
 import dev.evring.Events;
 import dev.evring.IoWatcher;
 import dev.evring.TimerWatcher;

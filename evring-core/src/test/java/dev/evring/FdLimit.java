@@ -1,6 +1,5 @@
-package dev.evring.backend;
+package dev.evring;
 
-import dev.evring.TestFds;
 import dev.evring.linux.Libc;
 import dev.evring.linux.Resource;
 
@@ -11,7 +10,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Makes room under RLIMIT_NOFILE for tests that open thousands of fds. */
-final class FdLimit {
+public final class FdLimit {
     private FdLimit() {}
 
     /** Fds kept free for the JVM and the loop itself. */
@@ -22,7 +21,7 @@ final class FdLimit {
      * fds the test can open: {@code wanted}, or fewer when the hard limit does not allow it (the caller says so in its
      * report). Skips the test when fewer than {@code atLeast} are possible.
      */
-    static int reserve(int wanted, int atLeast) {
+    public static int reserve(int wanted, int atLeast) {
         MemorySegment cs = Libc.threadCallState();
         long limit;
         try (Arena a = Arena.ofConfined()) {
