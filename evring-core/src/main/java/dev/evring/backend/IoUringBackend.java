@@ -983,7 +983,9 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         feature(rows, "NODROP", f, IORING_FEAT_NODROP, !settings.emulateNoNodrop && r.hasFeature(IORING_FEAT_NODROP),
                 settings.emulateNoNodrop ? "off: test switch io_uring.test.no_nodrop" : "CQ overflow kept by the kernel, flushed");
         feature(rows, "EXT_ARG", f, IORING_FEAT_EXT_ARG, waitMode == WaitMode.EXT_ARG, "wait timeout without a timer request");
-        rows.add(row("multishot poll", r.hasFeature(IORING_FEAT_RSRC_TAGS) ? "yes" : "no", multishot, "5.13: POLL_ADD_MULTI, POLL_UPDATE"));
+        rows.add(row("multishot poll", r.hasFeature(IORING_FEAT_RSRC_TAGS) ? "yes" : "no", multishot, multishot
+                ? "5.13: POLL_ADD_MULTI, level re-check by POLL_UPDATE"
+                : "5.13; off by default: level-triggered watchers re-poll per event, cheaper by oneshot POLL_ADD (io_uring.poll=multishot)"));
         feature(rows, "CQE_SKIP", f, IORING_FEAT_CQE_SKIP, cqeSkip, "no CQE for successful removes and re-checks");
         feature(rows, "FAST_POLL", f, IORING_FEAT_FAST_POLL, r.hasFeature(IORING_FEAT_FAST_POLL), "eventfd read waits by poll, not a worker");
         setup(rows, "SINGLE_ISSUER", s, IORING_SETUP_SINGLE_ISSUER, settings.singleIssuer, "io_uring.single_issuer");
