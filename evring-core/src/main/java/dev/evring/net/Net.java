@@ -351,7 +351,7 @@ public final class Net implements AutoCloseable {
             else if (o == StandardOpenOption.CREATE_NEW) flags |= Fcntl.O_CREAT | Fcntl.O_EXCL;
             else if (o == StandardOpenOption.TRUNCATE_EXISTING) flags |= Fcntl.O_TRUNC;
             else if (o == LinkOption.NOFOLLOW_LINKS) flags |= O_NOFOLLOW;
-            else throw new UnsupportedOperationException("open option " + o + " is not supported");
+            else throw new IllegalArgumentException("open option " + o + " is not supported");
         }
         if (!read && !write) read = true;
         flags |= read && write ? Fcntl.O_RDWR : write ? Fcntl.O_WRONLY : Fcntl.O_RDONLY;

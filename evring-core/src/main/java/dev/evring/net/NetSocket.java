@@ -85,7 +85,7 @@ public abstract sealed class NetSocket extends IoHandle permits StreamListener, 
         if (option == StandardSocketOptions.IP_TOS && domain == SysSocket.AF_INET) return new Native(NetinetIn.IPPROTO_IP, NetinetIn.IP_TOS, false);
         if (option == StandardSocketOptions.IP_TOS && domain == SysSocket.AF_INET6) return new Native(NetinetIn.IPPROTO_IPV6, NetinetIn.IPV6_TCLASS, false);
         if (option == NetOptions.IPV6_V6ONLY && domain == SysSocket.AF_INET6) return new Native(NetinetIn.IPPROTO_IPV6, NetinetIn.IPV6_V6ONLY, true);
-        throw new UnsupportedOperationException("socket option " + option.name() + " is not supported on " + this);
+        throw new IllegalArgumentException("socket option " + option.name() + " is not supported on " + this);
     }
 
     /**
@@ -93,8 +93,8 @@ public abstract sealed class NetSocket extends IoHandle permits StreamListener, 
      * SO_RCVBUF, SO_SNDBUF, SO_LINGER (seconds; negative turns it off), SO_BROADCAST, TCP_NODELAY, IP_TOS, and
      * {@link NetOptions}. One system call.
      *
-     * @throws UnsupportedOperationException for an option this socket does not have (TCP_NODELAY on a Unix socket)
-     * @throws IllegalArgumentException for a null or out-of-range value
+     * @throws IllegalArgumentException naming the option or value: an option this socket does not have (TCP_NODELAY
+     *         on a Unix socket), a null or out-of-range value
      */
     public <T> NetSocket setOption(SocketOption<T> option, T value) {
         checkOpen();
