@@ -43,13 +43,12 @@ static inline uint64_t hist_value(int idx) {
 /* ---- a minimal io_uring: setup, mmap, SQE get, submit-and-wait, CQ reap ---- */
 struct ring {
     int fd;
-    unsigned sq_entries, cq_entries;
-    unsigned *sq_head, *sq_tail, *sq_mask, *sq_array, *sq_flags;
+    unsigned sq_entries;
+    unsigned *sq_head, *sq_tail, *sq_mask, *sq_array;
     unsigned *cq_head, *cq_tail, *cq_mask;
     struct io_uring_sqe *sqes;
     struct io_uring_cqe *cqes;
     unsigned sq_local_tail, to_submit;
-    unsigned enter_flags;
 };
 
 static int ring_init(struct ring *r, unsigned entries) {
@@ -64,7 +63,6 @@ static int ring_init(struct ring *r, unsigned entries) {
     }
     if (fd < 0) return -errno;
     r->fd = fd;
-    r->enter_flags = IORING_ENTER_GETEVENTS;
     size_t sq_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
     size_t cq_sz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
     if (p.features & IORING_FEAT_SINGLE_MMAP) { if (cq_sz > sq_sz) sq_sz = cq_sz; cq_sz = sq_sz; }
@@ -81,13 +79,11 @@ static int ring_init(struct ring *r, unsigned entries) {
     r->sq_tail = (unsigned *)(sq + p.sq_off.tail);
     r->sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
     r->sq_array = (unsigned *)(sq + p.sq_off.array);
-    r->sq_flags = (unsigned *)(sq + p.sq_off.flags);
     r->cq_head = (unsigned *)(cq + p.cq_off.head);
     r->cq_tail = (unsigned *)(cq + p.cq_off.tail);
     r->cq_mask = (unsigned *)(cq + p.cq_off.ring_mask);
     r->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
     r->sq_entries = p.sq_entries;
-    r->cq_entries = p.cq_entries;
     r->sq_local_tail = *r->sq_tail;
     r->to_submit = 0;
     return 0;
@@ -96,7 +92,7 @@ static int ring_init(struct ring *r, unsigned entries) {
 static int ring_enter(struct ring *r, unsigned min_complete) {
     /* publish the SQ tail: pairs with the kernel's acquire of it */
     atomic_store_explicit((_Atomic unsigned *)r->sq_tail, r->sq_local_tail, memory_order_release);
-    int n = (int)syscall(__NR_io_uring_enter, r->fd, r->to_submit, min_complete, r->enter_flags, NULL, 0);
+    int n = (int)syscall(__NR_io_uring_enter, r->fd, r->to_submit, min_complete, IORING_ENTER_GETEVENTS, NULL, 0);
     if (n < 0) return -errno;
     r->to_submit -= (unsigned)n < r->to_submit ? (unsigned)n : r->to_submit;
     return n;

@@ -24,7 +24,7 @@ public record BenchOptions(boolean quick, Set<String> only, List<String> rowFilt
                            boolean install, boolean list, boolean help) {
 
     /** Every benchmark, in the order a run does them. */
-    public static final List<String> BENCHMARKS = List.of("pipes", "echo", "timers", "jmh");
+    public static final List<String> BENCHMARKS = List.copyOf(BenchCommand.suite().keySet());
 
     public static final String USAGE = """
             usage: ./evring bench [options]

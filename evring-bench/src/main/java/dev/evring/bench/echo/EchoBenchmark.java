@@ -23,6 +23,7 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,11 +82,13 @@ public final class EchoBenchmark implements Benchmark {
      */
     List<Server> servers(BenchContext ctx) {
         List<Server> s = new ArrayList<>();
+        Map<Backend, Backend.Availability> availability = new EnumMap<>(Backend.class);
+        for (Backend b : Backend.values()) availability.put(b, b.availability()); // each probe opens a loop: once per backend
         for (String mode : List.of("completion", "readiness")) {
             for (Backend b : Backend.values()) {
                 boolean inQuick = b == Backend.IO_URING || (b == Backend.EPOLL && mode.equals("readiness"));
                 if (ctx.quick() && !inQuick) continue;
-                Backend.Availability av = b.availability();
+                Backend.Availability av = availability.get(b);
                 s.add(new Server("evring " + b.id() + " (" + mode + ")", RowKind.EVRING,
                         port -> ctx.java(0, SERVER_JVM, EchoServer.class.getName(),
                                 List.of("--port", Integer.toString(port), "--backend", b.id(), "--mode", mode)),
@@ -148,13 +151,13 @@ public final class EchoBenchmark implements Benchmark {
                     + "): they share the machine's CPUs and the figures say less");
         }
         List<Running> running = new ArrayList<>();
-        Map<String, String> skipped = new LinkedHashMap<>();
+        Map<Server, String> skipped = new LinkedHashMap<>();
         try {
             for (Server s : servers(ctx)) {
                 if (!ctx.options().wantsRow(s.name())) continue;
                 String skip = s.skip() != null ? s.skip() : client.ok() ? null : "load generator: " + client.missing();
                 if (skip != null) {
-                    skipped.put(s.name(), skip);
+                    skipped.put(s, skip);
                     ctx.progress(String.format("  %-7s %-34s skipped: %s", id(), s.name(), skip));
                     continue;
                 }
@@ -182,15 +185,11 @@ public final class EchoBenchmark implements Benchmark {
                         if (r.down != null || c.outcome() != Outcome.OK) continue;
                         measure(ctx, c, client.path(), r.port, load, set.warmupMs, set.windowMs, r.process.pid(), r.log);
                         if (checkAlive(r, load.label()) != null) {
-                            c.fail(r.diedIn != null && r.process.exitValue() > 128 ? Outcome.CRASHED : Outcome.FAILED, r.down);
+                            c.fail(r.process.exitValue() > 128 ? Outcome.CRASHED : Outcome.FAILED, r.down); // it just died
                         }
                     }
                 }
-                for (Server s : servers(ctx)) {
-                    if (skipped.containsKey(s.name())) {
-                        results.add(CaseResult.without(id(), load.label(), s.name(), s.kind(), Outcome.SKIPPED, skipped.get(s.name())));
-                    }
-                }
+                skipped.forEach((s, why) -> results.add(CaseResult.without(id(), load.label(), s.name(), s.kind(), Outcome.SKIPPED, why)));
                 for (Running r : running) {
                     CaseResult c = byServer.get(r);
                     if (c.outcome() == Outcome.OK && r.down != null && !c.has(MSGS.key())) {

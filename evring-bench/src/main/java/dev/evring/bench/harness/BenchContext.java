@@ -37,10 +37,6 @@ public final class BenchContext {
         return tools;
     }
 
-    public Path runDir() {
-        return runDir;
-    }
-
     /** The log file of one benchmark row, under {@code logs/} of the run's folder. */
     public Path log(String benchmark, String row) {
         Path dir = runDir.resolve("logs");

@@ -1,5 +1,7 @@
 package dev.evring.bench.harness;
 
+import dev.evring.linux.SysSignal;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -43,19 +45,8 @@ public final class DriverProcess {
     }
 
     public static String signalName(int sig) {
-        return switch (sig) {
-            case 1 -> "SIGHUP";
-            case 2 -> "SIGINT";
-            case 4 -> "SIGILL";
-            case 6 -> "SIGABRT";
-            case 7 -> "SIGBUS";
-            case 8 -> "SIGFPE";
-            case 9 -> "SIGKILL";
-            case 11 -> "SIGSEGV";
-            case 13 -> "SIGPIPE";
-            case 15 -> "SIGTERM";
-            default -> "signal " + sig;
-        };
+        String name = SysSignal.name(sig);
+        return name != null ? "SIG" + name : "signal " + sig;
     }
 
     public static Ending run(List<String> command, Path log, Duration timeout, Consumer<DriverProtocol.Line> listener)

@@ -118,10 +118,6 @@ public final class NativeTools {
         taskset = !firstLine(List.of("taskset", "--version")).isEmpty();
     }
 
-    public boolean hasGcc() {
-        return gcc && libcHeaders;
-    }
-
     public boolean hasLibev() {
         return libev;
     }

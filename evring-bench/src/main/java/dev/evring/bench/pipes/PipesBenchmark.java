@@ -9,10 +9,12 @@ import dev.evring.bench.report.BenchmarkResults;
 import dev.evring.bench.report.CaseResult;
 import dev.evring.bench.report.Metric;
 import dev.evring.bench.report.RowKind;
+import dev.evring.linux.Libc;
+import dev.evring.linux.Resource;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -64,30 +66,26 @@ public final class PipesBenchmark implements Benchmark {
         return out;
     }
 
-    /** The hard open-file limit of this process (which the drivers inherit), from /proc/self/limits. */
+    /** The hard open-file limit of this process (which the drivers inherit); 1024, a common default, if unknown. */
     static long openFileLimit() {
-        try {
-            for (String l : Files.readAllLines(Path.of("/proc/self/limits"))) {
-                if (l.startsWith("Max open files")) {
-                    String[] f = l.substring("Max open files".length()).trim().split("\\s+");
-                    return f[1].equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(f[1]);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // fall through: assume a common default
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment rl = a.allocate(Resource.RLIMIT);
+            if (Resource.getrlimit(Libc.threadCallState(), Resource.RLIMIT_NOFILE, rl) < 0) return 1024;
+            long max = rl.get(ValueLayout.JAVA_LONG, Resource.OFF_RLIM_MAX);
+            return max == Resource.RLIM_INFINITY ? Long.MAX_VALUE : max;
         }
-        return 1024;
     }
 
     List<Row> rows(BenchContext ctx) throws Exception {
         Settings s = settings(ctx);
         List<Row> rows = new ArrayList<>();
+        Backend.Availability uring = null;
         for (Backend b : Backend.values()) {
             Backend.Availability av = b.availability();
+            if (b == Backend.IO_URING) uring = av;
             rows.add(javaRow(ctx, s, "evring " + b.id() + " (readiness)", RowKind.EVRING, "evring-" + b.id(),
                     av.available() ? null : "backend unavailable: " + av.reason()));
         }
-        Backend.Availability uring = Backend.IO_URING.availability();
         rows.add(javaRow(ctx, s, "evring io_uring (completion)", RowKind.EVRING, "completion-io_uring",
                 uring.available() ? null : "backend unavailable: " + uring.reason()));
         NativeTools tools = ctx.tools();

@@ -40,8 +40,4 @@ public record PipesCase(int pipes, int active, boolean timeouts) {
         if (out.isEmpty()) throw new IllegalArgumentException("no pipes case in \"" + ids + "\"");
         return out;
     }
-
-    public static String idList(List<PipesCase> cases) {
-        return String.join(",", cases.stream().map(PipesCase::id).toList());
-    }
 }

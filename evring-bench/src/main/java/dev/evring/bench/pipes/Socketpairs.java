@@ -1,5 +1,6 @@
 package dev.evring.bench.pipes;
 
+import dev.evring.linux.Errno;
 import dev.evring.linux.Libc;
 import dev.evring.linux.SysSocket;
 import dev.evring.linux.Unistd;
@@ -26,8 +27,7 @@ final class Socketpairs implements AutoCloseable {
                 int r = SysSocket.socketpair(cs, SysSocket.AF_UNIX, SysSocket.SOCK_STREAM | SysSocket.SOCK_NONBLOCK | SysSocket.SOCK_CLOEXEC, 0, sv);
                 if (r < 0) {
                     closeFirst(i);
-                    throw new IllegalStateException("socketpair #" + i + " of " + n + " failed: errno " + (-r)
-                            + (-r == 24 ? " (EMFILE: too many open files)" : ""));
+                    throw Errno.exception("socketpair #" + i + " of " + n, -r);
                 }
                 read[i] = sv.getAtIndex(ValueLayout.JAVA_INT, 0);
                 write[i] = sv.getAtIndex(ValueLayout.JAVA_INT, 1);

@@ -40,10 +40,6 @@ public final class BenchmarkResults {
         return metrics.getFirst();
     }
 
-    public Optional<Metric> metric(String key) {
-        return metrics.stream().filter(m -> m.key().equals(key)).findFirst();
-    }
-
     public List<String> cases() {
         return List.copyOf(cases);
     }

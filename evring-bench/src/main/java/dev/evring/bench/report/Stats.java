@@ -13,9 +13,4 @@ public record Stats(double median, double min, double max, int count) {
         double median = (n % 2 == 1) ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
         return new Stats(median, s[0], s[n - 1], n);
     }
-
-    /** Spread of the repeats relative to the median, in percent: (max - min) / median. */
-    public double spreadPercent() {
-        return median == 0 ? 0 : (max - min) / Math.abs(median) * 100;
-    }
 }
