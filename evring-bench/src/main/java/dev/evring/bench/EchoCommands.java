@@ -4,7 +4,6 @@ import dev.evring.Backend;
 import dev.evring.EventLoop;
 import dev.evring.examples.CompletionEcho;
 import dev.evring.examples.EchoClient;
-import dev.evring.examples.EchoServer;
 import dev.evring.net.Net;
 import dev.evring.net.StreamListener;
 
@@ -13,19 +12,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /**
- * The echo commands: {@code echo-server} and {@code echo-client} (the examples, as subcommands), and
  * {@code echo-alloc}, which counts what a million echoes through the completion API allocate on the loop thread.
  */
 final class EchoCommands {
     private EchoCommands() {}
-
-    static int server(String[] args) throws Exception {
-        return EchoServer.run(args);
-    }
-
-    static int client(String[] args) throws Exception {
-        return EchoClient.run(args);
-    }
 
     /**
      * {@code echo-alloc [--backend B] [--echoes 1000000] [--connections 16]}: a completion-style echo server and

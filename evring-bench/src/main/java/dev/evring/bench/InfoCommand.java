@@ -2,10 +2,7 @@ package dev.evring.bench;
 
 import dev.evring.Backend;
 import dev.evring.EventLoop;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.evring.bench.harness.MachineInfo;
 
 /** {@code ./evring info}: what this machine offers an event loop. */
 final class InfoCommand {
@@ -60,10 +57,6 @@ final class InfoCommand {
     }
 
     private static String read(String path) {
-        try {
-            return Files.readString(Path.of(path)).trim();
-        } catch (IOException e) {
-            return "";
-        }
+        return MachineInfo.read(path, "");
     }
 }

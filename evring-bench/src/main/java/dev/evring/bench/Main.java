@@ -20,8 +20,8 @@ public final class Main {
         Map<String, Entry> m = new LinkedHashMap<>();
         m.put("info", new Entry("kernel, backends available here, which one EventLoop.open() picks and why", InfoCommand::run));
         m.put("bench", new Entry("the benchmark suite: evring against libev, Netty and the JDK (--help for options)", BenchCommand::run));
-        m.put("echo-server", new Entry("echo server: --port P [--backend io_uring|epoll|poll] [--mode readiness|completion]", EchoCommands::server));
-        m.put("echo-client", new Entry("echo load: --port P [--connections 50] [--inflight 8] [--messages N] [--size 64]", EchoCommands::client));
+        m.put("echo-server", new Entry("echo server: --port P [--backend io_uring|epoll|poll] [--mode readiness|completion]", dev.evring.examples.EchoServer::run));
+        m.put("echo-client", new Entry("echo load: --port P [--connections 50] [--inflight 8] [--messages N] [--size 64]", dev.evring.examples.EchoClient::run));
         m.put("echo-alloc", new Entry("bytes a million completion-style echoes allocate on the loop thread", EchoCommands::alloc));
         return m;
     }

@@ -40,10 +40,15 @@ public final class MachineInfo {
     }
 
     static String read(String path) {
+        return read(path, "?");
+    }
+
+    /** A small /proc or /sys file, stripped, or {@code fallback} where it cannot be read. */
+    public static String read(String path, String fallback) {
         try {
             return Files.readString(Path.of(path)).strip();
         } catch (IOException e) {
-            return "?";
+            return fallback;
         }
     }
 }

@@ -9,18 +9,16 @@ import java.util.SplittableRandom;
 
 /**
  * What the evring rows of the pipes benchmark share, whichever I/O model moves the bytes: the loop (a callback that
- * throws ends the run, loudly), the optional timer per pipe, the pipe index by fd, and the chain bookkeeping of
- * libevent's bench (bytes read, bytes written, writes left, the run's time cap).
+ * throws ends the run, loudly), the optional timer per pipe and the pipe index by fd; the run and its chain
+ * bookkeeping are {@link ChainedPipes}'.
  */
-abstract class LoopPipes implements PipeChains {
+abstract class LoopPipes extends ChainedPipes {
     private static final long TEN_SECONDS = 10_000_000_000L;
 
     private final Backend backend;
     EventLoop loop;
-    int n;
     private int[] indexByFd;
     private TimerWatcher[] timers;
-    private long count, fired, writes, deadline, checks;
     private Throwable failure;
 
     LoopPipes(Backend backend) {
@@ -56,53 +54,45 @@ abstract class LoopPipes implements PipeChains {
         return indexByFd[readFd];
     }
 
-    /** Arms what watches the pipes before a run (untimed). */
+    @Override
     void arm() {}
 
-    /** Disarms it after a run (untimed). */
+    @Override
     void disarm() {}
 
-    /** Puts one byte into pipe {@code pipe} to start a chain. */
-    abstract void sendFirst(int pipe);
+    /** Pushes every timer back, then one non-blocking pass: registrations reach the kernel, as libevent's bench does. */
+    @Override
+    final void setUpPass() {
+        if (timers != null) for (TimerWatcher t : timers) t.again();
+        loop.runNoWait();
+    }
 
     @Override
-    public final long[] run(int active, long numWrites, long capNanos) {
-        arm();
-        if (timers != null) for (TimerWatcher t : timers) t.again();
-        loop.runNoWait(); // set-up pass: registrations reach the kernel, as libevent's bench does before timing
-        int space = n / active;
-        fired = 0;
-        for (int i = 0; i < active; i++, fired++) sendFirst(i * space);
-        count = 0;
-        writes = numWrites;
+    final void awaitEvents() {
+        loop.runOnce();
+    }
+
+    @Override
+    final boolean failed() {
+        return failure != null;
+    }
+
+    @Override
+    public final long[] run(int active, long numWrites, long capNanos) throws Exception {
         failure = null;
-        long t0 = System.nanoTime();
-        deadline = t0 + capNanos;
-        while (count != fired && failure == null) loop.runOnce();
-        long t1 = System.nanoTime();
-        disarm();
+        long[] r = super.run(active, numWrites, capNanos);
         if (timers != null) for (TimerWatcher t : timers) t.stop();
         if (failure != null) throw new IllegalStateException("callback failed: " + failure, failure);
-        return new long[] {count, t1 - t0};
+        return r;
     }
 
     /**
      * Accounts for {@code bytes} read from pipe {@code pipe} (one event each): pushes its timer back and returns how
-     * many bytes to write to the next pipe, {@link #next(int)}. Past the run's time cap no more are written.
+     * many bytes to write to the next pipe (see {@link ChainedPipes#onBytes(long)}).
      */
     final long onBytes(int pipe, long bytes) {
-        count += bytes;
         if (timers != null) timers[pipe].again();
-        long forward = Math.min(bytes, writes);
-        writes -= forward;
-        fired += forward;
-        if ((++checks & 63) == 0 && System.nanoTime() > deadline) writes = 0;
-        return forward;
-    }
-
-    final int next(int pipe) {
-        int w = pipe + 1;
-        return w >= n ? w - n : w;
+        return onBytes(bytes);
     }
 
     @Override

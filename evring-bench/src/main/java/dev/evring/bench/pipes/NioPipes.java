@@ -18,7 +18,7 @@ import java.util.function.Consumer;
  * NIO cannot make socketpairs, so each pair is an AF_UNIX stream connection through a listening socket: the same
  * kernel objects as socketpair(2). The JDK Selector has no timers, so the timeouts cases are skipped.
  */
-final class NioPipes implements PipeChains {
+final class NioPipes extends ChainedPipes {
     private Selector selector;
     private SocketChannel[] readEnds;
     private SocketChannel[] writeEnds;
@@ -26,8 +26,6 @@ final class NioPipes implements PipeChains {
     private final ByteBuffer in = ByteBuffer.allocateDirect(1);
     private final ByteBuffer out = ByteBuffer.allocateDirect(1).put(0, (byte) 'e');
     private final Consumer<SelectionKey> onReadable = this::onReadable;
-    private int n;
-    private long count, fired, writes, deadline;
     private Path dir;
 
     @Override
@@ -58,21 +56,29 @@ final class NioPipes implements PipeChains {
     }
 
     @Override
-    public long[] run(int active, long numWrites, long capNanos) throws IOException {
+    void arm() {
         for (SelectionKey k : keys) k.interestOps(SelectionKey.OP_READ);
-        selector.selectNow(); // set-up pass: pushes the interest changes to epoll
-        int space = n / active;
-        fired = 0;
-        for (int i = 0; i < active; i++, fired++) writeByte(writeEnds[i * space]);
-        count = 0;
-        writes = numWrites;
-        long t0 = System.nanoTime();
-        deadline = t0 + capNanos;
-        while (count != fired) selector.select(onReadable);
-        long t1 = System.nanoTime();
+    }
+
+    @Override
+    void setUpPass() throws IOException {
+        selector.selectNow(); // pushes the interest changes to epoll
+    }
+
+    @Override
+    void sendFirst(int pipe) throws IOException {
+        writeByte(writeEnds[pipe]);
+    }
+
+    @Override
+    void awaitEvents() throws IOException {
+        selector.select(onReadable);
+    }
+
+    @Override
+    void disarm() throws IOException {
         for (SelectionKey k : keys) k.interestOps(0);
         selector.selectNow();
-        return new long[] {count, t1 - t0};
     }
 
     private void onReadable(SelectionKey key) {
@@ -81,15 +87,7 @@ final class NioPipes implements PipeChains {
             in.clear();
             int r = readEnds[idx].read(in);
             if (r != 1) throw new IllegalStateException("read returned " + r);
-            count++;
-            if (writes > 0) {
-                int widx = idx + 1;
-                if (widx >= n) widx -= n;
-                writeByte(writeEnds[widx]);
-                writes--;
-                fired++;
-            }
-            if ((count & 63) == 0 && System.nanoTime() > deadline) writes = 0;
+            if (onBytes(1) > 0) writeByte(writeEnds[next(idx)]);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
