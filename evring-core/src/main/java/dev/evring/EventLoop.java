@@ -6,7 +6,6 @@ import dev.evring.backend.LoopBackend;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Libc;
 
-import dev.evring.linux.SysSignal;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -176,9 +175,8 @@ public final class EventLoop implements AutoCloseable {
     private final BackendOptions options;
     private volatile boolean closed;
 
-    // time: the monotonic now, the wall clock of the same moment (libev's ev_rt_now) and their difference (rtmn_diff)
+    // time: the monotonic now and the wall clock's offset from it (libev's rtmn_diff): ev_rt_now is now + rtmnDiff
     private long now;
-    private long rtNow;
     private long rtmnDiff;
     private boolean suspended;
     private long suspendedAt;
@@ -268,8 +266,7 @@ public final class EventLoop implements AutoCloseable {
         this.driver = sel.driver();
         this.backendRefusals = List.copyOf(sel.refusals());
         this.now = clock.monotonicNanos();
-        this.rtNow = clock.realtimeNanos();
-        this.rtmnDiff = rtNow - now;
+        this.rtmnDiff = clock.realtimeNanos() - now;
     }
 
     /** Opens a loop on the best backend available here, owned by the calling thread. */
@@ -555,39 +552,37 @@ public final class EventLoop implements AutoCloseable {
      */
     public long realtimeNanos() {
         checkOwner();
-        return rtNow;
+        return now + rtmnDiff;
     }
 
     long realtimeNanosUnchecked() {
-        return rtNow;
+        return now + rtmnDiff;
     }
 
     /**
      * libev's time_update: the monotonic time, and the wall clock of the same moment. With {@code readRealtime} (the
      * loop passes it while periodics are active, so loops without them never read the wall clock) the wall clock is
      * read too, and if it moved against the monotonic clock by a second or more since the last look, it jumped and the
-     * periodics are rescheduled. Timers run on the monotonic clock and do not care.
+     * periodics are rescheduled. Timers run on the monotonic clock and do not care. Returns whether it rescheduled.
      */
-    private void timeUpdate(boolean readRealtime) {
+    private boolean timeUpdate(boolean readRealtime) {
         long mono = clock.monotonicNanos();
         now = mono;
-        if (!readRealtime) {
-            rtNow = rtmnDiff + mono;
-            return;
-        }
+        if (!readRealtime) return false;
         long oldDiff = rtmnDiff;
         long rt = clock.realtimeNanos();
         // as libev, look a few times before deciding: a thread preempted between the two reads looks like a jump
         for (int tries = 3; ; ) {
-            rtNow = rt;
             rtmnDiff = rt - mono;
-            if (Math.abs(oldDiff - rtmnDiff) < MIN_TIMEJUMP_NANOS) return;
+            if (Math.abs(oldDiff - rtmnDiff) < MIN_TIMEJUMP_NANOS) return false;
             if (--tries == 0) break;
             rt = clock.realtimeNanos();
             mono = clock.monotonicNanos();
             now = mono;
         }
-        if (!periodics.isEmpty()) periodics.reschedule(rtNow);
+        if (periodics.isEmpty()) return false;
+        periodics.reschedule(now + rtmnDiff);
+        return true;
     }
 
     /**
@@ -596,7 +591,6 @@ public final class EventLoop implements AutoCloseable {
      */
     void resyncRealtime() {
         rtmnDiff = clock.realtimeNanos() - clock.monotonicNanos();
-        rtNow = now + rtmnDiff;
     }
 
     /**
@@ -623,10 +617,10 @@ public final class EventLoop implements AutoCloseable {
         checkOwner();
         if (!suspended) throw new IllegalStateException("the loop is not suspended");
         suspended = false;
-        timeUpdate(true);
+        boolean rescheduled = timeUpdate(true); // a clock jump (the usual case after a sleep) reschedules already
         long delta = now - suspendedAt;
         if (delta > 0) timers.shiftAll(delta);
-        periodics.reschedule(rtNow);
+        if (!rescheduled) periodics.reschedule(now + rtmnDiff);
     }
 
     /** Whether {@link #suspend()} was called without {@link #resume()} yet. */
@@ -788,7 +782,7 @@ public final class EventLoop implements AutoCloseable {
 
                 timeUpdate(!periodics.isEmpty());
                 timersReify();
-                if (!periodics.isEmpty()) periodics.reify(rtNow);
+                if (!periodics.isEmpty()) periodics.reify(now + rtmnDiff);
                 if (idleAll > 0) idleReify();
                 if (checkCount > 0) queueAll(checks, checkCount, Events.CHECK);
                 invokeAllPending();
@@ -807,7 +801,7 @@ public final class EventLoop implements AutoCloseable {
     private long blockTime(long prevNow) {
         long wait = MAX_BLOCK_NANOS;
         if (!timers.isEmpty()) wait = Math.min(wait, timers.topAt() - now);
-        if (!periodics.isEmpty()) wait = Math.min(wait, periodics.topAt() - rtNow);
+        if (!periodics.isEmpty()) wait = Math.min(wait, periodics.topAt() - (now + rtmnDiff));
         // backends round a wait up to their resolution (never early); an overdue timer polls without blocking
         wait = Math.max(0, wait);
         if (wait < timeoutCollectNanos) wait = timeoutCollectNanos;
@@ -874,7 +868,8 @@ public final class EventLoop implements AutoCloseable {
         pendingTail[p] = i + 1;
         pendingLive[p]++;
         w.pending = i + 1;
-        if (invoking) pendingPri = NUM_PRI; // a callback fed something: look again from the top
+        // a callback fed something of higher priority than the one running (pendingPri): run that first
+        if (invoking && p > pendingPri) pendingPri = p + 1;
     }
 
     /** Moves the live part of a queue to its front (keeps positions in {@code w.pending} right). */
@@ -1161,9 +1156,7 @@ public final class EventLoop implements AutoCloseable {
 
     void idleStart(IdleWatcher w) {
         int p = w.priority - Watcher.MIN_PRIORITY;
-        if (idleCount[p] == idles[p].length) idles[p] = Arrays.copyOf(idles[p], idleCount[p] * 2);
-        idles[p][idleCount[p]++] = w;
-        w.active = idleCount[p];
+        idles[p] = append(idles[p], idleCount[p]++, w);
         idleAll++;
         activeCount++;
     }
@@ -1187,7 +1180,7 @@ public final class EventLoop implements AutoCloseable {
     }
 
     /** Swap-removes {@code w} (at {@code w.active - 1}) from an array holding {@code count} watchers. */
-    private static void removeFromArray(Watcher[] ws, int count, Watcher w) {
+    static void removeFromArray(Watcher[] ws, int count, Watcher w) {
         int i = w.active - 1;
         int last = count - 1;
         ws[i] = ws[last];
@@ -1196,7 +1189,11 @@ public final class EventLoop implements AutoCloseable {
         w.active = 0;
     }
 
-    private static Watcher[] append(Watcher[] ws, int count, Watcher w) {
+    /**
+     * Appends {@code w} after the {@code count} watchers of {@code ws}, growing it (the copy keeps the array's runtime
+     * type), and records its position in {@code w.active}. Returns the array, which may be a new one.
+     */
+    static <W extends Watcher> W[] append(W[] ws, int count, W w) {
         if (count == ws.length) ws = Arrays.copyOf(ws, count * 2);
         ws[count] = w;
         w.active = count + 1;
@@ -1234,19 +1231,12 @@ public final class EventLoop implements AutoCloseable {
 
     void asyncStart(AsyncWatcher w) {
         w.clearSent(); // as ev_async_start: a send before start is not carried over
-        if (asyncCount == asyncs.length) asyncs = Arrays.copyOf(asyncs, asyncCount * 2);
-        asyncs[asyncCount++] = w;
-        w.active = asyncCount;
+        asyncs = append(asyncs, asyncCount++, w);
         activeCount++;
     }
 
     void asyncStop(AsyncWatcher w) {
-        int i = w.active - 1;
-        int last = --asyncCount;
-        asyncs[i] = asyncs[last];
-        asyncs[i].active = i + 1;
-        asyncs[last] = null;
-        w.active = 0;
+        removeFromArray(asyncs, asyncCount--, w);
         activeCount--;
     }
 
@@ -1257,8 +1247,7 @@ public final class EventLoop implements AutoCloseable {
      */
     void asyncSend() {
         if (closed) throw new IllegalStateException("the event loop is closed");
-        if (asyncPending.get() != 0 || asyncPending.getAndSet(1) != 0) return; // the loop will look anyway
-        requestWakeup();
+        markAsyncPending();
     }
 
     /**
@@ -1299,8 +1288,12 @@ public final class EventLoop implements AutoCloseable {
      * but silent on a closed loop (a signal may race with close; close leaves the registry, so this is its last word).
      */
     void wakeupForSignal() {
-        if (closed) return;
-        if (asyncPending.get() != 0 || asyncPending.getAndSet(1) != 0) return;
+        if (!closed) markAsyncPending();
+    }
+
+    /** Makes the loop look at its async sources; only the first caller since it last looked goes on to wake it. */
+    private void markAsyncPending() {
+        if (asyncPending.get() != 0 || asyncPending.getAndSet(1) != 0) return; // the loop will look anyway
         requestWakeup();
     }
 
@@ -1324,8 +1317,7 @@ public final class EventLoop implements AutoCloseable {
      */
     public void feedSignalEvent(String name) {
         checkOwner();
-        int signum = name == null ? -1 : SysSignal.number(name);
-        if (signum < 0) throw new IllegalArgumentException("unknown signal \"" + name + "\"");
+        int signum = SignalWatcher.number(name);
         LoopSignals s = signals;
         if (s != null) s.feed(signum);
     }
@@ -1337,9 +1329,7 @@ public final class EventLoop implements AutoCloseable {
      * @throws IllegalArgumentException for an unknown signal name
      */
     public static void feedSignal(String name) {
-        int signum = name == null ? -1 : SysSignal.number(name);
-        if (signum < 0) throw new IllegalArgumentException("unknown signal \"" + name + "\"");
-        SignalRegistry.simulate(signum);
+        SignalRegistry.simulate(SignalWatcher.number(name));
     }
 
     /** The loop's inotify instance, opened with the first stat watcher; null if the kernel refuses one. */

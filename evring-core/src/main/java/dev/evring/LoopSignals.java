@@ -31,24 +31,15 @@ final class LoopSignals {
             watched[watchedCount++] = sig;
             if (bySignal[sig] == null) bySignal[sig] = new SignalWatcher[2];
         }
-        SignalWatcher[] ws = bySignal[sig];
-        if (counts[sig] == ws.length) bySignal[sig] = ws = Arrays.copyOf(ws, ws.length * 2);
-        ws[counts[sig]++] = w;
-        w.active = counts[sig];
+        bySignal[sig] = EventLoop.append(bySignal[sig], counts[sig]++, w);
         loop.activeDelta(1);
     }
 
     void stop(SignalWatcher w) {
         int sig = w.signum;
-        SignalWatcher[] ws = bySignal[sig];
-        int i = w.active - 1;
-        int last = --counts[sig];
-        ws[i] = ws[last];
-        ws[i].active = i + 1;
-        ws[last] = null;
-        w.active = 0;
+        EventLoop.removeFromArray(bySignal[sig], counts[sig]--, w);
         loop.activeDelta(-1);
-        if (last == 0) unwatch(sig);
+        if (counts[sig] == 0) unwatch(sig);
     }
 
     private void unwatch(int sig) {

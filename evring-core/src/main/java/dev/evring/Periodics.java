@@ -75,8 +75,7 @@ final class Periodics {
                 long next = callReschedule(w, rt);
                 if (next < rt) {
                     // it fired, but cannot say when next: an answer in the past would fire it again at once, forever
-                    heap.remove(w);
-                    loop.activeDelta(-1);
+                    stop(w);
                     if (next != FAILED) {
                         loop.reportExceptionUnchecked(w, new IllegalStateException("the reschedule function of " + w
                                 + " returned " + next + ", before the loop's wall-clock time " + rt + "; the watcher was stopped"));
@@ -89,8 +88,7 @@ final class Periodics {
                 w.at = nextPoint(w, rt);
                 heap.update(w);
             } else {
-                heap.remove(w); // absolute: fires once
-                loop.activeDelta(-1);
+                stop(w); // absolute: fires once
             }
             loop.feed(w, Events.PERIODIC);
         }
@@ -117,9 +115,7 @@ final class Periodics {
         heap.rekeyAll();
         // a function that threw gave FAILED (Long.MIN_VALUE): those watchers now head the heap; stop them
         while (failed && !heap.isEmpty() && heap.topAt() == FAILED) {
-            PeriodicWatcher w = (PeriodicWatcher) heap.top();
-            heap.remove(w);
-            loop.activeDelta(-1);
+            stop((PeriodicWatcher) heap.top());
         }
     }
 

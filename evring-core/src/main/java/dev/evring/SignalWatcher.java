@@ -41,13 +41,23 @@ public final class SignalWatcher extends Watcher {
      * @throws IllegalArgumentException for an unknown name, or a signal the JVM keeps for itself (the message says why)
      */
     static int parse(String name) {
+        int signum = number(name);
+        String reason = SignalRegistry.reservedReason(signum, System.getenv(SignalRegistry.SR_SIGNUM_ENV));
+        if (reason != null) throw new IllegalArgumentException("cannot watch SIG" + SysSignal.name(signum) + ": " + reason);
+        return signum;
+    }
+
+    /**
+     * The number of the signal named {@code name} ({@code "USR2"}, {@code "SIGTERM"}, any case), reserved or not.
+     *
+     * @throws IllegalArgumentException for a null or unknown name
+     */
+    static int number(String name) {
         if (name == null) throw new IllegalArgumentException("signal name is null");
         int signum = SysSignal.number(name);
         if (signum < 0) {
             throw new IllegalArgumentException("unknown signal \"" + name + "\": expected a name such as INT, TERM, HUP, USR1, USR2, WINCH");
         }
-        String reason = SignalRegistry.reservedReason(signum, System.getenv(SignalRegistry.SR_SIGNUM_ENV));
-        if (reason != null) throw new IllegalArgumentException("cannot watch SIG" + SysSignal.name(signum) + ": " + reason);
         return signum;
     }
 

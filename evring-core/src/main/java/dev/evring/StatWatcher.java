@@ -117,8 +117,8 @@ public final class StatWatcher extends Watcher {
         this.poller = new TimerWatcher(loop, this.intervalNanos, this.intervalNanos, (w, revents) -> check());
     }
 
+    /** {@code nanos} is not negative: every caller converts through {@link TimerWatcher#toNanos}, which refuses that. */
     static long effectiveInterval(long nanos) {
-        if (nanos < 0) throw new IllegalArgumentException("interval " + nanos + "ns is negative");
         if (nanos == 0) return DEFAULT_INTERVAL_NANOS;
         return Math.max(nanos, MIN_INTERVAL_NANOS);
     }
@@ -230,6 +230,7 @@ public final class StatWatcher extends Watcher {
                 SysStat.STATX_BASIC_STATS, b);
         Attributes now;
         if (r == -Errno.ENOENT || r == -Errno.ENOTDIR) {
+            if (current.equals(Attributes.MISSING)) return false;
             now = Attributes.MISSING;
         } else if (r < 0) {
             if (!current.exists && current.errno == -r) return false;
@@ -254,7 +255,6 @@ public final class StatWatcher extends Watcher {
             }
             now = new Attributes(true, 0, dev, ino, mode, nlink, uid, gid, rdev, size, atime, mtime, ctime);
         }
-        if (now.equals(current)) return false;
         previous = current;
         current = now;
         return true;
