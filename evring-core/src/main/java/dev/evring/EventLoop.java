@@ -5,6 +5,7 @@ import dev.evring.backend.BackendOptions;
 import dev.evring.backend.LoopBackend;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Libc;
+import dev.evring.linux.Time;
 
 
 import java.lang.foreign.Arena;
@@ -1107,7 +1108,7 @@ public final class EventLoop implements AutoCloseable {
     // timers
 
     void timerStart(TimerWatcher w, long afterNanos) {
-        w.at = saturatedAdd(now, afterNanos);
+        w.at = Time.saturatedAdd(now, afterNanos);
         timers.insert(w);
         activeCount++;
     }
@@ -1121,7 +1122,7 @@ public final class EventLoop implements AutoCloseable {
         clearPending(w);
         if (w.active != 0) {
             if (w.repeatNanos > 0) {
-                w.at = saturatedAdd(now, w.repeatNanos);
+                w.at = Time.saturatedAdd(now, w.repeatNanos);
                 timers.update(w);
             } else {
                 timerStop(w);
@@ -1131,17 +1132,13 @@ public final class EventLoop implements AutoCloseable {
         }
     }
 
-    static long saturatedAdd(long a, long b) {
-        long r = a + b;
-        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
-    }
 
     /** Queues every timer due by {@link #now}, in due order; re-arms repeating ones from their due time (no drift). */
     private void timersReify() {
         while (!timers.isEmpty() && timers.topAt() < now) {
             TimerWatcher w = (TimerWatcher) timers.top();
             if (w.repeatNanos > 0) {
-                w.at = saturatedAdd(w.at, w.repeatNanos);
+                w.at = Time.saturatedAdd(w.at, w.repeatNanos);
                 if (w.at < now) w.at = now; // fell behind by more than a period: fire once, resume from now
                 timers.update(w);
             } else {

@@ -1,5 +1,7 @@
 package dev.evring;
 
+import dev.evring.linux.Time;
+
 import java.util.Arrays;
 
 /**
@@ -123,7 +125,7 @@ final class TimerHeap {
      */
     void shiftAll(long delta) {
         for (int i = 0; i < size; i++) {
-            at[i] = EventLoop.saturatedAdd(at[i], delta);
+            at[i] = Time.saturatedAdd(at[i], delta);
             nodes[i].at = at[i];
         }
     }

@@ -1,6 +1,7 @@
 package dev.evring.backend;
 
 import dev.evring.linux.Errno;
+import dev.evring.linux.Time;
 import dev.evring.linux.SysEpoll;
 
 import java.lang.foreign.Arena;
@@ -163,7 +164,7 @@ public final class EpollBackend extends LoopBackend {
     @Override
     public void poll(long timeoutNanos) {
         if (epermCount > 0) timeoutNanos = 0;
-        int timeoutMillis = timeoutNanos <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (timeoutNanos + 999_999L) / 1_000_000L);
+        int timeoutMillis = Time.toMillisRoundedUp(timeoutNanos);
         int n = SysEpoll.epollWait(callState, epfd, events, eventCapacity, timeoutMillis);
         if (n < 0) {
             if (n == -Errno.EINTR) return;

@@ -692,7 +692,7 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     }
 
     private void armTimeout(long waitNanos) {
-        long deadline = saturatedAdd(System.nanoTime(), waitNanos); // HotSpot's nanoTime is CLOCK_MONOTONIC, the timeout's clock
+        long deadline = Time.saturatedAdd(System.nanoTime(), waitNanos); // HotSpot's nanoTime is CLOCK_MONOTONIC, the timeout's clock
         if (timeoutArmed && timeoutDeadline <= deadline) return; // an earlier expiry is armed: an early return is harmless
         if (timeoutArmed) {
             long sqe = ring.nextSqe();
@@ -708,7 +708,7 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     }
 
     private void armTimerfd(long waitNanos) {
-        long deadline = saturatedAdd(System.nanoTime(), waitNanos);
+        long deadline = Time.saturatedAdd(System.nanoTime(), waitNanos);
         if (deadline >= timerExpiry) return; // as the seed: only re-set the timerfd when it would expire too late
         timerExpiry = deadline;
         Time.setTimespec(timerSpec, TimerFd.OFF_IT_INTERVAL, 0);
@@ -728,11 +728,6 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         timerReadArmed = false;
         timerExpiry = Long.MAX_VALUE; // it expired (or the read was cancelled): the next wait sets it again
         if (!quiescing) armTimerRead();
-    }
-
-    private static long saturatedAdd(long a, long b) {
-        long r = a + b;
-        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
     }
 
     @Override

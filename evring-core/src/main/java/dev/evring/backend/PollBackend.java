@@ -1,6 +1,7 @@
 package dev.evring.backend;
 
 import dev.evring.linux.Errno;
+import dev.evring.linux.Time;
 import dev.evring.linux.Poll;
 
 import java.lang.foreign.Arena;
@@ -87,7 +88,7 @@ public final class PollBackend extends LoopBackend {
 
     @Override
     public void poll(long timeoutNanos) {
-        int timeoutMillis = timeoutNanos <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (timeoutNanos + 999_999L) / 1_000_000L);
+        int timeoutMillis = Time.toMillisRoundedUp(timeoutNanos);
         int n = Poll.poll(callState, fds, count, timeoutMillis);
         if (n < 0) {
             if (n == -Errno.EINTR) return;

@@ -43,9 +43,6 @@ public final class Time {
         seg.set(JAVA_LONG, offset + OFF_TV_NSEC, nanos % NANOS_PER_SECOND);
     }
 
-    private static final MethodHandle CLOCK_GETTIME =
-            Libc.errnoCall("clock_gettime", FunctionDescriptor.of(C_INT, C_INT, C_POINTER));
-
     /**
      * clock_gettime without errno: for the clocks that cannot fail (CLOCK_REALTIME and CLOCK_MONOTONIC into a valid
      * timespec), read on every loop iteration. No call-state segment, so nothing the JIT must prove does not escape
@@ -63,12 +60,17 @@ public final class Time {
     private static final MethodHandle CLOCK_GETTIME_NO_ERRNO =
             Libc.plainCall("clock_gettime", FunctionDescriptor.of(C_INT, C_INT, C_POINTER));
 
-    public static int clockGettime(MemorySegment callState, int clock, MemorySegment ts) {
-        try {
-            int r = (int) CLOCK_GETTIME.invokeExact(callState, clock, ts);
-            return r < 0 ? -Libc.errno(callState) : r;
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
+    /** {@code a + b}, or {@link Long#MAX_VALUE} ("never") where the sum would overflow; both not negative. */
+    public static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
+    }
+
+    /**
+     * A wait of {@code nanos} as the millisecond timeout of poll(2) and epoll_wait(2): rounded up, so a wait never ends
+     * before a timer is due; 0 for no wait; at most {@link Integer#MAX_VALUE}.
+     */
+    public static int toMillisRoundedUp(long nanos) {
+        return nanos <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (nanos + 999_999L) / 1_000_000L);
     }
 }

@@ -27,9 +27,7 @@ public final class Unistd {
     private static final MethodHandle CLOSE = Libc.errnoCall("close", FunctionDescriptor.of(C_INT, C_INT));
     private static final MethodHandle PIPE2 = Libc.errnoCall("pipe2", FunctionDescriptor.of(C_INT, C_POINTER, C_INT));
     private static final MethodHandle DUP = Libc.errnoCall("dup", FunctionDescriptor.of(C_INT, C_INT));
-    private static final MethodHandle DUP3 = Libc.errnoCall("dup3", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT));
     private static final MethodHandle GETPID = Libc.plainCall("getpid", FunctionDescriptor.of(C_INT));
-    private static final MethodHandle GETTID = Libc.plainCall("gettid", FunctionDescriptor.of(C_INT));
 
     public static long read(MemorySegment callState, int fd, MemorySegment buf, long count) {
         try {
@@ -133,26 +131,9 @@ public final class Unistd {
         }
     }
 
-    public static int dup3(MemorySegment callState, int oldFd, int newFd, int flags) {
-        try {
-            int r = (int) DUP3.invokeExact(callState, oldFd, newFd, flags);
-            return r < 0 ? -Libc.errno(callState) : r;
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
-    }
-
     public static int getpid() {
         try {
             return (int) GETPID.invokeExact();
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
-    }
-
-    public static int gettid() {
-        try {
-            return (int) GETTID.invokeExact();
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }

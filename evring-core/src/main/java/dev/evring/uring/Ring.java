@@ -104,7 +104,6 @@ public final class Ring implements AutoCloseable {
     private final long sqHeadOff;
     private final long sqTailOff;
     private final long sqFlagsOff;
-    private final long sqDroppedOff;
     private final long cqHeadOff;
     private final long cqTailOff;
     private final long cqOverflowOff;
@@ -164,7 +163,6 @@ public final class Ring implements AutoCloseable {
         this.sqHeadOff = u32(params, sq + OFF_SQ_HEAD);
         this.sqTailOff = u32(params, sq + OFF_SQ_TAIL);
         this.sqFlagsOff = u32(params, sq + OFF_SQ_FLAGS);
-        this.sqDroppedOff = u32(params, sq + OFF_SQ_DROPPED);
         this.cqHeadOff = u32(params, cq + OFF_CQ_HEAD);
         this.cqTailOff = u32(params, cq + OFF_CQ_TAIL);
         this.cqOverflowOff = u32(params, cq + OFF_CQ_OVERFLOW);
@@ -528,11 +526,6 @@ public final class Ring implements AutoCloseable {
     /** CQEs the kernel dropped (cq_ring->overflow): only ever grows on kernels without IORING_FEAT_NODROP. */
     public int cqOverflow() {
         return (int) INT.getOpaque(cqRing, cqOverflowOff);
-    }
-
-    /** SQEs the kernel dropped as invalid (sq_ring->dropped). */
-    public int sqDropped() {
-        return (int) INT.getOpaque(sqRing, sqDroppedOff);
     }
 
     /** Whether a CQE (or a stashed one) is waiting. */

@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 import static dev.evring.linux.IoUring.IORING_ACCEPT_MULTISHOT;
-import static dev.evring.linux.IoUring.IORING_ASYNC_CANCEL_FD;
 import static dev.evring.linux.IoUring.IORING_MSG_DATA;
 import static dev.evring.linux.IoUring.IORING_OP_ACCEPT;
 import static dev.evring.linux.IoUring.IORING_OP_ASYNC_CANCEL;
@@ -147,12 +146,6 @@ public final class Sqe {
     public static void prepCancel(MemorySegment sqes, long sqe, long targetUserData, int cancelFlags, long userData) {
         prepRw(sqes, sqe, IORING_OP_ASYNC_CANCEL, -1, targetUserData, 0, 0, userData);
         sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, cancelFlags);
-    }
-
-    /** ASYNC_CANCEL of requests on {@code fd} (IORING_ASYNC_CANCEL_FD is added; add ALL to cancel every one). */
-    public static void prepCancelFd(MemorySegment sqes, long sqe, int fd, int cancelFlags, long userData) {
-        prepRw(sqes, sqe, IORING_OP_ASYNC_CANCEL, fd, 0, 0, 0, userData);
-        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, cancelFlags | IORING_ASYNC_CANCEL_FD);
     }
 
     /** READ of up to {@code len} bytes into {@code buf} at {@code bufOffset}, from file offset {@code fileOffset} (-1: current position). */
