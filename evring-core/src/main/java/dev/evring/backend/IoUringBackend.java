@@ -85,6 +85,8 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
 
     private static final int DEFAULT_SQ_ENTRIES = 256;
     private static final int DEFAULT_CQ_ENTRIES = 4096;
+    /** The kernel's IO_LOCAL_TW_DEFAULT_MAX (io_uring/tw.h, 6.13): completion work items one enter runs with DEFER_TASKRUN. */
+    private static final int LOCAL_WORK_BATCH = 20;
     /** Rounds of "submit the rest" or "flush the overflow" in one poll before giving the loop its turn again. */
     private static final int MAX_ROUNDS = 1 << 20;
 
@@ -339,8 +341,13 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         }
         ensureFd(fd);
         if ((fdFlags[fd] & HYBRID) != 0) {
-            hybrid.modify(fd, oldEvents, newEvents, refresh);
-            return;
+            if (!refresh) {
+                hybrid.modify(fd, oldEvents, newEvents, false);
+                return;
+            }
+            // a watcher was (re)set: the number may name another file now, one io_uring can poll. The mark about the
+            // old file goes (it comes back if this one is refused too).
+            leaveHybrid(fd);
         }
         int armed = pollArmed[fd];
         if (newEvents == 0) {
@@ -364,15 +371,6 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         }
     }
 
-    private static int pollMask(int ev) {
-        return ((ev & BackendHost.EV_READ) != 0 ? Poll.POLLIN : 0) | ((ev & BackendHost.EV_WRITE) != 0 ? Poll.POLLOUT : 0);
-    }
-
-    private static int eventsOf(int mask) {
-        return ((mask & (Poll.POLLIN | Poll.POLLERR | Poll.POLLHUP)) != 0 ? BackendHost.EV_READ : 0)
-                | ((mask & (Poll.POLLOUT | Poll.POLLERR | Poll.POLLHUP)) != 0 ? BackendHost.EV_WRITE : 0);
-    }
-
     private long pollUserData(int fd) {
         return UserData.pack(TAG_POLL, UserData.fdPayload(fd, pollGen[fd]));
     }
@@ -385,7 +383,7 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
             addFlags |= IORING_POLL_ADD_LEVEL; // test hook: a flag POLL_ADD refuses, so the kernel answers EINVAL
         }
         long sqe = ring.nextSqe();
-        Sqe.prepPollAdd(ring.sqes(), sqe, fd, pollMask(ev), addFlags, pollUserData(fd));
+        Sqe.prepPollAdd(ring.sqes(), sqe, fd, ReadinessBits.toPoll(ev), addFlags, pollUserData(fd));
         pollAdds++;
     }
 
@@ -409,7 +407,7 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         long ud = pollUserData(fd);
         long sqe = ring.nextSqe();
         MemorySegment sqes = ring.sqes();
-        Sqe.prepPollUpdate(sqes, sqe, ud, ud, pollMask(pollArmed[fd]), IORING_POLL_UPDATE_EVENTS | IORING_POLL_ADD_MULTI,
+        Sqe.prepPollUpdate(sqes, sqe, ud, ud, ReadinessBits.toPoll(pollArmed[fd]), IORING_POLL_UPDATE_EVENTS | IORING_POLL_ADD_MULTI,
                 UserData.pack(tag, UserData.payload(ud)));
         if (cqeSkip) Sqe.flags(sqes, sqe, IOSQE_CQE_SKIP_SUCCESS);
     }
@@ -484,6 +482,11 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
                 retry = true; // consumed fewer than queued (and the kernel skipped the wait): submit the rest
             }
             int reaped = ring.reap(this);
+            // With DEFER_TASKRUN an enter runs at most LOCAL_WORK_BATCH completion work items (poll wake-ups,
+            // multishot events) and no flag says whether more are left (6.13 clears IORING_SQ_TASKRUN first). A reap
+            // that got that many may have left ready fds behind: enter again, not waiting, so each is reported in
+            // this iteration (IoWatcher's level-triggered promise), whatever their number.
+            if (reaped >= LOCAL_WORK_BATCH && (ring.setupFlags() & IORING_SETUP_DEFER_TASKRUN) != 0) retry = true;
             if (handleOverflow(lost)) break; // the ring was rebuilt (or the loop moved to epoll): its work is queued
             if (!retry || round >= MAX_ROUNDS) break;
             if (reaped > 0) wait = 0;
@@ -594,7 +597,7 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
             return;
         }
         touch(fd);
-        int ev = eventsOf(res);
+        int ev = ReadinessBits.fromPoll(res);
         if (ev != 0) host.fdEvent(fd, ev);
     }
 
@@ -652,6 +655,12 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         int want = host.fdWanted(fd);
         if (want != 0) hybrid.modify(fd, 0, want, true);
         if (!hybridArmed) armHybrid();
+    }
+
+    private void leaveHybrid(int fd) {
+        hybrid.remove(fd);
+        fdFlags[fd] &= ~HYBRID;
+        hybridFds--;
     }
 
     private void ensureHybrid() {
