@@ -865,6 +865,12 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         return r;
     }
 
+    /** The ring's operations for the layers above the loop, while there is a ring; null once the loop moved to epoll. */
+    @Override
+    public RingOps ringOps() {
+        return ring != null ? this : null;
+    }
+
     /** Whether the ring is still there (false once the loop moved to epoll). */
     public boolean ringAvailable() {
         return ring != null;
