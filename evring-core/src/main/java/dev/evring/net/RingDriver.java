@@ -1,6 +1,5 @@
 package dev.evring.net;
 
-import dev.evring.backend.LoopBackend;
 import dev.evring.linux.Errno;
 import dev.evring.linux.IoUring;
 import dev.evring.linux.SysSocket;
@@ -58,8 +57,8 @@ final class RingDriver extends Driver implements CompletionHandler {
 
     /** The ring driver if the loop runs on io_uring, else null. */
     static Driver tryCreate(Net net) {
-        LoopBackend backend = net.access.backend(net.loop);
-        return backend instanceof RingOps ring ? new RingDriver(net, ring) : null;
+        RingOps ring = net.access.backend(net.loop).ringOps();
+        return ring != null ? new RingDriver(net, ring) : null;
     }
 
     private RingDriver(Net net, RingOps ring) {
