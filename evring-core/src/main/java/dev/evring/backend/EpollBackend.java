@@ -18,7 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 /**
  * Level-triggered epoll, as libev's ev_epoll.c exposes it.
  *
- * <p>Each registration carries {@code fd | generation << 32} in {@code epoll_data}; the generation is bumped every
+ * <p>Each registration carries the fd and a generation in {@code epoll_data} ({@link FdPayload}); the generation is bumped every
  * time the fd is registered afresh, so an event of a registration we have replaced (a file closed and its number
  * reused while another process or a dup kept the old file open) is recognised and dropped, and the epoll set is rebuilt
  * so the stale registration stops firing.
@@ -118,7 +118,7 @@ public final class EpollBackend extends LoopBackend {
 
     private int ctl(int op, int fd, int ev, int gen) {
         ctlEvent.set(JAVA_INT, SysEpoll.OFF_EVENTS, ReadinessBits.toEpoll(ev));
-        ctlEvent.set(JAVA_LONG_UNALIGNED, SysEpoll.OFF_DATA, (fd & 0xFFFF_FFFFL) | ((long) gen << 32));
+        ctlEvent.set(JAVA_LONG_UNALIGNED, SysEpoll.OFF_DATA, FdPayload.pack(fd, gen));
         return SysEpoll.epollCtl(callState, epfd, op, fd, ctlEvent);
     }
 
@@ -137,7 +137,7 @@ public final class EpollBackend extends LoopBackend {
         }
         if (newEvents == 0) return; // lazy removal, see the class comment
         if (!refresh && registered == newEvents) return;
-        int gen = ++egen[fd];
+        int gen = egen[fd] = FdPayload.next(egen[fd]);
         int op = registered != 0 && !refresh ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
         int r = ctl(op, fd, newEvents, gen);
         if (r == 0) {
@@ -184,7 +184,7 @@ public final class EpollBackend extends LoopBackend {
             SysEpoll.epollCtl(callState, epfd, EPOLL_CTL_DEL, fd, ctlEvent);
             emask[fd] = 0;
         }
-        egen[fd]++;
+        egen[fd] = FdPayload.next(egen[fd]);
     }
 
     @Override
@@ -221,8 +221,8 @@ public final class EpollBackend extends LoopBackend {
                 host.wakeupReceived();
                 continue;
             }
-            int fd = (int) data;
-            int gen = (int) (data >>> 32);
+            int fd = FdPayload.fd(data);
+            int gen = FdPayload.generation(data);
             if (fd < 0 || fd >= egen.length || (emask[fd] & EMASK_EPERM) != 0) continue; // not ours: never registered
             if (gen != egen[fd]) {
                 rebuildNeeded = true; // a replaced registration still in the set: drop the event, rebuild below
@@ -268,7 +268,7 @@ public final class EpollBackend extends LoopBackend {
             int want = host.fdWanted(fd);
             emask[fd] = 0;
             if (want == 0) continue;
-            int r = ctl(EPOLL_CTL_ADD, fd, want, ++egen[fd]);
+            int r = ctl(EPOLL_CTL_ADD, fd, want, egen[fd] = FdPayload.next(egen[fd]));
             if (r == 0) emask[fd] = want;
             else host.fdKill(fd);
         }

@@ -31,6 +31,7 @@ final class IoUringFixture {
     }
 
     void close() {
+        dev.evring.uring.RingFaults.clear();
         for (EventLoop l : loops) l.close();
         for (int fd : fds) TestFds.close(fd);
     }

@@ -102,6 +102,6 @@ public final class PingPongSyscalls {
         return new IoUringBackend.Stats(a.enters() - b.enters(), a.sqesSubmitted() - b.sqesSubmitted(),
                 a.cqesReaped() - b.cqesReaped(), a.pollAdds() - b.pollAdds(), a.pollUpdates() - b.pollUpdates(),
                 a.levelChecks() - b.levelChecks(), a.pollRemoves() - b.pollRemoves(), a.staleCqes() - b.staleCqes(),
-                a.overflowFlushes() - b.overflowFlushes(), a.ringResets() - b.ringResets(), a.hybridFds());
+                a.overflowFlushes() - b.overflowFlushes(), a.ringResets() - b.ringResets(), a.epollSetFds());
     }
 }
