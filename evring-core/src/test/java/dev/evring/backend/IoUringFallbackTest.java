@@ -100,7 +100,7 @@ class IoUringFallbackTest {
                 {"io_uring.sq_entrys", "64"},
         };
         // whatever backend the loop ends up on: a bad value is a mistake even where io_uring is unavailable
-        for (Backend backend : new Backend[] {Backend.IO_URING}) {
+        for (Backend backend : new Backend[] {Backend.IO_URING, Backend.EPOLL, Backend.POLL, null}) {
             for (String[] kv : bad) {
                 var e = assertThrows(IllegalArgumentException.class, () -> {
                     EventLoop.Builder b = EventLoop.builder().option(kv[0], kv[1]);
