@@ -860,6 +860,11 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         return ring != null;
     }
 
+    /** The payload of {@code fd}'s current poll request: for the tests of this package. */
+    long pollPayloadForTest(int fd) {
+        return FdPayload.pack(fd, pollGen[fd]);
+    }
+
     /** The ring in use, null after a move to epoll: for the tests of this package. */
     Ring currentRing() {
         return ring;
@@ -886,8 +891,8 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
 
     /** What the backend did so far: system calls, SQEs and CQEs, and what they were for. */
     public record Stats(long enters, long sqesSubmitted, long cqesReaped, long pollAdds, long pollUpdates,
-                        long levelChecks, long pollRemoves, long staleCqes, long overflowFlushes, long ringResets,
-                        int epollSetFds) {}
+                        long levelChecks, long pollRemoves, long staleCqes, long strayCqes, long overflowFlushes,
+                        long ringResets, int epollSetFds) {}
 
     public Stats stats() {
         Ring r = ring;
@@ -895,7 +900,7 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         long submitted = submittedBase + (r == null ? 0 : r.submittedCount());
         long reaped = reapedBase + (r == null ? 0 : r.reapedCount());
         return new Stats(enters, submitted, reaped, pollAdds, pollUpdates, levelChecks, pollRemoves, staleCqes,
-                overflowFlushes, ringResets, epollSetFds);
+                strayCqes, overflowFlushes, ringResets, epollSetFds);
     }
 
     public PollMode pollMode() {

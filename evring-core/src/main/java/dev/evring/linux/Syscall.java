@@ -22,7 +22,6 @@ public final class Syscall {
 
     private static final MethodHandle SYSCALL2 = Libc.syscall(2);
     private static final MethodHandle SYSCALL4 = Libc.syscall(4);
-    private static final MethodHandle SYSCALL6 = Libc.syscall(6);
 
     /** Returns the call's result, or {@code -errno}. */
     public static long syscall2(MemorySegment callState, long number, long a, long b) {
@@ -38,16 +37,6 @@ public final class Syscall {
     public static long syscall4(MemorySegment callState, long number, long a, long b, long c, long d) {
         try {
             long r = (long) SYSCALL4.invokeExact(callState, number, a, b, c, d);
-            return r == -1 ? -Libc.errno(callState) : r;
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
-    }
-
-    /** Returns the call's result, or {@code -errno}. */
-    public static long syscall6(MemorySegment callState, long number, long a, long b, long c, long d, long e, long f) {
-        try {
-            long r = (long) SYSCALL6.invokeExact(callState, number, a, b, c, d, e, f);
             return r == -1 ? -Libc.errno(callState) : r;
         } catch (Throwable t) {
             throw Libc.rethrow(t);

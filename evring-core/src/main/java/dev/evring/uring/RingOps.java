@@ -3,13 +3,13 @@ package dev.evring.uring;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The loop's io_uring, for evring's layers above the loop (completion I/O): put your own operations on the ring the
- * loop waits on, and get their completions through a {@link CompletionHandler}. Implemented by the io_uring backend;
- * obtained as {@code LoopAccess.get().backend(loop) instanceof RingOps ring ? ring : null}. Loop thread only.
+ * An io_uring that its owner shares with other users: each user registers a {@link CompletionHandler} under a tag of
+ * its own, writes SQEs with the {@link Sqe} helpers, and gets the CQEs carrying its tag. The owner submits what was
+ * queued together with its own entries (in the io_uring backend, in the one io_uring_enter per loop iteration that
+ * also waits) and delivers CQEs in the order the kernel posted them. All calls on the ring's thread.
  *
- * <p>SQEs written during callbacks are submitted by the backend in the same io_uring_enter that waits for the next
- * events: one system call per loop iteration for everything. An operation in flight is not a watcher: the caller
- * keeps the loop alive with {@code loop.ref()} until its final CQE arrives.
+ * <p>An operation in flight is the user's to account for until its final CQE (the owner does not keep anything alive
+ * for it). When the owner has to replace or give up the ring, every handler is told ({@link CompletionHandler#onRingReset}).
  */
 public interface RingOps {
     /**

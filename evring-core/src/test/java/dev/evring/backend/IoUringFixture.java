@@ -36,6 +36,11 @@ final class IoUringFixture {
         for (int fd : fds) TestFds.close(fd);
     }
 
+    /** The user_data payload of {@code fd}'s current poll request on {@code loop}'s ring. */
+    static long pollPayload(EventLoop loop, int fd) {
+        return backend(loop).pollPayloadForTest(fd);
+    }
+
     static IoUringBackend backend(EventLoop loop) {
         return (IoUringBackend) LoopAccess.get().backend(loop);
     }
