@@ -115,6 +115,11 @@ final class IoUringRingOps implements RingOps {
     }
 
     @Override
+    public String opcodeProbeFailure() {
+        return ring().probeFailure();
+    }
+
+    @Override
     public int register(int opcode, MemorySegment arg, int nrArgs) {
         return ring().register(opcode, arg, nrArgs);
     }

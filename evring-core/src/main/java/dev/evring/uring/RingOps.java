@@ -52,6 +52,13 @@ public interface RingOps {
     boolean opcodeSupported(int opcode);
 
     /**
+     * Why {@link #opcodeSupported} cannot tell (IORING_REGISTER_PROBE failed: refused, or a kernel before 5.6), in
+     * words that say what was observed; empty when the probe answered. Say this, not "the kernel is too old", when an
+     * opcode reads as unsupported.
+     */
+    String opcodeProbeFailure();
+
+    /**
      * io_uring_register(ring fd, opcode, arg, nrArgs) on this ring: result or -errno. For buffer rings
      * (IORING_REGISTER_PBUF_RING / UNREGISTER_PBUF_RING) and similar.
      */
