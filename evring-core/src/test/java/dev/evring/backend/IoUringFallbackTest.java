@@ -117,21 +117,21 @@ class IoUringFallbackTest {
 
     @Test
     void reasonsSayWhatWasObserved() {
-        assertTrue(IoUringBackend.unavailableReason("io_uring_setup", Errno.ENOSYS, "4.19.0", "", -1).contains("5.1"));
-        String oldMemlock = IoUringBackend.unavailableReason("io_uring_setup", Errno.ENOMEM, "5.10.0-21-amd64", "", 65536);
+        assertTrue(IoUringRefusal.reason("io_uring_setup", Errno.ENOSYS, "4.19.0", "", -1).contains("5.1"));
+        String oldMemlock = IoUringRefusal.reason("io_uring_setup", Errno.ENOMEM, "5.10.0-21-amd64", "", 65536);
         assertTrue(oldMemlock.contains("charges them to RLIMIT_MEMLOCK (RLIMIT_MEMLOCK is 64 KiB)"), oldMemlock);
-        String newMemlock = IoUringBackend.unavailableReason("io_uring_setup", Errno.ENOMEM, "6.18.44-fc", "", 65536);
+        String newMemlock = IoUringRefusal.reason("io_uring_setup", Errno.ENOMEM, "6.18.44-fc", "", 65536);
         assertTrue(newMemlock.contains("memory cgroup, not to RLIMIT_MEMLOCK") && newMemlock.contains("Linux 6.18.44-fc"), newMemlock);
         assertFalse(newMemlock.contains("before 5.12"), newMemlock);
-        String sysctl = IoUringBackend.unavailableReason("io_uring_setup", Errno.EPERM, "6.18", "2", -1);
+        String sysctl = IoUringRefusal.reason("io_uring_setup", Errno.EPERM, "6.18", "2", -1);
         assertTrue(sysctl.contains("kernel.io_uring_disabled=2"), sysctl);
-        String seccomp = IoUringBackend.unavailableReason("io_uring_setup", Errno.EPERM, "6.18", "0", -1);
+        String seccomp = IoUringRefusal.reason("io_uring_setup", Errno.EPERM, "6.18", "0", -1);
         assertTrue(seccomp.contains("seccomp") && seccomp.contains("kernel.io_uring_disabled=0"), seccomp);
-        String enter = IoUringBackend.unavailableReason("io_uring_enter", Errno.EPERM, "6.18", "0", -1);
+        String enter = IoUringRefusal.reason("io_uring_enter", Errno.EPERM, "6.18", "0", -1);
         assertTrue(enter.contains("io_uring_enter failed with EPERM") && enter.contains("although io_uring_setup succeeded"), enter);
-        assertTrue(IoUringBackend.kernelBefore("5.11.22", 5, 12));
-        assertFalse(IoUringBackend.kernelBefore("6.1.0", 5, 12));
-        assertFalse(IoUringBackend.kernelBefore("garbage", 5, 12));
+        assertTrue(IoUringRefusal.kernelBefore("5.11.22", 5, 12));
+        assertFalse(IoUringRefusal.kernelBefore("6.1.0", 5, 12));
+        assertFalse(IoUringRefusal.kernelBefore("garbage", 5, 12));
     }
 
     @Test
