@@ -35,6 +35,7 @@ final class BackendSelector {
     record Selection(Backend backend, LoopBackend driver, List<String> refusals) {}
 
     static Selection select(Backend explicit, BackendOptions options, BackendHost host, Arena arena) {
+        options.validate(); // every backend option, whatever backend the loop ends up on
         List<String> refusals = new ArrayList<>();
         Backend requested = explicit;
         boolean strict = explicit != null;

@@ -3,7 +3,7 @@ package dev.evring.backend;
 import java.util.Map;
 
 /**
- * Tuning and test switches for backends, given through {@code EventLoop.Builder.option(key, value)} or, when the
+ * Tuning options for backends (and the layers above the loop), given through {@code EventLoop.Builder.option(key, value)} or, when the
  * builder says nothing, the system property {@code evring.<key>} (so a whole test run or benchmark can be switched
  * without code). Keys are documented where they are read.
  */
@@ -12,6 +12,21 @@ public final class BackendOptions {
 
     public BackendOptions(Map<String, String> values) {
         this.values = Map.copyOf(values);
+    }
+
+    /** The keys the builder was given (system properties not included). */
+    public java.util.Set<String> keys() {
+        return values.keySet();
+    }
+
+    /**
+     * Checks every backend option (today the {@code io_uring.*} ones) whatever backend the loop will use: a bad value
+     * is a mistake even on a kernel where io_uring is unavailable.
+     *
+     * @throws IllegalArgumentException naming key and value
+     */
+    public void validate() {
+        IoUringSettings.parse(this);
     }
 
     /** The value for {@code key}: the builder's, else the system property {@code evring.<key>}, else {@code def}. */

@@ -8,10 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
-import static dev.evring.linux.SysEpoll.EPOLLERR;
-import static dev.evring.linux.SysEpoll.EPOLLHUP;
 import static dev.evring.linux.SysEpoll.EPOLLIN;
-import static dev.evring.linux.SysEpoll.EPOLLOUT;
 import static dev.evring.linux.SysEpoll.EPOLL_CTL_ADD;
 import static dev.evring.linux.SysEpoll.EPOLL_CTL_DEL;
 import static dev.evring.linux.SysEpoll.EPOLL_CTL_MOD;
@@ -21,7 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 /**
  * Level-triggered epoll, as libev's ev_epoll.c exposes it.
  *
- * <p>Each registration carries {@code fd | generation << 32} in {@code epoll_data}; the generation is bumped every
+ * <p>Each registration carries the fd and a generation in {@code epoll_data} ({@link FdPayload}); the generation is bumped every
  * time the fd is registered afresh, so an event of a registration we have replaced (a file closed and its number
  * reused while another process or a dup kept the old file open) is recognised and dropped, and the epoll set is rebuilt
  * so the stale registration stops firing.
@@ -30,13 +27,18 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * change is often a re-add (toggling a write watcher) and a close removes it from the set anyway. An event nobody
  * wants is answered by a MOD or DEL then.
  *
- * <p>Regular files, which epoll refuses with EPERM, are reported always ready, as poll(2) would.
+ * <p>Regular files, which epoll refuses with EPERM, are reported always ready, as poll(2) would. That mark belongs to
+ * the file, not the number: it goes when nothing watches the fd any more, and a watcher (re)set on the fd registers it
+ * afresh, so a pipe or socket that reuses the number of a closed regular file is polled, not reported ready.
+ *
+ * <p>The event array grows as libev's does: when a wait fills it, it doubles and the wait is repeated at once without
+ * blocking, so every ready fd is reported in the iteration whatever their number (the repeat reports again some fds
+ * the first one did; the loop merges them).
  */
 public final class EpollBackend extends LoopBackend {
     private static final long WAKEUP_DATA = -1L;
     /** emask bit of an fd epoll refused with EPERM: reported ready on every poll. */
     private static final int EMASK_EPERM = 0x80;
-    private static final int MAX_EVENTS = 4096;
 
     private final Arena arena;
     private final MemorySegment callState;
@@ -114,27 +116,28 @@ public final class EpollBackend extends LoopBackend {
         }
     }
 
-    private static int epollBits(int ev) {
-        return ((ev & BackendHost.EV_READ) != 0 ? EPOLLIN : 0) | ((ev & BackendHost.EV_WRITE) != 0 ? EPOLLOUT : 0);
-    }
-
     private int ctl(int op, int fd, int ev, int gen) {
-        ctlEvent.set(JAVA_INT, SysEpoll.OFF_EVENTS, epollBits(ev));
-        ctlEvent.set(JAVA_LONG_UNALIGNED, SysEpoll.OFF_DATA, (fd & 0xFFFF_FFFFL) | ((long) gen << 32));
+        ctlEvent.set(JAVA_INT, SysEpoll.OFF_EVENTS, ReadinessBits.toEpoll(ev));
+        ctlEvent.set(JAVA_LONG_UNALIGNED, SysEpoll.OFF_DATA, FdPayload.pack(fd, gen));
         return SysEpoll.epollCtl(callState, epfd, op, fd, ctlEvent);
     }
 
     @Override
     public void modify(int fd, int oldEvents, int newEvents, boolean refresh) {
         ensureFd(fd);
-        if (newEvents == 0) return; // lazy removal, see the class comment
         int registered = emask[fd];
         if ((registered & EMASK_EPERM) != 0) {
-            emask[fd] = EMASK_EPERM | newEvents;
-            return;
+            if (newEvents != 0 && !refresh) {
+                emask[fd] = EMASK_EPERM | newEvents;
+                return;
+            }
+            // nothing watches the file any more, or the number may name another file now: the mark goes with it
+            forgetAlwaysReady(fd);
+            registered = 0;
         }
+        if (newEvents == 0) return; // lazy removal, see the class comment
         if (!refresh && registered == newEvents) return;
-        int gen = ++egen[fd];
+        int gen = egen[fd] = FdPayload.next(egen[fd]);
         int op = registered != 0 && !refresh ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
         int r = ctl(op, fd, newEvents, gen);
         if (r == 0) {
@@ -161,15 +164,52 @@ public final class EpollBackend extends LoopBackend {
         }
     }
 
+    private void forgetAlwaysReady(int fd) {
+        emask[fd] = 0;
+        for (int i = epermCount - 1; i >= 0; i--) {
+            if (eperms[i] == fd) eperms[i] = eperms[--epermCount];
+        }
+    }
+
+    /**
+     * Drops {@code fd}'s registration now rather than lazily (EPOLL_CTL_DEL, whose failure means it is gone already),
+     * and moves its generation on, so no event of it reaches the loop: for the io_uring backend when an fd leaves its
+     * epoll hybrid.
+     */
+    void remove(int fd) {
+        ensureFd(fd);
+        if ((emask[fd] & EMASK_EPERM) != 0) {
+            forgetAlwaysReady(fd);
+        } else if (emask[fd] != 0) {
+            SysEpoll.epollCtl(callState, epfd, EPOLL_CTL_DEL, fd, ctlEvent);
+            emask[fd] = 0;
+        }
+        egen[fd] = FdPayload.next(egen[fd]);
+    }
+
     @Override
     public void poll(long timeoutNanos) {
         if (epermCount > 0) timeoutNanos = 0;
         int timeoutMillis = Time.toMillisRoundedUp(timeoutNanos);
-        int n = SysEpoll.epollWait(callState, epfd, events, eventCapacity, timeoutMillis);
-        if (n < 0) {
-            if (n == -Errno.EINTR) return;
-            throw Errno.exception("epoll_wait(epfd " + epfd + ")", -n);
-        }
+        int n;
+        do {
+            n = SysEpoll.epollWait(callState, epfd, events, eventCapacity, timeoutMillis);
+            if (n < 0) {
+                if (n == -Errno.EINTR) break;
+                throw Errno.exception("epoll_wait(epfd " + epfd + ")", -n);
+            }
+            report(n);
+            if (n < eventCapacity) break;
+            // the array was full: more fds may be ready. Grow it (libev's way) and collect the rest now.
+            eventCapacity *= 2;
+            events = arena.allocate(SysEpoll.EPOLL_EVENT.byteSize() * eventCapacity, 8);
+            timeoutMillis = 0;
+        } while (true);
+        if (epermCount > 0) reportAlwaysReady();
+        if (rebuildNeeded) rebuild();
+    }
+
+    private void report(int n) {
         final MemorySegment evs = events;
         final long size = SysEpoll.EPOLL_EVENT_SIZE;
         for (int i = 0; i < n; i++) {
@@ -181,15 +221,14 @@ public final class EpollBackend extends LoopBackend {
                 host.wakeupReceived();
                 continue;
             }
-            int fd = (int) data;
-            int gen = (int) (data >>> 32);
+            int fd = FdPayload.fd(data);
+            int gen = FdPayload.generation(data);
             if (fd < 0 || fd >= egen.length || (emask[fd] & EMASK_EPERM) != 0) continue; // not ours: never registered
             if (gen != egen[fd]) {
                 rebuildNeeded = true; // a replaced registration still in the set: drop the event, rebuild below
                 continue;
             }
-            int ev = ((got & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0 ? BackendHost.EV_READ : 0)
-                    | ((got & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0 ? BackendHost.EV_WRITE : 0);
+            int ev = ReadinessBits.fromEpoll(got);
             int want = host.fdWanted(fd);
             if ((ev & ~want) != 0 && emask[fd] != want) {
                 // An event nobody asked for: a lazily kept registration. Narrow or drop it now.
@@ -199,12 +238,6 @@ public final class EpollBackend extends LoopBackend {
             }
             if ((ev & want) != 0) host.fdEvent(fd, ev);
         }
-        if (epermCount > 0) reportAlwaysReady();
-        if (n == eventCapacity && eventCapacity < MAX_EVENTS) {
-            eventCapacity *= 2;
-            events = arena.allocate(SysEpoll.EPOLL_EVENT.byteSize() * eventCapacity, 8);
-        }
-        if (rebuildNeeded) rebuild();
     }
 
     private void reportAlwaysReady() {
@@ -235,7 +268,7 @@ public final class EpollBackend extends LoopBackend {
             int want = host.fdWanted(fd);
             emask[fd] = 0;
             if (want == 0) continue;
-            int r = ctl(EPOLL_CTL_ADD, fd, want, ++egen[fd]);
+            int r = ctl(EPOLL_CTL_ADD, fd, want, egen[fd] = FdPayload.next(egen[fd]));
             if (r == 0) emask[fd] = want;
             else host.fdKill(fd);
         }

@@ -6,7 +6,6 @@ import dev.evring.linux.Poll;
 import dev.evring.linux.Time;
 import dev.evring.linux.TimerFd;
 import dev.evring.linux.Unistd;
-import dev.evring.uring.CompletionHandler;
 import dev.evring.uring.Ring;
 import dev.evring.uring.RingOps;
 import dev.evring.uring.Sqe;
@@ -14,12 +13,7 @@ import dev.evring.uring.UserData;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import java.util.Locale;
 
 import static dev.evring.linux.IoUring.*;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -28,11 +22,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * The io_uring backend: libev's ev_iouring.c (its 2019 revisions 1.5 and 1.10) rebuilt on what io_uring offers
  * today. Readiness comes from POLL_ADD requests on the ring, their CQEs are reaped from shared memory, and every
- * change of interest, every re-check and the SQEs of evring's own completion I/O ({@link RingOps}) ride on the one
- * io_uring_enter per loop iteration that also waits.
+ * change of interest, every re-check and the SQEs of evring's own completion I/O (the {@link RingOps} of
+ * {@link IoUringRingOps}) ride on the one io_uring_enter per loop iteration that also waits. Its options and their
+ * description are {@link IoUringSettings}.
  *
  * <h2>Readiness</h2>
- * Each watched fd has one poll request whose user_data packs the fd and a generation ({@link UserData#fdPayload});
+ * Each watched fd has one poll request whose user_data packs the fd and a generation ({@link FdPayload});
  * the generation moves on whenever the request is removed or replaced, so no CQE of an old request reaches a
  * watcher. Removal and mask changes go by user_data (POLL_REMOVE, POLL_UPDATE), not by fd as the seed did.
  * <ul>
@@ -47,7 +42,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * again (a level-checked POLL_ADD) in the next iteration's submission.</li>
  * </ul>
  * A POLL_ADD that completes with EINVAL (a file io_uring cannot poll) hands its fd to an internal epoll set whose
- * own fd is watched through the ring (revision 1.5's hybrid); EBADF stops the fd's watchers with an error event.
+ * own fd is watched through the ring (revision 1.5's "epollSet"); EBADF stops the fd's watchers with an error event.
  *
  * <h2>Waiting</h2>
  * The wait is bounded by IORING_ENTER_EXT_ARG with a timespec (5.11), else by an IORING_OP_TIMEOUT on the ring,
@@ -59,8 +54,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * io_uring_enter(GETEVENTS) flushes them in, and EBUSY from the kernel means "reap, then retry". Without NODROP the
  * seed's path: CQEs were lost, so the ring is rebuilt twice as large and every fd armed afresh (level-checked, so no
  * readiness is lost); at the kernel's size limit the loop moves to epoll.
+ *
+ * <p>Why this class is over 800 lines: the readiness requests, their re-arms and re-checks, the epoll set, the waits
+ * and the ring rebuild all read and write the same per-fd arrays and the same ring, so splitting them would only
+ * spread that state. What stands apart has its own class: the options and their description
+ * ({@link IoUringSettings}), the refusal messages ({@link IoUringRefusal}), the handler table and ring operations for
+ * the layers above ({@link IoUringRingOps}), the user_data payload layout ({@link FdPayload}).
  */
-public final class IoUringBackend extends LoopBackend implements RingOps, Ring.CqeSink {
+public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     // The backend's own user_data tags (0..15; 16..255 belong to RingOps handlers).
     static final int TAG_POLL = 1;
     static final int TAG_POLL_REMOVE = 2;
@@ -80,17 +81,19 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     public enum WaitMode { EXT_ARG, TIMEOUT, TIMERFD }
 
     // fdFlags bits
-    private static final byte HYBRID = 1;
-    private static final byte TOUCHED = 2;
-
-    private static final int DEFAULT_SQ_ENTRIES = 256;
-    private static final int DEFAULT_CQ_ENTRIES = 4096;
+    /** The fd is watched through {@link #epollSet}: io_uring refused to poll its file. */
+    private static final byte IN_EPOLL_SET = 1;
+    /** The fd is in {@link #rearmQueue}. */
+    private static final byte REARM_QUEUED = 2;
+    /** The kernel's IO_LOCAL_TW_DEFAULT_MAX (io_uring/tw.h, 6.13): completion work items one enter runs with DEFER_TASKRUN. */
+    private static final int LOCAL_WORK_BATCH = 20;
     /** Rounds of "submit the rest" or "flush the overflow" in one poll before giving the loop its turn again. */
     private static final int MAX_ROUNDS = 1 << 20;
 
     private final Arena arena;
     private final MemorySegment callState;
-    private final Settings settings;
+    private final IoUringSettings settings;
+    private final IoUringRingOps ringOps;
     private final EventFdWakeup wakeup;
     private final PollMode pollMode;
     private final WaitMode waitMode;
@@ -99,8 +102,8 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
 
     private Ring ring;
     /** Set when the loop moved to epoll (no NODROP, at the kernel's ring size limit): everything goes there. */
-    private EpollBackend delegate;
-    private String delegateReason;
+    private EpollBackend movedTo;
+    private String movedReason;
     /** The description of the last ring, kept for {@link #details()} after a move to epoll. */
     private String lastRingDetails;
 
@@ -108,18 +111,19 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     private int[] pollArmed = new int[64]; // EV_READ|EV_WRITE of the armed poll request, 0 if none
     private int[] pollGen = new int[64];
     private byte[] fdFlags = new byte[64];
-    private int[] touched = new int[64];
-    private int touchedCount;
+    /** Fds whose event was delivered (or whose request ended) in the last reap: re-armed or re-checked next poll. */
+    private int[] rearmQueue = new int[64];
+    private int rearmCount;
 
     /** The eventfd handed out by {@link #pollFd()} for embedding, or null until someone asks. */
     private EventFdWakeup embed;
 
-    // EINVAL hybrid
-    private EpollBackend hybrid;
-    private boolean hybridArmed;
-    private long hybridSeq;
-    private int hybridFds;
-    private String hybridNote;
+    // fds io_uring cannot poll (POLL_ADD answered EINVAL), watched by an epoll set whose fd the ring polls
+    private EpollBackend epollSet;
+    private boolean epollSetArmed;
+    private long epollSetSeq;
+    private int epollSetFds;
+    private String epollSetNote;
 
     // wakeup: an IORING_OP_READ of the eventfd into wakeBuf
     private final MemorySegment wakeBuf;
@@ -140,10 +144,6 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     private boolean timerReadArmed;
     private long timerExpiry = Long.MAX_VALUE;
     private long timerSeq;
-
-    // RingOps handlers
-    private final CompletionHandler[] handlers = new CompletionHandler[UserData.MAX_TAG + 1];
-    private int nextTag = UserData.FIRST_HANDLER_TAG;
 
     // counters
     private long pollAdds;
@@ -168,11 +168,11 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         super(host);
         this.arena = arena;
         this.callState = host.callState();
-        this.settings = Settings.parse(options);
+        this.settings = IoUringSettings.parse(options);
         this.wakeup = new EventFdWakeup(callState, false);
         Ring r = null;
         try {
-            r = openRing(settings.sqEntries, settings.cqEntries);
+            r = openRing(settings.sqEntries(), settings.cqEntries());
             this.ring = r;
             boolean multishotOk = r.hasFeature(IORING_FEAT_RSRC_TAGS); // 5.13: multishot poll and POLL_UPDATE
             // Oneshot by default, multishot on request. libev's io watchers are level-triggered, so after every
@@ -180,14 +180,14 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
             // re-checks with a POLL_UPDATE, which the kernel serves as a hash lookup by user_data, a disarm and then
             // the same arming (io_poll_remove -> io_poll_add), so it costs more per event and the lookup grows with
             // the number of armed polls (10% slower at 100 fds, 40% at 10,000 in the pipes benchmark; README).
-            this.pollMode = settings.pollChoice != null ? settings.pollChoice : PollMode.ONESHOT;
+            this.pollMode = settings.pollChoice() != null ? settings.pollChoice() : PollMode.ONESHOT;
             if (pollMode == PollMode.MULTISHOT && !multishotOk) {
                 throw new BackendUnavailableException("io_uring.poll=multishot needs multishot poll (Linux 5.13); this kernel lacks it");
             }
             this.multishot = pollMode == PollMode.MULTISHOT;
             boolean extArg = r.hasFeature(IORING_FEAT_EXT_ARG);
             boolean timeoutOp = r.hasFeature(IORING_FEAT_NODROP) || r.opcodeSupported(IORING_OP_TIMEOUT); // TIMEOUT is 5.4, NODROP 5.5
-            this.waitMode = settings.waitChoice != null ? settings.waitChoice : extArg ? WaitMode.EXT_ARG : timeoutOp ? WaitMode.TIMEOUT : WaitMode.TIMERFD;
+            this.waitMode = settings.waitChoice() != null ? settings.waitChoice() : extArg ? WaitMode.EXT_ARG : timeoutOp ? WaitMode.TIMEOUT : WaitMode.TIMERFD;
             if (waitMode == WaitMode.EXT_ARG && !extArg) {
                 throw new BackendUnavailableException("io_uring.wait=ext_arg needs IORING_FEAT_EXT_ARG (Linux 5.11); this kernel lacks it");
             }
@@ -210,6 +210,11 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
             }
             armWakeup();
             if (waitMode == WaitMode.TIMERFD) armTimerRead();
+            // Probe io_uring_enter before the loop is committed to io_uring: a container's seccomp profile may allow
+            // io_uring_setup and refuse io_uring_enter. Submitting the wakeup read is the first enter anyway.
+            int entered = r.submit(false);
+            if (entered < 0) throw new BackendUnavailableException(IoUringRefusal.reason("io_uring_enter", -entered), Errno.exception("io_uring_enter", -entered));
+            this.ringOps = new IoUringRingOps(host, r);
         } catch (RuntimeException | Error e) {
             if (r != null) r.close();
             if (timerFd >= 0) Unistd.close(callState, timerFd);
@@ -219,51 +224,11 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     }
 
     private Ring openRing(int sq, int cq) {
-        int flags = IORING_SETUP_CLAMP;
-        if (settings.submitAll) flags |= IORING_SETUP_SUBMIT_ALL;
-        if (settings.coopTaskrun) flags |= IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
-        if (settings.singleIssuer) flags |= IORING_SETUP_SINGLE_ISSUER;
-        if (settings.deferTaskrun && settings.singleIssuer) flags |= IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
-        if (settings.noSqarray) flags |= IORING_SETUP_NO_SQARRAY;
-        Ring.Config config = new Ring.Config(sq, cq, flags, settings.singleMmap, settings.registerRingFd);
         try {
-            return Ring.open(config, callState);
+            return Ring.open(settings.ringConfig(sq, cq), callState);
         } catch (ErrnoException e) {
-            if (e.call().startsWith("io_uring_setup")) throw new BackendUnavailableException(unavailableReason(e.errno()), e);
+            if (e.call().startsWith("io_uring_setup")) throw new BackendUnavailableException(IoUringRefusal.reason("io_uring_setup", e.errno()), e);
             throw new BackendUnavailableException("io_uring ring setup failed: " + e.getMessage(), e);
-        }
-    }
-
-    /** Why io_uring_setup failed, in words a user can act on. */
-    static String unavailableReason(int errno) {
-        String sysctl = readSysctl();
-        return switch (errno) {
-            case Errno.ENOSYS -> "io_uring_setup failed with ENOSYS: this kernel (Linux " + System.getProperty("os.version")
-                    + ") has no io_uring; it needs Linux 5.1 or later built with CONFIG_IO_URING";
-            case Errno.EPERM -> switch (sysctl) {
-                case "2" -> "io_uring_setup failed with EPERM: io_uring is disabled by the sysctl kernel.io_uring_disabled=2"
-                        + " (set it to 0 to allow io_uring)";
-                case "1" -> "io_uring_setup failed with EPERM: kernel.io_uring_disabled=1 allows io_uring only to processes"
-                        + " with CAP_SYS_ADMIN or in the group kernel.io_uring_group (set the sysctl to 0, or add the user"
-                        + " to that group)";
-                default -> "io_uring_setup failed with EPERM: io_uring is blocked by a seccomp filter (containers: Docker's"
-                        + " and containerd's default seccomp profiles block io_uring; allow io_uring_setup, io_uring_enter and"
-                        + " io_uring_register in the profile, or run with --security-opt seccomp=unconfined)"
-                        + (sysctl.isEmpty() ? "" : "; kernel.io_uring_disabled=" + sysctl);
-            };
-            case Errno.ENOMEM -> "io_uring_setup failed with ENOMEM: the rings could not be allocated; kernels before 5.12"
-                    + " charge them to RLIMIT_MEMLOCK (raise it: ulimit -l)";
-            case Errno.EINVAL -> "io_uring_setup rejected every parameter set with EINVAL: this kernel's io_uring is too old"
-                    + " (evring needs Linux 5.1 or later)";
-            default -> "io_uring_setup failed with " + Errno.name(errno) + ": " + Errno.description(errno);
-        };
-    }
-
-    private static String readSysctl() {
-        try {
-            return Files.readString(Path.of("/proc/sys/kernel/io_uring_disabled")).trim();
-        } catch (Exception e) {
-            return "";
         }
     }
 
@@ -278,7 +243,7 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     @Override
     public String details() {
         if (ring != null) return describe();
-        return "io_uring moved to epoll: " + delegateReason + "\n" + lastRingDetails;
+        return "io_uring moved to epoll: " + movedReason + "\n" + lastRingDetails;
     }
 
     /** io_uring waits with a timespec (or an absolute timer): any wait is expressed to the nanosecond. */
@@ -296,7 +261,7 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
      */
     @Override
     public int pollFd() {
-        if (delegate != null) return delegate.pollFd();
+        if (movedTo != null) return movedTo.pollFd();
         if (embed == null) {
             EventFdWakeup e = new EventFdWakeup(callState, true);
             if (registerEventFd(ring, e.fd()) < 0) {
@@ -319,7 +284,7 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
 
     /** Embedded: tells the outer loop, through {@link #pollFd()}, that the next poll has work even with no new CQE. */
     private void signalEmbedder() {
-        if (touchedCount > 0 || ring.cqReady() || (hybrid != null && !hybridArmed) || !wakeupArmed) embed.signal();
+        if (rearmCount > 0 || ring.cqReady() || (epollSet != null && !epollSetArmed) || !wakeupArmed) embed.signal();
     }
 
     private void ensureFd(int fd) {
@@ -333,14 +298,19 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
 
     @Override
     public void modify(int fd, int oldEvents, int newEvents, boolean refresh) {
-        if (delegate != null) {
-            delegate.modify(fd, oldEvents, newEvents, refresh);
+        if (movedTo != null) {
+            movedTo.modify(fd, oldEvents, newEvents, refresh);
             return;
         }
         ensureFd(fd);
-        if ((fdFlags[fd] & HYBRID) != 0) {
-            hybrid.modify(fd, oldEvents, newEvents, refresh);
-            return;
+        if ((fdFlags[fd] & IN_EPOLL_SET) != 0) {
+            if (!refresh) {
+                epollSet.modify(fd, oldEvents, newEvents, false);
+                return;
+            }
+            // a watcher was (re)set: the number may name another file now, one io_uring can poll. The mark about the
+            // old file goes (it comes back if this one is refused too).
+            leaveEpollSet(fd);
         }
         int armed = pollArmed[fd];
         if (newEvents == 0) {
@@ -364,34 +334,22 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         }
     }
 
-    private static int pollMask(int ev) {
-        return ((ev & BackendHost.EV_READ) != 0 ? Poll.POLLIN : 0) | ((ev & BackendHost.EV_WRITE) != 0 ? Poll.POLLOUT : 0);
-    }
-
-    private static int eventsOf(int mask) {
-        return ((mask & (Poll.POLLIN | Poll.POLLERR | Poll.POLLHUP)) != 0 ? BackendHost.EV_READ : 0)
-                | ((mask & (Poll.POLLOUT | Poll.POLLERR | Poll.POLLHUP)) != 0 ? BackendHost.EV_WRITE : 0);
-    }
-
     private long pollUserData(int fd) {
-        return UserData.pack(TAG_POLL, UserData.fdPayload(fd, pollGen[fd]));
+        return UserData.pack(TAG_POLL, FdPayload.pack(fd, pollGen[fd]));
     }
 
     private void addPoll(int fd, int ev) {
-        pollGen[fd] = (pollGen[fd] + 1) & UserData.GENERATION_MASK;
+        pollGen[fd] = FdPayload.next(pollGen[fd]);
         pollArmed[fd] = ev;
         int addFlags = multishot ? IORING_POLL_ADD_MULTI : 0;
-        if (settings.einvalFds.length != 0 && settings.forcesEinval(fd)) {
-            addFlags |= IORING_POLL_ADD_LEVEL; // test hook: a flag POLL_ADD refuses, so the kernel answers EINVAL
-        }
         long sqe = ring.nextSqe();
-        Sqe.prepPollAdd(ring.sqes(), sqe, fd, pollMask(ev), addFlags, pollUserData(fd));
+        Sqe.prepPollAdd(ring.sqes(), sqe, fd, ReadinessBits.toPoll(ev), addFlags, pollUserData(fd));
         pollAdds++;
     }
 
     private void removePoll(int fd) {
         long target = pollUserData(fd);
-        pollGen[fd] = (pollGen[fd] + 1) & UserData.GENERATION_MASK; // from now on its CQEs are stale
+        pollGen[fd] = FdPayload.next(pollGen[fd]); // from now on its CQEs are stale
         pollArmed[fd] = 0;
         queueRemove(target);
     }
@@ -409,29 +367,29 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         long ud = pollUserData(fd);
         long sqe = ring.nextSqe();
         MemorySegment sqes = ring.sqes();
-        Sqe.prepPollUpdate(sqes, sqe, ud, ud, pollMask(pollArmed[fd]), IORING_POLL_UPDATE_EVENTS | IORING_POLL_ADD_MULTI,
+        Sqe.prepPollUpdate(sqes, sqe, ud, ud, ReadinessBits.toPoll(pollArmed[fd]), IORING_POLL_UPDATE_EVENTS | IORING_POLL_ADD_MULTI,
                 UserData.pack(tag, UserData.payload(ud)));
         if (cqeSkip) Sqe.flags(sqes, sqe, IOSQE_CQE_SKIP_SUCCESS);
     }
 
-    private void touch(int fd) {
-        if ((fdFlags[fd] & TOUCHED) != 0) return;
-        fdFlags[fd] |= TOUCHED;
-        if (touchedCount == touched.length) touched = Arrays.copyOf(touched, touchedCount * 2);
-        touched[touchedCount++] = fd;
+    private void queueRearm(int fd) {
+        if ((fdFlags[fd] & REARM_QUEUED) != 0) return;
+        fdFlags[fd] |= REARM_QUEUED;
+        if (rearmCount == rearmQueue.length) rearmQueue = Arrays.copyOf(rearmQueue, rearmCount * 2);
+        rearmQueue[rearmCount++] = fd;
     }
 
     /**
      * For each fd whose event was delivered (or whose request ended) in the last reap, after the callbacks ran: arm
      * it again if its request ended, or queue the level re-check of its multishot request.
      */
-    private void rearmTouched() {
-        final int n = touchedCount;
-        touchedCount = 0;
+    private void rearmQueued() {
+        final int n = rearmCount;
+        rearmCount = 0;
         for (int i = 0; i < n; i++) {
-            int fd = touched[i];
-            fdFlags[fd] &= ~TOUCHED;
-            if ((fdFlags[fd] & HYBRID) != 0) continue;
+            int fd = rearmQueue[i];
+            fdFlags[fd] &= ~REARM_QUEUED;
+            if ((fdFlags[fd] & IN_EPOLL_SET) != 0) continue;
             int want = host.fdWanted(fd);
             if (want == 0) continue; // nothing watches it any more (modify removed its request)
             if (pollArmed[fd] == 0) {
@@ -445,14 +403,14 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
 
     @Override
     public void poll(long timeoutNanos) {
-        if (delegate != null) {
-            delegate.poll(timeoutNanos);
+        if (movedTo != null) {
+            movedTo.poll(timeoutNanos);
             return;
         }
         if (embed != null) embed.drain(callState);
-        rearmTouched();
+        rearmQueued();
         if (!wakeupArmed) armWakeup();
-        if (hybrid != null && !hybridArmed) armHybrid();
+        if (epollSet != null && !epollSetArmed) armEpollSet();
         if (waitMode == WaitMode.TIMERFD && !timerReadArmed) armTimerRead();
         long wait = ring.cqReady() ? 0 : timeoutNanos; // completions already waiting: do not block
         for (int round = 0; ; round++) {
@@ -484,6 +442,11 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
                 retry = true; // consumed fewer than queued (and the kernel skipped the wait): submit the rest
             }
             int reaped = ring.reap(this);
+            // With DEFER_TASKRUN an enter runs at most LOCAL_WORK_BATCH completion work items (poll wake-ups,
+            // multishot events) and no flag says whether more are left (6.13 clears IORING_SQ_TASKRUN first). A reap
+            // that got that many may have left ready fds behind: enter again, not waiting, so each is reported in
+            // this iteration (IoWatcher's level-triggered promise), whatever their number.
+            if (reaped >= LOCAL_WORK_BATCH && (ring.setupFlags() & IORING_SETUP_DEFER_TASKRUN) != 0) retry = true;
             if (handleOverflow(lost)) break; // the ring was rebuilt (or the loop moved to epoll): its work is queued
             if (!retry || round >= MAX_ROUNDS) break;
             if (reaped > 0) wait = 0;
@@ -498,20 +461,19 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     }
 
     /**
-     * After a reap: flushes the kernel's overflow backlog (NODROP) until it is empty, or, if CQEs were lost (no NODROP,
-     * or the test switch that pretends so), rebuilds the ring. Returns true when the ring was replaced or the loop
+     * After a reap: flushes the kernel's overflow backlog (NODROP) until it is empty, or, if CQEs were lost (no NODROP),
+     * rebuilds the ring. Returns true when the ring was replaced or the loop
      * moved to epoll (this poll is then over).
      */
     private boolean handleOverflow(boolean lost) {
-        int sqFlags = ring.sqFlags();
-        if (lost || (settings.emulateNoNodrop && (sqFlags & IORING_SQ_CQ_OVERFLOW) != 0)
-                || ring.cqOverflow() != 0) {
+        if (lost || ring.cqOverflow() != 0) {
             // The CQ ring's overflow counter counts CQEs the kernel dropped: every overflow without NODROP, and with
             // NODROP the ones it could not keep (out of memory, what EBADR reports; an enter's errno may not say it).
             recoverLostCompletions(lost ? "io_uring_enter reported EBADR (the kernel dropped completions)"
                     : "the CQ ring overflowed and completions were dropped");
             return true;
         }
+        int sqFlags = ring.sqFlags();
         for (int round = 0; (sqFlags & IORING_SQ_CQ_OVERFLOW) != 0 && round < MAX_ROUNDS; round++) {
             // The kernel holds CQEs that did not fit; we just made room: an enter with GETEVENTS moves them in.
             overflowFlushes++;
@@ -521,10 +483,6 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
             }
             ring.reap(this);
             sqFlags = ring.sqFlags();
-            if (settings.emulateNoNodrop && (sqFlags & IORING_SQ_CQ_OVERFLOW) != 0) {
-                recoverLostCompletions("the CQ ring overflowed and completions were dropped");
-                return true;
-            }
         }
         return false;
     }
@@ -537,7 +495,7 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         int tag = UserData.tag(userData);
         long payload = UserData.payload(userData);
         if (tag >= UserData.FIRST_HANDLER_TAG) {
-            dispatch(tag, userData, res, flags);
+            if (!ringOps.dispatch(tag, userData, res, flags)) strayCqes++;
             return;
         }
         switch (tag) {
@@ -551,33 +509,18 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
             }
             case TAG_TIMEOUT_CTL, TAG_CANCEL -> { }
             case TAG_TIMERFD -> onTimerRead(payload, res);
-            case TAG_EPOLL -> onHybridReady(payload, res);
+            case TAG_EPOLL -> onEpollSetReady(payload, res);
             default -> strayCqes++;
         }
     }
 
-    private void dispatch(int tag, long userData, int res, int flags) {
-        CompletionHandler h = handlers[tag];
-        if (h == null) {
-            strayCqes++;
-            return;
-        }
-        try {
-            h.onCompletion(userData, res, flags);
-        } catch (VirtualMachineError e) {
-            throw e;
-        } catch (Throwable t) {
-            host.reportException(h, t);
-        }
-    }
-
     private void onPoll(long payload, int res, int cqeFlags) {
-        int fd = UserData.fd(payload);
+        int fd = FdPayload.fd(payload);
         if (fd < 0 || fd >= pollGen.length) {
             strayCqes++;
             return;
         }
-        if (UserData.generation(payload) != pollGen[fd] || pollArmed[fd] == 0) {
+        if (FdPayload.generation(payload) != pollGen[fd] || pollArmed[fd] == 0) {
             staleCqes++; // a request we removed or replaced: its file may not be this fd's any more
             return;
         }
@@ -593,16 +536,16 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
             host.fdKill(fd);
             return;
         }
-        touch(fd);
-        int ev = eventsOf(res);
+        queueRearm(fd);
+        int ev = ReadinessBits.fromPoll(res);
         if (ev != 0) host.fdEvent(fd, ev);
     }
 
     private void pollFailed(int fd, int res) {
         switch (-res) {
-            case Errno.ECANCELED -> touch(fd); // cancelled by someone else (an ASYNC_CANCEL by fd): re-armed if still wanted
+            case Errno.ECANCELED -> queueRearm(fd); // cancelled by someone else (an ASYNC_CANCEL by fd): re-armed if still wanted
             case Errno.EBADF -> host.fdKill(fd);
-            default -> toHybrid(fd, res); // EINVAL: a file io_uring cannot poll; epoll may (and kills the fd if not)
+            default -> toEpollSet(fd, res); // EINVAL: a file io_uring cannot poll; epoll may (and kills the fd if not)
         }
     }
 
@@ -617,8 +560,8 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         // EALREADY: the request is busy posting an event (that is the check's answer); ENOENT: it ended, and its last
         // CQE re-arms it. Anything else: the kernel refused the update; replace the request (level-checked too).
         if (res >= 0 || res == -Errno.EALREADY || res == -Errno.ENOENT) return;
-        int fd = UserData.fd(payload);
-        if (fd < 0 || fd >= pollGen.length || UserData.generation(payload) != pollGen[fd] || pollArmed[fd] == 0) return;
+        int fd = FdPayload.fd(payload);
+        if (fd < 0 || fd >= pollGen.length || FdPayload.generation(payload) != pollGen[fd] || pollArmed[fd] == 0) return;
         int ev = pollArmed[fd];
         removePoll(fd);
         addPoll(fd, ev);
@@ -626,8 +569,8 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
 
     private void onPollUpdated(long payload, int res) {
         if (res >= 0) return;
-        int fd = UserData.fd(payload);
-        if (fd < 0 || fd >= pollGen.length || UserData.generation(payload) != pollGen[fd] || pollArmed[fd] == 0) return;
+        int fd = FdPayload.fd(payload);
+        if (fd < 0 || fd >= pollGen.length || FdPayload.generation(payload) != pollGen[fd] || pollArmed[fd] == 0) return;
         if (res == -Errno.EALREADY) {
             updatePoll(fd, TAG_POLL_UPDATE); // busy posting an event with the old mask: try again
         } else if (res == -Errno.ENOENT) {
@@ -640,38 +583,44 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // EINVAL hybrid: fds io_uring refuses to poll, watched by an epoll set whose fd the ring polls
+    // EINVAL epollSet: fds io_uring refuses to poll, watched by an epoll set whose fd the ring polls
 
-    private void toHybrid(int fd, int res) {
-        ensureHybrid();
-        fdFlags[fd] |= HYBRID;
-        pollGen[fd] = (pollGen[fd] + 1) & UserData.GENERATION_MASK;
+    private void toEpollSet(int fd, int res) {
+        ensureEpollSet();
+        fdFlags[fd] |= IN_EPOLL_SET;
+        pollGen[fd] = FdPayload.next(pollGen[fd]);
         pollArmed[fd] = 0;
-        hybridFds++;
-        hybridNote = "fd " + fd + ": POLL_ADD failed with " + Errno.name(-res) + ", watched through epoll";
+        epollSetFds++;
+        epollSetNote = "fd " + fd + ": POLL_ADD failed with " + Errno.name(-res) + ", watched through epoll";
         int want = host.fdWanted(fd);
-        if (want != 0) hybrid.modify(fd, 0, want, true);
-        if (!hybridArmed) armHybrid();
+        if (want != 0) epollSet.modify(fd, 0, want, true);
+        if (!epollSetArmed) armEpollSet();
     }
 
-    private void ensureHybrid() {
-        if (hybrid == null) {
-            hybrid = new EpollBackend(host, arena);
-            hybridArmed = false;
+    private void leaveEpollSet(int fd) {
+        epollSet.remove(fd);
+        fdFlags[fd] &= ~IN_EPOLL_SET;
+        epollSetFds--;
+    }
+
+    private void ensureEpollSet() {
+        if (epollSet == null) {
+            epollSet = new EpollBackend(host, arena);
+            epollSetArmed = false;
         }
     }
 
-    private void armHybrid() {
-        hybridArmed = true;
+    private void armEpollSet() {
+        epollSetArmed = true;
         long sqe = ring.nextSqe();
         // oneshot and level-checked at arming: epoll's fd stays readable while its level-triggered set has ready fds
-        Sqe.prepPollAdd(ring.sqes(), sqe, hybrid.pollFd(), Poll.POLLIN, 0, UserData.pack(TAG_EPOLL, hybridSeq));
+        Sqe.prepPollAdd(ring.sqes(), sqe, epollSet.pollFd(), Poll.POLLIN, 0, UserData.pack(TAG_EPOLL, epollSetSeq));
     }
 
-    private void onHybridReady(long payload, int res) {
-        if (payload != hybridSeq || hybrid == null) return;
-        hybridArmed = false;
-        if (res > 0) hybrid.poll(0);
+    private void onEpollSetReady(long payload, int res) {
+        if (payload != epollSetSeq || epollSet == null) return;
+        epollSetArmed = false;
+        if (res > 0) epollSet.poll(0);
         // re-armed at the next poll, after the callbacks ran
     }
 
@@ -741,7 +690,7 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     private void recoverLostCompletions(String why) {
         ringResets++;
         Ring old = ring;
-        int limit = settings.maxEntries > 0 ? settings.maxEntries : IORING_MAX_CQ_ENTRIES;
+        int limit = IORING_MAX_CQ_ENTRIES;
         quiesce();
         Ring fresh = null;
         if (old.cqEntries() < limit) {
@@ -761,11 +710,11 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         if (fresh != null) {
             ring = fresh;
             rearmAll();
-            notifyReset(true);
+            ringOps.reset(fresh, "");
         } else {
             ring = null;
-            moveToEpoll(why + " at the ring size limit (" + old.sqEntries() + "/" + old.cqEntries() + " entries)");
-            notifyReset(false);
+            moveToEpoll(why + "; no ring larger than " + old.sqEntries() + "/" + old.cqEntries() + " entries could be set up");
+            ringOps.reset(null, "it moved to epoll (" + movedReason + ")");
         }
     }
 
@@ -794,18 +743,18 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
 
     /** A new ring: every request of the old one is gone; arm each wanted fd afresh (level-checked, so no readiness is lost). */
     private void rearmAll() {
-        for (int i = 0; i < touchedCount; i++) fdFlags[touched[i]] &= ~TOUCHED;
-        touchedCount = 0;
+        for (int i = 0; i < rearmCount; i++) fdFlags[rearmQueue[i]] &= ~REARM_QUEUED;
+        rearmCount = 0;
         for (int fd = 0; fd < pollArmed.length; fd++) {
-            if ((fdFlags[fd] & HYBRID) != 0) continue;
+            if ((fdFlags[fd] & IN_EPOLL_SET) != 0) continue;
             pollArmed[fd] = 0;
             int want = host.fdWanted(fd);
             if (want != 0) addPoll(fd, want);
         }
         if (embed != null && registerEventFd(ring, embed.fd()) < 0) embed.signal(); // the embedder keeps looking
-        hybridSeq++;
-        hybridArmed = false;
-        if (hybrid != null) armHybrid();
+        epollSetSeq++;
+        epollSetArmed = false;
+        if (epollSet != null) armEpollSet();
         wakeSeq++;
         armWakeup();
         host.wakeupReceived(); // a send that raced with the move is looked at now
@@ -823,37 +772,21 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
             int want = host.fdWanted(fd);
             if (want != 0) d.modify(fd, 0, want, true);
         }
-        if (hybrid != null) {
-            hybrid.close();
-            hybrid = null;
+        if (epollSet != null) {
+            epollSet.close();
+            epollSet = null;
         }
-        delegate = d;
-        delegateReason = why;
+        movedTo = d;
+        movedReason = why;
         host.wakeupReceived(); // a send that raced with the move is looked at now; later ones reach epoll's eventfd
     }
 
-    private void notifyReset(boolean ringAvailable) {
-        for (int t = UserData.FIRST_HANDLER_TAG; t < nextTag; t++) {
-            CompletionHandler h = handlers[t];
-            try {
-                h.onRingReset(ringAvailable);
-            } catch (VirtualMachineError e) {
-                throw e;
-            } catch (Throwable e) {
-                host.reportException(h, e);
-            }
-        }
-    }
-
     // ---------------------------------------------------------------------------------------------------------------
-    // RingOps
 
-    private Ring ring() {
-        Ring r = ring;
-        if (r == null) {
-            throw new IllegalStateException("the loop's io_uring is gone: it moved to epoll (" + delegateReason + ")");
-        }
-        return r;
+    /** The ring's operations for the layers above the loop, while there is a ring; null once the loop moved to epoll. */
+    @Override
+    public RingOps ringOps() {
+        return ring != null ? ringOps : null;
     }
 
     /** Whether the ring is still there (false once the loop moved to epoll). */
@@ -861,55 +794,14 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         return ring != null;
     }
 
-    @Override
-    public int registerHandler(CompletionHandler handler) {
-        if (handler == null) throw new IllegalArgumentException("completion handler is null");
-        if (nextTag > UserData.MAX_TAG) {
-            throw new IllegalStateException("all " + (UserData.MAX_TAG + 1 - UserData.FIRST_HANDLER_TAG)
-                    + " completion handler tags of this loop are taken");
-        }
-        handlers[nextTag] = handler;
-        return nextTag++;
+    /** The payload of {@code fd}'s current poll request: for the tests of this package. */
+    long pollPayloadForTest(int fd) {
+        return FdPayload.pack(fd, pollGen[fd]);
     }
 
-    @Override
-    public MemorySegment sqes() {
-        return ring().sqes();
-    }
-
-    @Override
-    public long nextSqe() {
-        return ring().nextSqe();
-    }
-
-    @Override
-    public void reserveSqes(int n) {
-        ring().reserve(n);
-    }
-
-    @Override
-    public int submit() {
-        return ring().submit(false);
-    }
-
-    @Override
-    public int features() {
-        return ring().features();
-    }
-
-    @Override
-    public boolean opcodeSupported(int opcode) {
-        return ring().opcodeSupported(opcode);
-    }
-
-    @Override
-    public int register(int opcode, MemorySegment arg, int nrArgs) {
-        return ring().register(opcode, arg, nrArgs);
-    }
-
-    @Override
-    public int setupFlags() {
-        return ring().setupFlags();
+    /** The ring in use, null after a move to epoll: for the tests of this package. */
+    Ring currentRing() {
+        return ring;
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -922,8 +814,8 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
                 TimerFd.timerfdSettime(callState, timerFd, 0, timerSpec, MemorySegment.NULL);
             }
             if (ring != null) ring.close(); // the kernel cancels every request still in flight
-            if (hybrid != null) hybrid.close();
-            if (delegate != null) delegate.close();
+            if (epollSet != null) epollSet.close();
+            if (movedTo != null) movedTo.close();
         } finally {
             if (embed != null) embed.close(callState);
             if (timerFd >= 0) Unistd.close(callState, timerFd);
@@ -933,8 +825,8 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
 
     /** What the backend did so far: system calls, SQEs and CQEs, and what they were for. */
     public record Stats(long enters, long sqesSubmitted, long cqesReaped, long pollAdds, long pollUpdates,
-                        long levelChecks, long pollRemoves, long staleCqes, long overflowFlushes, long ringResets,
-                        int hybridFds) {}
+                        long levelChecks, long pollRemoves, long staleCqes, long strayCqes, long overflowFlushes,
+                        long ringResets, int epollSetFds) {}
 
     public Stats stats() {
         Ring r = ring;
@@ -942,149 +834,20 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         long submitted = submittedBase + (r == null ? 0 : r.submittedCount());
         long reaped = reapedBase + (r == null ? 0 : r.reapedCount());
         return new Stats(enters, submitted, reaped, pollAdds, pollUpdates, levelChecks, pollRemoves, staleCqes,
-                overflowFlushes, ringResets, hybridFds);
+                strayCqes, overflowFlushes, ringResets, epollSetFds);
     }
 
     public PollMode pollMode() {
         return pollMode;
     }
 
-    public WaitMode waitMode() {
-        return waitMode;
-    }
-
-    /** The ring in use (null after a move to epoll); for tests. */
-    public Ring ringForTest() {
-        return ring;
-    }
-
     // ---------------------------------------------------------------------------------------------------------------
     // details
 
     private String describe() {
-        Ring r = ring;
-        int f = r.features();
-        int s = r.setupFlags();
-        StringBuilder b = new StringBuilder();
-        b.append("io_uring: SQ ").append(r.sqEntries()).append(" / CQ ").append(r.cqEntries()).append(" entries, poll ")
-                .append(pollMode.name().toLowerCase(Locale.ROOT))
-                .append(multishot ? " (level re-check by POLL_UPDATE)" : " (re-armed after every event)")
-                .append(", wait ").append(waitMode.name().toLowerCase(Locale.ROOT))
-                .append(", ").append(r.singleMmap() ? "single mmap" : "three mmaps");
-        if (hybridNote != null) b.append(", ").append(hybridFds).append(" fd(s) on epoll (").append(hybridNote).append(")");
-        if (ringResets > 0) b.append(", ring rebuilt ").append(ringResets).append(" time(s) after lost completions");
-        List<String[]> rows = new ArrayList<>();
-        feature(rows, "SINGLE_MMAP", f, IORING_FEAT_SINGLE_MMAP, r.singleMmap(), "one mmap for SQ and CQ rings");
-        feature(rows, "NODROP", f, IORING_FEAT_NODROP, !settings.emulateNoNodrop && r.hasFeature(IORING_FEAT_NODROP),
-                settings.emulateNoNodrop ? "off: test switch io_uring.test.no_nodrop" : "CQ overflow kept by the kernel, flushed");
-        feature(rows, "EXT_ARG", f, IORING_FEAT_EXT_ARG, waitMode == WaitMode.EXT_ARG, "wait timeout without a timer request");
-        rows.add(row("multishot poll", r.hasFeature(IORING_FEAT_RSRC_TAGS) ? "yes" : "no", multishot, multishot
-                ? "5.13: POLL_ADD_MULTI, level re-check by POLL_UPDATE"
-                : "5.13; off by default: level-triggered watchers re-poll per event, cheaper by oneshot POLL_ADD (io_uring.poll=multishot)"));
-        feature(rows, "CQE_SKIP", f, IORING_FEAT_CQE_SKIP, cqeSkip, "no CQE for successful removes and re-checks");
-        feature(rows, "FAST_POLL", f, IORING_FEAT_FAST_POLL, r.hasFeature(IORING_FEAT_FAST_POLL), "eventfd read waits by poll, not a worker");
-        setup(rows, "SINGLE_ISSUER", s, IORING_SETUP_SINGLE_ISSUER, settings.singleIssuer, "io_uring.single_issuer");
-        setup(rows, "DEFER_TASKRUN", s, IORING_SETUP_DEFER_TASKRUN, settings.deferTaskrun && settings.singleIssuer, "io_uring.defer_taskrun");
-        setup(rows, "COOP_TASKRUN", s, IORING_SETUP_COOP_TASKRUN, settings.coopTaskrun, "io_uring.coop_taskrun");
-        setup(rows, "TASKRUN_FLAG", s, IORING_SETUP_TASKRUN_FLAG, settings.coopTaskrun || settings.deferTaskrun, "with coop/defer taskrun");
-        setup(rows, "SUBMIT_ALL", s, IORING_SETUP_SUBMIT_ALL, settings.submitAll, "io_uring.submit_all");
-        setup(rows, "NO_SQARRAY", s, IORING_SETUP_NO_SQARRAY, settings.noSqarray, "io_uring.no_sqarray");
-        rows.add(row("registered ring fd", settings.registerRingFd ? (r.ringFdRegistered() ? "yes" : "no") : "not probed",
-                r.ringFdRegistered(), "io_uring.register_ring_fd"));
-        rows.add(row("opcode probe", r.probeAvailable() ? "yes" : "no", r.probeAvailable(), "IORING_REGISTER_PROBE"));
-        rows.add(row("SQPOLL", "not probed", false, "not offered: a kernel thread per loop"));
-        rows.add(row("IOSQE_ASYNC", "-", false, "never: it forces worker threads"));
-        b.append("\n  ").append(String.format("%-20s %-11s %-5s %s", "feature", "found", "used", "note"));
-        for (String[] row : rows) b.append("\n  ").append(String.format("%-20s %-11s %-5s %s", (Object[]) row));
-        return b.toString();
-    }
-
-    private static void feature(List<String[]> rows, String name, int features, int bit, boolean used, String note) {
-        rows.add(row(name, (features & bit) != 0 ? "yes" : "no", used, note));
-    }
-
-    private static void setup(List<String[]> rows, String name, int flags, int bit, boolean asked, String option) {
-        boolean on = (flags & bit) != 0;
-        String found = on ? "yes" : asked ? "no" : "not probed";
-        rows.add(row(name, found, on, asked ? "" : "off by " + option));
-    }
-
-    private static String[] row(String name, String found, boolean used, String note) {
-        return new String[] {name, found, used ? "yes" : "no", note};
-    }
-
-    // ---------------------------------------------------------------------------------------------------------------
-    // options
-
-    /** The {@code io_uring.*} options, parsed and checked once. */
-    record Settings(PollMode pollChoice, WaitMode waitChoice, boolean singleMmap, boolean deferTaskrun, boolean singleIssuer,
-                    boolean coopTaskrun, boolean submitAll, boolean noSqarray, boolean registerRingFd, int sqEntries,
-                    int cqEntries, boolean emulateNoNodrop, int maxEntries, int[] einvalFds) {
-
-        static Settings parse(BackendOptions o) {
-            PollMode poll = switch (o.get("io_uring.poll", "auto").toLowerCase(Locale.ROOT)) {
-                case "auto" -> null;
-                case "multishot" -> PollMode.MULTISHOT;
-                case "oneshot" -> PollMode.ONESHOT;
-                default -> throw new IllegalArgumentException("option io_uring.poll=" + o.get("io_uring.poll", "")
-                        + " is not one of multishot, oneshot, auto");
-            };
-            WaitMode wait = switch (o.get("io_uring.wait", "auto").toLowerCase(Locale.ROOT)) {
-                case "auto" -> null;
-                case "ext_arg" -> WaitMode.EXT_ARG;
-                case "timeout" -> WaitMode.TIMEOUT;
-                case "timerfd" -> WaitMode.TIMERFD;
-                default -> throw new IllegalArgumentException("option io_uring.wait=" + o.get("io_uring.wait", "")
-                        + " is not one of ext_arg, timeout, timerfd, auto");
-            };
-            boolean single = switch (o.get("io_uring.mmap", "single").toLowerCase(Locale.ROOT)) {
-                case "single", "auto" -> true;
-                case "triple" -> false;
-                default -> throw new IllegalArgumentException("option io_uring.mmap=" + o.get("io_uring.mmap", "")
-                        + " is not one of single, triple");
-            };
-            int sq = o.integer("io_uring.sq_entries", DEFAULT_SQ_ENTRIES);
-            if (sq < 1 || sq > IORING_MAX_ENTRIES) {
-                throw new IllegalArgumentException("option io_uring.sq_entries=" + sq + " is not 1.." + IORING_MAX_ENTRIES);
-            }
-            int cq = o.integer("io_uring.cq_entries", Math.max(DEFAULT_CQ_ENTRIES, 2 * sq));
-            if (cq < sq || cq > IORING_MAX_CQ_ENTRIES) {
-                throw new IllegalArgumentException("option io_uring.cq_entries=" + cq + " is not " + sq
-                        + " (io_uring.sq_entries).." + IORING_MAX_CQ_ENTRIES);
-            }
-            int max = o.integer("io_uring.test.max_entries", 0);
-            if (max < 0) throw new IllegalArgumentException("option io_uring.test.max_entries=" + max + " is negative");
-            return new Settings(poll, wait, single,
-                    o.flag("io_uring.defer_taskrun", true),
-                    o.flag("io_uring.single_issuer", true),
-                    o.flag("io_uring.coop_taskrun", true),
-                    o.flag("io_uring.submit_all", true),
-                    o.flag("io_uring.no_sqarray", true),
-                    o.flag("io_uring.register_ring_fd", true),
-                    sq, cq,
-                    o.flag("io_uring.test.no_nodrop", false),
-                    max,
-                    fdList(o.get("io_uring.test.einval_fds", "")));
-        }
-
-        private static int[] fdList(String v) {
-            if (v.isBlank()) return new int[0];
-            String[] parts = v.split(",");
-            int[] fds = new int[parts.length];
-            for (int i = 0; i < parts.length; i++) {
-                try {
-                    fds[i] = Integer.parseInt(parts[i].trim());
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("option io_uring.test.einval_fds=" + v + " is not a comma-separated list of fds");
-                }
-                if (fds[i] < 0) throw new IllegalArgumentException("option io_uring.test.einval_fds=" + v + " has a negative fd");
-            }
-            Arrays.sort(fds);
-            return fds;
-        }
-
-        boolean forcesEinval(int fd) {
-            return Arrays.binarySearch(einvalFds, fd) >= 0;
-        }
+        String extra = "";
+        if (epollSetNote != null) extra += ", " + epollSetFds + " fd(s) on epoll (" + epollSetNote + ")";
+        if (ringResets > 0) extra += ", ring rebuilt " + ringResets + " time(s) after lost completions";
+        return settings.describe(ring, pollMode, waitMode, cqeSkip, extra);
     }
 }

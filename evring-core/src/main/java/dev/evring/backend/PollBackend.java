@@ -54,10 +54,6 @@ public final class PollBackend extends LoopBackend {
         fds.set(JAVA_SHORT, base + Poll.OFF_REVENTS, (short) 0);
     }
 
-    private static short pollBits(int ev) {
-        return (short) (((ev & BackendHost.EV_READ) != 0 ? Poll.POLLIN : 0) | ((ev & BackendHost.EV_WRITE) != 0 ? Poll.POLLOUT : 0));
-    }
-
     @Override
     public void modify(int fd, int oldEvents, int newEvents, boolean refresh) {
         if (fd >= slotOf.length) slotOf = Arrays.copyOf(slotOf, Math.max(slotOf.length * 2, Integer.highestOneBit(fd) * 2));
@@ -83,7 +79,7 @@ public final class PollBackend extends LoopBackend {
             slot = count++;
             slotOf[fd] = slot;
         }
-        setSlot(slot, fd, pollBits(newEvents));
+        setSlot(slot, fd, ReadinessBits.toPoll(newEvents));
     }
 
     @Override
@@ -107,9 +103,7 @@ public final class PollBackend extends LoopBackend {
             } else if ((re & Poll.POLLNVAL) != 0) {
                 host.fdKill(fd);
             } else {
-                int ev = ((re & (Poll.POLLIN | Poll.POLLERR | Poll.POLLHUP)) != 0 ? BackendHost.EV_READ : 0)
-                        | ((re & (Poll.POLLOUT | Poll.POLLERR | Poll.POLLHUP)) != 0 ? BackendHost.EV_WRITE : 0);
-                host.fdEvent(fd, ev);
+                host.fdEvent(fd, ReadinessBits.fromPoll(re));
             }
         }
     }

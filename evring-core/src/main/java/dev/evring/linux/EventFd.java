@@ -17,6 +17,8 @@ public final class EventFd {
     private static final MethodHandle EVENTFD = Libc.errnoCall("eventfd", FunctionDescriptor.of(C_INT, C_INT, C_INT));
 
     public static int eventfd(MemorySegment callState, int initval, int flags) {
+        int f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.EVENTFD, -1)) < 0) return f;
         try {
             int r = (int) EVENTFD.invokeExact(callState, initval, flags);
             return r < 0 ? -Libc.errno(callState) : r;

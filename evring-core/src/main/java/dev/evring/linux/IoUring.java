@@ -1,8 +1,14 @@
 package dev.evring.linux;
 
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+
+import static dev.evring.linux.ValueLayouts.C_INT;
+import static dev.evring.linux.ValueLayouts.C_LONG;
+import static dev.evring.linux.ValueLayouts.C_POINTER;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -19,8 +25,9 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * {@code io_uring_buf_reg} became {@code flags}), the offset constant carries the new name and the comment says so.
  * Constants newer than that header are declared with the kernel version that added them.
  *
- * <p>The three system calls are raw ({@code syscall(2)}): glibc has no wrappers for them. Each returns the kernel's
- * result or {@code -errno}.
+ * <p>glibc has no wrappers for the three system calls: io_uring_enter and io_uring_register go through
+ * {@link Libc#systemCall} (the raw stub, else {@code syscall(2)}), io_uring_setup through {@code syscall(2)}. Each
+ * returns the kernel's result or {@code -errno}.
  */
 public final class IoUring {
     private IoUring() {}
@@ -568,38 +575,46 @@ public final class IoUring {
     // ---------------------------------------------------------------------------------------------------------------
     // system calls
 
+    private static final MethodHandle ENTER = Libc.systemCall(null, Syscall.SYS_io_uring_enter,
+            FunctionDescriptor.of(C_LONG, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_LONG));
+    private static final MethodHandle REGISTER = Libc.systemCall(null, Syscall.SYS_io_uring_register,
+            FunctionDescriptor.of(C_LONG, C_INT, C_INT, C_POINTER, C_INT));
+
     /** {@code io_uring_setup(entries, params)}: the new ring's fd, or {@code -errno}. */
     public static int ioUringSetup(MemorySegment callState, int entries, MemorySegment params) {
+        int f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.IO_URING_SETUP, -1)) < 0) return f;
         return (int) Syscall.syscall2(callState, Syscall.SYS_io_uring_setup, entries & 0xFFFF_FFFFL, params.address());
     }
 
     /**
      * {@code io_uring_enter(fd, to_submit, min_complete, flags, arg, argsz)}: the number of SQEs consumed, or
      * {@code -errno}. {@code arg} is a sigset (argsz its size) or, with {@link #IORING_ENTER_EXT_ARG}, an
-     * {@link #IO_URING_GETEVENTS_ARG}; pass {@link MemorySegment#NULL} and 0 for none.
+     * {@link #IO_URING_GETEVENTS_ARG}; pass {@link MemorySegment#NULL} and 0 for none. A fault rule's limit cuts
+     * {@code toSubmit}: the kernel then consumes only that many, a partial submission.
      */
     public static int ioUringEnter(MemorySegment callState, int fd, int toSubmit, int minComplete, int flags,
                                    MemorySegment arg, long argSize) {
-        long r = Syscall.syscall6IgnoringErrno(Syscall.SYS_io_uring_enter, fd, toSubmit & 0xFFFF_FFFFL,
-                minComplete & 0xFFFF_FFFFL, flags & 0xFFFF_FFFFL, arg.address(), argSize);
-        return r >= 0 ? (int) r : ioUringEnterSlowPath(callState, fd, toSubmit, flags);
-    }
-
-    /**
-     * The fast enter failed, and a failed enter consumed no SQE (the kernel returns the count when it submitted any).
-     * Repeat it without waiting (no GETEVENTS, no EXT_ARG) and with errno captured: a persistent refusal (EBUSY,
-     * EAGAIN, EBADF, EEXIST, EBADFD) comes back with its errno; a failure of the wait itself (ETIME, EINTR) gives way
-     * to the result of the plain submit, which the caller treats as "the wait ended".
-     */
-    private static int ioUringEnterSlowPath(MemorySegment callState, int fd, int toSubmit, int flags) {
-        int submitOnly = flags & ~(IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG);
-        return (int) Syscall.syscall6(callState, Syscall.SYS_io_uring_enter, fd, toSubmit & 0xFFFF_FFFFL, 0,
-                submitOnly & 0xFFFF_FFFFL, 0, 0);
+        if (Faults.ENABLED) {
+            long n = Faults.apply(Faults.Call.IO_URING_ENTER, fd, toSubmit);
+            if (n < 0) return (int) n;
+            toSubmit = (int) n;
+        }
+        try {
+            return (int) (long) ENTER.invokeExact(callState, fd, toSubmit, minComplete, flags, arg, argSize);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
     }
 
     /** {@code io_uring_register(fd, opcode, arg, nr_args)}: the result, or {@code -errno}. */
     public static int ioUringRegister(MemorySegment callState, int fd, int opcode, MemorySegment arg, int nrArgs) {
-        return (int) Syscall.syscall4(callState, Syscall.SYS_io_uring_register, fd, opcode & 0xFFFF_FFFFL,
-                arg.address(), nrArgs & 0xFFFF_FFFFL);
+        int f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.IO_URING_REGISTER, fd)) < 0) return f;
+        try {
+            return (int) (long) REGISTER.invokeExact(callState, fd, opcode, arg, nrArgs);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
     }
 }

@@ -14,6 +14,7 @@ public final class Mman {
 
     public static final int PROT_READ = 0x1;
     public static final int PROT_WRITE = 0x2;
+    public static final int PROT_EXEC = 0x4;
     public static final int MAP_SHARED = 0x01;
     public static final int MAP_PRIVATE = 0x02;
     public static final int MAP_ANONYMOUS = 0x20;
@@ -31,6 +32,11 @@ public final class Mman {
      * read errno from {@code callState}.
      */
     public static MemorySegment mmap(MemorySegment callState, MemorySegment addr, long length, int prot, int flags, int fd, long offset) {
+        int f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.MMAP, fd)) < 0) {
+            Libc.setErrno(callState, -f);
+            return MemorySegment.ofAddress(MAP_FAILED);
+        }
         try {
             return (MemorySegment) MMAP.invokeExact(callState, addr, length, prot, flags, fd, offset);
         } catch (Throwable t) {

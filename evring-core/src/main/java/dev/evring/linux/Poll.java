@@ -38,25 +38,16 @@ public final class Poll {
     public static final long OFF_EVENTS = POLLFD.byteOffset(groupElement("events"));
     public static final long OFF_REVENTS = POLLFD.byteOffset(groupElement("revents"));
 
-    private static final MethodHandle POLL = Libc.errnoCall("poll", FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_INT));
-    /** Without errno capture, see Libc. */
-    private static final MethodHandle POLL_FAST = Libc.plainCall("poll", FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_INT));
+    private static final MethodHandle POLL = Libc.systemCall("poll", 7, FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_INT));
 
-    /**
-     * poll(2). On failure the call is repeated without blocking and with errno captured: a persistent error comes back
-     * with its errno; a passing one (EINTR) gives way to that second call's result.
-     */
+    /** poll(2): the number of ready entries, or -errno (EINTR when a signal cut the wait short). */
     public static int poll(MemorySegment callState, MemorySegment fds, long nfds, int timeoutMillis) {
+        int f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.POLL, -1)) < 0) return f;
         try {
-            int r = (int) POLL_FAST.invokeExact(fds, nfds, timeoutMillis);
-            return r >= 0 ? r : pollSlowPath(callState, fds, nfds);
+            return (int) (long) POLL.invokeExact(callState, fds, nfds, timeoutMillis);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
-    }
-
-    private static int pollSlowPath(MemorySegment callState, MemorySegment fds, long nfds) throws Throwable {
-        int r = (int) POLL.invokeExact(callState, fds, nfds, 0);
-        return r < 0 ? -Libc.errno(callState) : r;
     }
 }

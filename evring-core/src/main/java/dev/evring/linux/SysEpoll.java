@@ -46,12 +46,12 @@ public final class SysEpoll {
     public static final long OFF_DATA = EPOLL_EVENT.byteOffset(groupElement("data"));
 
     private static final MethodHandle CREATE1 = Libc.errnoCall("epoll_create1", FunctionDescriptor.of(C_INT, C_INT));
-    private static final MethodHandle CTL = Libc.errnoCall("epoll_ctl", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER));
-    private static final MethodHandle WAIT = Libc.errnoCall("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT));
-    /** Without errno capture, see Libc. */
-    private static final MethodHandle WAIT_FAST = Libc.plainCall("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT));
+    private static final MethodHandle CTL = Libc.systemCall("epoll_ctl", 233, FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER));
+    private static final MethodHandle WAIT = Libc.systemCall("epoll_wait", 232, FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT));
 
     public static int epollCreate1(MemorySegment callState, int flags) {
+        int f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.EPOLL_CREATE1, -1)) < 0) return f;
         try {
             int r = (int) CREATE1.invokeExact(callState, flags);
             return r < 0 ? -Libc.errno(callState) : r;
@@ -60,31 +60,28 @@ public final class SysEpoll {
         }
     }
 
-    /** {@code event} holds one {@link #EPOLL_EVENT}; ignored (may be NULL) for EPOLL_CTL_DEL. */
+    /** {@code event} holds one {@link #EPOLL_EVENT}; ignored (may be NULL) for EPOLL_CTL_DEL. Fault rules match {@code fd}. */
     public static int epollCtl(MemorySegment callState, int epfd, int op, int fd, MemorySegment event) {
+        int f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.EPOLL_CTL, fd)) < 0) return f;
         try {
-            int r = (int) CTL.invokeExact(callState, epfd, op, fd, event);
-            return r < 0 ? -Libc.errno(callState) : r;
+            return (int) (long) CTL.invokeExact(callState, epfd, op, fd, event);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
     }
 
-    /**
-     * epoll_wait(2). On failure the wait is repeated without blocking and with errno captured: a persistent error
-     * (EBADF, EINVAL, EFAULT) comes back with its errno; a passing one (EINTR) gives way to that second wait's result.
-     */
+    /** epoll_wait(2): the number of events, or -errno (EINTR when a signal cut the wait short). */
     public static int epollWait(MemorySegment callState, int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
+        if (Faults.ENABLED) {
+            long n = Faults.apply(Faults.Call.EPOLL_WAIT, epfd, maxEvents);
+            if (n < 0) return (int) n;
+            maxEvents = (int) n; // fewer events per wait: what a full event array looks like
+        }
         try {
-            int r = (int) WAIT_FAST.invokeExact(epfd, events, maxEvents, timeoutMillis);
-            return r >= 0 ? r : epollWaitSlowPath(callState, epfd, events, maxEvents);
+            return (int) (long) WAIT.invokeExact(callState, epfd, events, maxEvents, timeoutMillis);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
-    }
-
-    private static int epollWaitSlowPath(MemorySegment callState, int epfd, MemorySegment events, int maxEvents) throws Throwable {
-        int r = (int) WAIT.invokeExact(callState, epfd, events, maxEvents, 0);
-        return r < 0 ? -Libc.errno(callState) : r;
     }
 }

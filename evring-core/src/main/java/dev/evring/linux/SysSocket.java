@@ -110,9 +110,9 @@ public final class SysSocket {
     private static final MethodHandle BIND = Libc.errnoCall("bind", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT));
     private static final MethodHandle LISTEN = Libc.errnoCall("listen", FunctionDescriptor.of(C_INT, C_INT, C_INT));
     private static final MethodHandle ACCEPT4 =
-            Libc.errnoCall("accept4", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_POINTER, C_INT));
-    private static final MethodHandle CONNECT = Libc.errnoCall("connect", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT));
-    private static final MethodHandle SHUTDOWN = Libc.errnoCall("shutdown", FunctionDescriptor.of(C_INT, C_INT, C_INT));
+            Libc.systemCall("accept4", 288, FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_POINTER, C_INT));
+    private static final MethodHandle CONNECT = Libc.systemCall("connect", 42, FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT));
+    private static final MethodHandle SHUTDOWN = Libc.systemCall("shutdown", 48, FunctionDescriptor.of(C_INT, C_INT, C_INT));
     private static final MethodHandle GETSOCKOPT =
             Libc.errnoCall("getsockopt", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER, C_POINTER));
     private static final MethodHandle SETSOCKOPT =
@@ -121,32 +121,14 @@ public final class SysSocket {
             Libc.errnoCall("getsockname", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_POINTER));
     private static final MethodHandle GETPEERNAME =
             Libc.errnoCall("getpeername", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_POINTER));
-    private static final MethodHandle RECV = Libc.errnoCall("recv", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T, C_INT));
-    private static final MethodHandle SEND = Libc.errnoCall("send", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T, C_INT));
-    private static final MethodHandle RECVFROM = Libc.errnoCall("recvfrom",
+    private static final MethodHandle RECVFROM = Libc.systemCall("recvfrom", 45,
             FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T, C_INT, C_POINTER, C_POINTER));
-    private static final MethodHandle SENDTO = Libc.errnoCall("sendto",
+    private static final MethodHandle SENDTO = Libc.systemCall("sendto", 44,
             FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T, C_INT, C_POINTER, C_INT));
-    private static final MethodHandle RECVMSG = Libc.errnoCall("recvmsg", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_INT));
-    private static final MethodHandle SENDMSG = Libc.errnoCall("sendmsg", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_INT));
-
-    // fast paths without errno capture, see Libc
-    private static final MethodHandle ACCEPT4_FAST =
-            Libc.plainCall("accept4", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_POINTER, C_INT));
-    private static final MethodHandle RECV_FAST = Libc.plainCall("recv", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T, C_INT));
-    private static final MethodHandle SEND_FAST = Libc.plainCall("send", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T, C_INT));
-    private static final MethodHandle RECVFROM_FAST = Libc.plainCall("recvfrom",
-            FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T, C_INT, C_POINTER, C_POINTER));
-    private static final MethodHandle SENDTO_FAST = Libc.plainCall("sendto",
-            FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T, C_INT, C_POINTER, C_INT));
-    private static final MethodHandle RECVMSG_FAST = Libc.plainCall("recvmsg", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_INT));
-    private static final MethodHandle SENDMSG_FAST = Libc.plainCall("sendmsg", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_INT));
+    private static final MethodHandle RECVMSG = Libc.systemCall("recvmsg", 47, FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_INT));
+    private static final MethodHandle SENDMSG = Libc.systemCall("sendmsg", 46, FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_INT));
 
     private static int intResult(int r, MemorySegment callState) {
-        return r < 0 ? -Libc.errno(callState) : r;
-    }
-
-    private static long longResult(long r, MemorySegment callState) {
         return r < 0 ? -Libc.errno(callState) : r;
     }
 
@@ -189,31 +171,31 @@ public final class SysSocket {
      * length) may both be {@link MemorySegment#NULL} when the peer address is not wanted.
      */
     public static int accept4(MemorySegment callState, int fd, MemorySegment addr, MemorySegment addrLen, int flags) {
+        int f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.ACCEPT4, fd)) < 0) return f;
         try {
-            int r = (int) ACCEPT4_FAST.invokeExact(fd, addr, addrLen, flags);
-            return r >= 0 ? r : accept4SlowPath(callState, fd, addr, addrLen, flags);
+            return (int) (long) ACCEPT4.invokeExact(callState, fd, addr, addrLen, flags);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
     }
 
-    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
-    private static int accept4SlowPath(MemorySegment callState, int fd, MemorySegment addr, MemorySegment addrLen, int flags) throws Throwable {
-        return intResult((int) ACCEPT4.invokeExact(callState, fd, addr, addrLen, flags), callState);
-    }
-
     /** connect(2); on a non-blocking socket, {@code -EINPROGRESS} means "wait for writability, then read SO_ERROR". */
     public static int connect(MemorySegment callState, int fd, MemorySegment addr, int addrLen) {
+        int f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.CONNECT, fd)) < 0) return f;
         try {
-            return intResult((int) CONNECT.invokeExact(callState, fd, addr, addrLen), callState);
+            return (int) (long) CONNECT.invokeExact(callState, fd, addr, addrLen);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
     }
 
     public static int shutdown(MemorySegment callState, int fd, int how) {
+        int f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.SHUTDOWN, fd)) < 0) return f;
         try {
-            return intResult((int) SHUTDOWN.invokeExact(callState, fd, how), callState);
+            return (int) (long) SHUTDOWN.invokeExact(callState, fd, how);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
@@ -254,94 +236,56 @@ public final class SysSocket {
         }
     }
 
-    /** recv(2): bytes received, 0 at end of stream, or -errno. */
+    /** recv(2) (recvfrom without an address): bytes received, 0 at end of stream, or -errno. */
     public static long recv(MemorySegment callState, int fd, MemorySegment buf, long len, int flags) {
-        try {
-            long r = (long) RECV_FAST.invokeExact(fd, buf, len, flags);
-            return r >= 0 ? r : recvSlowPath(callState, fd, buf, len, flags);
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
+        return recvfrom(callState, fd, buf, len, flags, MemorySegment.NULL, MemorySegment.NULL);
     }
 
-    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
-    private static long recvSlowPath(MemorySegment callState, int fd, MemorySegment buf, long len, int flags) throws Throwable {
-        return longResult((long) RECV.invokeExact(callState, fd, buf, len, flags), callState);
-    }
-
-    /** send(2); pass MSG_NOSIGNAL so a vanished peer gives EPIPE rather than SIGPIPE. */
+    /** send(2) (sendto without an address); pass MSG_NOSIGNAL so a vanished peer gives EPIPE rather than SIGPIPE. */
     public static long send(MemorySegment callState, int fd, MemorySegment buf, long len, int flags) {
-        try {
-            long r = (long) SEND_FAST.invokeExact(fd, buf, len, flags);
-            return r >= 0 ? r : sendSlowPath(callState, fd, buf, len, flags);
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
-    }
-
-    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
-    private static long sendSlowPath(MemorySegment callState, int fd, MemorySegment buf, long len, int flags) throws Throwable {
-        return longResult((long) SEND.invokeExact(callState, fd, buf, len, flags), callState);
+        return sendto(callState, fd, buf, len, flags, MemorySegment.NULL, 0);
     }
 
     /** recvfrom(2); {@code addr}/{@code addrLen} as for {@link #accept4}. */
     public static long recvfrom(MemorySegment callState, int fd, MemorySegment buf, long len, int flags,
                                 MemorySegment addr, MemorySegment addrLen) {
+        if (Faults.ENABLED && (len = Faults.apply(Faults.Call.RECV, fd, len)) < 0) return len;
         try {
-            long r = (long) RECVFROM_FAST.invokeExact(fd, buf, len, flags, addr, addrLen);
-            return r >= 0 ? r : recvfromSlowPath(callState, fd, buf, len, flags, addr, addrLen);
+            return (long) RECVFROM.invokeExact(callState, fd, buf, len, flags, addr, addrLen);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
-    }
-
-    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
-    private static long recvfromSlowPath(MemorySegment callState, int fd, MemorySegment buf, long len, int flags, MemorySegment addr, MemorySegment addrLen) throws Throwable {
-        return longResult((long) RECVFROM.invokeExact(callState, fd, buf, len, flags, addr, addrLen), callState);
     }
 
     public static long sendto(MemorySegment callState, int fd, MemorySegment buf, long len, int flags,
                               MemorySegment addr, int addrLen) {
+        if (Faults.ENABLED && (len = Faults.apply(Faults.Call.SEND, fd, len)) < 0) return len;
         try {
-            long r = (long) SENDTO_FAST.invokeExact(fd, buf, len, flags, addr, addrLen);
-            return r >= 0 ? r : sendtoSlowPath(callState, fd, buf, len, flags, addr, addrLen);
+            return (long) SENDTO.invokeExact(callState, fd, buf, len, flags, addr, addrLen);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
-    }
-
-    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
-    private static long sendtoSlowPath(MemorySegment callState, int fd, MemorySegment buf, long len, int flags, MemorySegment addr, int addrLen) throws Throwable {
-        return longResult((long) SENDTO.invokeExact(callState, fd, buf, len, flags, addr, addrLen), callState);
     }
 
     /** recvmsg(2) with a {@link #MSGHDR}. */
     public static long recvmsg(MemorySegment callState, int fd, MemorySegment msg, int flags) {
+        long f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.RECVMSG, fd)) < 0) return f;
         try {
-            long r = (long) RECVMSG_FAST.invokeExact(fd, msg, flags);
-            return r >= 0 ? r : recvmsgSlowPath(callState, fd, msg, flags);
+            return (long) RECVMSG.invokeExact(callState, fd, msg, flags);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
-    }
-
-    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
-    private static long recvmsgSlowPath(MemorySegment callState, int fd, MemorySegment msg, int flags) throws Throwable {
-        return longResult((long) RECVMSG.invokeExact(callState, fd, msg, flags), callState);
     }
 
     /** sendmsg(2) with a {@link #MSGHDR}. */
     public static long sendmsg(MemorySegment callState, int fd, MemorySegment msg, int flags) {
+        long f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.SENDMSG, fd)) < 0) return f;
         try {
-            long r = (long) SENDMSG_FAST.invokeExact(fd, msg, flags);
-            return r >= 0 ? r : sendmsgSlowPath(callState, fd, msg, flags);
+            return (long) SENDMSG.invokeExact(callState, fd, msg, flags);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
-    }
-
-    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
-    private static long sendmsgSlowPath(MemorySegment callState, int fd, MemorySegment msg, int flags) throws Throwable {
-        return longResult((long) SENDMSG.invokeExact(callState, fd, msg, flags), callState);
     }
 }

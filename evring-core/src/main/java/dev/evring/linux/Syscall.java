@@ -4,7 +4,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
 /**
- * Raw system calls through libc's {@code syscall(2)}, for the calls glibc has no wrapper for. Numbers from
+ * Cold system calls through libc's {@code syscall(2)} with errno captured, for the calls glibc has no wrapper for (the
+ * hot ones, io_uring_enter and io_uring_register, go through {@link Libc#systemCall}). Numbers from
  * {@code <asm/unistd_64.h>} (x86_64); the same numbers on aarch64 for the io_uring and pidfd families, which were
  * added after the syscall tables were unified.
  */
@@ -21,8 +22,6 @@ public final class Syscall {
 
     private static final MethodHandle SYSCALL2 = Libc.syscall(2);
     private static final MethodHandle SYSCALL4 = Libc.syscall(4);
-    private static final MethodHandle SYSCALL6 = Libc.syscall(6);
-    private static final MethodHandle SYSCALL6_FAST = Libc.syscallIgnoringErrno(6);
 
     /** Returns the call's result, or {@code -errno}. */
     public static long syscall2(MemorySegment callState, long number, long a, long b) {
@@ -39,28 +38,6 @@ public final class Syscall {
         try {
             long r = (long) SYSCALL4.invokeExact(callState, number, a, b, c, d);
             return r == -1 ? -Libc.errno(callState) : r;
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
-    }
-
-    /** Returns the call's result, or {@code -errno}. */
-    public static long syscall6(MemorySegment callState, long number, long a, long b, long c, long d, long e, long f) {
-        try {
-            long r = (long) SYSCALL6.invokeExact(callState, number, a, b, c, d, e, f);
-            return r == -1 ? -Libc.errno(callState) : r;
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
-    }
-
-    /**
-     * A six-argument system call without errno capture: returns the result, or -1 on any failure (the caller repeats
-     * the call through {@link #syscall6} when it needs the errno; see {@link Libc}).
-     */
-    public static long syscall6IgnoringErrno(long number, long a, long b, long c, long d, long e, long f) {
-        try {
-            return (long) SYSCALL6_FAST.invokeExact(number, a, b, c, d, e, f);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }

@@ -30,9 +30,11 @@ public final class TimerFd {
 
     private static final MethodHandle CREATE = Libc.errnoCall("timerfd_create", FunctionDescriptor.of(C_INT, C_INT, C_INT));
     private static final MethodHandle SETTIME =
-            Libc.errnoCall("timerfd_settime", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER, C_POINTER));
+            Libc.systemCall("timerfd_settime", 286, FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER, C_POINTER));
 
     public static int timerfdCreate(MemorySegment callState, int clock, int flags) {
+        int f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.TIMERFD_CREATE, -1)) < 0) return f;
         try {
             int r = (int) CREATE.invokeExact(callState, clock, flags);
             return r < 0 ? -Libc.errno(callState) : r;
@@ -42,9 +44,10 @@ public final class TimerFd {
     }
 
     public static int timerfdSettime(MemorySegment callState, int fd, int flags, MemorySegment newValue, MemorySegment oldValue) {
+        int f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.TIMERFD_SETTIME, fd)) < 0) return f;
         try {
-            int r = (int) SETTIME.invokeExact(callState, fd, flags, newValue, oldValue);
-            return r < 0 ? -Libc.errno(callState) : r;
+            return (int) (long) SETTIME.invokeExact(callState, fd, flags, newValue, oldValue);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }

@@ -15,80 +15,54 @@ import static dev.evring.linux.ValueLayouts.C_POINTER;
 public final class Unistd {
     private Unistd() {}
 
-    private static final MethodHandle READ = Libc.errnoCall("read", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
-    private static final MethodHandle WRITE = Libc.errnoCall("write", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
-    private static final MethodHandle PREAD = Libc.errnoCall("pread", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_LONG));
-    private static final MethodHandle PWRITE = Libc.errnoCall("pwrite", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_LONG));
+    private static final MethodHandle READ = Libc.systemCall("read", 0, FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
+    private static final MethodHandle WRITE = Libc.systemCall("write", 1, FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
+    private static final MethodHandle CLOSE = Libc.systemCall("close", 3, FunctionDescriptor.of(C_INT, C_INT));
+    private static final MethodHandle PREAD = Libc.systemCall("pread", 17, FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_LONG));
+    private static final MethodHandle PWRITE = Libc.systemCall("pwrite", 18, FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_LONG));
     private static final MethodHandle WRITE_NO_ERRNO = Libc.plainCall("write", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
-    // fast paths without errno capture, see Libc
-    private static final MethodHandle READ_FAST = Libc.plainCall("read", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
-    private static final MethodHandle PREAD_FAST = Libc.plainCall("pread", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_LONG));
-    private static final MethodHandle PWRITE_FAST = Libc.plainCall("pwrite", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_LONG));
-    private static final MethodHandle CLOSE = Libc.errnoCall("close", FunctionDescriptor.of(C_INT, C_INT));
     private static final MethodHandle PIPE2 = Libc.errnoCall("pipe2", FunctionDescriptor.of(C_INT, C_POINTER, C_INT));
     private static final MethodHandle DUP = Libc.errnoCall("dup", FunctionDescriptor.of(C_INT, C_INT));
     private static final MethodHandle GETPID = Libc.plainCall("getpid", FunctionDescriptor.of(C_INT));
 
+    /** read(2): bytes read, 0 at end of file, or -errno. */
     public static long read(MemorySegment callState, int fd, MemorySegment buf, long count) {
+        if (Faults.ENABLED && (count = Faults.apply(Faults.Call.READ, fd, count)) < 0) return count;
         try {
-            long r = (long) READ_FAST.invokeExact(fd, buf, count);
-            return r >= 0 ? r : readSlowPath(callState, fd, buf, count);
+            return (long) READ.invokeExact(callState, fd, buf, count);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
     }
 
-    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
-    private static long readSlowPath(MemorySegment callState, int fd, MemorySegment buf, long count) throws Throwable {
-        long r = (long) READ.invokeExact(callState, fd, buf, count);
-        return r < 0 ? -Libc.errno(callState) : r;
-    }
-
+    /** write(2): bytes written, or -errno. */
     public static long write(MemorySegment callState, int fd, MemorySegment buf, long count) {
+        if (Faults.ENABLED && (count = Faults.apply(Faults.Call.WRITE, fd, count)) < 0) return count;
         try {
-            long r = (long) WRITE_NO_ERRNO.invokeExact(fd, buf, count);
-            return r >= 0 ? r : writeSlowPath(callState, fd, buf, count);
+            return (long) WRITE.invokeExact(callState, fd, buf, count);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
-    }
-
-    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
-    private static long writeSlowPath(MemorySegment callState, int fd, MemorySegment buf, long count) throws Throwable {
-        long r = (long) WRITE.invokeExact(callState, fd, buf, count);
-        return r < 0 ? -Libc.errno(callState) : r;
     }
 
     /** pread(2): reads at {@code offset} without moving the file position. */
     public static long pread(MemorySegment callState, int fd, MemorySegment buf, long count, long offset) {
+        if (Faults.ENABLED && (count = Faults.apply(Faults.Call.PREAD, fd, count)) < 0) return count;
         try {
-            long r = (long) PREAD_FAST.invokeExact(fd, buf, count, offset);
-            return r >= 0 ? r : preadSlowPath(callState, fd, buf, count, offset);
+            return (long) PREAD.invokeExact(callState, fd, buf, count, offset);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
-    }
-
-    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
-    private static long preadSlowPath(MemorySegment callState, int fd, MemorySegment buf, long count, long offset) throws Throwable {
-        long r = (long) PREAD.invokeExact(callState, fd, buf, count, offset);
-        return r < 0 ? -Libc.errno(callState) : r;
     }
 
     /** pwrite(2): writes at {@code offset} without moving the file position. */
     public static long pwrite(MemorySegment callState, int fd, MemorySegment buf, long count, long offset) {
+        if (Faults.ENABLED && (count = Faults.apply(Faults.Call.PWRITE, fd, count)) < 0) return count;
         try {
-            long r = (long) PWRITE_FAST.invokeExact(fd, buf, count, offset);
-            return r >= 0 ? r : pwriteSlowPath(callState, fd, buf, count, offset);
+            return (long) PWRITE.invokeExact(callState, fd, buf, count, offset);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
-    }
-
-    /** The fast path failed: nothing was transferred, so ask again with errno captured. */
-    private static long pwriteSlowPath(MemorySegment callState, int fd, MemorySegment buf, long count, long offset) throws Throwable {
-        long r = (long) PWRITE.invokeExact(callState, fd, buf, count, offset);
-        return r < 0 ? -Libc.errno(callState) : r;
     }
 
     /**
@@ -104,9 +78,10 @@ public final class Unistd {
     }
 
     public static int close(MemorySegment callState, int fd) {
+        int f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.CLOSE, fd)) < 0) return f;
         try {
-            int r = (int) CLOSE.invokeExact(callState, fd);
-            return r < 0 ? -Libc.errno(callState) : r;
+            return (int) (long) CLOSE.invokeExact(callState, fd);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }

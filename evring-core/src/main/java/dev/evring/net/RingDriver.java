@@ -1,6 +1,5 @@
 package dev.evring.net;
 
-import dev.evring.backend.LoopBackend;
 import dev.evring.linux.Errno;
 import dev.evring.linux.IoUring;
 import dev.evring.linux.SysSocket;
@@ -58,8 +57,8 @@ final class RingDriver extends Driver implements CompletionHandler {
 
     /** The ring driver if the loop runs on io_uring, else null. */
     static Driver tryCreate(Net net) {
-        LoopBackend backend = net.access.backend(net.loop);
-        return backend instanceof RingOps ring ? new RingDriver(net, ring) : null;
+        RingOps ring = net.access.backend(net.loop).ringOps();
+        return ring != null ? new RingDriver(net, ring) : null;
     }
 
     private RingDriver(Net net, RingOps ring) {
@@ -70,8 +69,9 @@ final class RingDriver extends Driver implements CompletionHandler {
         // rings), IORING_OP_SEND_ZC with 6.0 (multishot recv). A flag still refused with EINVAL falls back at run time.
         boolean k519 = ring.opcodeSupported(IoUring.IORING_OP_SOCKET);
         boolean k60 = ring.opcodeSupported(IoUring.IORING_OP_SEND_ZC);
-        this.multishotAccept = net.options.flag("net.multishot_accept", true) && note(k519, "multishot accept", "kernel < 5.19");
-        boolean wantRing = net.options.flag("net.buffer_ring", true) && note(k519, "buffer ring", "kernel < 5.19");
+        String old = ring.opcodeProbeFailure().isEmpty() ? "kernel < 5.19" : ring.opcodeProbeFailure();
+        this.multishotAccept = net.options.flag("net.multishot_accept", true) && note(k519, "multishot accept", old);
+        boolean wantRing = net.options.flag("net.buffer_ring", true) && note(k519, "buffer ring", old);
         if (wantRing) {
             ProvidedRing pr = new ProvidedRing(net.recvPool, tag, ring);
             int r = pr.register();
@@ -84,7 +84,7 @@ final class RingDriver extends Driver implements CompletionHandler {
             }
         }
         this.multishotRecv = pbuf != null && net.options.flag("net.multishot_recv", true)
-                && note(k60, "multishot recv", "kernel < 6.0");
+                && note(k60, "multishot recv", ring.opcodeProbeFailure().isEmpty() ? "kernel < 6.0" : ring.opcodeProbeFailure());
     }
 
     private boolean note(boolean ok, String what, String why) {

@@ -2,6 +2,7 @@ package dev.evring.uring;
 
 import dev.evring.ErrnoException;
 import dev.evring.linux.Errno;
+import dev.evring.linux.Faults;
 import dev.evring.linux.IoUring;
 import dev.evring.linux.Mman;
 import dev.evring.linux.Unistd;
@@ -73,7 +74,8 @@ public final class Ring implements AutoCloseable {
     private static final AtomicInteger REFUSED_FLAGS = new AtomicInteger();
     /** IORING_REGISTER_PROBE's answer, one bit per opcode, probed once per process; null until then. */
     private static volatile long[] probedOps;
-    private static volatile boolean probeFailed;
+    /** The errno IORING_REGISTER_PROBE failed with, once it did; 0 while it has not. */
+    private static volatile int probeErrno;
 
     private static final VarHandle INT = JAVA_INT.varHandle();
 
@@ -85,6 +87,8 @@ public final class Ring implements AutoCloseable {
     private final boolean ringFdRegistered;
     private final int setupFlags;
     private final int features;
+    /** {@link RingFaults#withoutNodrop}: an overflow the kernel kept counts as dropped CQEs. */
+    private final boolean withoutNodrop;
     private final boolean singleMmap;
     private final int sqEntries;
     private final int cqEntries;
@@ -136,8 +140,9 @@ public final class Ring implements AutoCloseable {
     private long reapedCount;
 
     private Ring(MemorySegment callState, Arena mapArena, int fd, int enterFd, boolean ringFdRegistered, int setupFlags,
-                 int features, boolean singleMmap, int sqEntries, int cqEntries, MemorySegment params,
+                 int features, boolean withoutNodrop, boolean singleMmap, int sqEntries, int cqEntries, MemorySegment params,
                  MemorySegment sqRing, MemorySegment cqRing, MemorySegment sqes) {
+        this.withoutNodrop = withoutNodrop;
         this.callState = callState;
         this.mapArena = mapArena;
         this.fd = fd;
@@ -196,6 +201,7 @@ public final class Ring implements AutoCloseable {
     public static Ring open(Config config, MemorySegment callState) {
         if (config.sqEntries() < 1) throw new IllegalArgumentException("io_uring sq_entries " + config.sqEntries() + " must be at least 1");
         if (config.cqEntries() < 0) throw new IllegalArgumentException("io_uring cq_entries " + config.cqEntries() + " must not be negative");
+        if (Faults.ENABLED) refuseBeyondFaultLimit(config);
         int wanted = config.setupFlags();
         if (config.cqEntries() > 0) wanted |= IORING_SETUP_CQSIZE;
         int optional = 0;
@@ -240,8 +246,22 @@ public final class Ring implements AutoCloseable {
         }
     }
 
+    /** {@link RingFaults#maxCqEntries}: a CQ above the limit is refused as the kernel refuses one above its own. */
+    private static void refuseBeyondFaultLimit(Config config) {
+        RingFaults.Plan p = RingFaults.active();
+        int max = p == null ? 0 : RingFaults.maxCqEntries(p);
+        int cq = config.cqEntries() > 0 ? config.cqEntries() : 2 * config.sqEntries();
+        if (max > 0 && cq > max) throw Errno.exception("io_uring_setup(" + config.sqEntries() + ", cq " + cq + ")", Errno.EINVAL);
+    }
+
     private static Ring map(Config config, MemorySegment callState, int fd, int flags, MemorySegment params) {
         int features = params.get(JAVA_INT, OFF_PARAMS_FEATURES);
+        boolean withoutNodrop = false;
+        if (Faults.ENABLED) {
+            RingFaults.Plan p = RingFaults.active();
+            withoutNodrop = p != null && RingFaults.withoutNodrop(p);
+            if (withoutNodrop) features &= ~IORING_FEAT_NODROP;
+        }
         int sqEntries = params.get(JAVA_INT, OFF_PARAMS_SQ_ENTRIES);
         int cqEntries = params.get(JAVA_INT, OFF_PARAMS_CQ_ENTRIES);
         long sq = OFF_PARAMS_SQ_OFF;
@@ -281,8 +301,8 @@ public final class Ring implements AutoCloseable {
                     registered = true;
                 }
             }
-            return new Ring(callState, arena, fd, enterFd, registered, flags, features, single, sqEntries, cqEntries,
-                    params, sqRing, cqRing, sqes);
+            return new Ring(callState, arena, fd, enterFd, registered, flags, features, withoutNodrop, single, sqEntries,
+                    cqEntries, params, sqRing, cqRing, sqes);
         } catch (RuntimeException | Error e) {
             arena.close();
             if (sqesAddr != -1) Mman.munmap(callState, MemorySegment.ofAddress(sqesAddr), sqesSize);
@@ -317,13 +337,13 @@ public final class Ring implements AutoCloseable {
 
     /** Probes the kernel's opcodes once per process (IORING_REGISTER_PROBE, 5.6). */
     private void probeOpcodes() {
-        if (probedOps != null || probeFailed) return;
+        if (probedOps != null || probeErrno != 0) return;
         int n = 256;
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment probe = tmp.allocate(PROBE_SIZE + PROBE_OP_SIZE * n, 8);
             int r = IoUring.ioUringRegister(callState, fd, IORING_REGISTER_PROBE, probe, n);
             if (r < 0) {
-                probeFailed = true;
+                probeErrno = -r;
                 return;
             }
             long[] bits = new long[4];
@@ -344,6 +364,20 @@ public final class Ring implements AutoCloseable {
         long[] bits = probedOps;
         if (bits == null || opcode < 0 || opcode > 255) return false;
         return (bits[opcode >>> 6] & (1L << (opcode & 63))) != 0;
+    }
+
+    /**
+     * Why IORING_REGISTER_PROBE did not answer, in words that say what was observed; empty when it did. Without the
+     * probe {@link #opcodeSupported} says false for every opcode: callers that report a missing feature should say
+     * this rather than blame the kernel's version.
+     */
+    public String probeFailure() {
+        probeOpcodes();
+        int e = probeErrno;
+        if (e == 0) return "";
+        if (e == Errno.EINVAL) return "io_uring_register(IORING_REGISTER_PROBE) failed with EINVAL: no opcode probe (Linux before 5.6)";
+        return "io_uring_register(IORING_REGISTER_PROBE) failed with " + Errno.name(e)
+                + (e == Errno.EPERM ? " (io_uring_register is refused, e.g. by a seccomp filter)" : ": " + Errno.description(e));
     }
 
     /** Whether IORING_REGISTER_PROBE answered (kernel 5.6+). */
@@ -438,6 +472,7 @@ public final class Ring implements AutoCloseable {
      */
     public int flush() {
         int tail = sqTail;
+        if (Faults.ENABLED && tail != sqTailPublished) rejectFaultSqes(tail);
         if (tail != sqTailPublished) {
             // pairs with the kernel's load-acquire of the SQ tail: our plain SQE stores are visible before the tail
             INT.setRelease(sqRing, sqTailOff, tail);
@@ -446,6 +481,21 @@ public final class Ring implements AutoCloseable {
         sqHeadSeen = (int) INT.getAcquire(sqRing, sqHeadOff); // pairs with the kernel's release of the SQ head
         return tail - sqHeadSeen;
     }
+
+    /** {@link RingFaults#rejectSqes}: marks the SQEs about to be published that the kernel is to fail with EINVAL. */
+    private void rejectFaultSqes(int tail) {
+        RingFaults.Plan p = RingFaults.active();
+        if (p == null) return;
+        for (int i = sqTailPublished; i != tail; i++) {
+            long off = (long) (i & sqMask) * SQE_SIZE;
+            if (RingFaults.reject(p, Sqe.opcode(sqes, off), sqes.get(JAVA_INT, off + OFF_SQE_FD))) {
+                Sqe.flags(sqes, off, Sqe.flags(sqes, off) | UNDEFINED_IOSQE_FLAG);
+            }
+        }
+    }
+
+    /** An IOSQE_* bit no kernel defines (bits 0..6 are taken): the kernel fails the SQE with EINVAL. */
+    private static final int UNDEFINED_IOSQE_FLAG = 1 << 7;
 
     /** Raw io_uring_enter on this ring: SQEs consumed, or -errno. The caller {@link #flush()}ed first. */
     public int enter(int toSubmit, int minComplete, int flags, MemorySegment arg, long argSize) {
@@ -520,12 +570,23 @@ public final class Ring implements AutoCloseable {
 
     /** The SQ ring's flags (IORING_SQ_CQ_OVERFLOW, IORING_SQ_TASKRUN, ...). */
     public int sqFlags() {
-        return (int) INT.getOpaque(sqRing, sqFlagsOff); // the kernel sets these bits atomically; no ordering needed
+        int flags = (int) INT.getOpaque(sqRing, sqFlagsOff); // the kernel sets these bits atomically; no ordering needed
+        if (Faults.ENABLED) {
+            RingFaults.Plan p = RingFaults.active();
+            if (p != null && RingFaults.takeOverflowFlag(p)) flags |= IORING_SQ_CQ_OVERFLOW;
+        }
+        return flags;
     }
 
     /** CQEs the kernel dropped (cq_ring->overflow): only ever grows on kernels without IORING_FEAT_NODROP. */
     public int cqOverflow() {
-        return (int) INT.getOpaque(cqRing, cqOverflowOff);
+        int dropped = (int) INT.getOpaque(cqRing, cqOverflowOff);
+        if (Faults.ENABLED) {
+            if (withoutNodrop && ((int) INT.getOpaque(sqRing, sqFlagsOff) & IORING_SQ_CQ_OVERFLOW) != 0) dropped++;
+            RingFaults.Plan p = RingFaults.active();
+            if (p != null) dropped += (int) RingFaults.takeDropped(p);
+        }
+        return dropped;
     }
 
     /** Whether a CQE (or a stashed one) is waiting. */
@@ -546,6 +607,8 @@ public final class Ring implements AutoCloseable {
      */
     public int reap(CqeSink sink) {
         int n = 0;
+        RingFaults.Plan faults = Faults.ENABLED ? RingFaults.active() : null;
+        if (faults != null) n += RingFaults.deliverInjected(faults, sink);
         final MemorySegment cq = cqRing;
         final long cqes = cqesOff;
         final int mask = cqMask;
@@ -566,6 +629,7 @@ public final class Ring implements AutoCloseable {
                 long userData = cq.get(JAVA_LONG, base + OFF_CQE_USER_DATA);
                 int res = cq.get(JAVA_INT, base + OFF_CQE_RES);
                 int flags = cq.get(JAVA_INT, base + OFF_CQE_FLAGS);
+                if (faults != null) res = RingFaults.rewrite(faults, userData, res);
                 cqHead = ++head;
                 n++;
                 sink.onCqe(userData, res, flags);

@@ -3,13 +3,13 @@ package dev.evring.uring;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The loop's io_uring, for evring's layers above the loop (completion I/O): put your own operations on the ring the
- * loop waits on, and get their completions through a {@link CompletionHandler}. Implemented by the io_uring backend;
- * obtained as {@code LoopAccess.get().backend(loop) instanceof RingOps ring ? ring : null}. Loop thread only.
+ * An io_uring that its owner shares with other users: each user registers a {@link CompletionHandler} under a tag of
+ * its own, writes SQEs with the {@link Sqe} helpers, and gets the CQEs carrying its tag. The owner submits what was
+ * queued together with its own entries (in the io_uring backend, in the one io_uring_enter per loop iteration that
+ * also waits) and delivers CQEs in the order the kernel posted them. All calls on the ring's thread.
  *
- * <p>SQEs written during callbacks are submitted by the backend in the same io_uring_enter that waits for the next
- * events: one system call per loop iteration for everything. An operation in flight is not a watcher: the caller
- * keeps the loop alive with {@code loop.ref()} until its final CQE arrives.
+ * <p>An operation in flight is the user's to account for until its final CQE (the owner does not keep anything alive
+ * for it). When the owner has to replace or give up the ring, every handler is told ({@link CompletionHandler#onRingReset}).
  */
 public interface RingOps {
     /**
@@ -50,6 +50,13 @@ public interface RingOps {
 
     /** Whether the kernel supports this opcode (IORING_REGISTER_PROBE at setup; false if the probe failed). */
     boolean opcodeSupported(int opcode);
+
+    /**
+     * Why {@link #opcodeSupported} cannot tell (IORING_REGISTER_PROBE failed: refused, or a kernel before 5.6), in
+     * words that say what was observed; empty when the probe answered. Say this, not "the kernel is too old", when an
+     * opcode reads as unsupported.
+     */
+    String opcodeProbeFailure();
 
     /**
      * io_uring_register(ring fd, opcode, arg, nrArgs) on this ring: result or -errno. For buffer rings

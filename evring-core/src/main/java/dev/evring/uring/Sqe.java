@@ -4,13 +4,11 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 import static dev.evring.linux.IoUring.IORING_ACCEPT_MULTISHOT;
-import static dev.evring.linux.IoUring.IORING_MSG_DATA;
 import static dev.evring.linux.IoUring.IORING_OP_ACCEPT;
 import static dev.evring.linux.IoUring.IORING_OP_ASYNC_CANCEL;
 import static dev.evring.linux.IoUring.IORING_OP_CLOSE;
 import static dev.evring.linux.IoUring.IORING_OP_CONNECT;
 import static dev.evring.linux.IoUring.IORING_OP_LINK_TIMEOUT;
-import static dev.evring.linux.IoUring.IORING_OP_MSG_RING;
 import static dev.evring.linux.IoUring.IORING_OP_NOP;
 import static dev.evring.linux.IoUring.IORING_OP_POLL_ADD;
 import static dev.evring.linux.IoUring.IORING_OP_POLL_REMOVE;
@@ -25,20 +23,16 @@ import static dev.evring.linux.IoUring.IORING_OP_TIMEOUT_REMOVE;
 import static dev.evring.linux.IoUring.IORING_OP_WRITE;
 import static dev.evring.linux.IoUring.IORING_POLL_UPDATE_USER_DATA;
 import static dev.evring.linux.IoUring.IORING_RECV_MULTISHOT;
-import static dev.evring.linux.IoUring.IORING_TIMEOUT_UPDATE;
 import static dev.evring.linux.IoUring.IOSQE_BUFFER_SELECT;
 import static dev.evring.linux.IoUring.OFF_SQE_ADDR;
-import static dev.evring.linux.IoUring.OFF_SQE_ADDR3;
 import static dev.evring.linux.IoUring.OFF_SQE_BUF_INDEX;
 import static dev.evring.linux.IoUring.OFF_SQE_FD;
-import static dev.evring.linux.IoUring.OFF_SQE_FILE_INDEX;
 import static dev.evring.linux.IoUring.OFF_SQE_FLAGS;
 import static dev.evring.linux.IoUring.OFF_SQE_IOPRIO;
 import static dev.evring.linux.IoUring.OFF_SQE_LEN;
 import static dev.evring.linux.IoUring.OFF_SQE_OFF;
 import static dev.evring.linux.IoUring.OFF_SQE_OPCODE;
 import static dev.evring.linux.IoUring.OFF_SQE_OP_FLAGS;
-import static dev.evring.linux.IoUring.OFF_SQE_PERSONALITY;
 import static dev.evring.linux.IoUring.OFF_SQE_USER_DATA;
 import static dev.evring.linux.IoUring.SQE_SIZE;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -49,8 +43,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 /**
  * Writes SQEs: {@code prep*} helpers in the manner of liburing's {@code io_uring_prep_*}, each filling the SQE at
  * byte offset {@code sqe} of the SQE array {@code sqes} (as {@link RingOps#nextSqe()} returns it, already zeroed) and
- * setting its user_data. Field setters ({@link #flags}, {@link #ioprio}, {@link #bufGroup}, ...) adjust one field
- * afterwards. Buffers are given as a segment plus an offset and length, checked against the segment's bounds, so no
+ * setting its user_data. {@link #flags} adjusts sqe->flags afterwards. Buffers are given as a segment plus an offset and length, checked against the segment's bounds, so no
  * slice is allocated per operation; the segment must stay alive until the operation's CQE arrives.
  *
  * <p>Every helper writes plain stores: the SQ tail store that publishes the entry (with release) comes later, at
@@ -58,8 +51,6 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  */
 public final class Sqe {
     private Sqe() {}
-
-    public static final long SIZE = SQE_SIZE;
 
     /** Zeroes the SQE (eight 8-byte stores; no slice). {@link RingOps#nextSqe()} does it for you. */
     public static void clear(MemorySegment sqes, long sqe) {
@@ -128,18 +119,11 @@ public final class Sqe {
     }
 
     /**
-     * TIMEOUT_REMOVE of the timeout whose user_data is {@code targetUserData}; with {@code IORING_TIMEOUT_UPDATE} in
-     * {@code timeoutFlags} use {@link #prepTimeoutUpdate} instead.
+     * TIMEOUT_REMOVE of the timeout whose user_data is {@code targetUserData}.
      */
     public static void prepTimeoutRemove(MemorySegment sqes, long sqe, long targetUserData, int timeoutFlags, long userData) {
         prepRw(sqes, sqe, IORING_OP_TIMEOUT_REMOVE, -1, targetUserData, 0, 0, userData);
         sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, timeoutFlags);
-    }
-
-    /** TIMEOUT_REMOVE with IORING_TIMEOUT_UPDATE (5.11): gives the timeout {@code targetUserData} a new expiry. */
-    public static void prepTimeoutUpdate(MemorySegment sqes, long sqe, long targetUserData, MemorySegment ts, int timeoutFlags, long userData) {
-        prepRw(sqes, sqe, IORING_OP_TIMEOUT_REMOVE, -1, targetUserData, 0, address(ts, 0, 16), userData);
-        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, timeoutFlags | IORING_TIMEOUT_UPDATE);
     }
 
     /** ASYNC_CANCEL of the request whose user_data is {@code targetUserData} ({@code cancelFlags}: IORING_ASYNC_CANCEL_*). */
@@ -230,15 +214,6 @@ public final class Sqe {
         sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, timeoutFlags);
     }
 
-    /**
-     * MSG_RING (5.18): posts a CQE with {@code res} and {@code targetUserData} to the ring whose fd is
-     * {@code ringFd}; {@code msgRingFlags}: IORING_MSG_RING_*.
-     */
-    public static void prepMsgRing(MemorySegment sqes, long sqe, int ringFd, int res, long targetUserData, int msgRingFlags, long userData) {
-        prepRw(sqes, sqe, IORING_OP_MSG_RING, ringFd, IORING_MSG_DATA, res, targetUserData, userData);
-        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, msgRingFlags);
-    }
-
     // ---------------------------------------------------------------------------------------------------------------
     // single fields
 
@@ -250,44 +225,6 @@ public final class Sqe {
     /** sqe->flags. */
     public static int flags(MemorySegment sqes, long sqe) {
         return sqes.get(JAVA_BYTE, sqe + OFF_SQE_FLAGS) & 0xFF;
-    }
-
-    /** Sets sqe->ioprio (also the accept/recv/send command flags: IORING_ACCEPT_MULTISHOT, IORING_RECV_MULTISHOT, ...). */
-    public static void ioprio(MemorySegment sqes, long sqe, int ioprio) {
-        sqes.set(JAVA_SHORT, sqe + OFF_SQE_IOPRIO, (short) ioprio);
-    }
-
-    /** Sets sqe->buf_group (for IOSQE_BUFFER_SELECT). */
-    public static void bufGroup(MemorySegment sqes, long sqe, int bufGroup) {
-        sqes.set(JAVA_SHORT, sqe + OFF_SQE_BUF_INDEX, (short) bufGroup);
-    }
-
-    /** Sets sqe->buf_index (for fixed buffers). */
-    public static void bufIndex(MemorySegment sqes, long sqe, int bufIndex) {
-        sqes.set(JAVA_SHORT, sqe + OFF_SQE_BUF_INDEX, (short) bufIndex);
-    }
-
-    public static void personality(MemorySegment sqes, long sqe, int personality) {
-        sqes.set(JAVA_SHORT, sqe + OFF_SQE_PERSONALITY, (short) personality);
-    }
-
-    /** Sets sqe->file_index (direct descriptors; the flags of an IORING_MSG_RING_FLAGS_PASS message). */
-    public static void fileIndex(MemorySegment sqes, long sqe, int fileIndex) {
-        sqes.set(JAVA_INT, sqe + OFF_SQE_FILE_INDEX, fileIndex);
-    }
-
-    public static void addr3(MemorySegment sqes, long sqe, long addr3) {
-        sqes.set(JAVA_LONG, sqe + OFF_SQE_ADDR3, addr3);
-    }
-
-    /** Sets sqe->user_data. */
-    public static void userData(MemorySegment sqes, long sqe, long userData) {
-        sqes.set(JAVA_LONG, sqe + OFF_SQE_USER_DATA, userData);
-    }
-
-    /** sqe->user_data. */
-    public static long userData(MemorySegment sqes, long sqe) {
-        return sqes.get(JAVA_LONG, sqe + OFF_SQE_USER_DATA);
     }
 
     /** sqe->opcode. */

@@ -31,8 +31,14 @@ final class IoUringFixture {
     }
 
     void close() {
+        dev.evring.uring.RingFaults.clear();
         for (EventLoop l : loops) l.close();
         for (int fd : fds) TestFds.close(fd);
+    }
+
+    /** The user_data payload of {@code fd}'s current poll request on {@code loop}'s ring. */
+    static long pollPayload(EventLoop loop, int fd) {
+        return backend(loop).pollPayloadForTest(fd);
     }
 
     static IoUringBackend backend(EventLoop loop) {

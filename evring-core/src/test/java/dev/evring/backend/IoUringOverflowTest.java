@@ -12,6 +12,7 @@ import dev.evring.linux.EventFd;
 import dev.evring.linux.Libc;
 import dev.evring.linux.Unistd;
 import dev.evring.uring.CompletionHandler;
+import dev.evring.uring.RingFaults;
 import dev.evring.uring.RingOps;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,7 +32,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * No event is ever lost when far more fds are ready than the CQ holds: 20,000 ready fds watched through a 32-entry
  * ring (fewer where RLIMIT_NOFILE's hard limit is lower and cannot be raised, as on a 20,000-fd CI box: then as many
  * as it allows, at least 10,000, and the report says how many), on a kernel with IORING_FEAT_NODROP (the kernel keeps the overflow; we flush it) and on the seed's path for
- * kernels without it (forced by the test switch: the ring is rebuilt larger and every fd armed again, and at the size
+ * kernels without it (forced by {@link RingFaults#withoutNodrop}: the ring is rebuilt larger and every fd armed again, and at the size
  * limit the loop moves to epoll).
  */
 class IoUringOverflowTest {
@@ -41,6 +42,7 @@ class IoUringOverflowTest {
 
     @AfterEach
     void closeFds() {
+        RingFaults.clear();
         for (int fd : fds) Unistd.close(Libc.threadCallState(), fd);
     }
 
@@ -103,7 +105,7 @@ class IoUringOverflowTest {
     /** Registers a completion handler that records each ring reset it is told of (whether the ring survived). */
     private static List<Boolean> resetsSeenByAHandler(EventLoop loop) {
         List<Boolean> resets = new ArrayList<>();
-        RingOps ring = backend(loop);
+        RingOps ring = backend(loop).ringOps();
         ring.registerHandler(new CompletionHandler() {
             @Override
             public void onCompletion(long userData, int res, int flags) {}
@@ -123,7 +125,7 @@ class IoUringOverflowTest {
     @Test
     void twentyThousandReadyFdsThroughA32EntryRingAllArriveWithNodrop() {
         try (EventLoop loop = open(Map.of())) {
-            assumeTrue(backend(loop).features() != 0 && (backend(loop).features() & dev.evring.linux.IoUring.IORING_FEAT_NODROP) != 0,
+            assumeTrue(backend(loop).ringOps().features() != 0 && (backend(loop).ringOps().features() & dev.evring.linux.IoUring.IORING_FEAT_NODROP) != 0,
                     "the kernel lacks IORING_FEAT_NODROP");
             everyReadyFdIsDelivered(loop);
             IoUringBackend.Stats s = backend(loop).stats();
@@ -143,13 +145,14 @@ class IoUringOverflowTest {
 
     @Test
     void withoutNodropTheRingIsRebuiltLargerAndEveryFdArmedAgain() {
-        try (EventLoop loop = open(Map.of("io_uring.test.no_nodrop", "true"))) {
+        RingFaults.withoutNodrop();
+        try (EventLoop loop = open(Map.of())) {
             List<Boolean> resets = resetsSeenByAHandler(loop);
             everyReadyFdIsDelivered(loop);
             IoUringBackend b = backend(loop);
             assertTrue(b.stats().ringResets() > 0, "the ring was never rebuilt: " + b.stats());
             assertTrue(b.ringAvailable());
-            assertTrue(b.ringForTest().cqEntries() > 32, "the rebuilt ring is no larger: " + b.ringForTest());
+            assertTrue(b.currentRing().cqEntries() > 32, "the rebuilt ring is no larger: " + b.currentRing());
             assertFalse(resets.isEmpty(), "handlers were not told of the reset");
             assertTrue(resets.stream().allMatch(x -> x), "the ring stayed available");
             loopStillWorks(loop);
@@ -158,12 +161,15 @@ class IoUringOverflowTest {
 
     @Test
     void withoutNodropAtTheSizeLimitTheLoopMovesToEpoll() {
-        try (EventLoop loop = open(Map.of("io_uring.test.no_nodrop", "true", "io_uring.test.max_entries", "32"))) {
+        RingFaults.withoutNodrop();
+        RingFaults.maxCqEntries(32);
+        try (EventLoop loop = open(Map.of())) {
             List<Boolean> resets = resetsSeenByAHandler(loop);
             everyReadyFdIsDelivered(loop);
             IoUringBackend b = backend(loop);
             assertFalse(b.ringAvailable(), "the loop should have moved to epoll: " + b.stats());
-            assertNull(b.ringForTest());
+            assertNull(b.currentRing());
+            assertNull(b.ringOps(), "no ring operations without a ring");
             assertEquals(Boolean.FALSE, resets.getLast(), "handlers were told the ring is gone");
             assertTrue(loop.backendDetails().contains("moved to epoll"), loop.backendDetails());
             loopStillWorks(loop);

@@ -101,7 +101,7 @@ public final class PingPongSyscalls {
     private static IoUringBackend.Stats minus(IoUringBackend.Stats a, IoUringBackend.Stats b) {
         return new IoUringBackend.Stats(a.enters() - b.enters(), a.sqesSubmitted() - b.sqesSubmitted(),
                 a.cqesReaped() - b.cqesReaped(), a.pollAdds() - b.pollAdds(), a.pollUpdates() - b.pollUpdates(),
-                a.levelChecks() - b.levelChecks(), a.pollRemoves() - b.pollRemoves(), a.staleCqes() - b.staleCqes(),
-                a.overflowFlushes() - b.overflowFlushes(), a.ringResets() - b.ringResets(), a.hybridFds());
+                a.levelChecks() - b.levelChecks(), a.pollRemoves() - b.pollRemoves(), a.staleCqes() - b.staleCqes(), a.strayCqes() - b.strayCqes(),
+                a.overflowFlushes() - b.overflowFlushes(), a.ringResets() - b.ringResets(), a.epollSetFds());
     }
 }

@@ -15,14 +15,21 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * Run in a child JVM by {@link IoUringFallbackTest}: installs a seccomp filter that fails io_uring_setup with EPERM
- * (as Docker's default profile does), then opens a loop and prints what it got. Lines: {@code SKIP <why>},
- * {@code BACKEND <id>}, {@code REFUSAL <text>}, {@code AVAILABILITY <text>}.
+ * Run in a child JVM by {@link IoUringFallbackTest}: installs a seccomp filter that fails one io_uring call with EPERM
+ * (argument: {@code setup}, as Docker's default profile does; {@code enter} or {@code register}, as partial profiles
+ * do), then opens a loop and prints what it got. Lines: {@code SKIP <why>}, {@code BACKEND <id>},
+ * {@code REFUSAL <text>}, {@code DETAILS <text>}, {@code RAN <whether a timer fired>}, {@code AVAILABILITY <text>}.
  */
 public final class SeccompChild {
     private SeccompChild() {}
 
     public static void main(String[] args) {
+        long refused = switch (args.length == 0 ? "setup" : args[0]) {
+            case "setup" -> Syscall.SYS_io_uring_setup;
+            case "enter" -> Syscall.SYS_io_uring_enter;
+            case "register" -> Syscall.SYS_io_uring_register;
+            default -> throw new IllegalArgumentException("refuse what? " + args[0]);
+        };
         MemorySegment cs = Libc.threadCallState();
         int r = Prctl.prctl(cs, Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         if (r < 0) {
@@ -37,7 +44,7 @@ public final class SeccompChild {
         Filter.instruction(program, 0, ldW, 0, 0, (int) Seccomp.OFF_DATA_ARCH);
         Filter.instruction(program, 1, jeq, 0, 3, Seccomp.auditArch()); // another ABI: allow
         Filter.instruction(program, 2, ldW, 0, 0, (int) Seccomp.OFF_DATA_NR);
-        Filter.instruction(program, 3, jeq, 0, 1, (int) Syscall.SYS_io_uring_setup);
+        Filter.instruction(program, 3, jeq, 0, 1, (int) refused);
         Filter.instruction(program, 4, ret, 0, 0, Seccomp.SECCOMP_RET_ERRNO | (dev.evring.linux.Errno.EPERM & Seccomp.SECCOMP_RET_DATA));
         Filter.instruction(program, 5, ret, 0, 0, Seccomp.SECCOMP_RET_ALLOW);
         MemorySegment fprog = arena.allocate(Filter.SOCK_FPROG);
@@ -51,7 +58,11 @@ public final class SeccompChild {
         try (EventLoop loop = EventLoop.open()) {
             System.out.println("BACKEND " + loop.backend().id());
             for (String refusal : loop.backendRefusals()) System.out.println("REFUSAL " + refusal);
-            System.out.println("DETAILS " + loop.backendDetails().lines().findFirst().orElse(""));
+            loop.backendDetails().lines().forEach(l -> System.out.println("DETAILS " + l));
+            boolean[] fired = {false};
+            loop.timer(1_000_000L, 0, (w, ev) -> fired[0] = true).start();
+            loop.run();
+            System.out.println("RAN " + fired[0]);
         }
         Backend.Availability a = Backend.IO_URING.availability();
         System.out.println("AVAILABILITY " + a.available() + " " + a.reason());

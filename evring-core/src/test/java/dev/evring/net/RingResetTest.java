@@ -1,6 +1,7 @@
 package dev.evring.net;
 
 import dev.evring.Backend;
+import dev.evring.uring.RingFaults;
 import dev.evring.EventLoop;
 import dev.evring.TestLoops;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,21 +18,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * When the io_uring backend loses completions (kernels without IORING_FEAT_NODROP; forced here by the backend's test
- * switch and a tiny CQ) it rebuilds its ring, or at its size limit moves to epoll, and tells the Net: accepts start
+ * When the io_uring backend loses completions (kernels without IORING_FEAT_NODROP; forced here by RingFaults and a tiny
+ * CQ) it rebuilds its ring, or at its size limit moves to epoll, and tells the Net: accepts start
  * again, on the new ring or on the readiness emulation; everything else in flight ends with ECANCELED (a receive whose
  * data may have gone with a lost completion must not go on as if nothing happened). The server keeps serving.
  */
 class RingResetTest {
 
+    @org.junit.jupiter.api.AfterEach
+    void clearFaults() {
+        RingFaults.clear();
+    }
+
     @ParameterizedTest(name = "ring rebuilt: {0}")
     @CsvSource({"true, 4096", "false, 8"})
     void aRingResetKeepsTheServerServing(boolean grows, int maxEntries) {
+        RingFaults.withoutNodrop(); // as on a kernel without IORING_FEAT_NODROP
+        RingFaults.maxCqEntries(maxEntries); // the kernel's ring size limit
         EventLoop.Builder b = EventLoop.builder().backend(Backend.IO_URING)
-                .option("io_uring.test.no_nodrop", "true")
                 .option("io_uring.sq_entries", "4")
-                .option("io_uring.cq_entries", "8")
-                .option("io_uring.test.max_entries", Integer.toString(maxEntries));
+                .option("io_uring.cq_entries", "8");
         List<Throwable> errors = new ArrayList<>();
         b.exceptionHandler((w, e) -> errors.add(e));
         EventLoop loop;

@@ -37,7 +37,7 @@ public class RingNopBenchmark implements CompletionHandler {
     @Setup(Level.Trial)
     public void setUp() {
         loop = EventLoop.builder().backend(Backend.IO_URING).open();
-        if (!(LoopAccess.get().backend(loop) instanceof RingOps r)) {
+        if (!(LoopAccess.get().backend(loop).ringOps() instanceof RingOps r)) {
             throw new IllegalStateException("the io_uring backend does not offer RingOps");
         }
         ring = r;
