@@ -12,6 +12,7 @@ import dev.evring.bench.report.BenchmarkResults;
 import dev.evring.bench.report.ChartWriter;
 import dev.evring.bench.report.CsvWriter;
 import dev.evring.bench.report.TableRenderer;
+import dev.evring.examples.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -41,21 +42,10 @@ final class BenchCommand {
         return m;
     }
 
-    static int run(String[] args) throws Exception {
+    static int run(CommandLine.Parsed options) throws Exception {
         PrintStream out = System.out;
         Path root = Path.of(System.getProperty("evring.root", ".")).toAbsolutePath().normalize();
-        BenchOptions o;
-        try {
-            o = BenchOptions.parse(args, root.resolve("results"));
-        } catch (IllegalArgumentException e) {
-            System.err.println("evring bench: " + e.getMessage());
-            System.err.print(BenchOptions.USAGE);
-            return 2;
-        }
-        if (o.help()) {
-            out.print(BenchOptions.USAGE);
-            return 0;
-        }
+        BenchOptions o = BenchOptions.of(options, root.resolve("results"));
         Path runDir = o.out().resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Path cache = o.out().resolve(".cache").resolve("native");
         List<Benchmark> selected = new ArrayList<>();
