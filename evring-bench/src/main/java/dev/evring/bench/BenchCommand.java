@@ -5,6 +5,7 @@ import dev.evring.bench.harness.Benchmark;
 import dev.evring.bench.harness.MachineInfo;
 import dev.evring.bench.harness.NativeTools;
 import dev.evring.bench.echo.EchoBenchmark;
+import dev.evring.bench.http.HttpBenchmark;
 import dev.evring.bench.jmh.JmhBenchmark;
 import dev.evring.bench.pipes.PipesBenchmark;
 import dev.evring.bench.timers.TimersBenchmark;
@@ -37,6 +38,7 @@ final class BenchCommand {
         Map<String, Supplier<Benchmark>> m = new LinkedHashMap<>();
         m.put("pipes", PipesBenchmark::new);
         m.put("echo", EchoBenchmark::new);
+        m.put("http", HttpBenchmark::new);
         m.put("timers", TimersBenchmark::new);
         m.put("jmh", JmhBenchmark::new);
         return m;

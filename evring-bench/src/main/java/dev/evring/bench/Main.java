@@ -33,6 +33,11 @@ public final class Main {
         return m;
     }
 
+    /** Whether {@code ./evring name} exists (the http benchmark's evring rows wait for {@code http-server}). */
+    public static boolean hasCommand(String name) {
+        return commands().containsKey(name);
+    }
+
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }
