@@ -68,10 +68,12 @@ final class BenchCommand {
         long t0 = System.nanoTime();
         StringBuilder summary = new StringBuilder("evring bench" + (o.quick() ? " --quick" : "") + "\n" + machine + "\n\n");
         int failures = 0;
+        List<String> times = new ArrayList<>();
         for (Benchmark b : selected) {
             out.println();
             out.println("-- " + b.id() + " --");
             BenchmarkResults r;
+            long b0 = System.nanoTime();
             try {
                 r = b.run(ctx);
             } catch (Exception | Error e) {
@@ -80,19 +82,23 @@ final class BenchCommand {
                 e.printStackTrace(out);
                 summary.append(b.id()).append(": failed: ").append(e).append("\n\n");
                 continue;
+            } finally {
+                times.add(b.id() + " " + (System.nanoTime() - b0) / 1_000_000_000L + " s");
             }
             String table = TableRenderer.render(r);
             out.println();
             out.print(table);
-            summary.append(table).append('\n');
+            out.println("  (" + times.getLast() + ")");
+            summary.append(table).append("  (").append(times.getLast()).append(")\n\n");
             CsvWriter.write(r, runDir.resolve(r.id() + ".csv"));
             ChartWriter.write(r, runDir.resolve(r.id() + ".png"));
         }
         long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
-        summary.append("took ").append(seconds).append(" s\n");
+        String took = "took " + seconds + " s (" + String.join(", ", times) + ")";
+        summary.append(took).append('\n');
         Files.writeString(runDir.resolve("summary.txt"), summary);
         out.println();
-        out.println("took " + seconds + " s; results (tables, CSV, PNG charts, logs): " + runDir);
+        out.println(took + "; results (tables, CSV, PNG charts, logs): " + runDir);
         return failures == 0 ? 0 : 1;
     }
 }

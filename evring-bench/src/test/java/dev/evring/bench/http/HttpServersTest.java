@@ -95,6 +95,17 @@ class HttpServersTest {
     }
 
     @Test
+    void evringsRowsStartTheHttpServerSubcommandWithModeAndBackend() {
+        ServerRow r = HttpBenchmark.evring(ctx, "completion", dev.evring.Backend.IO_URING);
+        assertEquals("evring io_uring (completion)", r.name());
+        List<String> cmd = r.command().apply(new ServerRow.Launch(8123, 1));
+        int main = cmd.indexOf(dev.evring.bench.Main.class.getName());
+        assertTrue(main > 0, cmd.toString());
+        assertEquals(List.of("http-server", "--port", "8123", "--mode", "completion", "--backend", "io_uring"),
+                cmd.subList(main + 1, cmd.size()));
+    }
+
+    @Test
     void nettyOnEpollAnswersRight() throws Exception {
         serve(row("Netty 4.2 epoll"));
     }
