@@ -14,7 +14,6 @@ import dev.evring.bench.report.Format;
 import dev.evring.bench.report.Metric;
 import dev.evring.bench.report.Outcome;
 import dev.evring.bench.report.RowKind;
-import dev.evring.bench.report.Stats;
 import dev.evring.examples.EchoServer;
 import org.HdrHistogram.Histogram;
 

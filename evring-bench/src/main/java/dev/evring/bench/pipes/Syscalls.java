@@ -64,7 +64,7 @@ final class Syscalls {
 
     static void close(int fd) {
         try {
-            int r = (int) CLOSE.invokeExact(fd);
+            int ignored = (int) CLOSE.invokeExact(fd); // closing at the end of a run: nothing to do about a failure
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
