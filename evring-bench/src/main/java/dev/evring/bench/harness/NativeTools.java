@@ -133,7 +133,7 @@ public final class NativeTools {
 
     /** Why we may not install, or null if we may. */
     private static String installRefusal(boolean allowInstall) {
-        if (!allowInstall) return "--no-install was given";
+        if (!allowInstall) return "installing is off here (--no-install, --list, or a test)";
         if (!isRoot()) return "not root (run as root, or install them yourself)";
         if (!Files.isExecutable(Path.of("/usr/bin/apt-get"))) return "no apt-get on this machine";
         return null;

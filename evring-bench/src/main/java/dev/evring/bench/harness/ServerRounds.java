@@ -154,10 +154,10 @@ public final class ServerRounds {
             what = r.outcome().word() + ": " + r.notes();
         } else {
             Stats m = r.stats(primary.key());
-            what = String.format(Locale.ROOT, "%s %s (%s-%s)  p99 %s %s  server %s %s  client CPU %.0f%%",
-                    Format.human(m.median()), primary.unit(), Format.human(m.min()), Format.human(m.max()),
-                    Format.human(r.stats(p99.key()).median()), p99.unit(), Format.human(r.stats(serverCpu.key()).median()),
-                    serverCpu.unit(), r.stats(CpuWindow.CLIENT_CPU_PCT.key()).median());
+            String latency = r.usable(p99.key()) ? "  p99 " + Format.human(r.stats(p99.key()).median()) + " " + p99.unit() : "";
+            what = String.format(Locale.ROOT, "%s %s (%s-%s)%s  server %s %s  client CPU %.0f%%",
+                    Format.human(m.median()), primary.unit(), Format.human(m.min()), Format.human(m.max()), latency,
+                    Format.human(r.stats(serverCpu.key()).median()), serverCpu.unit(), r.stats(CpuWindow.CLIENT_CPU_PCT.key()).median());
         }
         return String.format("  %-7s %-34s %-12s %s", r.benchmark(), r.row(), r.caseName(), what);
     }
