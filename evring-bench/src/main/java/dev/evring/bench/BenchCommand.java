@@ -5,6 +5,7 @@ import dev.evring.bench.harness.Benchmark;
 import dev.evring.bench.harness.MachineInfo;
 import dev.evring.bench.harness.NativeTools;
 import dev.evring.bench.echo.EchoBenchmark;
+import dev.evring.bench.http.HttpBenchmark;
 import dev.evring.bench.jmh.JmhBenchmark;
 import dev.evring.bench.pipes.PipesBenchmark;
 import dev.evring.bench.timers.TimersBenchmark;
@@ -12,6 +13,7 @@ import dev.evring.bench.report.BenchmarkResults;
 import dev.evring.bench.report.ChartWriter;
 import dev.evring.bench.report.CsvWriter;
 import dev.evring.bench.report.TableRenderer;
+import dev.evring.examples.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -36,26 +38,16 @@ final class BenchCommand {
         Map<String, Supplier<Benchmark>> m = new LinkedHashMap<>();
         m.put("pipes", PipesBenchmark::new);
         m.put("echo", EchoBenchmark::new);
+        m.put("http", HttpBenchmark::new);
         m.put("timers", TimersBenchmark::new);
         m.put("jmh", JmhBenchmark::new);
         return m;
     }
 
-    static int run(String[] args) throws Exception {
+    static int run(CommandLine.Parsed options) throws Exception {
         PrintStream out = System.out;
         Path root = Path.of(System.getProperty("evring.root", ".")).toAbsolutePath().normalize();
-        BenchOptions o;
-        try {
-            o = BenchOptions.parse(args, root.resolve("results"));
-        } catch (IllegalArgumentException e) {
-            System.err.println("evring bench: " + e.getMessage());
-            System.err.print(BenchOptions.USAGE);
-            return 2;
-        }
-        if (o.help()) {
-            out.print(BenchOptions.USAGE);
-            return 0;
-        }
+        BenchOptions o = BenchOptions.of(options, root.resolve("results"));
         Path runDir = o.out().resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Path cache = o.out().resolve(".cache").resolve("native");
         List<Benchmark> selected = new ArrayList<>();
@@ -76,10 +68,12 @@ final class BenchCommand {
         long t0 = System.nanoTime();
         StringBuilder summary = new StringBuilder("evring bench" + (o.quick() ? " --quick" : "") + "\n" + machine + "\n\n");
         int failures = 0;
+        List<String> times = new ArrayList<>();
         for (Benchmark b : selected) {
             out.println();
             out.println("-- " + b.id() + " --");
             BenchmarkResults r;
+            long b0 = System.nanoTime();
             try {
                 r = b.run(ctx);
             } catch (Exception | Error e) {
@@ -88,19 +82,23 @@ final class BenchCommand {
                 e.printStackTrace(out);
                 summary.append(b.id()).append(": failed: ").append(e).append("\n\n");
                 continue;
+            } finally {
+                times.add(b.id() + " " + (System.nanoTime() - b0) / 1_000_000_000L + " s");
             }
             String table = TableRenderer.render(r);
             out.println();
             out.print(table);
-            summary.append(table).append('\n');
+            out.println("  (" + times.getLast() + ")");
+            summary.append(table).append("  (").append(times.getLast()).append(")\n\n");
             CsvWriter.write(r, runDir.resolve(r.id() + ".csv"));
             ChartWriter.write(r, runDir.resolve(r.id() + ".png"));
         }
         long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
-        summary.append("took ").append(seconds).append(" s\n");
+        String took = "took " + seconds + " s (" + String.join(", ", times) + ")";
+        summary.append(took).append('\n');
         Files.writeString(runDir.resolve("summary.txt"), summary);
         out.println();
-        out.println("took " + seconds + " s; results (tables, CSV, PNG charts, logs): " + runDir);
+        out.println(took + "; results (tables, CSV, PNG charts, logs): " + runDir);
         return failures == 0 ? 0 : 1;
     }
 }

@@ -2,6 +2,7 @@ package dev.evring.bench;
 
 import dev.evring.Backend;
 import dev.evring.EventLoop;
+import dev.evring.examples.CommandLine;
 import dev.evring.examples.CompletionEcho;
 import dev.evring.examples.EchoClient;
 import dev.evring.net.Net;
@@ -17,28 +18,21 @@ import java.net.InetSocketAddress;
 final class EchoCommands {
     private EchoCommands() {}
 
-    /**
-     * {@code echo-alloc [--backend B] [--echoes 1000000] [--connections 16]}: a completion-style echo server and
-     * client on one loop; after a warm-up of a fifth of the echoes, the loop thread's allocated bytes (HotSpot's
-     * per-thread counter) around the rest.
-     */
-    static int alloc(String[] args) throws Exception {
-        Backend backend = null;
-        long echoes = 1_000_000;
-        int connections = 16;
-        for (int i = 0; i < args.length; i += 2) {
-            if (i + 1 >= args.length) throw new IllegalArgumentException(args[i] + " needs a value");
-            String v = args[i + 1];
-            switch (args[i]) {
-                case "--backend" -> backend = Backend.parse(v);
-                case "--echoes" -> echoes = Long.parseLong(v);
-                case "--connections" -> connections = Integer.parseInt(v);
-                default -> {
-                    System.err.println("usage: echo-alloc [--backend io_uring|epoll|poll] [--echoes 1000000] [--connections 16]");
-                    return 2;
-                }
-            }
-        }
+    static final CommandLine COMMAND_LINE = new CommandLine("./evring echo-alloc",
+            "Bytes a million completion-style echoes allocate on the loop thread.\n"
+            + "A completion echo server and its clients on one loop; after a warm-up of a fifth of the echoes, HotSpot's\n"
+            + "per-thread allocation counter of the loop thread around the rest.");
+    static final CommandLine.Option<Backend> BACKEND = COMMAND_LINE.value("--backend", "io_uring|epoll|poll", null, Backend::parse,
+            "the loop's backend (default: the one EventLoop.open() picks)");
+    static final CommandLine.Option<Long> ECHOES = COMMAND_LINE.longInteger("--echoes", "N", 1_000_000, 1, 1_000_000_000_000L,
+            "echoes measured (default 1000000)");
+    static final CommandLine.Option<Integer> CONNECTIONS = COMMAND_LINE.integer("--connections", "N", 16, 1, 10_000,
+            "client connections (default 16)");
+
+    static int alloc(CommandLine.Parsed options) throws Exception {
+        Backend backend = options.get(BACKEND);
+        long echoes = options.get(ECHOES);
+        int connections = options.get(CONNECTIONS);
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         EventLoop.Builder b = EventLoop.builder();
         if (backend != null) b.backend(backend);

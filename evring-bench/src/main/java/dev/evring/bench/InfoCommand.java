@@ -3,12 +3,16 @@ package dev.evring.bench;
 import dev.evring.Backend;
 import dev.evring.EventLoop;
 import dev.evring.bench.harness.MachineInfo;
+import dev.evring.examples.CommandLine;
 
 /** {@code ./evring info}: what this machine offers an event loop. */
 final class InfoCommand {
     private InfoCommand() {}
 
-    static int run(String[] args) {
+    static final CommandLine COMMAND_LINE = new CommandLine("./evring info",
+            "What this machine offers: kernel, backends available here, which one EventLoop.open() picks and why.");
+
+    static int run(CommandLine.Parsed options) {
         System.out.println("evring " + version());
         System.out.println("kernel:         Linux " + read("/proc/sys/kernel/osrelease") + " (" + System.getProperty("os.arch") + ")");
         System.out.println("java:           " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")");

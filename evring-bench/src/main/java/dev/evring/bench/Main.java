@@ -1,48 +1,92 @@
 package dev.evring.bench;
 
+import dev.evring.ErrnoException;
+import dev.evring.examples.CommandLine;
+import dev.evring.examples.EchoClient;
+import dev.evring.examples.EchoServer;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The {@code ./evring} command-line tool: one subcommand per job. */
+/**
+ * The {@code ./evring} command-line tool: one subcommand per job, each with its options declared once in a
+ * {@link CommandLine} (usage, parsing, {@code --help}, bad options answered with one line and status 2).
+ */
 public final class Main {
     private Main() {}
 
-    /** A subcommand: gets the arguments after its name, returns the process exit status. */
-    @FunctionalInterface
-    interface Command {
-        int run(String[] args) throws Exception;
-    }
+    /** A subcommand: its options and what it does with them. */
+    record Command(CommandLine options, CommandLine.Body body) {}
 
-    private record Entry(String summary, Command command) {}
-
-    private static Map<String, Entry> commands() {
-        Map<String, Entry> m = new LinkedHashMap<>();
-        m.put("info", new Entry("kernel, backends available here, which one EventLoop.open() picks and why", InfoCommand::run));
-        m.put("bench", new Entry("the benchmark suite: evring against libev, Netty and the JDK (--help for options)", BenchCommand::run));
-        m.put("echo-server", new Entry("echo server: --port P [--backend io_uring|epoll|poll] [--mode readiness|completion]", dev.evring.examples.EchoServer::run));
-        m.put("echo-client", new Entry("echo load: --port P [--connections 50] [--inflight 8] [--messages N] [--size 64]", dev.evring.examples.EchoClient::run));
-        m.put("echo-alloc", new Entry("bytes a million completion-style echoes allocate on the loop thread", EchoCommands::alloc));
+    /** Every subcommand, in the order {@code ./evring} lists them. A new one is one line here. */
+    static Map<String, Command> commands() {
+        Map<String, Command> m = new LinkedHashMap<>();
+        m.put("info", new Command(InfoCommand.COMMAND_LINE, InfoCommand::run));
+        m.put("bench", new Command(BenchOptions.COMMAND_LINE, BenchCommand::run));
+        m.put("echo-server", new Command(EchoServer.COMMAND_LINE, EchoServer::run));
+        m.put("echo-client", new Command(EchoClient.COMMAND_LINE, EchoClient::run));
+        m.put("echo-alloc", new Command(EchoCommands.COMMAND_LINE, EchoCommands::alloc));
         return m;
     }
 
-    public static void main(String[] args) throws Exception {
-        Map<String, Entry> commands = commands();
-        if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help") || args[0].equals("help")) {
-            usage(commands);
-            System.exit(args.length == 0 ? 2 : 0);
-        }
-        Entry e = commands.get(args[0]);
-        if (e == null) {
-            System.err.println("evring: unknown command \"" + args[0] + "\"");
-            usage(commands);
-            System.exit(2);
-        }
-        System.exit(e.command().run(Arrays.copyOfRange(args, 1, args.length)));
+    /** Whether {@code ./evring name} exists (the http benchmark's evring rows wait for {@code http-server}). */
+    public static boolean hasCommand(String name) {
+        return commands().containsKey(name);
     }
 
-    private static void usage(Map<String, Entry> commands) {
-        System.err.println("usage: ./evring <command> [options]\n\ncommands:");
-        commands.forEach((name, e) -> System.err.printf("  %-14s %s%n", name, e.summary()));
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /**
+     * Runs {@code ./evring args}, printing to {@code out} and {@code err}; returns the exit status (0 done, 1 failed,
+     * 2 bad command line) and never exits the JVM.
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        Map<String, Command> commands = commands();
+        if (args.length == 0) {
+            err.print(usage(commands));
+            return 2;
+        }
+        String name = args[0];
+        if (name.equals("-h") || name.equals("--help")) {
+            out.print(usage(commands));
+            return 0;
+        }
+        if (name.equals("help") && args.length <= 2) { // ./evring help [command]
+            if (args.length == 1) {
+                out.print(usage(commands));
+                return 0;
+            }
+            name = args[1];
+            args = new String[] {name, "--help"};
+        }
+        Command c = commands.get(name);
+        if (c == null) {
+            err.println("evring: unknown command \"" + name + "\"");
+            err.print(usage(commands));
+            return 2;
+        }
+        try {
+            return c.options().run(Arrays.copyOfRange(args, 1, args.length), out, err, c.body());
+        } catch (ErrnoException | IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
+            // what the machine or the input refused (a port in use, a backend not here): the message says it all
+            err.println("evring " + name + ": " + e.getMessage());
+            return 1;
+        } catch (Exception e) {
+            err.println("evring " + name + ": failed: " + e);
+            e.printStackTrace(err); // a bug: keep the trace
+            return 1;
+        }
+    }
+
+    static String usage(Map<String, Command> commands) {
+        StringBuilder sb = new StringBuilder("usage: ./evring <command> [options]   (./evring <command> --help: its options)\n\ncommands:\n");
+        commands.forEach((name, c) -> sb.append(String.format("  %-13s %s%n", name, c.options().summary())));
+        return sb.toString();
     }
 }

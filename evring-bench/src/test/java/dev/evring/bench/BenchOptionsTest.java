@@ -21,7 +21,7 @@ class BenchOptionsTest {
     @Test
     void fullRunSelectsEveryBenchmarkIncludingJmh() {
         BenchOptions o = parse();
-        assertEquals(Set.of("pipes", "echo", "timers", "jmh"), o.only());
+        assertEquals(List.of("pipes", "echo", "http", "timers", "jmh"), List.copyOf(o.only()));
         assertFalse(o.quick());
         assertTrue(o.install());
         assertEquals(OUT, o.out());
@@ -31,7 +31,7 @@ class BenchOptionsTest {
     @Test
     void quickRunLeavesJmhOutAndUsesQuickRepeats() {
         BenchOptions o = parse("--quick");
-        assertEquals(List.of("pipes", "echo", "timers"), List.copyOf(o.only()));
+        assertEquals(List.of("pipes", "echo", "http", "timers"), List.copyOf(o.only()));
         assertEquals(3, o.repeatsOr(3, 5));
     }
 

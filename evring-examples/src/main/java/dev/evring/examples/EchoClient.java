@@ -99,35 +99,36 @@ public final class EchoClient {
         }
     }
 
+    /** The options of {@code ./evring echo-client} (and of this class's {@code main}). */
+    public static final CommandLine COMMAND_LINE = new CommandLine("./evring echo-client",
+            "Echo load on the completion API: drives an echo server in another process and prints messages per second.");
+    static final CommandLine.Option<String> HOST = COMMAND_LINE.string("--host", "H", null, "the server's address (default: loopback)");
+    static final CommandLine.Option<Integer> PORT = COMMAND_LINE.integer("--port", "P", 7007, 1, 65_535, "the server's port (default 7007)");
+    static final CommandLine.Option<Integer> CONNECTIONS = COMMAND_LINE.integer("--connections", "N", 50, 1, 100_000,
+            "connections (default 50)");
+    static final CommandLine.Option<Integer> INFLIGHT = COMMAND_LINE.integer("--inflight", "N", 8, 1, 1_024,
+            "messages in flight on each connection (default 8)");
+    static final CommandLine.Option<Long> MESSAGES = COMMAND_LINE.longInteger("--messages", "N", 400_000, 1, Long.MAX_VALUE / 2,
+            "messages echoed in all, at least one per connection (default 400000)");
+    static final CommandLine.Option<Integer> SIZE = COMMAND_LINE.integer("--size", "BYTES", 64, 1, 65_536, "message size (default 64)");
+    static final CommandLine.Option<Backend> BACKEND = COMMAND_LINE.value("--backend", "io_uring|epoll|poll", Backend.EPOLL,
+            Backend::parse, "the client loop's backend (default epoll)");
+
     public static void main(String[] args) throws Exception {
-        System.exit(run(args));
+        System.exit(COMMAND_LINE.run(args, System.out, System.err, EchoClient::run));
     }
 
     /** The command: drives a server and prints messages per second; returns the exit status. */
-    public static int run(String[] args) throws Exception {
-        String host = null;
-        int port = 7007;
-        int connections = 50;
-        int inflight = 8;
-        long messages = 400_000;
-        int size = 64;
-        Backend backend = Backend.EPOLL;
-        for (int i = 0; i < args.length; i += 2) {
-            String v = EchoServer.require(args[i], i + 1 < args.length ? args[i + 1] : null);
-            switch (args[i]) {
-                case "--host" -> host = v;
-                case "--port" -> port = Integer.parseInt(v);
-                case "--connections" -> connections = Integer.parseInt(v);
-                case "--inflight" -> inflight = Integer.parseInt(v);
-                case "--messages" -> messages = Long.parseLong(v);
-                case "--size" -> size = Integer.parseInt(v);
-                case "--backend" -> backend = Backend.parse(v);
-                default -> {
-                    System.err.println("usage: echo-client --port P [--host H] [--connections 50] [--inflight 8] "
-                            + "[--messages 400000] [--size 64] [--backend epoll]");
-                    return 2;
-                }
-            }
+    public static int run(CommandLine.Parsed options) throws Exception {
+        String host = options.get(HOST);
+        int port = options.get(PORT);
+        int connections = options.get(CONNECTIONS);
+        int inflight = options.get(INFLIGHT);
+        long messages = options.get(MESSAGES);
+        int size = options.get(SIZE);
+        Backend backend = options.get(BACKEND);
+        if (messages < connections) {
+            throw new CommandLine.UsageException("--messages: " + messages + " is fewer than the " + connections + " connections");
         }
         InetSocketAddress server = new InetSocketAddress(host == null ? InetAddress.getLoopbackAddress() : InetAddress.getByName(host), port);
         try (EventLoop loop = EventLoop.builder().backend(backend).open()) {

@@ -7,6 +7,7 @@ import dev.evring.net.Net;
 import dev.evring.net.StreamListener;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -18,33 +19,25 @@ import java.util.concurrent.TimeUnit;
 public final class EchoServer {
     private EchoServer() {}
 
+    /** The options of {@code ./evring echo-server} (and of this class's {@code main}). */
+    public static final CommandLine COMMAND_LINE = new CommandLine("./evring echo-server",
+            "TCP echo server (evring-examples' EchoServer) on every local address, until Ctrl-C.");
+    static final CommandLine.Option<Integer> PORT = COMMAND_LINE.integer("--port", "P", 7007, 0, 65_535,
+            "the port to listen on (default 7007; 0: any free one)");
+    static final CommandLine.Option<Backend> BACKEND = COMMAND_LINE.value("--backend", "io_uring|epoll|poll", null,
+            Backend::parse, "the loop's backend (default: the one EventLoop.open() picks)");
+    static final CommandLine.Option<String> MODE = COMMAND_LINE.choice("--mode", "completion", List.of("completion", "readiness"),
+            "the socket API style (default completion)");
+
     public static void main(String[] args) throws Exception {
-        System.exit(run(args));
+        System.exit(COMMAND_LINE.run(args, System.out, System.err, EchoServer::run));
     }
 
-    /** Runs the server; returns the exit status (2 for bad arguments). */
-    public static int run(String[] args) throws Exception {
-        int port = 7007;
-        Backend backend = null;
-        boolean readiness = false;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String v = i + 1 < args.length ? args[i + 1] : null;
-            switch (a) {
-                case "--port" -> port = Integer.parseInt(require(a, v));
-                case "--backend" -> backend = Backend.parse(require(a, v));
-                case "--mode" -> readiness = switch (require(a, v)) {
-                    case "readiness" -> true;
-                    case "completion" -> false;
-                    default -> throw new IllegalArgumentException("--mode " + v + ": readiness or completion");
-                };
-                default -> {
-                    System.err.println("usage: echo-server --port P [--backend io_uring|epoll|poll] [--mode readiness|completion]");
-                    return 2;
-                }
-            }
-            i++;
-        }
+    /** Runs the server with its parsed options; returns the exit status. */
+    public static int run(CommandLine.Parsed options) throws Exception {
+        int port = options.get(PORT);
+        Backend backend = options.get(BACKEND);
+        boolean readiness = options.get(MODE).equals("readiness");
         EventLoop.Builder builder = EventLoop.builder();
         if (backend != null) builder.backend(backend);
         CountDownLatch closed = new CountDownLatch(1);
@@ -72,10 +65,5 @@ public final class EchoServer {
             closed.countDown();
         }
         return 0;
-    }
-
-    static String require(String option, String value) {
-        if (value == null) throw new IllegalArgumentException(option + " needs a value");
-        return value;
     }
 }

@@ -1,21 +1,9 @@
 package dev.evring.bench.echo;
 
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
+import dev.evring.bench.netty.NettyServer;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.uring.IoUring;
-import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringServerSocketChannel;
 
 /**
  * Netty 4.2's echo server on one event-loop thread (acceptor and connections on the same loop), on its native epoll
@@ -43,32 +31,6 @@ final class NettyEchoServer {
     }
 
     static void run(String transport, int port) throws InterruptedException {
-        IoHandlerFactory factory;
-        Class<? extends ServerChannel> channel;
-        switch (transport) {
-            case "epoll" -> {
-                Epoll.ensureAvailability();
-                factory = EpollIoHandler.newFactory();
-                channel = EpollServerSocketChannel.class;
-            }
-            case "io_uring" -> {
-                IoUring.ensureAvailability();
-                factory = IoUringIoHandler.newFactory();
-                channel = IoUringServerSocketChannel.class;
-            }
-            default -> throw new IllegalArgumentException("unknown Netty transport \"" + transport + "\"");
-        }
-        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, factory);
-        Echo echo = new Echo();
-        Channel ch = new ServerBootstrap()
-                .group(group)
-                .channel(channel)
-                .option(ChannelOption.SO_BACKLOG, 4096)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(echo)
-                .bind("127.0.0.1", port).sync().channel();
-        ch.closeFuture().addListener((ChannelFutureListener) f -> group.shutdownGracefully());
-        ch.closeFuture().sync();
+        NettyServer.serve(transport, 1, port, new Echo());
     }
 }

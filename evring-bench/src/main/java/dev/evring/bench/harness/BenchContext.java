@@ -39,13 +39,20 @@ public final class BenchContext {
 
     /** The log file of one benchmark row, under {@code logs/} of the run's folder. */
     public Path log(String benchmark, String row) {
-        Path dir = runDir.resolve("logs");
+        return created(runDir.resolve("logs")).resolve(benchmark + "-" + row.replaceAll("[^A-Za-z0-9._-]+", "_") + ".log");
+    }
+
+    /** A folder of the run's results for one benchmark's own files (configurations, scripts), created if needed. */
+    public Path workDir(String benchmark) {
+        return created(runDir.resolve(benchmark));
+    }
+
+    private static Path created(Path dir) {
         try {
-            Files.createDirectories(dir);
+            return Files.createDirectories(dir);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        return dir.resolve(benchmark + "-" + row.replaceAll("[^A-Za-z0-9._-]+", "_") + ".log");
     }
 
     public void progress(String line) {
@@ -58,6 +65,17 @@ public final class BenchContext {
     /** Online CPUs of this machine. */
     public int cpus() {
         return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Whether a server and its load generator can run on CPUs of their own here (two CPUs or more, and taskset). */
+    public boolean pinned() {
+        return cpus() >= 2 && tools.hasTaskset();
+    }
+
+    /** The note a server benchmark's table carries when {@link #pinned()} is false. */
+    public String unpinnedNote() {
+        return "server and client not pinned to separate CPUs (" + (cpus() < 2 ? "one CPU" : "no taskset")
+                + "): they share the machine's CPUs and the figures say less";
     }
 
     /**

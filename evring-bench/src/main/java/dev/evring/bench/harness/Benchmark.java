@@ -8,7 +8,7 @@ public interface Benchmark {
     String id();
 
     /** What runs, for {@code --list}: cases and rows, in a few lines. */
-    String plan(BenchContext ctx);
+    String plan(BenchContext ctx) throws Exception;
 
     /** Runs every selected row and case, printing a progress line per case. Never throws for a row's failure. */
     BenchmarkResults run(BenchContext ctx) throws Exception;

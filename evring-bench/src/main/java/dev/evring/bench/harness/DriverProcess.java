@@ -1,7 +1,5 @@
 package dev.evring.bench.harness;
 
-import dev.evring.linux.SysSignal;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -44,9 +42,13 @@ public final class DriverProcess {
         }
     }
 
+    /** Linux's signal numbers 1..31 (x86-64 and arm64 agree on them), as {@code kill -l} prints them. */
+    private static final String[] SIGNALS = {null, "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1",
+            "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU",
+            "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS"};
+
     public static String signalName(int sig) {
-        String name = SysSignal.name(sig);
-        return name != null ? "SIG" + name : "signal " + sig;
+        return sig > 0 && sig < SIGNALS.length ? "SIG" + SIGNALS[sig] : "signal " + sig;
     }
 
     public static Ending run(List<String> command, Path log, Duration timeout, Consumer<DriverProtocol.Line> listener)

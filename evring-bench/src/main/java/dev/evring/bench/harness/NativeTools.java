@@ -26,7 +26,7 @@ public final class NativeTools {
     /** What a C driver needs beyond gcc and libc. */
     public enum Needs { LIBC, LIBEV, IO_URING_HEADER }
 
-    /** A compiled driver, or why there is none. */
+    /** A compiled driver or a program found here (wrk, nginx), or why there is none ("install wrk"). */
     public record Binary(Path path, String missing) {
         public boolean ok() {
             return path != null;
@@ -40,6 +40,9 @@ public final class NativeTools {
     private String gccVersion = "";
     private String libevVersion = "";
     private final Map<String, Binary> compiled = new LinkedHashMap<>();
+    private final Map<String, Binary> programs = new LinkedHashMap<>();
+    private boolean allowInstall;
+    private boolean aptUpdated;
 
     public NativeTools(Path cacheDir, Path logFile, Consumer<String> say) {
         this.cacheDir = cacheDir;
@@ -49,27 +52,73 @@ public final class NativeTools {
 
     /** Looks at what is there and, if {@code allowInstall}, installs what is missing. */
     public NativeTools prepare(boolean allowInstall) throws IOException, InterruptedException {
+        this.allowInstall = allowInstall;
         Files.createDirectories(cacheDir);
         detect();
         List<String> missing = missingPackages();
-        if (!missing.isEmpty()) {
-            String why = installRefusal(allowInstall);
-            if (why == null) {
-                say.accept("setup: installing " + String.join(" ", missing) + " with apt-get (log: " + logFile + ")");
-                int u = exec(List.of("apt-get", "update", "-q"), 600);
-                List<String> cmd = new ArrayList<>(List.of("apt-get", "install", "-y", "-q", "--no-install-recommends"));
-                cmd.addAll(missing);
-                int i = exec(cmd, 900);
-                if (u != 0 || i != 0) say.accept("setup: apt-get failed (update " + u + ", install " + i + "); see " + logFile);
-                detect();
-            } else {
-                say.accept("setup: missing " + String.join(" ", missing) + "; not installing: " + why
-                        + ". Rows that need them are skipped.");
-            }
-        }
+        if (!missing.isEmpty() && install(missing)) detect();
         say.accept("setup: gcc " + (gcc ? gccVersion : "missing") + ", libev " + (libev ? libevVersion : "missing")
                 + ", linux/io_uring.h " + (uringHeader ? "present" : "missing") + ", taskset " + (taskset ? "present" : "missing"));
         return this;
+    }
+
+    /**
+     * Installs Debian {@code packages} with apt-get if allowed and possible (saying so), else says why not; returns
+     * whether apt-get ran. apt-get update runs once per run.
+     */
+    private boolean install(List<String> packages) throws IOException, InterruptedException {
+        String why = installRefusal(allowInstall);
+        if (why != null) {
+            say.accept("setup: missing " + String.join(" ", packages) + "; not installing: " + why + ". Rows that need them are skipped.");
+            return false;
+        }
+        say.accept("setup: installing " + String.join(" ", packages) + " with apt-get (log: " + logFile + ")");
+        int u = 0;
+        if (!aptUpdated) {
+            u = exec(List.of("apt-get", "update", "-q"), 600);
+            aptUpdated = u == 0;
+        }
+        List<String> cmd = new ArrayList<>(List.of("apt-get", "install", "-y", "-q", "--no-install-recommends"));
+        cmd.addAll(packages);
+        int i = exec(cmd, 900);
+        if (u != 0 || i != 0) say.accept("setup: apt-get failed (update " + u + ", install " + i + "); see " + logFile);
+        return true;
+    }
+
+    /**
+     * A program a benchmark runs (wrk, nginx), found on PATH or in the sbin folders, installed from Debian package
+     * {@code debianPackage} when missing and allowed (as the C tool chain is); or why there is none ("install wrk").
+     * Looked for once per run.
+     */
+    public synchronized Binary program(String name, String debianPackage) throws IOException, InterruptedException {
+        Binary b = programs.get(name);
+        if (b != null) return b;
+        Path found = findProgram(name);
+        if (found == null && install(List.of(debianPackage))) found = findProgram(name);
+        b = found != null ? new Binary(found, null) : new Binary(null, "install " + debianPackage);
+        programs.put(name, b);
+        return b;
+    }
+
+    private static Path findProgram(String name) {
+        List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
+        dirs.addAll(List.of("/usr/local/sbin", "/usr/sbin", "/sbin")); // nginx lives in sbin, often off a user's PATH
+        for (String d : dirs) {
+            if (d.isEmpty()) continue;
+            Path p = Path.of(d, name);
+            if (Files.isRegularFile(p) && Files.isExecutable(p)) return p;
+        }
+        return null;
+    }
+
+    /**
+     * The first line {@code program args} prints (stdout and stderr together) whatever its exit status ({@code wrk -v}
+     * exits 1), or "" if it cannot run.
+     */
+    public static String versionLine(Path program, String... args) throws InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(program.toString()));
+        cmd.addAll(List.of(args));
+        return firstLine(cmd, true);
     }
 
     /** Debian packages that would fill the gaps found by the last look. */
@@ -84,7 +133,7 @@ public final class NativeTools {
 
     /** Why we may not install, or null if we may. */
     private static String installRefusal(boolean allowInstall) {
-        if (!allowInstall) return "--no-install was given";
+        if (!allowInstall) return "installing is off here (--no-install, --list, or a test)";
         if (!isRoot()) return "not root (run as root, or install them yourself)";
         if (!Files.isExecutable(Path.of("/usr/bin/apt-get"))) return "no apt-get on this machine";
         return null;
@@ -211,10 +260,14 @@ public final class NativeTools {
 
     /** The first line a command prints, or "" when it cannot run or fails. */
     static String firstLine(List<String> cmd) throws InterruptedException {
+        return firstLine(cmd, false);
+    }
+
+    private static String firstLine(List<String> cmd, boolean anyStatus) throws InterruptedException {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) return "";
+            if (!p.waitFor(30, TimeUnit.SECONDS) || (!anyStatus && p.exitValue() != 0)) return "";
             String s = new String(out, StandardCharsets.UTF_8).strip();
             int nl = s.indexOf('\n');
             return nl < 0 ? s : s.substring(0, nl).strip();

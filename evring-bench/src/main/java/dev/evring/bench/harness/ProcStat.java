@@ -20,15 +20,43 @@ public final class ProcStat {
     }
 
     /**
+     * utime + stime of {@code pid} and of every live descendant (nginx's workers, a shell's children), in seconds; NaN
+     * if {@code pid} is gone. A descendant that exits takes its time with it, so sample while the tree is steady.
+     */
+    public static double treeCpuSeconds(long pid) {
+        double total = cpuSeconds(pid);
+        if (Double.isNaN(total)) return total;
+        for (ProcessHandle d : ProcessHandle.of(pid).map(h -> h.descendants().toList()).orElse(java.util.List.of())) {
+            double s = cpuSeconds(d.pid());
+            if (!Double.isNaN(s)) total += s;
+        }
+        return total;
+    }
+
+    /**
+     * cutime + cstime (fields 16 and 17: the CPU time of children waited for) from the text of a stat file, in seconds:
+     * what a wrapper shell reads of itself once its child (a load generator) has ended, which is exact where sampling
+     * the child's own file before it ends is not.
+     */
+    public static double childrenCpuSeconds(String stat) {
+        String[] f = fieldsAfterName(stat);
+        return (Long.parseLong(f[16 - 3]) + Long.parseLong(f[17 - 3])) / (double) clockTicksPerSecond();
+    }
+
+    /**
      * utime + stime in clock ticks from the text of a stat file. The command name (field 2) may hold spaces and
      * parentheses, so fields are counted after its last ')': utime and stime are fields 14 and 15.
      */
     static long parseCpuTicks(String stat) {
+        String[] f = fieldsAfterName(stat);
+        return Long.parseLong(f[14 - 3]) + Long.parseLong(f[15 - 3]);
+    }
+
+    /** The fields after the command name; f[0] is field 3 (state), so field k is f[k - 3]. */
+    private static String[] fieldsAfterName(String stat) {
         int close = stat.lastIndexOf(')');
         if (close < 0) throw new IllegalArgumentException("not a /proc/PID/stat line: " + stat);
-        String[] f = stat.substring(close + 2).trim().split("\\s+");
-        // f[0] is field 3 (state), so field k is f[k - 3]
-        return Long.parseLong(f[14 - 3]) + Long.parseLong(f[15 - 3]);
+        return stat.substring(close + 2).trim().split("\\s+");
     }
 
     /**

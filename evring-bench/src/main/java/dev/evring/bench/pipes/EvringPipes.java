@@ -5,8 +5,6 @@ import dev.evring.Events;
 import dev.evring.IoWatcher;
 import dev.evring.TimerWatcher;
 import dev.evring.Watcher;
-import dev.evring.linux.Libc;
-import dev.evring.linux.Unistd;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -19,7 +17,6 @@ import java.lang.foreign.ValueLayout;
  */
 final class EvringPipes extends LoopPipes implements Watcher.Callback<IoWatcher> {
     private Arena arena;
-    private MemorySegment callState;
     private MemorySegment buf;
     private Socketpairs fds;
     private IoWatcher[] watchers;
@@ -32,7 +29,6 @@ final class EvringPipes extends LoopPipes implements Watcher.Callback<IoWatcher>
     public void open(int pipes, boolean timeouts) {
         openLoop(pipes);
         arena = Arena.ofConfined();
-        callState = Libc.allocateCallState(arena);
         buf = arena.allocate(8);
         buf.set(ValueLayout.JAVA_BYTE, 0, (byte) 'e');
         fds = new Socketpairs(pipes);
@@ -59,14 +55,14 @@ final class EvringPipes extends LoopPipes implements Watcher.Callback<IoWatcher>
     @Override
     public void onEvent(IoWatcher w, int revents) {
         int fd = w.fd();
-        long r = Unistd.read(callState, fd, buf, 1);
+        long r = Syscalls.read(fd, buf, 1);
         if (r != 1) throw new IllegalStateException("read(" + fd + ") returned " + r);
         int pipe = pipeOf(fd);
         if (onBytes(pipe, 1) > 0) writeByte(fds.write[next(pipe)]);
     }
 
     private void writeByte(int fd) {
-        long r = Unistd.write(callState, fd, buf, 1);
+        long r = Syscalls.write(fd, buf, 1);
         if (r != 1) throw new IllegalStateException("write(" + fd + ") returned " + r);
     }
 

@@ -1,7 +1,5 @@
 package dev.evring.bench.pipes;
 
-import dev.evring.linux.Libc;
-import dev.evring.linux.Unistd;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -12,7 +10,7 @@ import java.lang.foreign.MemorySegment;
  */
 final class FloorPipes implements PipeChains {
     private Arena arena;
-    private MemorySegment callState, buf;
+    private MemorySegment buf;
     private Socketpairs fds;
     private int n;
 
@@ -25,33 +23,32 @@ final class FloorPipes implements PipeChains {
     public void open(int pipes, boolean timeouts) {
         n = pipes;
         arena = Arena.ofConfined();
-        callState = Libc.allocateCallState(arena);
         buf = arena.allocate(8);
         fds = new Socketpairs(pipes);
     }
 
     @Override
     public long[] run(int active, long numWrites, long capNanos) {
-        final MemorySegment cs = callState, b = buf;
+        final MemorySegment b = buf;
         final int[] rd = fds.read, wr = fds.write;
         int[] pos = new int[active];
         int space = n / active;
         long fired = 0, count = 0, writes = numWrites;
         for (int a = 0; a < active; a++, fired++) {
             pos[a] = a * space;
-            check(Unistd.write(cs, wr[pos[a]], b, 1), "write");
+            check(Syscalls.write(wr[pos[a]], b, 1), "write");
         }
         long t0 = System.nanoTime(), deadline = t0 + capNanos;
         while (count != fired) {
             for (int a = 0; a < active; a++) {
                 int i = pos[a];
                 if (i < 0) continue;
-                check(Unistd.read(cs, rd[i], b, 1), "read");
+                check(Syscalls.read(rd[i], b, 1), "read");
                 count++;
                 if (writes > 0) {
                     int widx = i + 1;
                     if (widx >= n) widx -= n;
-                    check(Unistd.write(cs, wr[widx], b, 1), "write");
+                    check(Syscalls.write(wr[widx], b, 1), "write");
                     writes--;
                     fired++;
                     pos[a] = widx;

@@ -1,0 +1,211 @@
+package dev.evring.bench.harness;
+
+import dev.evring.bench.report.BenchmarkResults;
+import dev.evring.bench.report.CaseResult;
+import dev.evring.bench.report.Format;
+import dev.evring.bench.report.Metric;
+import dev.evring.bench.report.Outcome;
+import dev.evring.bench.report.Stats;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The run of a server benchmark (echo, http): every server row started at once in a process of its own (each pinned
+ * to CPU 0 by its command and idle until its turn), each checked ready and warmed up, then the cases one after the
+ * other, repeat by repeat, taking the servers in turn within each repeat, so whatever else the machine does meanwhile
+ * spreads over all rows alike instead of spoiling one. A server that dies is reported in the case it died in, and the
+ * cases after it say so; one that never comes up fails every case with the reason.
+ */
+public final class ServerRounds {
+    private ServerRounds() {}
+
+    /** A started server of a row, and what became of it. */
+    public static final class Server {
+        private final ServerRow row;
+        private final Process process;
+        private final int port;
+        private final Path log;
+        private String down;    // why it serves no more (never came up, died): the cases left get this
+        private String diedIn;  // the case it died in, if it died
+
+        Server(ServerRow row, Process process, int port, Path log) {
+            this.row = row;
+            this.process = process;
+            this.port = port;
+            this.log = log;
+        }
+
+        public ServerRow row() {
+            return row;
+        }
+
+        public int port() {
+            return port;
+        }
+
+        /** The server process (the root of its tree: CPU is counted over the tree). */
+        public long pid() {
+            return process.pid();
+        }
+
+        /** The row's log, which also takes the load generator's output. */
+        public Path log() {
+            return log;
+        }
+    }
+
+    /** One measurement: runs case {@code c} against {@code server}, adding one repeat's figures to (or failing) {@code into}. */
+    @FunctionalInterface
+    public interface Measure<C> {
+        /** @param warmup a warm-up run: its figures are thrown away */
+        void run(CaseResult into, C c, Server server, boolean warmup) throws Exception;
+    }
+
+    /**
+     * What to run: the cases in order with their table labels, the case a warm-up runs, and the measured repeats of
+     * each case.
+     */
+    public record Schedule<C>(List<C> cases, Function<C, String> label, C warmup, int repeats) {}
+
+    /** How long a server may take from its start to serving. */
+    static final Duration START_LIMIT = Duration.ofSeconds(30);
+
+    /**
+     * Runs {@code rows} (those {@code --rows} selects) through {@code schedule}, adding one result per case and row to
+     * {@code results} and printing {@code progress} of each as it is complete. {@code skipAll}, when not null, is why
+     * no row can run (the load generator is missing); every row is then reported skipped with it.
+     */
+    public static <C> void run(BenchContext ctx, BenchmarkResults results, List<ServerRow> rows, String skipAll,
+                               Schedule<C> schedule, Measure<C> measure, Function<CaseResult, String> progress)
+            throws Exception {
+        String bench = results.id();
+        List<Server> running = new ArrayList<>();
+        Map<ServerRow, String> skipped = new LinkedHashMap<>();
+        try {
+            for (ServerRow row : rows) {
+                if (!ctx.options().wantsRow(row.name())) continue;
+                String skip = row.skip() != null ? row.skip() : skipAll;
+                if (skip != null) {
+                    skipped.put(row, skip);
+                    ctx.progress(String.format("  %-7s %-34s skipped: %s", bench, row.name(), skip));
+                    continue;
+                }
+                int port = freePort();
+                Path log = ctx.log(bench, row.name());
+                Process p = new ProcessBuilder(row.command().apply(new ServerRow.Launch(port, 1))).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+                running.add(new Server(row, p, port, log));
+            }
+            for (Server s : running) {
+                s.down = awaitReady(s, START_LIMIT);
+                if (s.down == null) {
+                    // warm the server up (its JIT, its caches) before anything is measured; the figures are discarded
+                    measure.run(new CaseResult(bench, "warm-up", s.row.name(), s.row.kind()), schedule.warmup(), s, true);
+                    checkAlive(s, "the warm-up");
+                }
+            }
+            for (C c : schedule.cases()) {
+                String label = schedule.label().apply(c);
+                Map<Server, CaseResult> byServer = new LinkedHashMap<>();
+                for (Server s : running) byServer.put(s, new CaseResult(bench, label, s.row.name(), s.row.kind()));
+                for (int rep = 0; rep < schedule.repeats(); rep++) {
+                    for (Server s : running) {
+                        CaseResult r = byServer.get(s);
+                        if (s.down != null || r.outcome() != Outcome.OK) continue;
+                        measure.run(r, c, s, false);
+                        if (checkAlive(s, label) != null) {
+                            r.fail(s.process.exitValue() > 128 ? Outcome.CRASHED : Outcome.FAILED, s.down); // it just died
+                        }
+                    }
+                }
+                skipped.forEach((row, why) -> results.add(CaseResult.without(bench, label, row.name(), row.kind(), Outcome.SKIPPED, why)));
+                for (Server s : running) {
+                    CaseResult r = byServer.get(s);
+                    if (r.outcome() == Outcome.OK && s.down != null && !r.has(results.primary().key())) {
+                        r.fail(Outcome.FAILED, s.diedIn != null && !s.diedIn.equals(label) ? "not run: the server died in " + s.diedIn : s.down);
+                    }
+                    results.add(r);
+                    ctx.progress(progress.apply(r));
+                }
+            }
+        } finally {
+            for (Server s : running) stop(s.process);
+        }
+    }
+
+    /**
+     * A server benchmark's progress line for a result: the primary metric's median and noise, p99, the server's CPU
+     * per operation and the client's CPU use, or why there are no figures.
+     */
+    public static String progressLine(CaseResult r, Metric primary, Metric p99, Metric serverCpu) {
+        String what;
+        if (r.outcome() != Outcome.OK) {
+            what = r.outcome().word() + ": " + r.notes();
+        } else {
+            Stats m = r.stats(primary.key());
+            String latency = r.usable(p99.key()) ? "  p99 " + Format.human(r.stats(p99.key()).median()) + " " + p99.unit() : "";
+            what = String.format(Locale.ROOT, "%s %s (%s-%s)%s  server %s %s  client CPU %.0f%%",
+                    Format.human(m.median()), primary.unit(), Format.human(m.min()), Format.human(m.max()), latency,
+                    Format.human(r.stats(serverCpu.key()).median()), serverCpu.unit(), r.stats(CpuWindow.CLIENT_CPU_PCT.key()).median());
+        }
+        return String.format("  %-7s %-34s %-12s %s", r.benchmark(), r.row(), r.caseName(), what);
+    }
+
+    /** Null while the server lives; once it has died, records where and why, and returns the reason. */
+    private static String checkAlive(Server s, String during) throws InterruptedException {
+        if (s.down != null || s.process.isAlive()) return s.down;
+        int code = s.process.waitFor();
+        s.diedIn = during;
+        s.down = "the server " + (code > 128 ? "was killed by " + DriverProcess.signalName(code - 128) : "exited with status " + code)
+                + " during " + during + " (see " + s.log.getFileName() + ")";
+        return s.down;
+    }
+
+    /** Asks the row's ready check until it says yes or no; returns null when the server serves, else why not. */
+    static String awaitReady(Server s, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        String notYet = "it did not answer";
+        while (System.nanoTime() < deadline) {
+            if (!s.process.isAlive()) {
+                return "the server exited with status " + s.process.exitValue() + " before serving (see " + s.log.getFileName() + ")";
+            }
+            try {
+                String wrong = s.row.ready().check(s.port);
+                return wrong == null ? null : "wrong answer: " + wrong;
+            } catch (IOException e) {
+                notYet = e.toString();
+                Thread.sleep(50);
+            }
+        }
+        return "the server did not serve on port " + s.port + " within " + limit.toSeconds() + " s (" + notYet + ")";
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress("127.0.0.1", 0));
+            return s.getLocalPort();
+        }
+    }
+
+    static void stop(Process p) throws InterruptedException {
+        if (!p.isAlive()) return;
+        p.destroy();
+        if (!p.waitFor(5, TimeUnit.SECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            p.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+}
