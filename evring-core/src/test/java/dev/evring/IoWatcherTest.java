@@ -23,42 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Readiness on real fds, on every backend. */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#all")
-class IoWatcherTest {
-    @Parameter
-    LoopVariant variant;
-
-    EventLoop loop;
-    final List<Integer> toClose = new ArrayList<>();
-
-    @BeforeEach
-    void open() {
-        loop = variant.open();
-    }
-
-    @AfterEach
-    void close() {
-        if (loop != null) loop.close(); // null when the variant was skipped before it opened
-        for (int fd : toClose) TestFds.close(fd);
-    }
-
-    int[] socketpair() {
-        int[] sp = TestFds.socketpair();
-        toClose.add(sp[0]);
-        toClose.add(sp[1]);
-        return sp;
-    }
-
-    int[] pipe() {
-        int[] p = TestFds.pipe();
-        toClose.add(p[0]);
-        toClose.add(p[1]);
-        return p;
-    }
-
-    /** Runs the loop until {@code done} or the deadline; a safety timer keeps run() from blocking forever. */
-    void runUntil(java.util.function.BooleanSupplier done) {
-        TestLoops.runUntil(loop, done);
-    }
+class IoWatcherTest extends LoopTestBase {
 
     @Test
     void socketpairBecomesReadableWhenPeerWrites() {
@@ -198,8 +163,7 @@ class IoWatcherTest {
             got.set(ev);
             x.stop();
         }).start();
-        TestFds.close(sp[1]);
-        toClose.remove(Integer.valueOf(sp[1]));
+        closeNow(sp[1]);
         runUntil(() -> got.get() != 0);
         assertEquals(Events.READ, got.get());
         assertEquals(0, TestFds.read(sp[0], 10).length, "end of stream");
@@ -209,8 +173,7 @@ class IoWatcherTest {
     void regularFileIsAlwaysReady(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("data");
         Files.write(f, new byte[] {1, 2, 3});
-        int fd = TestFds.openFile(f);
-        toClose.add(fd);
+        int fd = closeAfter(TestFds.openFile(f));
         AtomicInteger calls = new AtomicInteger();
         IoWatcher w = loop.io(fd, Events.READ, (x, ev) -> {
             assertEquals(Events.READ, ev);
@@ -252,7 +215,7 @@ class IoWatcherTest {
     @Test
     void watcherOfAClosedFdGetsAnErrorAndIsStopped() {
         int[] sp = TestFds.socketpair();
-        toClose.add(sp[1]);
+        closeAfter(sp[1]);
         AtomicInteger got = new AtomicInteger();
         IoWatcher w = loop.io(sp[0], Events.READ, (x, ev) -> got.set(ev));
         w.start();

@@ -3,7 +3,6 @@ package dev.evring;
 import dev.evring.linux.Libc;
 import dev.evring.linux.Unistd;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -23,9 +22,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#all")
-class SteadyStateAllocationTest {
-    @Parameter
-    LoopVariant variant;
+class SteadyStateAllocationTest extends LoopTestBase {
 
     static final int CHAINS = 10;
     static final int PAIRS = 20;
@@ -38,7 +35,7 @@ class SteadyStateAllocationTest {
         com.sun.management.ThreadMXBean tmx = (com.sun.management.ThreadMXBean) mx;
         tmx.setThreadAllocatedMemoryEnabled(true);
 
-        try (EventLoop loop = variant.open(); Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofConfined()) {
             MemorySegment cs = Libc.allocateCallState(arena);
             MemorySegment buf = arena.allocate(64);
             int[][] pairs = new int[PAIRS][];
