@@ -6,7 +6,7 @@ import dev.evring.Events;
 import dev.evring.IoWatcher;
 import dev.evring.LoopVariant;
 import dev.evring.TestFds;
-import dev.evring.TestLoops;
+import dev.evring.LoopTestBase;
 import dev.evring.TimerWatcher;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Libc;
@@ -56,7 +56,7 @@ class IoUringPollTest {
     }
 
     static void runUntil(EventLoop loop, BooleanSupplier done) {
-        TestLoops.runUntil(loop, done);
+        LoopTestBase.runUntil(loop, done);
     }
 
     @Test

@@ -2,7 +2,7 @@ package dev.evring.backend;
 
 import dev.evring.EventLoop;
 import dev.evring.LoopVariant;
-import dev.evring.TestLoops;
+import dev.evring.LoopTestBase;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Errno;
 import dev.evring.linux.IoUring;
@@ -65,7 +65,7 @@ class IoUringRingOpsTest {
     /** Runs until {@code done}; operations in flight are no watchers, so the test keeps the loop alive meanwhile. */
     static void runUntil(EventLoop loop, BooleanSupplier done) {
         loop.ref();
-        TestLoops.runUntil(loop, done);
+        LoopTestBase.runUntil(loop, done);
         loop.unref();
     }
 
