@@ -31,8 +31,8 @@ final class BackendSelector {
         }
     }
 
-    /** What was chosen and why the others before it were not. */
-    record Selection(Backend backend, LoopBackend driver, List<String> refusals) {}
+    /** What was chosen ({@code kind} names it, {@code backend} is the opened implementation) and why the others before it were not. */
+    record Selection(Backend kind, LoopBackend backend, List<String> refusals) {}
 
     static Selection select(Backend explicit, BackendOptions options, BackendHost host, Arena arena) {
         List<String> refusals = new ArrayList<>();

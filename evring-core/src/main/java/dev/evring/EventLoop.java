@@ -5,7 +5,6 @@ import dev.evring.backend.BackendOptions;
 import dev.evring.backend.LoopBackend;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Libc;
-import dev.evring.linux.Time;
 
 
 import java.lang.foreign.Arena;
@@ -14,11 +13,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -50,7 +47,7 @@ public final class EventLoop implements AutoCloseable {
     static final long MAX_BLOCK_NANOS = 59_743_000_000L;
     /** libev's MIN_TIMEJUMP: the wall clock moving this much against the monotonic one is a jump, not drift. */
     static final long MIN_TIMEJUMP_NANOS = 1_000_000_000L;
-    static final int NUM_PRI = Watcher.MAX_PRIORITY - Watcher.MIN_PRIORITY + 1;
+    private static final int NUM_PRI = PendingQueue.NUM_PRI;
 
     /** How far a nested or outer {@link #run} should unwind on {@link #breakLoop}. */
     public enum Break {
@@ -125,7 +122,7 @@ public final class EventLoop implements AutoCloseable {
             @Override
             public LoopBackend backend(EventLoop loop) {
                 loop.checkOwner();
-                return loop.driver;
+                return loop.backend;
             }
 
             @Override
@@ -161,15 +158,13 @@ public final class EventLoop implements AutoCloseable {
     private static final int BREAK_ONE = 1;
     private static final int BREAK_ALL = 2;
 
-    // fd change flags, as libev's EV_ANFD_REIFY and EV__IOFDSET
-    private static final byte REIFY = 1;
-    private static final byte FDSET = 2;
-
     private final Thread owner;
     private final Arena arena;
     private final MemorySegment callState;
-    private final Backend backend;
-    private final LoopBackend driver;
+    /** Which multiplexer this is (the public name); {@link #backend} is its implementation. */
+    private final Backend kind;
+    /** The backend behind the contract the loop drives (libev's backend_modify, backend_poll). */
+    private final LoopBackend backend;
     private final List<String> backendRefusals;
     private final ExceptionHandler exceptionHandler;
     private final Clock clock;
@@ -190,24 +185,12 @@ public final class EventLoop implements AutoCloseable {
     private int loopDone;
     private int depth;
     private long iteration;
-    private boolean invoking;
 
-    // pending queues, one per priority, FIFO; a slot whose watcher was stopped holds null
-    private final Watcher[][] pendingW = new Watcher[NUM_PRI][];
-    private final int[][] pendingEv = new int[NUM_PRI][];
-    private final int[] pendingHead = new int[NUM_PRI];
-    private final int[] pendingTail = new int[NUM_PRI];
-    private final int[] pendingLive = new int[NUM_PRI];
-    private int pendingPri;
-
-    // fd table: the io watchers of each fd, the interest last handed to the backend, the change flags
-    private IoWatcher[] fdHead = new IoWatcher[64];
-    private int[] fdEvents = new int[64];
-    private byte[] fdReify = new byte[64];
-    private int[] fdChanges = new int[16];
-    private int fdChangeCount;
-
-    private final TimerHeap timers = new TimerHeap();
+    private final PendingQueue pending = new PendingQueue(this);
+    private final FdTable fds = new FdTable(this, pending);
+    /** How other threads wake the loop; made with the backend. */
+    private final LoopWakeup wakeup;
+    private final Timers timers = new Timers(this);
     private final Periodics periodics = new Periodics(this);
     /** Created with the first signal watcher (the JVM's signal thread reaches it through SignalRegistry, not here). */
     private LoopSignals signals;
@@ -217,30 +200,13 @@ public final class EventLoop implements AutoCloseable {
     private final List<Resource> resources = new ArrayList<>();
 
     // idle watchers by priority; prepare, check, async, cleanup watchers in flat arrays
-    private final Watcher[][] idles = new Watcher[NUM_PRI][];
-    private final int[] idleCount = new int[NUM_PRI];
+    @SuppressWarnings("unchecked")
+    private final WatcherList<IdleWatcher>[] idles = new WatcherList[NUM_PRI];
     private int idleAll;
-    private Watcher[] prepares = new Watcher[4];
-    private int prepareCount;
-    private Watcher[] checks = new Watcher[4];
-    private int checkCount;
-    private AsyncWatcher[] asyncs = new AsyncWatcher[4];
-    private int asyncCount;
-    private Watcher[] cleanups = new Watcher[4];
-    private int cleanupCount;
-
-    // cross-thread wakeup (libev's async_pending / pipe_write_wanted / pipe_write_skipped), all accessed volatile
-    private final AtomicInteger asyncPending = new AtomicInteger();
-    private final AtomicInteger wakeupWanted = new AtomicInteger();
-    private final AtomicInteger wakeupSkipped = new AtomicInteger();
-    /** Foreign threads inside backend.wakeup(), plus CLOSING_BIT once close() began: close waits for them to leave. */
-    private final AtomicInteger wakeupGate = new AtomicInteger();
-    private static final int CLOSING_BIT = 1 << 30;
-    /**
-     * How many embed watchers embed this loop (written on the loop's thread, read by senders): an embedded loop's
-     * real wait is its host's, so a wakeup must always reach its backend fd, where the host watches.
-     */
-    private volatile int embedders;
+    private final WatcherList<PrepareWatcher> prepares = new WatcherList<>(4);
+    private final WatcherList<CheckWatcher> checks = new WatcherList<>(4);
+    private final WatcherList<AsyncWatcher> asyncs = new WatcherList<>(4);
+    private final WatcherList<CleanupWatcher> cleanups = new WatcherList<>(4);
 
     private Object userData;
 
@@ -250,11 +216,7 @@ public final class EventLoop implements AutoCloseable {
         this.exceptionHandler = b.exceptionHandler;
         this.arena = Arena.ofConfined();
         this.callState = Libc.allocateCallState(arena);
-        for (int p = 0; p < NUM_PRI; p++) {
-            pendingW[p] = new Watcher[16];
-            pendingEv[p] = new int[16];
-            idles[p] = new Watcher[2];
-        }
+        for (int p = 0; p < NUM_PRI; p++) idles[p] = new WatcherList<>(2);
         this.options = new BackendOptions(b.options);
         BackendSelector.Selection sel;
         try {
@@ -263,8 +225,9 @@ public final class EventLoop implements AutoCloseable {
             arena.close();
             throw e;
         }
+        this.kind = sel.kind();
         this.backend = sel.backend();
-        this.driver = sel.driver();
+        this.wakeup = new LoopWakeup(backend);
         this.backendRefusals = List.copyOf(sel.refusals());
         this.now = clock.monotonicNanos();
         this.rtmnDiff = clock.realtimeNanos() - now;
@@ -503,7 +466,7 @@ public final class EventLoop implements AutoCloseable {
     /** The backend this loop runs on. */
     public Backend backend() {
         checkOwner();
-        return backend;
+        return kind;
     }
 
     /**
@@ -512,7 +475,7 @@ public final class EventLoop implements AutoCloseable {
      */
     public String backendDetails() {
         checkOwner();
-        String d = driver.details();
+        String d = backend.details();
         return backendRefusals.isEmpty() ? d : d + " [" + String.join("; ", backendRefusals) + "]";
     }
 
@@ -683,9 +646,7 @@ public final class EventLoop implements AutoCloseable {
     /** How many watchers have an event whose callback has not run yet ({@code ev_pending_count}). */
     public int pendingCount() {
         checkOwner();
-        int n = 0;
-        for (int p = 0; p < NUM_PRI; p++) n += pendingLive[p];
-        return n;
+        return pending.count();
     }
 
     /** Data of the caller's, kept with the loop ({@code ev_set_userdata}). */
@@ -761,31 +722,30 @@ public final class EventLoop implements AutoCloseable {
             loopDone = BREAK_CANCEL;
             invokeAllPending(); // a nested run first finishes what its caller left pending, in order
             do {
-                if (prepareCount > 0) {
-                    queueAll(prepares, prepareCount, Events.PREPARE);
+                if (prepares.size() > 0) {
+                    prepares.feedAll(pending, Events.PREPARE);
                     invokeAllPending();
                 }
                 if (loopDone != BREAK_CANCEL || closed) break;
 
-                fdReify();
+                fds.reify(backend);
 
                 long prevNow = now;
                 timeUpdate(!periodics.isEmpty());
                 long wait = 0;
-                wakeupWanted.set(1); // a sender that sees this writes to the backend instead of skipping
-                if ((flags & RUN_NOWAIT) == 0 && idleAll == 0 && activeCount > 0 && wakeupSkipped.get() == 0) {
+                boolean mayBlock = wakeup.enterWait();
+                if ((flags & RUN_NOWAIT) == 0 && idleAll == 0 && activeCount > 0 && mayBlock) {
                     wait = blockTime(prevNow);
                 }
                 iteration++;
-                driver.poll(wait);
-                wakeupWanted.set(0);
-                if (wakeupSkipped.get() != 0) drainAsyncs();
+                backend.poll(wait);
+                if (wakeup.leaveWait()) drainAsyncs();
 
                 timeUpdate(!periodics.isEmpty());
-                timersReify();
+                timers.reify(now);
                 if (!periodics.isEmpty()) periodics.reify(now + rtmnDiff);
                 if (idleAll > 0) idleReify();
-                if (checkCount > 0) queueAll(checks, checkCount, Events.CHECK);
+                if (checks.size() > 0) checks.feedAll(pending, Events.CHECK);
                 invokeAllPending();
             } while (activeCount > 0 && loopDone == BREAK_CANCEL && (flags & (RUN_ONCE | RUN_NOWAIT)) == 0 && !closed);
             if (loopDone == BREAK_ONE) loopDone = BREAK_CANCEL;
@@ -807,7 +767,7 @@ public final class EventLoop implements AutoCloseable {
         wait = Math.max(0, wait);
         if (wait < timeoutCollectNanos) wait = timeoutCollectNanos;
         if (ioCollectNanos > 0) {
-            long sleep = Math.min(ioCollectNanos - (now - prevNow), wait - driver.minWaitNanos());
+            long sleep = Math.min(ioCollectNanos - (now - prevNow), wait - backend.minWaitNanos());
             if (sleep > 0) {
                 sleepNanos(sleep);
                 wait -= sleep;
@@ -844,64 +804,19 @@ public final class EventLoop implements AutoCloseable {
     public void feedFdEvent(int fd, int revents) {
         checkOwner();
         if (fd < 0) throw new IllegalArgumentException("fd " + fd + " is negative");
-        if (fd < fdHead.length) fdEventNow(fd, revents);
+        fds.feed(fd, revents);
     }
 
     void feed(Watcher w, int revents) {
-        int p = w.priority - Watcher.MIN_PRIORITY;
-        if (w.pending != 0) {
-            pendingEv[p][w.pending - 1] |= revents;
-            return;
-        }
-        int i = pendingTail[p];
-        if (i == pendingW[p].length) {
-            if (pendingHead[p] > 0) {
-                compactPending(p);
-                i = pendingTail[p];
-            }
-            if (i == pendingW[p].length) {
-                pendingW[p] = Arrays.copyOf(pendingW[p], i * 2);
-                pendingEv[p] = Arrays.copyOf(pendingEv[p], i * 2);
-            }
-        }
-        pendingW[p][i] = w;
-        pendingEv[p][i] = revents;
-        pendingTail[p] = i + 1;
-        pendingLive[p]++;
-        w.pending = i + 1;
-        // a callback fed something of higher priority than the one running (pendingPri): run that first
-        if (invoking && p > pendingPri) pendingPri = p + 1;
-    }
-
-    /** Moves the live part of a queue to its front (keeps positions in {@code w.pending} right). */
-    private void compactPending(int p) {
-        Watcher[] ws = pendingW[p];
-        int[] evs = pendingEv[p];
-        int head = pendingHead[p];
-        int tail = pendingTail[p];
-        int j = 0;
-        for (int i = head; i < tail; i++) {
-            Watcher w = ws[i];
-            if (w == null) continue;
-            ws[j] = w;
-            evs[j] = evs[i];
-            w.pending = j + 1;
-            j++;
-        }
-        Arrays.fill(ws, j, tail, null);
-        pendingHead[p] = 0;
-        pendingTail[p] = j;
+        pending.feed(w, revents);
     }
 
     int clearPending(Watcher w) {
-        int pos = w.pending;
-        if (pos == 0) return 0;
-        int p = w.priority - Watcher.MIN_PRIORITY;
-        int ev = pendingEv[p][pos - 1];
-        pendingW[p][pos - 1] = null;
-        pendingLive[p]--;
-        w.pending = 0;
-        return ev;
+        return pending.clear(w);
+    }
+
+    void feedAll(WatcherList<?> ws, int revents) {
+        ws.feedAll(pending, revents);
     }
 
     /**
@@ -930,32 +845,15 @@ public final class EventLoop implements AutoCloseable {
     }
 
     private void invokePendingNow() {
-        boolean outer = !invoking;
-        invoking = true;
-        try {
-            pendingPri = NUM_PRI;
-            while (pendingPri > 0) {
-                int p = --pendingPri;
-                while (pendingHead[p] < pendingTail[p]) {
-                    int i = pendingHead[p]++;
-                    Watcher w = pendingW[p][i];
-                    if (w == null) continue;
-                    int ev = pendingEv[p][i];
-                    pendingW[p][i] = null;
-                    pendingLive[p]--;
-                    w.pending = 0;
-                    invokeSafely(w, ev);
-                    if (pendingPri > p) break; // something of higher priority was fed: run it first
-                    if (closed) return;
-                }
-                if (pendingHead[p] == pendingTail[p]) pendingHead[p] = pendingTail[p] = 0;
-            }
-        } finally {
-            if (outer) invoking = false;
-        }
+        pending.invokeAll();
     }
 
-    private void invokeSafely(Watcher w, int revents) {
+    boolean isClosedUnchecked() {
+        return closed;
+    }
+
+    /** Runs one watcher's callback; what it throws goes to the exception handler. */
+    void invokeWatcher(Watcher w, int revents) {
         try {
             w.invoke(revents);
         } catch (VirtualMachineError e) {
@@ -982,110 +880,32 @@ public final class EventLoop implements AutoCloseable {
         }
     }
 
-    private void queueAll(Watcher[] ws, int count, int revents) {
-        for (int i = 0; i < count; i++) feed(ws[i], revents);
-    }
-
     // ------------------------------------------------------------------------------------------------------------
     // io watchers and fd reification
 
-    private void ensureFd(int fd) {
-        if (fd >= fdHead.length) {
-            int n = Math.max(fdHead.length * 2, Integer.highestOneBit(fd) * 2);
-            fdHead = Arrays.copyOf(fdHead, n);
-            fdEvents = Arrays.copyOf(fdEvents, n);
-            fdReify = Arrays.copyOf(fdReify, n);
-        }
-    }
-
     void ioStart(IoWatcher w) {
-        int fd = w.fd;
-        ensureFd(fd);
-        w.active = 1;
-        activeCount++;
-        w.next = fdHead[fd];
-        fdHead[fd] = w;
-        fdChange(fd, w.fdSet ? (byte) (REIFY | FDSET) : REIFY);
-        w.fdSet = false;
+        fds.start(w);
     }
 
     void ioStop(IoWatcher w) {
-        int fd = w.fd;
-        IoWatcher prev = null;
-        for (IoWatcher x = fdHead[fd]; x != null; prev = x, x = x.next) {
-            if (x == w) {
-                if (prev == null) fdHead[fd] = w.next;
-                else prev.next = w.next;
-                break;
-            }
-        }
-        w.next = null;
-        w.active = 0;
-        activeCount--;
-        fdChange(fd, REIFY);
-    }
-
-    private void fdChange(int fd, byte flags) {
-        byte old = fdReify[fd];
-        fdReify[fd] = (byte) (old | flags);
-        if (old == 0) {
-            if (fdChangeCount == fdChanges.length) fdChanges = Arrays.copyOf(fdChanges, fdChangeCount * 2);
-            fdChanges[fdChangeCount++] = fd;
-        }
-    }
-
-    /** Hands the interest changes collected since the last iteration to the backend, once per fd (libev's fd_reify). */
-    private void fdReify() {
-        // fdKill from inside modify may append to fdChanges: re-read the count each time round
-        for (int i = 0; i < fdChangeCount; i++) {
-            int fd = fdChanges[i];
-            int oldEvents = fdEvents[fd];
-            byte flags = fdReify[fd];
-            fdReify[fd] = 0;
-            int want = 0;
-            for (IoWatcher w = fdHead[fd]; w != null; w = w.next) want |= w.events;
-            fdEvents[fd] = want;
-            if (oldEvents != want || (flags & FDSET) != 0) {
-                driver.modify(fd, oldEvents, want, (flags & FDSET) != 0);
-            }
-        }
-        fdChangeCount = 0;
-    }
-
-    /** Queues {@code revents} for the fd's watchers that want them (libev's fd_event_nocheck). */
-    private void fdEventNow(int fd, int revents) {
-        for (IoWatcher w = fdHead[fd]; w != null; w = w.next) {
-            int ev = w.events & revents;
-            if (ev != 0) feed(w, ev);
-        }
-    }
-
-    /** Stops every watcher of a bad fd and hands it an error event (libev's fd_kill). */
-    private void fdKill(int fd) {
-        IoWatcher w;
-        while ((w = fdHead[fd]) != null) {
-            clearPending(w);
-            ioStop(w);
-            feed(w, Events.ERROR | Events.READ | Events.WRITE);
-        }
+        fds.stop(w);
     }
 
     /** The loop's side of the backend contract; a separate object so the public class exposes none of it. */
     private final class Host implements BackendHost {
         @Override
         public void fdEvent(int fd, int revents) {
-            // an fd whose watchers changed since the backend last heard of it may be a different file: skip (libev)
-            if (fd >= 0 && fd < fdHead.length && fdReify[fd] == 0) fdEventNow(fd, revents);
+            fds.backendEvent(fd, revents);
         }
 
         @Override
         public void fdKill(int fd) {
-            if (fd >= 0 && fd < fdHead.length) EventLoop.this.fdKill(fd);
+            fds.kill(fd);
         }
 
         @Override
         public int fdWanted(int fd) {
-            return fd >= 0 && fd < fdEvents.length ? fdEvents[fd] : 0;
+            return fds.wanted(fd);
         }
 
         @Override
@@ -1108,59 +928,29 @@ public final class EventLoop implements AutoCloseable {
     // timers
 
     void timerStart(TimerWatcher w, long afterNanos) {
-        w.at = Time.saturatedAdd(now, afterNanos);
-        timers.insert(w);
-        activeCount++;
+        timers.start(w, afterNanos, now);
     }
 
     void timerStop(TimerWatcher w) {
-        timers.remove(w);
-        activeCount--;
+        timers.stop(w);
     }
 
     void timerAgain(TimerWatcher w) {
         clearPending(w);
-        if (w.active != 0) {
-            if (w.repeatNanos > 0) {
-                w.at = Time.saturatedAdd(now, w.repeatNanos);
-                timers.update(w);
-            } else {
-                timerStop(w);
-            }
-        } else if (w.repeatNanos > 0) {
-            timerStart(w, w.repeatNanos);
-        }
-    }
-
-
-    /** Queues every timer due by {@link #now}, in due order; re-arms repeating ones from their due time (no drift). */
-    private void timersReify() {
-        while (!timers.isEmpty() && timers.topAt() < now) {
-            TimerWatcher w = (TimerWatcher) timers.top();
-            if (w.repeatNanos > 0) {
-                w.at = Time.saturatedAdd(w.at, w.repeatNanos);
-                if (w.at < now) w.at = now; // fell behind by more than a period: fire once, resume from now
-                timers.update(w);
-            } else {
-                timerStop(w);
-            }
-            feed(w, Events.TIMER);
-        }
+        timers.again(w, now);
     }
 
     // ------------------------------------------------------------------------------------------------------------
     // idle, prepare, check, cleanup, async
 
     void idleStart(IdleWatcher w) {
-        int p = w.priority - Watcher.MIN_PRIORITY;
-        idles[p] = append(idles[p], idleCount[p]++, w);
+        idles[w.priority - Watcher.MIN_PRIORITY].add(w);
         idleAll++;
         activeCount++;
     }
 
     void idleStop(IdleWatcher w) {
-        int p = w.priority - Watcher.MIN_PRIORITY;
-        removeFromArray(idles[p], idleCount[p]--, w);
+        idles[w.priority - Watcher.MIN_PRIORITY].remove(w);
         idleAll--;
         activeCount--;
     }
@@ -1168,72 +958,51 @@ public final class EventLoop implements AutoCloseable {
     /** Queues the idle watchers of the highest priority that has any, unless something of that priority or higher is pending. */
     private void idleReify() {
         for (int p = NUM_PRI - 1; p >= 0; p--) {
-            if (pendingLive[p] > 0) break;
-            if (idleCount[p] > 0) {
-                queueAll(idles[p], idleCount[p], Events.IDLE);
+            if (pending.anyAt(p)) break;
+            if (idles[p].size() > 0) {
+                idles[p].feedAll(pending, Events.IDLE);
                 break;
             }
         }
     }
 
-    /** Swap-removes {@code w} (at {@code w.active - 1}) from an array holding {@code count} watchers. */
-    static void removeFromArray(Watcher[] ws, int count, Watcher w) {
-        int i = w.active - 1;
-        int last = count - 1;
-        ws[i] = ws[last];
-        ws[i].active = i + 1;
-        ws[last] = null;
-        w.active = 0;
-    }
-
-    /**
-     * Appends {@code w} after the {@code count} watchers of {@code ws}, growing it (the copy keeps the array's runtime
-     * type), and records its position in {@code w.active}. Returns the array, which may be a new one.
-     */
-    static <W extends Watcher> W[] append(W[] ws, int count, W w) {
-        if (count == ws.length) ws = Arrays.copyOf(ws, count * 2);
-        ws[count] = w;
-        w.active = count + 1;
-        return ws;
-    }
-
     void prepareStart(PrepareWatcher w) {
-        prepares = append(prepares, prepareCount++, w);
+        prepares.add(w);
         activeCount++;
     }
 
     void prepareStop(PrepareWatcher w) {
-        removeFromArray(prepares, prepareCount--, w);
+        prepares.remove(w);
         activeCount--;
     }
 
     void checkStart(CheckWatcher w) {
-        checks = append(checks, checkCount++, w);
+        checks.add(w);
         activeCount++;
     }
 
     void checkStop(CheckWatcher w) {
-        removeFromArray(checks, checkCount--, w);
+        checks.remove(w);
         activeCount--;
     }
 
     /** Cleanup watchers do not keep the loop alive (libev unrefs them). */
     void cleanupStart(CleanupWatcher w) {
-        cleanups = append(cleanups, cleanupCount++, w);
+        cleanups.add(w);
     }
 
     void cleanupStop(CleanupWatcher w) {
-        removeFromArray(cleanups, cleanupCount--, w);
+        cleanups.remove(w);
     }
 
     void asyncStart(AsyncWatcher w) {
         w.clearSent(); // as ev_async_start: a send before start is not carried over
-        asyncs = append(asyncs, asyncCount++, w);
+        asyncs.add(w);
         activeCount++;
     }
 
     void asyncStop(AsyncWatcher w) {
-        removeFromArray(asyncs, asyncCount--, w);
+        asyncs.remove(w);
         activeCount--;
     }
 
@@ -1244,7 +1013,7 @@ public final class EventLoop implements AutoCloseable {
      */
     void asyncSend() {
         if (closed) throw new IllegalStateException("the event loop is closed");
-        markAsyncPending();
+        wakeup.markPending();
     }
 
     /**
@@ -1253,27 +1022,14 @@ public final class EventLoop implements AutoCloseable {
      */
     public void wakeup() {
         if (closed) throw new IllegalStateException("the event loop is closed");
-        requestWakeup();
-    }
-
-    private void requestWakeup() {
-        // Dekker with the loop: it sets wakeupWanted then reads wakeupSkipped; we set wakeupSkipped then read
-        // wakeupWanted. Both volatile, so at least one side sees the other: the loop skips its wait, or we write.
-        wakeupSkipped.set(1);
-        if (wakeupWanted.get() != 0 || embedders > 0) {
-            wakeupSkipped.set(0);
-            if ((wakeupGate.incrementAndGet() & CLOSING_BIT) == 0) driver.wakeup();
-            wakeupGate.decrementAndGet();
-        }
+        wakeup.wake();
     }
 
     /** Loop thread: runs after a wakeup (or a skipped one); queues every async watcher that was sent. */
     private void drainAsyncs() {
-        wakeupSkipped.set(0);
-        if (asyncPending.get() == 0) return;
-        asyncPending.set(0); // before reading the flags: a send racing with this scan wakes us once more
-        for (int i = 0; i < asyncCount; i++) {
-            AsyncWatcher w = asyncs[i];
+        if (!wakeup.takePending()) return;
+        for (int i = 0, n = asyncs.size(); i < n; i++) {
+            AsyncWatcher w = asyncs.get(i);
             if (w.takeSent()) feed(w, Events.ASYNC);
         }
         LoopSignals sigs = signals;
@@ -1285,13 +1041,7 @@ public final class EventLoop implements AutoCloseable {
      * but silent on a closed loop (a signal may race with close; close leaves the registry, so this is its last word).
      */
     void wakeupForSignal() {
-        if (!closed) markAsyncPending();
-    }
-
-    /** Makes the loop look at its async sources; only the first caller since it last looked goes on to wake it. */
-    private void markAsyncPending() {
-        if (asyncPending.get() != 0 || asyncPending.getAndSet(1) != 0) return; // the loop will look anyway
-        requestWakeup();
+        if (!closed) wakeup.markPending();
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -1361,22 +1111,22 @@ public final class EventLoop implements AutoCloseable {
 
     /** The fd another loop watches to embed this one, or -1. */
     int backendPollFd() {
-        return closed ? -1 : driver.pollFd();
+        return closed ? -1 : backend.pollFd();
     }
 
     /** An embed watcher of another loop starts ({@code +1}) or stops ({@code -1}) embedding this one. */
     void embedded(int delta) {
-        embedders += delta;
+        wakeup.embedded(delta);
     }
 
     boolean hasFdChanges() {
-        return fdChangeCount > 0;
+        return fds.hasChanges();
     }
 
     /** Hands collected fd changes to the backend now (the embedding loop's prepare phase does this). */
     void reifyFdChanges() {
         checkOwner();
-        fdReify();
+        fds.reify(backend);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -1394,8 +1144,8 @@ public final class EventLoop implements AutoCloseable {
         checkOwner();
         if (depth > 0) throw new IllegalStateException("close() called from inside run(): call breakLoop(Break.ALL) and close after run returns");
         try {
-            if (cleanupCount > 0) {
-                queueAll(cleanups, cleanupCount, Events.CLEANUP);
+            if (cleanups.size() > 0) {
+                cleanups.feedAll(pending, Events.CLEANUP);
                 invokeAllPending();
             }
         } finally {
@@ -1410,11 +1160,9 @@ public final class EventLoop implements AutoCloseable {
             }
             resources.clear();
             closed = true;
-            if ((wakeupGate.getAndAdd(CLOSING_BIT) & ~CLOSING_BIT) != 0) {
-                while ((wakeupGate.get() & ~CLOSING_BIT) != 0) Thread.onSpinWait();
-            }
+            wakeup.shut();
             try {
-                driver.close();
+                backend.close();
             } finally {
                 arena.close();
             }
@@ -1428,6 +1176,6 @@ public final class EventLoop implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "EventLoop[" + backend.id() + (closed ? ", closed" : "") + "]";
+        return "EventLoop[" + kind.id() + (closed ? ", closed" : "") + "]";
     }
 }
