@@ -50,12 +50,14 @@ public final class IoWatcher extends Watcher {
     }
 
     /**
-     * Changes the fd and interest mask. On an active watcher this stops and restarts it, so the change takes effect at
-     * the next loop iteration (libev requires the watcher to be stopped; evring does it for you).
+     * Changes the fd and interest mask: as {@link #stop()}, the change, then {@link #start()} if it was active, so a
+     * pending event of the old setting is dropped and the change takes effect at the next loop iteration (libev
+     * requires the watcher to be stopped; evring does it for you).
      */
     public IoWatcher set(int fd, int events) {
         loop.checkOwner();
         validate(fd, events);
+        loop.clearPending(this);
         boolean wasActive = active != 0;
         if (wasActive) loop.ioStop(this);
         this.fd = fd;

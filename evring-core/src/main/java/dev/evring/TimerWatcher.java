@@ -39,16 +39,20 @@ public final class TimerWatcher extends Watcher {
         }
     }
 
-    /** Sets {@code after} and {@code repeat}; on an active timer, restarts it with the new values. */
+    /** Sets {@code after} and {@code repeat}; see {@link #setNanos}. */
     public TimerWatcher set(Duration after, Duration repeat) {
         return setNanos(toNanos("after", after), toNanos("repeat", repeat));
     }
 
-    /** Sets {@code after} and {@code repeat} in nanoseconds; on an active timer, restarts it with the new values. */
+    /**
+     * Sets {@code after} and {@code repeat} in nanoseconds: as {@link #stop()} (a pending expiry is dropped), the change,
+     * then {@link #start()} if it was active.
+     */
     public TimerWatcher setNanos(long afterNanos, long repeatNanos) {
         loop.checkOwner();
         checkNanos("after", afterNanos);
         checkNanos("repeat", repeatNanos);
+        loop.clearPending(this);
         boolean wasActive = active != 0;
         if (wasActive) loop.timerStop(this);
         this.afterNanos = afterNanos;

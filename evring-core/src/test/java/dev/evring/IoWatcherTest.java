@@ -1,10 +1,7 @@
 package dev.evring;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -274,5 +271,47 @@ class IoWatcherTest extends LoopTestBase {
         loop.runNoWait();
         for (int[] p : pairs) TestFds.write(p[1], (byte) 1);
         runUntil(() -> seen.get() == n);
+    }
+
+    /** Issue 9 defect 3: set() stops and restarts, and a stop clears what the old fd had pending. */
+    @Test
+    void setOnAPendingWatcherDropsTheEventOfItsOldFd() {
+        int[] busy = socketpair();
+        int[] quiet = socketpair();
+        int[] trigger = socketpair();
+        TestFds.write(busy[1], (byte) 1); // never drained: READ on every iteration
+        TestFds.write(trigger[1], (byte) 1);
+        List<String> log = new ArrayList<>();
+        IoWatcher moved = loop.io(busy[0], Events.READ, (w, ev) -> log.add("moved " + Events.toString(ev) + " on " + w.fd()));
+        IoWatcher first = loop.io(trigger[0], Events.READ, (w, ev) -> {
+            log.add("first");
+            assertTrue(moved.isPending(), "both fds were ready in this iteration");
+            moved.set(quiet[0], Events.READ); // from now on the empty socket: the busy one's READ is not its business
+            assertFalse(moved.isPending(), "set() cleared the event of the old fd");
+            w.stop();
+        });
+        first.priority(1); // runs before moved in the same iteration
+        moved.start();
+        first.start();
+        runUntil(() -> !log.isEmpty(), "the first callback");
+        for (int i = 0; i < 3; i++) loop.runNoWait();
+        assertEquals(List.of("first"), log, "the moved watcher was called for its old fd");
+        assertTrue(moved.isActive());
+        TestFds.write(quiet[1], (byte) 2);
+        runUntil(() -> log.size() == 2, "READ on the new fd");
+        assertEquals("moved READ on " + quiet[0], log.get(1));
+        moved.stop();
+    }
+
+    @Test
+    void setOnAnInactiveWatcherWithAFedEventDropsIt() {
+        int[] sp = socketpair();
+        AtomicInteger calls = new AtomicInteger();
+        IoWatcher w = loop.io(sp[0], Events.READ, (x, ev) -> calls.incrementAndGet());
+        w.feed(Events.READ);
+        w.events(Events.WRITE); // set() is stop() + change: the fed READ was about the old setting
+        assertFalse(w.isPending());
+        loop.runNoWait();
+        assertEquals(0, calls.get());
     }
 }

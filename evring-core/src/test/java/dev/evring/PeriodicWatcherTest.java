@@ -225,4 +225,33 @@ class PeriodicWatcherTest extends LoopTestBase {
         p.stop();
         assertFalse(p.isActive());
     }
+
+    /** Issue 9 defect 3, for periodics: set() and again() on a pending periodic drop its old time. */
+    @Test
+    void setAndAgainOnAPendingPeriodicDropTheOldTime() {
+        ManualClock clock = new ManualClock();
+        EventLoop loop = open(builder().clock(clock));
+        long rt = loop.realtimeNanos();
+        long hour = 3600 * SEC;
+        List<String> log = new ArrayList<>();
+        // interval periodics due at rt + 1 s (then every hour): they stay active when they fire
+        PeriodicWatcher a = loop.periodic(rt + SEC, hour, (w, ev) -> log.add("a"));
+        PeriodicWatcher b = loop.periodic(rt + SEC, hour, (w, ev) -> log.add("b"));
+        PeriodicWatcher first = loop.periodic(rt + SEC, 0, (w, ev) -> {
+            log.add("first");
+            assertTrue(a.isPending() && b.isPending(), "all three were due in this iteration");
+            a.setNanos(rt + 100 * SEC, hour);
+            b.again();
+            assertFalse(a.isPending() || b.isPending());
+        });
+        first.priority(1);
+        first.start();
+        a.start();
+        b.start();
+        clock.advance(2 * SEC);
+        loop.runNoWait();
+        assertEquals(List.of("first"), log, "an old time fired after set() or again()");
+        assertTrue(a.isActive() && b.isActive());
+        assertEquals(rt + 100 * SEC, a.atNanos());
+    }
 }

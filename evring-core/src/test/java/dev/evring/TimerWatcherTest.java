@@ -216,4 +216,30 @@ class TimerWatcherTest extends LoopTestBase {
             assertTrue(fireTimes.get(i) > dueTimes.get(i), "timer " + i + " fired at " + fireTimes.get(i) + " before due " + dueTimes.get(i));
         }
     }
+
+    /** Issue 9 defect 3: set() on a timer whose expiry is pending must not fire that old expiry. */
+    @Test
+    void setOnAPendingTimerDropsItsOldExpiry() {
+        ManualClock clock = new ManualClock();
+        EventLoop loop = open(builder().clock(clock));
+        List<String> log = new ArrayList<>();
+        TimerWatcher late = loop.timer(10 * MS, 0, (w, ev) -> log.add("late fired"));
+        TimerWatcher first = loop.timer(10 * MS, 0, (w, ev) -> {
+            log.add("first");
+            assertTrue(late.isPending(), "both were due in this iteration");
+            late.set(Duration.ofSeconds(10), Duration.ZERO);
+            assertFalse(late.isPending());
+        });
+        first.priority(1);
+        first.start();
+        late.start();
+        clock.advanceMillis(11);
+        loop.runNoWait();
+        assertEquals(List.of("first"), log, "the old expiry fired after set(10 s)");
+        assertTrue(late.isActive());
+        assertEquals(10_000 * MS, late.remainingNanos());
+        clock.advance(10_000 * MS + 1);
+        loop.runNoWait();
+        assertEquals(List.of("first", "late fired"), log);
+    }
 }
