@@ -223,7 +223,8 @@ class TimerWatcherTest extends LoopTestBase {
         ManualClock clock = new ManualClock();
         EventLoop loop = open(builder().clock(clock));
         List<String> log = new ArrayList<>();
-        TimerWatcher late = loop.timer(10 * MS, 0, (w, ev) -> log.add("late fired"));
+        // repeating, so still active when its expiry is pending (a one-shot timer is stopped as it expires)
+        TimerWatcher late = loop.timer(10 * MS, 3600_000 * MS, (w, ev) -> log.add("late fired"));
         TimerWatcher first = loop.timer(10 * MS, 0, (w, ev) -> {
             log.add("first");
             assertTrue(late.isPending(), "both were due in this iteration");
