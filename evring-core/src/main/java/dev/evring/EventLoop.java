@@ -60,12 +60,18 @@ public final class EventLoop implements AutoCloseable {
     }
 
     /**
-     * Receives what a callback threw. The loop goes on with the remaining callbacks either way. {@code watcher} is the
-     * watcher whose callback threw, or null when the callback was not a watcher's (a completion callback).
+     * Receives what a callback threw, on the loop's thread; the loop goes on with the remaining callbacks either way.
+     * {@code source} says whose callback it was: the {@link Watcher}; for completion I/O ({@code dev.evring.net}) the
+     * socket, listener or file whose callback threw; the {@link Runnable} given to {@link #execute}; the
+     * {@link InvokePendingHook} or a periodic's reschedule function's watcher. Never null.
+     *
+     * <p>A handler that throws is reported through the {@code dev.evring} {@link System.Logger}, and if even that fails
+     * a line goes to standard error; it never stops the loop. Which errors the loop does not survive (and does not
+     * report): {@link OutOfMemoryError}, {@link InternalError}, {@link UnknownError}; see the README.
      */
     @FunctionalInterface
     public interface ExceptionHandler {
-        void onException(Watcher watcher, Throwable error);
+        void onException(Object source, Throwable error);
     }
 
     /**
@@ -114,8 +120,6 @@ public final class EventLoop implements AutoCloseable {
         };
     }
 
-    private static final ExceptionHandler LOG_HANDLER = (w, e) ->
-            LOG.log(System.Logger.Level.ERROR, "callback of " + w + " threw; the loop carries on", e);
 
     static {
         LoopAccess.install(new LoopAccess() {
@@ -166,7 +170,7 @@ public final class EventLoop implements AutoCloseable {
     /** The backend behind the contract the loop drives (libev's backend_modify, backend_poll). */
     private final LoopBackend backend;
     private final List<String> backendRefusals;
-    private final ExceptionHandler exceptionHandler;
+    private final ExceptionReporter reporter;
     private final Clock clock;
     private final BackendOptions options;
     private volatile boolean closed;
@@ -213,7 +217,7 @@ public final class EventLoop implements AutoCloseable {
     private EventLoop(Builder b) {
         this.owner = Thread.currentThread();
         this.clock = b.clock;
-        this.exceptionHandler = b.exceptionHandler;
+        this.reporter = new ExceptionReporter(b.exceptionHandler);
         this.arena = Arena.ofConfined();
         this.callState = Libc.allocateCallState(arena);
         for (int p = 0; p < NUM_PRI; p++) idles[p] = new WatcherList<>(2);
@@ -245,7 +249,7 @@ public final class EventLoop implements AutoCloseable {
     /** Options for {@link EventLoop#open()}. */
     public static final class Builder {
         private Backend backend;
-        private ExceptionHandler exceptionHandler = LOG_HANDLER;
+        private ExceptionHandler exceptionHandler = ExceptionReporter.LOG_HANDLER;
         private Clock clock = Clock.SYSTEM;
         private final Map<String, String> options = new HashMap<>();
 
@@ -837,8 +841,6 @@ public final class EventLoop implements AutoCloseable {
         }
         try {
             hook.invokePending(this);
-        } catch (VirtualMachineError e) {
-            throw e;
         } catch (Throwable t) {
             reportException(hook, t);
         }
@@ -852,12 +854,10 @@ public final class EventLoop implements AutoCloseable {
         return closed;
     }
 
-    /** Runs one watcher's callback; what it throws goes to the exception handler. */
+    /** Runs one watcher's callback; what it throws goes to the exception handler (see {@link ExceptionReporter}). */
     void invokeWatcher(Watcher w, int revents) {
         try {
             w.invoke(revents);
-        } catch (VirtualMachineError e) {
-            throw e;
         } catch (Throwable t) {
             reportException(w, t);
         }
@@ -868,16 +868,12 @@ public final class EventLoop implements AutoCloseable {
         reportException(source, error);
     }
 
-    /** Hands {@code error} to the exception handler; a handler that throws is logged, never propagated. */
+    /**
+     * Hands {@code error} to the exception handler; a handler that throws is logged, never propagated. Errors the loop
+     * does not survive are rethrown (see {@link ExceptionReporter}).
+     */
     private void reportException(Object source, Throwable error) {
-        try {
-            exceptionHandler.onException(source instanceof Watcher w ? w : null, error);
-        } catch (VirtualMachineError e) {
-            throw e;
-        } catch (Throwable again) {
-            again.addSuppressed(error);
-            LOG.log(System.Logger.Level.ERROR, "the exception handler threw while handling an exception of " + source, again);
-        }
+        reporter.report(source, error);
     }
 
     // ------------------------------------------------------------------------------------------------------------

@@ -506,4 +506,65 @@ class LoopBehaviourTest extends LoopTestBase {
             TestFds.close(a[0], a[1], b[0], b[1]);
         }
     }
+
+    static int recurse(int n) {
+        return recurse(n + 1) + 1;
+    }
+
+    /** Issue 9 defect 8: a stack overflow in one callback is that callback's failure, not the loop's. */
+    @Test
+    void aStackOverflowInOneCallbackIsReportedAndTheRestOfTheIterationRuns() {
+        callbacksMayThrow = true;
+        List<String> ran = new ArrayList<>();
+        IdleWatcher deep = loop.idle((w, ev) -> {
+            ran.add("deep");
+            recurse(0);
+        });
+        IdleWatcher after = loop.idle((w, ev) -> ran.add("after"));
+        loop.feedEvent(deep, Events.CUSTOM);
+        loop.feedEvent(after, Events.CUSTOM);
+        loop.runNoWait();
+        assertEquals(List.of("deep", "after"), ran, "the callback after the overflow waited for another run()");
+        assertEquals(1, thrown.size());
+        assertInstanceOf(StackOverflowError.class, thrown.get(0));
+        assertSame(deep, thrownSources.get(0));
+    }
+
+    /** The errors the loop does not survive leave it consistent: what was pending still is, the next run goes on. */
+    @Test
+    void anOutOfMemoryErrorEscapesRunAndLeavesTheRestPending() {
+        List<String> ran = new ArrayList<>();
+        IdleWatcher oom = loop.idle((w, ev) -> {
+            ran.add("oom");
+            throw new OutOfMemoryError("test: pretend the heap is gone");
+        });
+        IdleWatcher after = loop.idle((w, ev) -> ran.add("after"));
+        loop.feedEvent(oom, Events.CUSTOM);
+        loop.feedEvent(after, Events.CUSTOM);
+        assertThrows(OutOfMemoryError.class, loop::runNoWait);
+        assertEquals(0, loop.depth());
+        assertFalse(oom.isPending());
+        assertTrue(after.isPending());
+        loop.runNoWait();
+        assertEquals(List.of("oom", "after"), ran);
+        assertEquals(0, loop.pendingCount());
+        assertEquals(List.of(), thrown, "an escaping error is not reported");
+    }
+
+    @Test
+    void theExceptionHandlerIsToldTheSource() {
+        callbacksMayThrow = true;
+        IdleWatcher w = loop.idle((x, ev) -> { throw new IllegalStateException("watcher"); });
+        loop.feedEvent(w, Events.CUSTOM);
+        EventLoop.InvokePendingHook hook = l -> {
+            l.invokePending();
+            throw new IllegalStateException("hook");
+        };
+        loop.invokePendingHook(hook);
+        loop.runNoWait();
+        loop.invokePendingHook(null);
+        assertEquals(List.of("watcher", "hook"), thrown.stream().map(Throwable::getMessage).distinct().limit(2).toList());
+        assertSame(w, thrownSources.get(0));
+        assertSame(hook, thrownSources.get(1));
+    }
 }
