@@ -564,9 +564,7 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
         }
         try {
             h.onCompletion(userData, res, flags);
-        } catch (VirtualMachineError e) {
-            throw e;
-        } catch (Throwable t) {
+        } catch (Throwable t) { // the loop decides what it survives (ExceptionReporter)
             host.reportException(h, t);
         }
     }
@@ -837,9 +835,7 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
             CompletionHandler h = handlers[t];
             try {
                 h.onRingReset(ringAvailable);
-            } catch (VirtualMachineError e) {
-                throw e;
-            } catch (Throwable e) {
+            } catch (Throwable e) { // the loop decides what it survives (ExceptionReporter)
                 host.reportException(h, e);
             }
         }

@@ -25,6 +25,7 @@ import java.util.function.BooleanSupplier;
 import static dev.evring.linux.IoUring.IORING_OP_NOP;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -145,6 +146,25 @@ class IoUringRingOpsTest {
         runUntil(loop, () -> ok.cqes.size() == 1);
         assertEquals(1, thrown.size());
         assertEquals("handler bug", thrown.get(0).getMessage());
+    }
+
+    static int recurse(int n) {
+        return recurse(n + 1) + 1;
+    }
+
+    /** A stack overflow in a completion handler is that handler's failure: reported, and the loop goes on. */
+    @Test
+    void aStackOverflowInAHandlerIsReportedAndTheLoopCarriesOn() {
+        EventLoop loop = open();
+        RingOps ring = ring(loop);
+        Recorder ok = new Recorder();
+        int deep = ring.registerHandler((u, r, f) -> recurse(0));
+        int good = ring.registerHandler(ok);
+        nop(ring, deep, 1);
+        nop(ring, good, 2);
+        runUntil(loop, () -> ok.cqes.size() == 1);
+        assertEquals(1, thrown.size());
+        assertInstanceOf(StackOverflowError.class, thrown.get(0));
     }
 
     @Test
