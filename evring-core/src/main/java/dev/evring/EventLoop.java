@@ -327,7 +327,13 @@ public final class EventLoop implements AutoCloseable {
     // ------------------------------------------------------------------------------------------------------------
     // watcher factories
 
-    /** A watcher for {@code fd} becoming readable and/or writable ({@code events}: {@link Events#READ}, WRITE). Not started. */
+    /**
+     * A watcher for {@code fd} becoming readable and/or writable ({@code events}: {@link Events#READ}, WRITE). Not
+     * started. An fd that is not open gets {@link Events#ERROR} once started (see {@link IoWatcher}).
+     *
+     * @throws IllegalArgumentException for a bad mask, or an fd no file can have: negative, or at or above the
+     *                                  process's hard RLIMIT_NOFILE
+     */
     public IoWatcher io(int fd, int events, Watcher.Callback<IoWatcher> callback) {
         checkOwner();
         return new IoWatcher(this, fd, events, callback);
@@ -458,7 +464,10 @@ public final class EventLoop implements AutoCloseable {
     public void once(int fd, int events, Duration timeout, OnceCallback callback) {
         checkOwner();
         requireCallback(callback);
-        if (fd >= 0) IoWatcher.validate(fd, events);
+        if (fd >= 0) {
+            IoWatcher.validate(fd, events);
+            checkFd(fd);
+        }
         long t = timeout == null ? -1 : TimerWatcher.toNanos("timeout", timeout);
         if (fd < 0 && t < 0) throw new IllegalArgumentException("once needs an fd, a timeout, or both: fd " + fd + ", timeout null");
         new Once(this, fd, events, t, callback).start();
@@ -881,6 +890,11 @@ public final class EventLoop implements AutoCloseable {
 
     void ioStart(IoWatcher w) {
         fds.start(w);
+    }
+
+    /** Refuses an fd no file can have (see {@link FdTable#check}). */
+    void checkFd(int fd) {
+        fds.check(fd);
     }
 
     void ioStop(IoWatcher w) {

@@ -1,8 +1,12 @@
 package dev.evring;
 
 import dev.evring.backend.LoopBackend;
+import dev.evring.linux.Resource;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The loop's fds (libev's {@code anfds} and {@code fdchanges}): the io watchers of each fd in a list, the interest
@@ -23,15 +27,48 @@ final class FdTable {
     private byte[] changeFlags = new byte[64];
     private int[] changes = new int[16];
     private int changeCount;
+    /**
+     * No fd at or above this can name a file (RLIMIT_NOFILE's hard limit, cached): such an fd is refused up front
+     * instead of growing the tables to its size. Read again whenever an fd at or above it shows up.
+     */
+    private long fdLimit;
+    private MemorySegment rlimit;
 
     FdTable(EventLoop loop, PendingQueue pending) {
         this.loop = loop;
         this.pending = pending;
     }
 
+    /**
+     * Refuses an fd no file can have: negative, or at or above the process's hard RLIMIT_NOFILE (the soft one may have
+     * been lowered after files were opened under a higher one). One getrlimit only when an fd at or above the cached
+     * limit shows up.
+     *
+     * @throws IllegalArgumentException naming the fd and the limit
+     */
+    void check(int fd) {
+        if (fd < 0) throw new IllegalArgumentException("fd " + fd + " is negative");
+        if (fd < fdLimit) return;
+        fdLimit = readLimit();
+        if (fd >= fdLimit) {
+            throw new IllegalArgumentException("fd " + fd + " cannot name a file: this process may open fds below "
+                    + fdLimit + " only (RLIMIT_NOFILE)");
+        }
+    }
+
+    private long readLimit() {
+        if (rlimit == null) rlimit = loop.arenaUnchecked().allocate(Resource.RLIMIT);
+        if (Resource.getrlimit(loop.callStateUnchecked(), Resource.RLIMIT_NOFILE, rlimit) != 0) return Integer.MAX_VALUE;
+        long max = rlimit.get(JAVA_LONG, Resource.OFF_RLIM_MAX);
+        return max < 0 || max > Integer.MAX_VALUE ? Integer.MAX_VALUE : max; // RLIM_INFINITY is -1 as a long
+    }
+
     private void ensure(int fd) {
         if (fd >= heads.length) {
-            int n = Math.max(heads.length * 2, Integer.highestOneBit(fd) * 2);
+            // doubling, at least to the next power of two above fd, never past what an array can hold
+            long grown = Math.max(heads.length * 2L, Long.highestOneBit(fd) * 2L);
+            int n = (int) Math.min(grown, Integer.MAX_VALUE - 8);
+            if (n <= fd) n = fd + 1;
             heads = Arrays.copyOf(heads, n);
             wanted = Arrays.copyOf(wanted, n);
             changeFlags = Arrays.copyOf(changeFlags, n);

@@ -22,12 +22,14 @@ public final class IoWatcher extends Watcher {
     IoWatcher(EventLoop loop, int fd, int events, Callback<IoWatcher> callback) {
         super(loop);
         validate(fd, events);
+        loop.checkFd(fd);
         this.callback = EventLoop.requireCallback(callback);
         this.fd = fd;
         this.events = events;
         this.fdSet = true;
     }
 
+    /** Checks the mask, and the fd's sign (the loop checks it against the process's fd limit). */
     static void validate(int fd, int events) {
         if (fd < 0) throw new IllegalArgumentException("fd " + fd + " is negative");
         if (events == 0) throw new IllegalArgumentException("event mask is empty: give Events.READ, Events.WRITE or both");
@@ -57,6 +59,7 @@ public final class IoWatcher extends Watcher {
     public IoWatcher set(int fd, int events) {
         loop.checkOwner();
         validate(fd, events);
+        loop.checkFd(fd);
         loop.clearPending(this);
         boolean wasActive = active != 0;
         if (wasActive) loop.ioStop(this);

@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Readiness on real fds, on every backend. */
@@ -313,5 +314,51 @@ class IoWatcherTest extends LoopTestBase {
         assertFalse(w.isPending());
         loop.runNoWait();
         assertEquals(0, calls.get());
+    }
+
+    static long hardFdLimit() {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment rl = a.allocate(dev.evring.linux.Resource.RLIMIT);
+            assertEquals(0, dev.evring.linux.Resource.getrlimit(dev.evring.linux.Libc.threadCallState(),
+                    dev.evring.linux.Resource.RLIMIT_NOFILE, rl));
+            return rl.get(java.lang.foreign.ValueLayout.JAVA_LONG, dev.evring.linux.Resource.OFF_RLIM_MAX);
+        }
+    }
+
+    /**
+     * Issue 9 defects 5 and 19: an fd no file can have is refused by value, up front, never with an internal
+     * exception and never after growing the loop's tables to its size.
+     */
+    @Test
+    void anFdBeyondTheProcessLimitIsRefusedNamingIt() {
+        long limit = hardFdLimit();
+        Watcher.Callback<IoWatcher> cb = (w, ev) -> {};
+        for (int fd : new int[] {Integer.MAX_VALUE, 100_000_000, (int) Math.min(limit, Integer.MAX_VALUE)}) {
+            if (fd < limit) continue; // a machine whose limit allows it: not an fd no file can have
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> loop.io(fd, Events.READ, cb));
+            assertTrue(e.getMessage().contains(Integer.toString(fd)) && e.getMessage().contains("RLIMIT_NOFILE"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> loop.once(fd, Events.READ, null, ev -> {}));
+        }
+        int[] sp = socketpair();
+        IoWatcher w = loop.io(sp[0], Events.READ, cb);
+        w.start();
+        assertThrows(IllegalArgumentException.class, () -> w.set(Integer.MAX_VALUE, Events.READ));
+        assertEquals(sp[0], w.fd(), "a refused set() changes nothing");
+        assertTrue(w.isActive());
+        w.stop();
+    }
+
+    /** An fd below the limit that is not open is the README's bad fd: an error event, and the watcher stopped. */
+    @Test
+    void aNeverOpenedFdBelowTheLimitGetsAnError() {
+        long limit = hardFdLimit();
+        int fd = (int) Math.min(limit - 1, 1 << 20);
+        assertFalse(Files.exists(Path.of("/proc/self/fd/" + fd)), "fd " + fd + " is open in this process");
+        AtomicInteger got = new AtomicInteger();
+        IoWatcher w = loop.io(fd, Events.READ, (x, ev) -> got.set(ev));
+        w.start();
+        runUntil(() -> got.get() != 0, "the error event");
+        assertEquals(Events.ERROR | Events.READ | Events.WRITE, got.get());
+        assertFalse(w.isActive());
     }
 }
