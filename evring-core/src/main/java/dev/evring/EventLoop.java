@@ -339,16 +339,22 @@ public final class EventLoop implements AutoCloseable {
         return new IoWatcher(this, fd, events, callback);
     }
 
-    /** A timer firing {@code after} from when it is started, then every {@code repeat} (zero: once). Not started. */
+    /**
+     * A timer firing {@code after} from when it is started, then every {@code repeat} (zero: once). Not started. A
+     * negative {@code after} is due at once: the timer fires at the next iteration (libev's way). Timers due at the
+     * same time fire in the order they were started.
+     *
+     * @throws IllegalArgumentException if {@code repeat} is negative, or either is null
+     */
     public TimerWatcher timer(Duration after, Duration repeat, Watcher.Callback<TimerWatcher> callback) {
         checkOwner();
-        return new TimerWatcher(this, TimerWatcher.toNanos("after", after), TimerWatcher.toNanos("repeat", repeat), callback);
+        return new TimerWatcher(this, TimerWatcher.delayNanos("after", after), TimerWatcher.toNanos("repeat", repeat), callback);
     }
 
     /** {@link #timer(Duration, Duration, Watcher.Callback)} in nanoseconds. */
     public TimerWatcher timer(long afterNanos, long repeatNanos, Watcher.Callback<TimerWatcher> callback) {
         checkOwner();
-        return new TimerWatcher(this, TimerWatcher.checkNanos("after", afterNanos), TimerWatcher.checkNanos("repeat", repeatNanos), callback);
+        return new TimerWatcher(this, TimerWatcher.delayNanos(afterNanos), TimerWatcher.checkNanos("repeat", repeatNanos), callback);
     }
 
     /** An idle watcher. Not started. */
@@ -381,7 +387,10 @@ public final class EventLoop implements AutoCloseable {
         return new CleanupWatcher(this, callback);
     }
 
-    /** An absolute periodic: fires once, when the wall clock reaches {@code at}. Not started. */
+    /**
+     * An absolute periodic: fires once, when the wall clock reaches {@code at}; a time already past fires at the next
+     * iteration. Not started.
+     */
     public PeriodicWatcher periodic(Instant at, Watcher.Callback<PeriodicWatcher> callback) {
         checkOwner();
         return new PeriodicWatcher(this, PeriodicWatcher.epochNanos(at), 0, null, callback);
@@ -389,13 +398,15 @@ public final class EventLoop implements AutoCloseable {
 
     /**
      * An interval periodic: fires at every {@code offset + N * interval} of the wall clock ({@code offset} zero and
-     * {@code interval} one hour: on every full hour). Not started.
+     * {@code interval} one hour: on every full hour; any {@code offset}, negative too, names the same points as its
+     * remainder by {@code interval}). Not started.
      */
     public PeriodicWatcher periodic(Duration offset, Duration interval, Watcher.Callback<PeriodicWatcher> callback) {
         checkOwner();
         long i = TimerWatcher.toNanos("interval", interval);
         if (i == 0) throw new IllegalArgumentException("interval is zero: use periodic(Instant, callback) for an absolute time");
-        return new PeriodicWatcher(this, TimerWatcher.toNanos("offset", offset), i, null, callback);
+        if (offset == null) throw new IllegalArgumentException("offset is null");
+        return new PeriodicWatcher(this, TimerWatcher.saturatedNanos(offset), i, null, callback);
     }
 
     /**
@@ -459,7 +470,8 @@ public final class EventLoop implements AutoCloseable {
     /**
      * libev's {@code ev_once}: calls {@code callback} once, when {@code fd} is ready for {@code events} or when
      * {@code timeout} has passed, whichever comes first, then forgets both. {@code fd} negative: the timeout only;
-     * {@code timeout} null: the fd only. Started at once; cannot be cancelled (as in libev): use watchers for that.
+     * {@code timeout} null: the fd only; a negative timeout is due at once (the callback runs at the next iteration
+     * with TIMER, unless the fd is ready too). Started at once; cannot be cancelled (as in libev): use watchers for that.
      */
     public void once(int fd, int events, Duration timeout, OnceCallback callback) {
         checkOwner();
@@ -468,7 +480,7 @@ public final class EventLoop implements AutoCloseable {
             IoWatcher.validate(fd, events);
             checkFd(fd);
         }
-        long t = timeout == null ? -1 : TimerWatcher.toNanos("timeout", timeout);
+        long t = timeout == null ? -1 : TimerWatcher.delayNanos("timeout", timeout);
         if (fd < 0 && t < 0) throw new IllegalArgumentException("once needs an fd, a timeout, or both: fd " + fd + ", timeout null");
         new Once(this, fd, events, t, callback).start();
     }

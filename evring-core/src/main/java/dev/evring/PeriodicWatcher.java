@@ -71,7 +71,8 @@ public final class PeriodicWatcher extends Watcher {
      * {@link #stop()} (a pending event is dropped), the change, then {@link #start()} if it was active.
      */
     public PeriodicWatcher set(Duration offset, Duration interval) {
-        return setNanos(TimerWatcher.toNanos("offset", offset), TimerWatcher.toNanos("interval", interval));
+        if (offset == null) throw new IllegalArgumentException("offset is null");
+        return setNanos(TimerWatcher.saturatedNanos(offset), TimerWatcher.toNanos("interval", interval));
     }
 
     /**

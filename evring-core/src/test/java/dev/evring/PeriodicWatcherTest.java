@@ -254,4 +254,15 @@ class PeriodicWatcherTest extends LoopTestBase {
         assertTrue(a.isActive() && b.isActive());
         assertEquals(rt + 100 * SEC, a.atNanos());
     }
+
+    /** Issue 9 defect 9: a wall-clock time already past is due at once. */
+    @Test
+    void anAbsoluteTimeInThePastFiresAtTheNextIteration() {
+        List<String> fired = new ArrayList<>();
+        loop.periodic(Instant.now().minusSeconds(3600), (w, ev) -> fired.add("instant")).start();
+        loop.periodic(loop.realtimeNanos() - 5 * SEC, 0, (w, ev) -> fired.add("nanos")).start();
+        loop.periodic(Duration.ofSeconds(-7), Duration.ofHours(1), (w, ev) -> fired.add("never now")).start();
+        loop.runNoWait();
+        assertEquals(List.of("instant", "nanos"), fired);
+    }
 }

@@ -243,4 +243,64 @@ class TimerWatcherTest extends LoopTestBase {
         loop.runNoWait();
         assertEquals(List.of("first", "late fired"), log);
     }
+
+    /** Issue 9 defect 9: libev fires a timer with a negative {@code after} at the next iteration; so does evring. */
+    @Test
+    void aNegativeAfterIsDueAtOnce() {
+        List<String> fired = new ArrayList<>();
+        loop.timer(Duration.ofSeconds(-5), Duration.ZERO, (w, ev) -> fired.add("duration")).start();
+        loop.timer(-5_000_000_000L, 0, (w, ev) -> fired.add("nanos")).start();
+        loop.timer(Long.MIN_VALUE, 0, (w, ev) -> fired.add("min")).start();
+        loop.timer(Duration.ofSeconds(Long.MIN_VALUE), Duration.ZERO, (w, ev) -> fired.add("huge")).start();
+        TimerWatcher reset = loop.timer(Duration.ofHours(1), Duration.ZERO, (w, ev) -> fired.add("set"));
+        reset.start();
+        reset.set(Duration.ofMillis(-1), Duration.ZERO);
+        assertEquals(0, reset.remainingNanos(), "a negative after counts as 0");
+        loop.runNoWait();
+        assertEquals(List.of("duration", "nanos", "min", "huge", "set"), fired);
+    }
+
+    /**
+     * Issue 9 defect 9: timers due at the same time fire in the order they were started (libuv and the JDK promise it),
+     * whatever the heap did with them meanwhile; a restart (again) goes behind the others of its time.
+     */
+    @Test
+    void timersDueAtTheSameTimeFireInStartOrder() {
+        ManualClock clock = new ManualClock();
+        EventLoop loop = open(builder().clock(clock));
+        Random rnd = new Random(9);
+        List<Integer> order = new ArrayList<>();
+        List<Integer> expected = new ArrayList<>();
+        List<TimerWatcher> others = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            int id = i;
+            loop.timer(50 * MS, 0, (w, ev) -> order.add(id)).start();
+            expected.add(id);
+            // timers of other deadlines started and stopped around them reshape the heap
+            TimerWatcher o = loop.timer((1 + rnd.nextInt(100)) * MS, 0, (w, ev) -> {});
+            o.start();
+            others.add(o);
+            if (rnd.nextBoolean()) others.remove(rnd.nextInt(others.size())).stop();
+        }
+        for (TimerWatcher o : others) o.stop();
+        clock.advance(50 * MS + 1);
+        loop.runNoWait();
+        assertEquals(expected, order);
+
+        // repeating ones keep their order period after period; again() sends one behind its peers
+        order.clear();
+        TimerWatcher[] rep = new TimerWatcher[5];
+        for (int i = 0; i < rep.length; i++) {
+            int id = i;
+            rep[i] = loop.timer(10 * MS, 10 * MS, (w, ev) -> order.add(id));
+            rep[i].start();
+        }
+        rep[1].again();
+        clock.advance(10 * MS + 1);
+        loop.runNoWait();
+        clock.advance(10 * MS);
+        loop.runNoWait();
+        assertEquals(List.of(0, 2, 3, 4, 1, 0, 2, 3, 4, 1), order);
+        for (TimerWatcher t : rep) t.stop();
+    }
 }
