@@ -23,12 +23,28 @@ public final class SeccompChild {
     private SeccompChild() {}
 
     public static void main(String[] args) {
-        MemorySegment cs = Libc.threadCallState();
-        int r = Prctl.prctl(cs, Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-        if (r < 0) {
-            System.out.println("SKIP prctl(PR_SET_NO_NEW_PRIVS) failed with errno " + -r);
+        String skip = refuseIoUringSetupOnThisThread();
+        if (skip != null) {
+            System.out.println("SKIP " + skip);
             return;
         }
+        try (EventLoop loop = EventLoop.open()) {
+            System.out.println("BACKEND " + loop.backend().id());
+            for (String refusal : loop.backendRefusals()) System.out.println("REFUSAL " + refusal);
+            System.out.println("DETAILS " + loop.backendDetails().lines().findFirst().orElse(""));
+        }
+        Backend.Availability a = Backend.IO_URING.availability();
+        System.out.println("AVAILABILITY " + a.available() + " " + a.reason());
+    }
+
+    /**
+     * Installs, for the calling thread only, a seccomp filter that fails io_uring_setup with EPERM. Returns null, or
+     * why it could not (the caller skips).
+     */
+    public static String refuseIoUringSetupOnThisThread() {
+        MemorySegment cs = Libc.threadCallState();
+        int r = Prctl.prctl(cs, Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        if (r < 0) return "prctl(PR_SET_NO_NEW_PRIVS) failed with errno " + -r;
         Arena arena = Arena.global();
         MemorySegment program = arena.allocate(Filter.SOCK_FILTER.byteSize() * 6, 8);
         int ldW = Filter.BPF_LD | Filter.BPF_W | Filter.BPF_ABS;
@@ -44,16 +60,6 @@ public final class SeccompChild {
         fprog.set(JAVA_SHORT, Filter.OFF_FPROG_LEN, (short) 6);
         fprog.set(ADDRESS, Filter.OFF_FPROG_FILTER, program);
         r = Seccomp.setModeFilter(cs, 0, fprog); // this thread only: the loop opens on it
-        if (r < 0) {
-            System.out.println("SKIP seccomp(SECCOMP_SET_MODE_FILTER) failed with errno " + -r);
-            return;
-        }
-        try (EventLoop loop = EventLoop.open()) {
-            System.out.println("BACKEND " + loop.backend().id());
-            for (String refusal : loop.backendRefusals()) System.out.println("REFUSAL " + refusal);
-            System.out.println("DETAILS " + loop.backendDetails().lines().findFirst().orElse(""));
-        }
-        Backend.Availability a = Backend.IO_URING.availability();
-        System.out.println("AVAILABILITY " + a.available() + " " + a.reason());
+        return r < 0 ? "seccomp(SECCOMP_SET_MODE_FILTER) failed with errno " + -r : null;
     }
 }
