@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -25,7 +27,7 @@ import java.util.concurrent.locks.LockSupport;
  * <h2>Thread contract</h2>
  * A loop belongs to the thread that opened it. Every method, and every method of its watchers, throws
  * {@link IllegalStateException} when called from another thread or after {@link #close()}, except the documented
- * cross-thread calls {@link #wakeup()} and {@link AsyncWatcher#send()}.
+ * cross-thread calls {@link #execute(Runnable)}, {@link #wakeup()}, {@link #isClosed()} and {@link AsyncWatcher#send()}.
  *
  * <h2>An iteration</h2>
  * As libev's {@code ev_run}: run prepare watchers; hand collected fd interest changes to the backend; update the
@@ -40,7 +42,7 @@ import java.util.concurrent.locks.LockSupport;
  * callbacks do. Starting and stopping watchers never makes a system call, and a loop in steady state allocates nothing
  * per event.
  */
-public final class EventLoop implements AutoCloseable {
+public final class EventLoop implements AutoCloseable, Executor {
     private static final System.Logger LOG = System.getLogger("dev.evring");
 
     /** libev's MAX_BLOCKTIME: even with nothing to do the loop wakes up now and then (keeps clock jumps in check). */
@@ -174,6 +176,8 @@ public final class EventLoop implements AutoCloseable {
     private final Clock clock;
     private final BackendOptions options;
     private volatile boolean closed;
+    /** close() has begun: a close() from a task or cleanup watcher it runs returns at once. */
+    private boolean closing;
 
     // time: the monotonic now and the wall clock's offset from it (libev's rtmn_diff): ev_rt_now is now + rtmnDiff
     private long now;
@@ -194,6 +198,8 @@ public final class EventLoop implements AutoCloseable {
     private final FdTable fds = new FdTable(this, pending);
     /** How other threads wake the loop; made with the backend. */
     private final LoopWakeup wakeup;
+    /** The tasks of {@link #execute}. */
+    private final TaskQueue tasks;
     private final Timers timers = new Timers(this);
     private final Periodics periodics = new Periodics(this);
     /** Created with the first signal watcher (the JVM's signal thread reaches it through SignalRegistry, not here). */
@@ -232,6 +238,7 @@ public final class EventLoop implements AutoCloseable {
         this.kind = sel.kind();
         this.backend = sel.backend();
         this.wakeup = new LoopWakeup(backend);
+        this.tasks = new TaskQueue(this);
         this.backendRefusals = List.copyOf(sel.refusals());
         this.now = clock.monotonicNanos();
         this.rtmnDiff = clock.realtimeNanos() - now;
@@ -759,7 +766,7 @@ public final class EventLoop implements AutoCloseable {
                 timeUpdate(!periodics.isEmpty());
                 long wait = 0;
                 boolean mayBlock = wakeup.enterWait();
-                if ((flags & RUN_NOWAIT) == 0 && idleAll == 0 && activeCount > 0 && mayBlock) {
+                if ((flags & RUN_NOWAIT) == 0 && idleAll == 0 && activeCount > 0 && mayBlock && !tasks.hasWork()) {
                     wait = blockTime(prevNow);
                 }
                 iteration++;
@@ -772,12 +779,17 @@ public final class EventLoop implements AutoCloseable {
                 if (idleAll > 0) idleReify();
                 if (checks.size() > 0) checks.feedAll(pending, Events.CHECK);
                 invokeAllPending();
-            } while (activeCount > 0 && loopDone == BREAK_CANCEL && (flags & (RUN_ONCE | RUN_NOWAIT)) == 0 && !closed);
+            } while (alive() && loopDone == BREAK_CANCEL && (flags & (RUN_ONCE | RUN_NOWAIT)) == 0 && !closed);
             if (loopDone == BREAK_ONE) loopDone = BREAK_CANCEL;
-            return activeCount > 0;
+            return alive();
         } finally {
             depth--;
         }
+    }
+
+    /** Whether something keeps the loop running: an active, referenced watcher, or a task not run yet. */
+    private boolean alive() {
+        return activeCount > 0 || tasks.hasWork();
     }
 
     /**
@@ -1039,6 +1051,53 @@ public final class EventLoop implements AutoCloseable {
     }
 
     /**
+     * Runs {@code task} on the loop's thread, after the tasks submitted before it (from any thread: submission order is
+     * the order the calls took effect), and before the loop closes. Callable from any thread, the loop's own included
+     * (the task then runs at the next iteration, never inside this call).
+     *
+     * <p>Tasks run in batches: when the loop wakes it takes every task queued so far and runs them in order, as one
+     * callback among the iteration's others (priority 0, with the async watchers); what they submit runs at the next
+     * iteration. A task that throws goes to the {@link ExceptionHandler} (its {@code source} is the task) and the
+     * batch goes on. A task not run yet keeps the loop running, as an active watcher does; a loop whose {@code run()}
+     * has returned runs later tasks at its next {@code run()} (keep one running, or {@link #ref()} it, to serve tasks).
+     *
+     * <p>{@link #close()} first refuses new tasks, then runs every task accepted before, then the cleanup watchers.
+     *
+     * <p>Costs: on the caller's side an array store under a lock shared with other submitters, and at most one wakeup
+     * system call (an eventfd write, or a ring message on io_uring) for a burst of tasks: only the first task since the
+     * loop last looked wakes it, and only if it is blocked in its wait. No allocation per task on either side once the
+     * queue has grown to the largest burst.
+     *
+     * @throws NullPointerException       if {@code task} is null (the {@link Executor} contract)
+     * @throws RejectedExecutionException once {@link #close()} has begun
+     */
+    @Override
+    public void execute(Runnable task) {
+        if (task == null) throw new NullPointerException("task is null");
+        if (!tasks.offer(task)) throw new RejectedExecutionException("the event loop is closed (or closing): " + task + " was not accepted");
+        wakeup.markPending();
+    }
+
+    /** Loop thread: runs one task of {@link #execute}; what it throws goes to the exception handler. */
+    void runTask(Runnable task) {
+        try {
+            task.run();
+        } catch (Throwable t) {
+            reportException(task, t);
+        }
+    }
+
+    /** How many wakeup system calls other threads made so far (tests). */
+    int backendWakeupsForTest() {
+        return wakeup.backendWakeups();
+    }
+
+    /** Loop thread: tasks are still waiting after a batch; look again at the next iteration. */
+    void tasksPending() {
+        wakeup.markPending();
+    }
+
+    /**
      * Wakes the loop if it is blocked in, or about to enter, its backend wait; callable from any thread
      * ({@code ev_break} from another thread needs this plus an async watcher). At most one system call.
      */
@@ -1056,6 +1115,7 @@ public final class EventLoop implements AutoCloseable {
         }
         LoopSignals sigs = signals;
         if (sigs != null) sigs.dispatch();
+        if (tasks.hasWork()) feed(tasks, Events.ASYNC);
     }
 
     /**
@@ -1162,15 +1222,20 @@ public final class EventLoop implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed) return;
+        if (closed || closing) return;
         checkOwner();
         if (depth > 0) throw new IllegalStateException("close() called from inside run(): call breakLoop(Break.ALL) and close after run returns");
+        closing = true;
         try {
+            tasks.close(); // execute() refuses from now on; what it accepted runs now, in order
+            pending.clear(tasks);
+            while (tasks.hasWork()) tasks.invoke(Events.ASYNC);
             if (cleanups.size() > 0) {
                 cleanups.feedAll(pending, Events.CLEANUP);
                 invokeAllPending();
             }
         } finally {
+            reportTasksNotRun();
             LoopSignals sigs = signals;
             if (sigs != null) sigs.closeAll(); // before closed: no signal may wake a loop whose backend is gone
             for (int i = resources.size() - 1; i >= 0; i--) {
@@ -1187,6 +1252,17 @@ public final class EventLoop implements AutoCloseable {
                 backend.close();
             } finally {
                 arena.close();
+            }
+        }
+    }
+
+    /** After an error the loop does not survive cut close() short: accepted tasks are reported, never dropped silently. */
+    private void reportTasksNotRun() {
+        for (Runnable task : tasks.leftOver()) {
+            try {
+                reportException(task, new RejectedExecutionException("the event loop closed before " + task + " could run"));
+            } catch (Throwable t) {
+                // an error the loop does not survive, while already failing: the close goes on regardless
             }
         }
     }

@@ -32,6 +32,8 @@ final class LoopWakeup {
      * real wait is its host's, so a wakeup must always reach its backend fd, where the host watches.
      */
     private volatile int embedders;
+    /** How many times a sender called backend.wakeup() (for tests: "one system call per burst"). */
+    private final AtomicInteger backendWakeups = new AtomicInteger();
 
     LoopWakeup(LoopBackend backend) {
         this.backend = backend;
@@ -48,7 +50,10 @@ final class LoopWakeup {
         skipped.set(1);
         if (wanted.get() != 0 || embedders > 0) {
             skipped.set(0);
-            if ((gate.incrementAndGet() & CLOSING_BIT) == 0) backend.wakeup();
+            if ((gate.incrementAndGet() & CLOSING_BIT) == 0) {
+                backendWakeups.incrementAndGet();
+                backend.wakeup();
+            }
             gate.decrementAndGet();
         }
     }
@@ -74,6 +79,10 @@ final class LoopWakeup {
         if (pending.get() == 0) return false;
         pending.set(0);
         return true;
+    }
+
+    int backendWakeups() {
+        return backendWakeups.get();
     }
 
     /** An embed watcher of another loop starts ({@code +1}) or stops ({@code -1}) embedding this loop. Loop thread. */

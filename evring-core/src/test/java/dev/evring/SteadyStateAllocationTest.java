@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The loop allocates nothing per event once warmed up: a ping-pong over socketpairs (io watchers, a re-armed timer,
- * an async watcher) is measured with the thread's allocation counter. The callbacks themselves use preallocated native
+ * an async watcher, tasks given to execute) is measured with the thread's allocation counter. The callbacks themselves use preallocated native
  * buffers, so whatever is counted is the loop's.
  */
 @ParameterizedClass(name = "{0}")
@@ -45,6 +45,8 @@ class SteadyStateAllocationTest extends LoopTestBase {
             idleTimeout.start();
             AsyncWatcher async = loop.async((w, ev) -> events[0]++);
             async.start();
+            long[] tasksRun = new long[1];
+            Runnable task = () -> tasksRun[0]++; // made once: execute() itself must allocate nothing per task
             IoWatcher[] ws = new IoWatcher[PAIRS];
             for (int i = 0; i < PAIRS; i++) {
                 final int next = (i + 1) % PAIRS;
@@ -55,6 +57,7 @@ class SteadyStateAllocationTest extends LoopTestBase {
                     events[0]++;
                     idleTimeout.again();
                     if ((events[0] & 1023) == 0) async.send();
+                    if ((events[0] & 255) == 128) loop.execute(task);
                 });
                 ws[i].start();
             }
@@ -82,6 +85,7 @@ class SteadyStateAllocationTest extends LoopTestBase {
             async.stop();
             for (int[] p : pairs) TestFds.close(p);
             assertTrue(measured >= 100_000);
+            assertTrue(tasksRun[0] >= 100_000 / 256, tasksRun[0] + " tasks ran");
             // A few hundred bytes may come from the JVM itself (a deoptimisation, a JFR or JMX sample); one object per
             // event would be megabytes.
             assertTrue(allocated < 64 * 1024,
