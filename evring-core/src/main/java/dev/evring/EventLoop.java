@@ -2,9 +2,11 @@ package dev.evring;
 
 import dev.evring.backend.BackendHost;
 import dev.evring.backend.BackendOptions;
+import dev.evring.backend.IoUringBackend;
 import dev.evring.backend.LoopBackend;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Libc;
+import dev.evring.uring.RingOps;
 
 
 import java.lang.foreign.Arena;
@@ -129,6 +131,12 @@ public final class EventLoop implements AutoCloseable, Executor {
             public LoopBackend backend(EventLoop loop) {
                 loop.checkOwner();
                 return loop.backend;
+            }
+
+            @Override
+            public RingOps ring(EventLoop loop) {
+                loop.checkOwner();
+                return loop.backend instanceof IoUringBackend u && u.ringAvailable() ? u : null;
             }
 
             @Override
