@@ -77,7 +77,7 @@ public final class TimerWatcher extends Watcher {
         if (wasActive) loop.timerStop(this);
         this.afterNanos = delayNanos(afterNanos);
         this.repeatNanos = repeatNanos;
-        if (wasActive) loop.timerStart(this, afterNanos);
+        if (wasActive) loop.timerStart(this, this.afterNanos);
         return this;
     }
 
