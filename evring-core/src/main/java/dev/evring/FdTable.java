@@ -17,6 +17,12 @@ final class FdTable {
     // change flags, as libev's EV_ANFD_REIFY and EV__IOFDSET
     private static final byte REIFY = 1;
     private static final byte FDSET = 2;
+    /**
+     * A set() whose refresh reached the backend only with an empty interest, which a backend may take as "nothing to
+     * do" (epoll removes lazily): the next non-empty interest carries the refresh again, so the backend never trusts
+     * a registration of the file the number named before.
+     */
+    private static final byte REFRESH_OWED = 4;
 
     private final EventLoop loop;
     private final PendingQueue pending;
@@ -105,7 +111,7 @@ final class FdTable {
     private void change(int fd, byte flags) {
         byte old = changeFlags[fd];
         changeFlags[fd] = (byte) (old | flags);
-        if (old == 0) {
+        if ((old & (REIFY | FDSET)) == 0) {
             if (changeCount == changes.length) changes = Arrays.copyOf(changes, changeCount * 2);
             changes[changeCount++] = fd;
         }
@@ -121,14 +127,12 @@ final class FdTable {
         for (int i = 0; i < changeCount; i++) {
             int fd = changes[i];
             int oldEvents = wanted[fd];
-            byte flags = changeFlags[fd];
-            changeFlags[fd] = 0;
+            boolean refresh = (changeFlags[fd] & (FDSET | REFRESH_OWED)) != 0;
             int want = 0;
             for (IoWatcher w = heads[fd]; w != null; w = w.next) want |= w.events;
             wanted[fd] = want;
-            if (oldEvents != want || (flags & FDSET) != 0) {
-                backend.modify(fd, oldEvents, want, (flags & FDSET) != 0);
-            }
+            changeFlags[fd] = refresh && want == 0 ? REFRESH_OWED : 0;
+            if (oldEvents != want || refresh) backend.modify(fd, oldEvents, want, refresh);
         }
         changeCount = 0;
     }

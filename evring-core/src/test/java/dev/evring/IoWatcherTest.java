@@ -361,4 +361,58 @@ class IoWatcherTest extends LoopTestBase {
         assertEquals(Events.ERROR | Events.READ | Events.WRITE, got.get());
         assertFalse(w.isActive());
     }
+
+    /**
+     * Found by LoopModelTest on io_uring multishot-poll: a second watcher added to an fd another watches (the request
+     * updated, not replaced) got its first readiness an iteration late. Every iteration reports what is ready.
+     */
+    @Test
+    void aWatcherAddedToAWatchedFdIsReportedAtTheFirstIteration() {
+        int[] sp = socketpair();
+        List<String> log = new ArrayList<>();
+        IoWatcher reader = loop.io(sp[0], Events.READ | Events.WRITE, (x, ev) -> log.add("reader " + Events.toString(ev)));
+        IoWatcher writer = loop.io(sp[0], Events.WRITE, (x, ev) -> log.add("writer " + Events.toString(ev)));
+        writer.start();
+        writer.stop(); // its fresh fd (set) is taken: its next start only widens the fd's interest
+        reader.set(sp[0], Events.READ);
+        reader.start();
+        loop.runNoWait();
+        assertEquals(List.of(), log);
+        TestFds.write(sp[1], (byte) 1);
+        writer.start();
+        for (int i = 0; i < 3; i++) {
+            log.clear();
+            loop.runNoWait();
+            assertEquals(List.of("reader READ", "writer WRITE"), log.stream().sorted().toList(), "iteration " + i);
+        }
+    }
+
+    /**
+     * Found by LoopModelTest on epoll: after an fd number was reused, set() then stop() before the loop ran handed the
+     * backend its refresh together with an empty interest, which epoll drops (it removes lazily), so the next start
+     * trusted the old file's registration and the new file was never watched.
+     */
+    @Test
+    void aSetOnAReusedFdStillCountsWhenTheWatcherStopsBeforeTheLoopRuns() {
+        int[] sp = TestFds.socketpair();
+        List<String> log = new ArrayList<>();
+        IoWatcher w = loop.io(sp[0], Events.WRITE, (x, ev) -> log.add(Events.toString(ev)));
+        w.start();
+        loop.runNoWait();
+        assertEquals(List.of("WRITE"), log);
+        w.stop();
+        TestFds.close(sp);
+        int[] again = socketpair();
+        int fd = again[0] == sp[0] ? again[0] : again[1] == sp[0] ? again[1] : -1;
+        org.junit.jupiter.api.Assumptions.assumeTrue(fd >= 0, "the kernel did not reuse fd " + sp[0]);
+        w.set(fd, Events.WRITE);
+        w.start();
+        w.stop(); // before the loop ran: the refresh meets an empty interest
+        loop.runNoWait();
+        w.start();
+        log.clear();
+        loop.runNoWait();
+        assertEquals(List.of("WRITE"), log, "the new file behind fd " + fd + " was never watched");
+        w.stop();
+    }
 }
