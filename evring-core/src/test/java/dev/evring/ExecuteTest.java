@@ -99,7 +99,7 @@ class ExecuteTest extends LoopTestBase {
 
     /**
      * A burst sent while the loop is busy costs no system call and runs as one batch; one sent to a sleeping loop
-     * costs one call, or a few when the loop wakes and sleeps again while the burst still comes in.
+     * costs one call, or one per time the loop wakes and sleeps again while the burst still comes in, never one per task.
      */
     @Test
     void aBurstOfTasksMakesAtMostOneWakeupCall() throws Exception {
@@ -153,12 +153,17 @@ class ExecuteTest extends LoopTestBase {
             for (int i = 0; i < burst; i++) loop.execute(count);
         });
         before = loop.backendWakeupsForTest();
+        long waitsBefore = loop.iteration();
         go.countDown();
         while (ran.get() < burst) loop.runOnce();
         sender.join();
         hold.stop();
         int calls = loop.backendWakeupsForTest() - before;
-        assertTrue(calls >= 1 && calls <= burst / 100, calls + " wakeup system calls for a burst of " + burst);
+        long waits = loop.iteration() - waitsBefore;
+        // how often the loop falls asleep while the burst comes in depends on the scheduler (a busy machine makes it
+        // many times); what must hold is at most one wakeup call per time it slept, never one per task
+        assertTrue(calls >= 1 && calls <= waits, calls + " wakeup system calls for a burst of " + burst + " over " + waits + " waits");
+        assertTrue(calls < burst / 10, calls + " wakeup system calls for a burst of " + burst);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.evring;
 
 import dev.evring.internal.LoopAccess;
+import dev.evring.uring.RingFaults;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -43,8 +44,16 @@ class LoopAccessTest extends LoopTestBase {
     @Test
     void noRingAfterTheLoopMovedToEpoll() {
         assumeTrue(variant.backend() == Backend.IO_URING && variant.options().isEmpty(), "the default io_uring variant only");
-        EventLoop l = open(builder().option("io_uring.test.no_nodrop", "true").option("io_uring.sq_entries", "4")
-                .option("io_uring.cq_entries", "8").option("io_uring.test.max_entries", "8"));
+        RingFaults.withoutNodrop(); // as on a kernel without IORING_FEAT_NODROP
+        RingFaults.maxCqEntries(8); // the kernel's ring size limit
+        try {
+            movesToEpoll(open(builder().option("io_uring.sq_entries", "4").option("io_uring.cq_entries", "8")));
+        } finally {
+            RingFaults.clear();
+        }
+    }
+
+    private void movesToEpoll(EventLoop l) {
         assertNotNull(LoopAccess.get().ring(l));
         List<IoWatcher> ws = new ArrayList<>();
         for (int i = 0; i < 40; i++) { // forty ready fds: far more completions than an 8-entry CQ holds
