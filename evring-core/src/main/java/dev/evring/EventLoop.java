@@ -211,6 +211,9 @@ public final class EventLoop implements AutoCloseable, Executor {
         this.callState = Libc.allocateCallState(arena);
         for (int p = 0; p < NUM_PRI; p++) idles[p] = new WatcherList<>(2);
         this.options = new BackendOptions(b.options);
+        // the clocks first: a clock that fails must fail before anything is opened that would then leak
+        long mono = clock.monotonicNanos();
+        long realtime = clock.realtimeNanos();
         BackendSelector.Selection sel;
         try {
             sel = BackendSelector.select(b.backend, options, new Host(), arena);
@@ -223,8 +226,8 @@ public final class EventLoop implements AutoCloseable, Executor {
         this.wakeup = new LoopWakeup(backend);
         this.tasks = new TaskQueue(this);
         this.backendRefusals = List.copyOf(sel.refusals());
-        this.now = clock.monotonicNanos();
-        this.rtmnDiff = clock.realtimeNanos() - now;
+        this.now = mono;
+        this.rtmnDiff = realtime - mono;
     }
 
     /** Opens a loop on the best backend available here, owned by the calling thread. */
