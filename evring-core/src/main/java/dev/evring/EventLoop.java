@@ -157,6 +157,9 @@ public final class EventLoop implements AutoCloseable, Executor {
         }
     }
 
+    /** The innermost loop running on this thread that has a {@link WakeSender}: whom {@link LoopWakeup} asks first. */
+    private static final ThreadLocal<EventLoop> SENDING = new ThreadLocal<>();
+
     // run flags and break states, as libev's EVRUN_* and EVBREAK_*
     private static final int RUN_ONCE = 1;
     private static final int RUN_NOWAIT = 2;
@@ -200,6 +203,8 @@ public final class EventLoop implements AutoCloseable, Executor {
     private final LoopWakeup wakeup;
     /** The tasks of {@link #execute}. */
     private final TaskQueue tasks;
+    /** This loop's way to wake other loops from its thread, if it has one besides their backends (see WakeSender). */
+    private WakeSender wakeSender;
     private final Timers timers = new Timers(this);
     private final Periodics periodics = new Periodics(this);
     /** Created with the first signal watcher (the JVM's signal thread reaches it through SignalRegistry, not here). */
@@ -752,6 +757,12 @@ public final class EventLoop implements AutoCloseable, Executor {
     private boolean run(int flags) {
         checkOwner();
         if (suspended) throw new IllegalStateException("the loop is suspended: call resume() before running it");
+        WakeSender sender = wakeSender;
+        EventLoop outerSending = null;
+        if (sender != null) {
+            outerSending = SENDING.get();
+            SENDING.set(this);
+        }
         depth++;
         try {
             loopDone = BREAK_CANCEL;
@@ -787,6 +798,10 @@ public final class EventLoop implements AutoCloseable, Executor {
             return alive();
         } finally {
             depth--;
+            if (sender != null) {
+                SENDING.set(outerSending);
+                sender.flush(); // no wait may follow soon to carry what it queued
+            }
         }
     }
 
@@ -1107,6 +1122,25 @@ public final class EventLoop implements AutoCloseable, Executor {
     public void wakeup() {
         if (closed) throw new IllegalStateException("the event loop is closed");
         wakeup.wake();
+    }
+
+    /**
+     * Any thread: which wake sender, if any, the calling thread's running loop has ({@link LoopWakeup#wake()} asks it
+     * before writing to the target's backend).
+     */
+    static WakeSender wakeSenderOfThisThread() {
+        EventLoop running = SENDING.get();
+        return running == null ? null : running.wakeSender;
+    }
+
+    /**
+     * Loop thread, outside {@code run()}: gives this loop a way to wake other loops from its thread (null: none, every
+     * wakeup goes to the target's backend). Takes effect at the next {@code run()}.
+     */
+    void wakeSender(WakeSender sender) {
+        checkOwner();
+        if (depth > 0) throw new IllegalStateException("the wake sender changes outside run() only");
+        this.wakeSender = sender;
     }
 
     /** Loop thread: runs after a wakeup (or a skipped one); queues every async watcher that was sent. */

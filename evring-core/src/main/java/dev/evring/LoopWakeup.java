@@ -16,7 +16,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>The handshake with the loop is a Dekker pair: the loop sets {@code wanted} before it reads {@code skipped} and
  * decides to block; a sender sets {@code skipped} before it reads {@code wanted} and decides to write. Both are
  * volatile, so at least one side sees the other: the loop does not block, or the sender writes.
-
+ *
+ * <p>How a sender that must wake the loop does it is chosen per calling thread: a thread running a loop with a
+ * {@link WakeSender} (a message from its ring) asks it first; every other thread, and a sender that cannot reach this
+ * loop, writes to the backend ({@link #wakeBackend()}: the eventfd).
  */
 final class LoopWakeup {
     private static final int CLOSING_BIT = 1 << 30;
@@ -59,17 +62,32 @@ final class LoopWakeup {
         wake();
     }
 
-    /** Wakes the loop if it is blocked in, or about to enter, its backend wait ({@code EventLoop.wakeup}). */
+    /**
+     * Wakes the loop if it is blocked in, or about to enter, its backend wait ({@code EventLoop.wakeup}): through the
+     * calling thread's loop's {@link WakeSender} if it has one that reaches this loop, else through the backend.
+     */
     void wake() {
         skipped.set(1);
         if (wanted.get() != 0 || embedders > 0) {
             skipped.set(0);
-            if ((gate.incrementAndGet() & CLOSING_BIT) == 0) {
-                backendWakeups.incrementAndGet();
-                backend.wakeup();
+            if (embedders == 0) {
+                WakeSender via = EventLoop.wakeSenderOfThisThread();
+                if (via != null && via.wake(this)) return;
             }
-            gate.decrementAndGet();
+            wakeBackend();
         }
+    }
+
+    /**
+     * The loop's own wakeup channel, the backend's (an eventfd write): any thread, and what a {@link WakeSender} falls
+     * back to when its message failed. Does nothing once close began.
+     */
+    void wakeBackend() {
+        if ((gate.incrementAndGet() & CLOSING_BIT) == 0) {
+            backendWakeups.incrementAndGet();
+            backend.wakeup();
+        }
+        gate.decrementAndGet();
     }
 
     /** Loop thread, before the backend wait: returns whether it may block (no sender skipped its system call). */
