@@ -101,6 +101,19 @@ public final class EventLoop implements AutoCloseable, Executor {
         void invokePending(EventLoop loop) throws Exception;
     }
 
+    /**
+     * Told once when the loop's graceful shutdown begins ({@link EventLoop#shutdownGracefully}, or its
+     * {@link LoopGroup}'s): stop taking new work (close listening sockets), and finish what is in flight by
+     * {@code deadlineNanos} (on the loop's clock, {@link EventLoop#now()}), after which the loop's {@code run()} returns
+     * and its owner closes it. Whatever is still active keeps the loop running until then, so a connection that is
+     * still sending its last reply needs nothing more than to stay open until it is done. Called on the loop's thread;
+     * what it throws goes to the exception handler.
+     */
+    @FunctionalInterface
+    public interface ShutdownListener {
+        void onShutdown(EventLoop loop, long deadlineNanos) throws Exception;
+    }
+
     /** The callback of {@link EventLoop#once}: {@code revents} is READ and/or WRITE, or TIMER on timeout. */
     @FunctionalInterface
     public interface OnceCallback {
@@ -205,6 +218,7 @@ public final class EventLoop implements AutoCloseable, Executor {
     private final TaskQueue tasks;
     /** This loop's way to wake other loops from its thread, if it has one besides their backends (see WakeSender). */
     private WakeSender wakeSender;
+    private final LoopShutdown shutdown = new LoopShutdown(this);
     private final Timers timers = new Timers(this);
     private final Periodics periodics = new Periodics(this);
     /** Created with the first signal watcher (the JVM's signal thread reaches it through SignalRegistry, not here). */
@@ -1164,7 +1178,62 @@ public final class EventLoop implements AutoCloseable, Executor {
     }
 
     // ------------------------------------------------------------------------------------------------------------
-    // stats
+    // graceful shutdown and stats
+
+    /**
+     * Begins a graceful shutdown: at the loop's next iteration (as a task given to {@link #execute}, so tasks submitted
+     * before this call run first), every {@link ShutdownListener} is told once, in the order they were added, with the
+     * deadline {@code timeout} from then; from then on {@code run()} returns as soon as nothing keeps the loop alive
+     * (everything drained), or at the deadline, whichever comes first, and the loop's owner closes it
+     * ({@link LoopGroup} does this for its loops). A later call with an earlier deadline moves it closer
+     * ({@code Duration.ZERO}: at once); one with a later deadline changes nothing. Callable from any thread; nothing
+     * happens on a loop that is closed or closing.
+     *
+     * <p>Costs: one task (a lambda allocated), then one timer that does not keep the loop alive.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is null or negative
+     */
+    public void shutdownGracefully(Duration timeout) {
+        long t = TimerWatcher.toNanos("shutdown timeout", timeout);
+        try {
+            execute(() -> shutdown.begin(t));
+        } catch (RejectedExecutionException closing) {
+            // closed or closing: nothing left to shut down gracefully
+        }
+    }
+
+    /** Loop thread: {@link #shutdownGracefully}'s task, for the group's own (which first releases its ref). */
+    void beginShutdown(long timeoutNanos) {
+        shutdown.begin(timeoutNanos);
+    }
+
+    /**
+     * Adds a listener told when the loop's graceful shutdown begins (see {@link ShutdownListener}). Register one per
+     * component (a server, a pool of connections), not per connection: removal looks through the list. A listener
+     * added once the shutdown began is told at the next iteration. Loop thread.
+     *
+     * @throws IllegalArgumentException if {@code listener} is null
+     */
+    public void addShutdownListener(ShutdownListener listener) {
+        checkOwner();
+        shutdown.add(listener);
+    }
+
+    /** Removes a listener added before; false if it was not there (or was told already). Loop thread. */
+    public boolean removeShutdownListener(ShutdownListener listener) {
+        checkOwner();
+        return shutdown.remove(listener);
+    }
+
+    /** Whether the loop's graceful shutdown has begun (its listeners were told). Loop thread. */
+    public boolean isShuttingDown() {
+        checkOwner();
+        return shutdown.begun();
+    }
+
+    boolean isShuttingDownUnchecked() {
+        return shutdown.begun();
+    }
 
     /**
      * The loop's counters now (see {@link LoopStats}). Callable from any thread, also after close; reads each counter
