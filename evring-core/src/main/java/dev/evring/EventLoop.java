@@ -318,6 +318,16 @@ public final class EventLoop implements AutoCloseable, Executor {
             return this;
         }
 
+        /** A builder with the same settings, for opening loops like this one on other threads ({@link LoopGroup}). */
+        Builder copy() {
+            Builder b = new Builder();
+            b.backend = backend;
+            b.exceptionHandler = exceptionHandler;
+            b.clock = clock;
+            b.options.putAll(options);
+            return b;
+        }
+
         /**
          * Opens the loop; the calling thread owns it.
          *
