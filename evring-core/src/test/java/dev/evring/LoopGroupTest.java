@@ -479,6 +479,38 @@ class LoopGroupTest extends LoopTestBase {
     }
 
     @Test
+    void pinnedLoopsRunOnTheirCpuOrSayWhyNot() throws Exception {
+        LoopGroup g = groupBuilder(4).pinToCpus(true).open();
+        groups.add(g);
+        int pinned = 0;
+        for (int i = 0; i < 4; i++) {
+            int cpu = g.cpu(i);
+            int[] allowed = on(g.loop(i), () -> {
+                try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                    java.lang.foreign.MemorySegment set = arena.allocate(dev.evring.linux.Sched.CPU_SET);
+                    int r = dev.evring.linux.Sched.schedGetaffinity(dev.evring.linux.Libc.threadCallState(), 0, set);
+                    assertEquals(0, r);
+                    return java.util.stream.IntStream.range(0, dev.evring.linux.Sched.CPU_SETSIZE)
+                            .filter(c -> dev.evring.linux.Sched.cpuIsSet(set, c)).toArray();
+                }
+            });
+            if (cpu >= 0) {
+                pinned++;
+                assertEquals(List.of(cpu), java.util.Arrays.stream(allowed).boxed().toList(), "loop " + i + " runs on its CPU only");
+            }
+        }
+        // loops take the allowed CPUs in turn: with 2 CPUs, loops 0 and 2 share one, 1 and 3 the other
+        if (pinned == 4 && Runtime.getRuntime().availableProcessors() == 2) {
+            assertEquals(g.cpu(0), g.cpu(2));
+            assertEquals(g.cpu(1), g.cpu(3));
+            assertTrue(g.cpu(0) != g.cpu(1));
+        }
+        LoopGroup unpinned = openGroup(2);
+        assertEquals(-1, unpinned.cpu(0));
+        assertThrows(IndexOutOfBoundsException.class, () -> unpinned.cpu(2));
+    }
+
+    @Test
     void badArgumentsAreRefusedByValue() {
         assertThrows(IllegalArgumentException.class, () -> LoopGroup.builder().loops(0));
         assertThrows(IllegalArgumentException.class, () -> LoopGroup.builder().loops(5000));
