@@ -6,6 +6,7 @@ import dev.evring.backend.LoopBackend;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Libc;
 import dev.evring.linux.Time;
+import dev.evring.uring.RingOps;
 
 
 import java.lang.foreign.Arena;
@@ -126,6 +127,18 @@ public final class EventLoop implements AutoCloseable {
             public LoopBackend backend(EventLoop loop) {
                 loop.checkOwner();
                 return loop.driver;
+            }
+
+            @Override
+            public RingOps ringOps(EventLoop loop) {
+                loop.checkOwner();
+                return loop.driver.ringOps();
+            }
+
+            @Override
+            public String option(EventLoop loop, String key) {
+                loop.checkOwner();
+                return loop.options.get(key, null);
             }
 
             @Override

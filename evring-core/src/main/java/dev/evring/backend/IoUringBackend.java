@@ -862,6 +862,11 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     }
 
     @Override
+    public RingOps ringOps() {
+        return ring != null ? this : null;
+    }
+
+    @Override
     public int registerHandler(CompletionHandler handler) {
         if (handler == null) throw new IllegalArgumentException("completion handler is null");
         if (nextTag > UserData.MAX_TAG) {

@@ -1,5 +1,7 @@
 package dev.evring.backend;
 
+import dev.evring.uring.RingOps;
+
 /**
  * The contract between the loop and an I/O multiplexer, libev's: {@code modify(fd, old, new)} when the interest in an
  * fd changed, {@code poll(timeout)} to wait and report readiness, {@code wakeup()} from any thread, {@code close()}.
@@ -45,6 +47,14 @@ public abstract class LoopBackend {
     /** The fd another loop can watch to learn that this one has events (for embedding), or -1 if there is none. */
     public int pollFd() {
         return -1;
+    }
+
+    /**
+     * The ring operations for the layers above the loop, while this backend runs on an io_uring ring; null otherwise
+     * (epoll, poll, or an io_uring backend that moved to epoll). Ask again after a ring reset: the answer may change.
+     */
+    public RingOps ringOps() {
+        return null;
     }
 
     /** Frees every kernel and native resource. */

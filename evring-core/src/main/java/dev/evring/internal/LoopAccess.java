@@ -3,6 +3,7 @@ package dev.evring.internal;
 import dev.evring.EventLoop;
 import dev.evring.backend.BackendOptions;
 import dev.evring.backend.LoopBackend;
+import dev.evring.uring.RingOps;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -17,6 +18,19 @@ import java.lang.foreign.MemorySegment;
 public interface LoopAccess {
     /** The backend driver the loop runs on. */
     LoopBackend backend(EventLoop loop);
+
+    /**
+     * The loop's io_uring operations while the loop runs on a ring, else null: on epoll or poll, and once an io_uring
+     * loop moved to epoll. The one way in to the ring for the layers above the loop; ask again after a ring reset.
+     */
+    RingOps ringOps(EventLoop loop);
+
+    /**
+     * The value of option {@code key} the loop was opened with: the builder's ({@code EventLoop.Builder.option}), else
+     * the system property {@code evring.<key>}, trimmed; null when neither gives one. The layer that owns the key
+     * parses and validates it.
+     */
+    String option(EventLoop loop, String key);
 
     /** The loop's errno segment, for downcalls made on its thread. */
     MemorySegment callState(EventLoop loop);

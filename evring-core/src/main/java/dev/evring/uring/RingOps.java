@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 /**
  * The loop's io_uring, for evring's layers above the loop (completion I/O): put your own operations on the ring the
  * loop waits on, and get their completions through a {@link CompletionHandler}. Implemented by the io_uring backend;
- * obtained as {@code LoopAccess.get().backend(loop) instanceof RingOps ring ? ring : null}. Loop thread only.
+ * obtained from the loop ({@code LoopAccess.ringOps(loop)}, null while there is no ring). Loop thread only.
  *
  * <p>SQEs written during callbacks are submitted by the backend in the same io_uring_enter that waits for the next
  * events: one system call per loop iteration for everything. An operation in flight is not a watcher: the caller
