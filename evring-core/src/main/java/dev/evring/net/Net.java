@@ -167,7 +167,7 @@ public final class Net implements AutoCloseable {
     // completions waiting to be delivered from the loop: a ring of (op, status, buffer, final)
     private Op[] qOp = new Op[256];
     private int[] qRes = new int[256];
-    private Buffer[] qBuf = new Buffer[256];
+    private BufferSlot[] qBuf = new BufferSlot[256];
     private boolean[] qFinal = new boolean[256];
     private int qHead;
     private int qTail;
@@ -386,9 +386,7 @@ public final class Net implements AutoCloseable {
     /** As {@link #allocate()}, but null when the pool is exhausted. */
     public Buffer tryAllocate() {
         checkOwner();
-        Buffer b = pool.take();
-        if (b != null) b.state = Buffer.USER;
-        return b;
+        return pool.allocate();
     }
 
     /** The general pool's buffer size: the most one buffer, a datagram or a file read holds. */
@@ -397,11 +395,8 @@ public final class Net implements AutoCloseable {
     }
 
     /** Checks that {@code b} is the caller's and belongs to this Net, and takes it for an operation. */
-    void lend(Buffer b) {
-        if (b == null) throw new IllegalArgumentException("buffer is null");
-        if (b.pool.net != this) throw new IllegalArgumentException(b + " belongs to another Net");
-        if (b.state != Buffer.USER) throw new IllegalStateException(b + " is not yours to send: released or already handed to an operation");
-        b.state = Buffer.LENT;
+    BufferSlot lend(Buffer b) {
+        return BufferPool.lend(b, this);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -539,12 +534,12 @@ public final class Net implements AutoCloseable {
     }
 
     /** Queues a send-side operation (send, sendTo, shutdown) behind the ones before it. */
-    long enqueue(IoHandle h, byte kind, Buffer data, Object callback, long timeoutNanos, int report) {
+    long enqueue(IoHandle h, byte kind, BufferSlot data, Object callback, long timeoutNanos, int report) {
         return enqueue(h, kind, data, callback, timeoutNanos, report, null, 0);
     }
 
     /** As above, with a destination address (sendTo) copied into the operation's own scratch. */
-    long enqueue(IoHandle h, byte kind, Buffer data, Object callback, long timeoutNanos, int report,
+    long enqueue(IoHandle h, byte kind, BufferSlot data, Object callback, long timeoutNanos, int report,
                  MemorySegment addr, int addrLength) {
         Op op = acquire(h, kind, callback, timeoutNanos);
         op.buffer = data;
@@ -581,7 +576,7 @@ public final class Net implements AutoCloseable {
     }
 
     /** A single operation not in any queue (file read/write). */
-    long startSingle(IoHandle h, byte kind, Buffer buffer, long position, Object callback, long timeoutNanos, int report) {
+    long startSingle(IoHandle h, byte kind, BufferSlot buffer, long position, Object callback, long timeoutNanos, int report) {
         Op op = acquire(h, kind, callback, timeoutNanos);
         op.buffer = buffer;
         op.position = position;
@@ -646,7 +641,7 @@ public final class Net implements AutoCloseable {
      * otherwise a continuous operation produced one more result. The callback runs from the loop, after the current
      * backend poll or callback returns.
      */
-    void complete(Op op, int res, Buffer buf, boolean fin) {
+    void complete(Op op, int res, BufferSlot buf, boolean fin) {
         if (fin) {
             op.state = Op.FINISHING;
             IoHandle h = op.handle;
@@ -691,7 +686,7 @@ public final class Net implements AutoCloseable {
         }
     }
 
-    private void push(Op op, int res, Buffer buf, boolean fin) {
+    private void push(Op op, int res, BufferSlot buf, boolean fin) {
         int n = qOp.length;
         if (qTail - qHead == n) growQueue();
         int i = qTail & (qOp.length - 1);
@@ -715,7 +710,7 @@ public final class Net implements AutoCloseable {
         int n = qOp.length;
         Op[] o = new Op[n * 2];
         int[] r = new int[n * 2];
-        Buffer[] b = new Buffer[n * 2];
+        BufferSlot[] b = new BufferSlot[n * 2];
         boolean[] f = new boolean[n * 2];
         for (int k = qHead; k != qTail; k++) {
             int from = k & (n - 1);
@@ -754,7 +749,7 @@ public final class Net implements AutoCloseable {
             int i = qHead & (qOp.length - 1);
             Op op = qOp[i];
             int res = qRes[i];
-            Buffer buf = qBuf[i];
+            BufferSlot buf = qBuf[i];
             boolean fin = qFinal[i];
             qOp[i] = null;
             qBuf[i] = null;
@@ -763,19 +758,19 @@ public final class Net implements AutoCloseable {
         }
     }
 
-    private void deliverOne(Op op, int res, Buffer buf, boolean fin) {
+    private void deliverOne(Op op, int res, BufferSlot slot, boolean fin) {
         IoHandle h = op.handle;
         Object cb = op.callback;
         byte kind = op.kind;
         int report = op.report;
         if (fin) free(op);
-        if (buf != null) {
+        Buffer buf = null;
+        if (slot != null) {
             if (h.closed) { // closed by an earlier callback: the data has no taker
-                buf.pool.recycle(buf);
+                slot.pool.recycle(slot);
                 if (!fin) return;
-                buf = null;
             } else {
-                buf.state = Buffer.USER;
+                buf = slot.pool.handOut(slot);
             }
         }
         if (kind == Op.ACCEPT && res >= 0 && (h.closed || cb == null)) {

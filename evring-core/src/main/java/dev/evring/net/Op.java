@@ -58,7 +58,7 @@ final class Op {
     IoHandle handle;
     Object callback;
     /** The buffer the operation holds: data to send or write, or the buffer being filled. */
-    Buffer buffer;
+    BufferSlot buffer;
     /** Bytes sent or written so far. */
     int done;
     /** What the final callback reports for a send split over several buffers (the whole call's byte count). */

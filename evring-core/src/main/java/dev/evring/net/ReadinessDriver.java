@@ -126,7 +126,7 @@ final class ReadinessDriver extends Driver {
 
     private void fileIo(Op op) {
         IoHandle h = op.handle;
-        Buffer b = op.buffer;
+        BufferSlot b = op.buffer;
         op.buffer = null;
         if (op.kind == Op.READ) {
             long n = Unistd.pread(callState, h.fd, b.memory.asSlice(b.length), b.capacity() - b.length, op.position);
@@ -193,7 +193,7 @@ final class ReadinessDriver extends Driver {
     }
 
     private void recvOnce(StreamSocket s, Op op) {
-        Buffer b = net.recvPool.take();
+        BufferSlot b = net.recvPool.take();
         if (b == null) {
             net.recvPool.await(op); // resumed by bufferAvailable when one comes back
             updateInterest(s);
@@ -212,7 +212,7 @@ final class ReadinessDriver extends Driver {
     }
 
     private void recvFromOnce(UdpSocket u, Op op) {
-        Buffer b = net.pool.take();
+        BufferSlot b = net.pool.take();
         if (b == null) {
             net.pool.await(op);
             updateInterest(u);
@@ -258,7 +258,7 @@ final class ReadinessDriver extends Driver {
                     net.complete(op, r, null, true);
                     continue;
                 }
-                Buffer b = op.buffer;
+                BufferSlot b = op.buffer;
                 long n;
                 if (op.kind == Op.SEND) {
                     // the whole buffer is the common case: no slice (a slice is an object) unless a send was partial

@@ -6,6 +6,7 @@ import dev.evring.linux.IoUring;
 import dev.evring.linux.SysSocket;
 import dev.evring.linux.SysUio;
 import dev.evring.linux.Time;
+import dev.evring.uring.BufferRing;
 import dev.evring.uring.CompletionHandler;
 import dev.evring.uring.RingOps;
 import dev.evring.uring.Sqe;
@@ -13,7 +14,6 @@ import dev.evring.uring.UserData;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 
 /**
  * Completion I/O done by the kernel on the loop's io_uring (the {@link RingOps} the io_uring backend offers): each
@@ -53,7 +53,7 @@ final class RingDriver extends Driver implements CompletionHandler {
     private final int tag;
     private boolean multishotAccept;
     private boolean multishotRecv;
-    private ProvidedRing pbuf;
+    private BufferRing pbuf;
     private final StringBuilder notes = new StringBuilder();
 
     /** The ring driver if the loop runs on io_uring, else null. */
@@ -73,12 +73,11 @@ final class RingDriver extends Driver implements CompletionHandler {
         this.multishotAccept = net.options.flag("net.multishot_accept", true) && note(k519, "multishot accept", "kernel < 5.19");
         boolean wantRing = net.options.flag("net.buffer_ring", true) && note(k519, "buffer ring", "kernel < 5.19");
         if (wantRing) {
-            ProvidedRing pr = new ProvidedRing(net.recvPool, tag, ring);
-            int r = pr.register();
+            BufferRing br = new BufferRing(net.arena, BufferRing.entriesFor(net.recvPool.count()), tag);
+            int r = br.register(ring);
             if (r == 0) {
-                pbuf = pr;
-                net.recvPool.ring = pr;
-                net.recvPool.fillRing();
+                pbuf = br;
+                net.recvPool.attachRing(br);
             } else {
                 note(false, "buffer ring", "IORING_REGISTER_PBUF_RING: " + Errno.name(-r));
             }
@@ -150,10 +149,10 @@ final class RingDriver extends Driver implements CompletionHandler {
                     boolean multi = multishotRecv && !timed;
                     sqe = ring.nextSqe();
                     sqes = ring.sqes();
-                    Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.bgid, 0, multi, ud);
+                    Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.groupId(), 0, multi, ud);
                     op.ringMultishot = multi;
                 } else {
-                    Buffer b = net.recvPool.take();
+                    BufferSlot b = net.recvPool.take();
                     if (b == null) {
                         net.recvPool.await(op); // resubmitted by bufferAvailable
                         return;
@@ -165,7 +164,7 @@ final class RingDriver extends Driver implements CompletionHandler {
                 }
             }
             case Op.RECVFROM -> {
-                Buffer b = net.pool.take();
+                BufferSlot b = net.pool.take();
                 if (b == null) {
                     net.pool.await(op);
                     return;
@@ -180,13 +179,13 @@ final class RingDriver extends Driver implements CompletionHandler {
                 Sqe.prepRecvMsg(sqes, sqe, fd, op.msghdr, 0, ud);
             }
             case Op.SEND -> {
-                Buffer b = op.buffer;
+                BufferSlot b = op.buffer;
                 sqe = ring.nextSqe();
                 sqes = ring.sqes();
                 Sqe.prepSend(sqes, sqe, fd, b.memory, op.done, b.length - op.done, SysSocket.MSG_NOSIGNAL, ud);
             }
             case Op.SENDTO -> {
-                Buffer b = op.buffer;
+                BufferSlot b = op.buffer;
                 MemorySegment iov = op.scratch;
                 iov.set(ValueLayout.ADDRESS, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_BASE, b.memory);
                 iov.set(ValueLayout.JAVA_LONG, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_LEN, b.length);
@@ -201,13 +200,13 @@ final class RingDriver extends Driver implements CompletionHandler {
                 Sqe.prepShutdown(sqes, sqe, fd, SysSocket.SHUT_WR, ud);
             }
             case Op.READ -> {
-                Buffer b = op.buffer;
+                BufferSlot b = op.buffer;
                 sqe = ring.nextSqe();
                 sqes = ring.sqes();
                 Sqe.prepRead(sqes, sqe, fd, b.memory, b.length, b.capacity() - b.length, op.position, ud);
             }
             case Op.WRITE -> {
-                Buffer b = op.buffer;
+                BufferSlot b = op.buffer;
                 sqe = ring.nextSqe();
                 sqes = ring.sqes();
                 Sqe.prepWrite(sqes, sqe, fd, b.memory, op.done, b.length - op.done, op.position + op.done, ud);
@@ -254,9 +253,9 @@ final class RingDriver extends Driver implements CompletionHandler {
         int role = (int) (payload >>> 24) & 3;
         int gen = (int) (payload >>> 26) & Op.GEN_MASK;
         // A CQE that carries a provided buffer hands it to us whatever became of its operation: account for it first.
-        Buffer selected = null;
+        BufferSlot selected = null;
         if ((flags & IoUring.IORING_CQE_F_BUFFER) != 0) {
-            selected = pbuf == null ? null : pbuf.selected(flags >>> IoUring.IORING_CQE_BUFFER_SHIFT);
+            selected = pbuf == null ? null : net.recvPool.pickedByKernel(flags >>> IoUring.IORING_CQE_BUFFER_SHIFT);
             if (selected == null) {
                 net.staleCompletions++; // a buffer id we never gave the kernel: ignore the CQE rather than trust it
                 return;
@@ -280,7 +279,7 @@ final class RingDriver extends Driver implements CompletionHandler {
                 if (res >= 0) net.complete(op, res, null, false);
             }
             case Op.RECV -> {
-                Buffer b = selected != null ? selected : op.buffer;
+                BufferSlot b = selected != null ? selected : op.buffer;
                 if (selected == null) op.buffer = null;
                 if (res > 0 && b != null) {
                     b.length = res;
@@ -290,7 +289,7 @@ final class RingDriver extends Driver implements CompletionHandler {
                 }
             }
             case Op.RECVFROM -> {
-                Buffer b = op.buffer;
+                BufferSlot b = op.buffer;
                 op.buffer = null;
                 if (res >= 0) {
                     b.length = res;
@@ -335,7 +334,7 @@ final class RingDriver extends Driver implements CompletionHandler {
                 }
             }
             case Op.READ -> {
-                Buffer b = op.buffer;
+                BufferSlot b = op.buffer;
                 op.buffer = null;
                 net.complete(op, res, b, true);
             }
@@ -426,8 +425,8 @@ final class RingDriver extends Driver implements CompletionHandler {
     @Override
     void close() {
         if (pbuf != null) {
-            pbuf.unregister();
-            net.recvPool.ring = null;
+            pbuf.unregister(ring);
+            net.recvPool.detachRing();
             pbuf = null;
         }
     }
@@ -443,11 +442,10 @@ final class RingDriver extends Driver implements CompletionHandler {
     public void onRingReset(boolean ringAvailable) {
         if (net.closed) return;
         if (pbuf != null) {
-            pbuf.reset();
-            if (ringAvailable && pbuf.register() == 0) {
-                net.recvPool.fillRing();
+            net.recvPool.detachRing();
+            if (ringAvailable && pbuf.register(ring) == 0) {
+                net.recvPool.attachRing(pbuf);
             } else {
-                net.recvPool.ring = null;
                 pbuf = null;
                 multishotRecv = false;
                 note(false, "buffer ring", "ring reset");
@@ -461,7 +459,7 @@ final class RingDriver extends Driver implements CompletionHandler {
                 if (op.state == Op.ACTIVE && op.ringCqes > 0) {
                     op.ringCqes = 0;
                     if (op.buffer != null && (op.kind == Op.RECV || op.kind == Op.RECVFROM)) {
-                        Buffer b = op.buffer; // a per-operation receive buffer the kernel will not fill now
+                        BufferSlot b = op.buffer; // a per-operation receive buffer the kernel will not fill now
                         op.buffer = null;
                         b.pool.recycle(b);
                     }
@@ -470,99 +468,6 @@ final class RingDriver extends Driver implements CompletionHandler {
                 }
                 op = following;
             }
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------------------------
-    // the provided-buffer ring
-
-    /**
-     * A provided-buffer ring (IORING_REGISTER_PBUF_RING): an array of {@code io_uring_buf} entries in page-aligned
-     * memory shared with the kernel. We add free buffers at the tail, the kernel takes them from the head when a
-     * buffer-select receive needs one and names the buffer id in the CQE.
-     */
-    static final class ProvidedRing implements BufferPool.KernelRing {
-        /** The tail is a u16 over the first entry's resv field; the kernel reads it with acquire. */
-        private static final VarHandle TAIL = ValueLayout.JAVA_SHORT.varHandle().withInvokeExactBehavior();
-
-        final BufferPool pool;
-        final int bgid;
-        final int entries;
-        final int mask;
-        final MemorySegment memory;
-        private final MemorySegment reg;
-        private final RingOps ops;
-        /** Our copy of the tail, published with release after each entry (wraps as a u16 in the ring). */
-        private int tail;
-        /** Buffers in the ring as far as CQEs told us: pushed minus reported taken. */
-        private int inRing;
-
-        ProvidedRing(BufferPool pool, int bgid, RingOps ops) {
-            this.pool = pool;
-            this.ops = ops;
-            this.bgid = bgid;
-            int n = Integer.highestOneBit(Math.max(1, pool.count() - 1)) << 1;
-            this.entries = Math.min(32768, Math.max(n, pool.count()));
-            this.mask = entries - 1;
-            this.memory = pool.net.arena.allocate(IoUring.IO_URING_BUF.byteSize() * entries, 4096);
-            this.reg = pool.net.arena.allocate(IoUring.BUF_REG_SIZE, 8);
-        }
-
-        int register() {
-            memory.fill((byte) 0);
-            tail = 0;
-            inRing = 0;
-            reg.fill((byte) 0);
-            reg.set(ValueLayout.JAVA_LONG, IoUring.OFF_BUF_REG_RING_ADDR, memory.address());
-            reg.set(ValueLayout.JAVA_INT, IoUring.OFF_BUF_REG_RING_ENTRIES, entries);
-            reg.set(ValueLayout.JAVA_SHORT, IoUring.OFF_BUF_REG_BGID, (short) bgid);
-            return ops.register(IoUring.IORING_REGISTER_PBUF_RING, reg, 1);
-        }
-
-        void unregister() {
-            reg.fill((byte) 0);
-            reg.set(ValueLayout.JAVA_SHORT, IoUring.OFF_BUF_REG_BGID, (short) bgid);
-            ops.register(IoUring.IORING_UNREGISTER_PBUF_RING, reg, 1);
-            reset();
-        }
-
-        /** The registration is gone (unregistered, or the ring rebuilt): the buffers it held are free again. */
-        void reset() {
-            for (Buffer b : pool.buffers) {
-                if (b.state == Buffer.LENT && b.inKernelRing) {
-                    b.inKernelRing = false;
-                    pool.returnFromRing(b);
-                }
-            }
-            inRing = 0;
-        }
-
-        @Override
-        public void push(Buffer b) {
-            long e = (long) (tail & mask) * IoUring.IO_URING_BUF.byteSize();
-            memory.set(ValueLayout.JAVA_LONG, e + IoUring.OFF_BUF_ADDR, b.memory.address());
-            memory.set(ValueLayout.JAVA_INT, e + IoUring.OFF_BUF_LEN, (int) b.memory.byteSize());
-            memory.set(ValueLayout.JAVA_SHORT, e + IoUring.OFF_BUF_BID, (short) b.id);
-            tail++;
-            b.inKernelRing = true;
-            inRing++;
-            // release: the entry's plain stores above are visible to the kernel before it sees the new tail
-            TAIL.setRelease(memory, IoUring.OFF_BUF_RING_TAIL, (short) tail);
-        }
-
-        @Override
-        public int available() {
-            return inRing;
-        }
-
-        /** The buffer a CQE says the kernel filled, if that id is one we gave it; null otherwise. */
-        Buffer selected(int bid) {
-            if (bid < 0 || bid >= pool.buffers.length) return null;
-            Buffer b = pool.buffers[bid];
-            if (b.state != Buffer.LENT || !b.inKernelRing) return null;
-            b.inKernelRing = false;
-            inRing--;
-            return b;
         }
     }
 }

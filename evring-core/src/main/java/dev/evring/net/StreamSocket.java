@@ -119,8 +119,8 @@ public final class StreamSocket extends NetSocket {
     public long send(Buffer data, Duration timeout, CompletionCallback<StreamSocket> callback) {
         checkOpen();
         long t = timeoutNanos(timeout);
-        net.lend(data);
-        return net.enqueue(this, Op.SEND, data, callback, t, data.length);
+        BufferSlot slot = net.lend(data);
+        return net.enqueue(this, Op.SEND, slot, callback, t, slot.length);
     }
 
     /**
@@ -135,8 +135,8 @@ public final class StreamSocket extends NetSocket {
         java.util.Objects.checkFromIndexSize(off, len, src.length);
         int size = net.pool.bufferSize;
         int parts = Math.max(1, (len + size - 1) / size);
-        Buffer[] taken = parts == 1 ? null : new Buffer[parts];
-        Buffer first = net.pool.take();
+        BufferSlot[] taken = parts == 1 ? null : new BufferSlot[parts];
+        BufferSlot first = net.pool.take();
         if (first == null || (parts > 1 && !takeMore(taken, first, parts))) {
             Op op = net.acquire(this, Op.SEND, callback, 0);
             net.complete(op, Status.ENOBUFS, null, true);
@@ -144,7 +144,7 @@ public final class StreamSocket extends NetSocket {
         }
         long id = 0;
         for (int p = 0; p < parts; p++) {
-            Buffer b = parts == 1 ? first : taken[p];
+            BufferSlot b = parts == 1 ? first : taken[p];
             int n = Math.min(size, len - p * size);
             MemorySegment.copy(src, off + p * size, b.memory, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, n);
             b.length = n;
@@ -154,7 +154,7 @@ public final class StreamSocket extends NetSocket {
         return id;
     }
 
-    private boolean takeMore(Buffer[] taken, Buffer first, int parts) {
+    private boolean takeMore(BufferSlot[] taken, BufferSlot first, int parts) {
         taken[0] = first;
         for (int p = 1; p < parts; p++) {
             taken[p] = net.pool.take();
@@ -236,9 +236,10 @@ public final class StreamSocket extends NetSocket {
     /** Reads into the free space of a buffer of yours, appending; the byte count, 0 if nothing yet, -1 at end of stream. */
     public int read(Buffer dst) {
         checkOpen();
-        int room = dst.writable();
-        int n = (int) recvInto(dst.memory.asSlice(dst.length, room), room);
-        if (n > 0) dst.length += n;
+        BufferSlot s = dst.own();
+        int room = s.capacity() - s.length;
+        int n = (int) recvInto(s.memory.asSlice(s.length, room), room);
+        if (n > 0) s.length += n;
         return n;
     }
 
@@ -276,9 +277,10 @@ public final class StreamSocket extends NetSocket {
     /** Writes the data of a buffer of yours from {@code from}; the bytes the kernel took, 0 if none fit now. The buffer stays yours. */
     public int write(Buffer src, int from) {
         checkOpen();
-        int len = src.length() - from;
-        if (from < 0 || len < 0) throw new IndexOutOfBoundsException("from " + from + " outside [0, " + src.length() + "]");
-        return (int) sendFrom(src.memory.asSlice(from, len), len);
+        BufferSlot s = src.own();
+        int len = s.length - from;
+        if (from < 0 || len < 0) throw new IndexOutOfBoundsException("from " + from + " outside [0, " + s.length + "]");
+        return (int) sendFrom(s.memory.asSlice(from, len), len);
     }
 
     private long sendFrom(MemorySegment src, long len) {
