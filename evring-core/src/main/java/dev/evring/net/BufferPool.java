@@ -245,7 +245,7 @@ final class BufferPool {
         op.next = null;
         op.waitingForBuffer = false;
         waiting--;
-        net.driver.bufferAvailable(op);
+        net.engine.bufferAvailable(op);
     }
 
     /** Counts of buffers by owner, for stats: {free or in the kernel ring, the application's, lent to operations}. */

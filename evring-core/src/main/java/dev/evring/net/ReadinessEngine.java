@@ -20,7 +20,7 @@ import java.lang.foreign.ValueLayout;
  * <p>One read-side call per readiness event (the loop is level-triggered, so a socket with more data is reported again
  * next iteration: fair to the other connections), up to 16 accepts per event.
  */
-final class ReadinessDriver extends Driver {
+final class ReadinessEngine extends Engine {
     private static final int ACCEPTS_PER_EVENT = 16;
 
     private final Watcher.Callback<IoWatcher> onReadable = (w, ev) -> readable((IoHandle) w.attachment(), ev);
@@ -29,7 +29,7 @@ final class ReadinessDriver extends Driver {
     private final MemorySegment callState;
     private boolean flushing;
 
-    ReadinessDriver(Net net) {
+    ReadinessEngine(Net net) {
         super(net);
         this.callState = net.callState;
     }
@@ -290,7 +290,6 @@ final class ReadinessDriver extends Driver {
 
     private void timedOut(Op op) {
         if (op.state != Op.ACTIVE) return;
-        op.timedOut = true;
         end(op, Status.ETIMEDOUT);
     }
 

@@ -1,6 +1,5 @@
 package dev.evring.net;
 
-import dev.evring.backend.LoopBackend;
 import dev.evring.linux.Errno;
 import dev.evring.linux.IoUring;
 import dev.evring.linux.SysSocket;
@@ -18,7 +17,7 @@ import java.lang.foreign.ValueLayout;
 /**
  * Completion I/O done by the kernel on the loop's io_uring (the {@link RingOps} the io_uring backend offers): each
  * operation is an SQE written into the loop's ring, submitted with the loop's one {@code io_uring_enter} per iteration,
- * and its CQE comes back here, through the handler tag this driver registered.
+ * and its CQE comes back here, through the handler tag this engine registered.
  *
  * <h2>Forms, and their fallbacks</h2>
  * <ul>
@@ -37,16 +36,12 @@ import java.lang.foreign.ValueLayout;
  * </ul>
  *
  * <h2>user_data</h2>
- * Tag (this driver's) in bits 56..63, then the operation slot index (24 bits), a role (2 bits: the operation, its
- * linked timeout, a cancel request) and the slot's generation (30 bits). Every CQE is checked against the slot's
- * current generation before it is used, and a buffer id the kernel reports is checked against the pool: a stale or
- * corrupt completion is counted and dropped, never followed.
+ * This engine's handler tag in bits 56..63 ({@link UserData}), the operation's {@link OpId} payload below it (slot
+ * index, generation, and the role: the operation, its linked timeout, a cancel of it). Every CQE is checked against
+ * the slot's current generation before it is used, and a buffer id the kernel reports is checked against the pool: a
+ * stale or corrupt completion is counted and dropped, never followed.
  */
-final class RingDriver extends Driver implements CompletionHandler {
-    private static final int ROLE_OP = 0;
-    private static final int ROLE_LINK_TIMEOUT = 1;
-    private static final int ROLE_CANCEL = 2;
-
+final class RingEngine extends Engine implements CompletionHandler {
     private static final int ACCEPT_FLAGS = SysSocket.SOCK_NONBLOCK | SysSocket.SOCK_CLOEXEC;
 
     private final RingOps ring;
@@ -56,22 +51,18 @@ final class RingDriver extends Driver implements CompletionHandler {
     private BufferRing pbuf;
     private final StringBuilder notes = new StringBuilder();
 
-    /** The ring driver if the loop runs on io_uring, else null. */
-    static Driver tryCreate(Net net) {
-        LoopBackend backend = net.access.backend(net.loop);
-        return backend instanceof RingOps ring ? new RingDriver(net, ring) : null;
-    }
-
-    private RingDriver(Net net, RingOps ring) {
+    RingEngine(Net net, RingOps ring) {
         super(net);
         this.ring = ring;
-        this.tag = ring.registerHandler(this);
         // The kernel's probe lists opcodes, not flags: IORING_OP_SOCKET came with 5.19 (multishot accept, buffer
         // rings), IORING_OP_SEND_ZC with 6.0 (multishot recv). A flag still refused with EINVAL falls back at run time.
-        boolean k519 = ring.opcodeSupported(IoUring.IORING_OP_SOCKET);
-        boolean k60 = ring.opcodeSupported(IoUring.IORING_OP_SEND_ZC);
-        this.multishotAccept = net.options.flag("net.multishot_accept", true) && note(k519, "multishot accept", "kernel < 5.19");
-        boolean wantRing = net.options.flag("net.buffer_ring", true) && note(k519, "buffer ring", "kernel < 5.19");
+        // Probed before the handler tag is taken: nothing of the loop changes until the last step.
+        boolean has519 = ring.opcodeSupported(IoUring.IORING_OP_SOCKET);
+        boolean has60 = ring.opcodeSupported(IoUring.IORING_OP_SEND_ZC);
+        NetSettings s = net.settings;
+        this.multishotAccept = s.multishotAccept() && note(has519, "multishot accept", "kernel < 5.19");
+        boolean wantRing = s.bufferRing() && note(has519, "buffer ring", "kernel < 5.19");
+        this.tag = ring.registerHandler(this);
         if (wantRing) {
             BufferRing br = new BufferRing(net.arena, BufferRing.entriesFor(net.recvPool.count()), tag);
             int r = br.register(ring);
@@ -82,8 +73,7 @@ final class RingDriver extends Driver implements CompletionHandler {
                 note(false, "buffer ring", "IORING_REGISTER_PBUF_RING: " + Errno.name(-r));
             }
         }
-        this.multishotRecv = pbuf != null && net.options.flag("net.multishot_recv", true)
-                && note(k60, "multishot recv", "kernel < 6.0");
+        this.multishotRecv = pbuf != null && s.multishotRecv() && note(has60, "multishot recv", "kernel < 6.0");
     }
 
     private boolean note(boolean ok, String what, String why) {
@@ -104,10 +94,8 @@ final class RingDriver extends Driver implements CompletionHandler {
         f.append(multishotRecv ? ", multishot recv" : ", single-shot recv");
         f.append(", linked timeouts");
         String n = notes.toString();
-        boolean forced = !net.options.flag("net.multishot_accept", true) || !net.options.flag("net.buffer_ring", true)
-                || !net.options.flag("net.multishot_recv", true);
         if (!n.isEmpty()) f.append(" [").append(n).append("]");
-        if (forced) f.append(" [fallbacks forced by net.* options]");
+        if (net.settings.fallbacksForced()) f.append(" [fallbacks forced by net.* options]");
         return f.toString();
     }
 
@@ -115,7 +103,7 @@ final class RingDriver extends Driver implements CompletionHandler {
     // user_data
 
     private long userData(Op op, int role) {
-        return UserData.pack(tag, (op.index & Op.INDEX_MASK) | ((long) role << 24) | ((long) op.gen << 26));
+        return UserData.pack(tag, OpId.payload(op.index, op.gen, role));
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -129,7 +117,7 @@ final class RingDriver extends Driver implements CompletionHandler {
         if (timed) ring.reserveSqes(2); // the operation and its linked timeout must go in one submission
         long sqe;
         MemorySegment sqes;
-        long ud = userData(op, ROLE_OP);
+        long ud = userData(op, OpId.ROLE_OP);
         op.ringMultishot = false;
         switch (op.kind) {
             case Op.ACCEPT -> {
@@ -225,7 +213,7 @@ final class RingDriver extends Driver implements CompletionHandler {
             Sqe.flags(sqes, sqe, Sqe.flags(sqes, sqe) | IoUring.IOSQE_IO_LINK);
             Time.setTimespec(op.timespec, op.timeoutNanos);
             long t = ring.nextSqe();
-            Sqe.prepLinkTimeout(ring.sqes(), t, op.timespec, 0, userData(op, ROLE_LINK_TIMEOUT));
+            Sqe.prepLinkTimeout(ring.sqes(), t, op.timespec, 0, userData(op, OpId.ROLE_LINK_TIMEOUT));
             op.ringCqes = 2;
         }
     }
@@ -249,9 +237,9 @@ final class RingDriver extends Driver implements CompletionHandler {
     public void onCompletion(long userData, int res, int flags) {
         if (net.closed) return; // late completions of a closed Net: its pools and slots are gone with it
         long payload = UserData.payload(userData);
-        int index = (int) (payload & Op.INDEX_MASK);
-        int role = (int) (payload >>> 24) & 3;
-        int gen = (int) (payload >>> 26) & Op.GEN_MASK;
+        int index = OpId.index(payload);
+        int role = OpId.role(payload);
+        int gen = OpId.generation(payload);
         // A CQE that carries a provided buffer hands it to us whatever became of its operation: account for it first.
         BufferSlot selected = null;
         if ((flags & IoUring.IORING_CQE_F_BUFFER) != 0) {
@@ -261,14 +249,14 @@ final class RingDriver extends Driver implements CompletionHandler {
                 return;
             }
         }
-        if (role == ROLE_CANCEL) return; // its target reports for itself
+        if (role == OpId.ROLE_CANCEL) return; // its target reports for itself
         Op op = net.opAt(index, gen);
         if (op == null || op.state != Op.ACTIVE || op.ringCqes == 0) {
             net.staleCompletions++;
             if (selected != null) net.recvPool.recycle(selected);
             return;
         }
-        if (role == ROLE_LINK_TIMEOUT) {
+        if (role == OpId.ROLE_LINK_TIMEOUT) {
             if (res == -Errno.ETIME) op.ringTimeoutFired = true;
             if (--op.ringCqes == 0) requestEnded(op);
             return;
@@ -404,7 +392,7 @@ final class RingDriver extends Driver implements CompletionHandler {
             return;
         }
         long sqe = ring.nextSqe();
-        Sqe.prepCancel(ring.sqes(), sqe, userData(op, ROLE_OP), 0, userData(op, ROLE_CANCEL));
+        Sqe.prepCancel(ring.sqes(), sqe, userData(op, OpId.ROLE_OP), 0, userData(op, OpId.ROLE_CANCEL));
     }
 
     @Override
@@ -451,8 +439,8 @@ final class RingDriver extends Driver implements CompletionHandler {
                 note(false, "buffer ring", "ring reset");
             }
         }
-        Driver next = ringAvailable ? this : new ReadinessDriver(net);
-        net.driver = next;
+        Engine next = ringAvailable ? this : new ReadinessEngine(net);
+        net.engine = next;
         for (IoHandle h = net.handles; h != null; h = h.nextHandle) {
             for (Op op = h.liveHead; op != null; ) {
                 Op following = op.liveNext;
