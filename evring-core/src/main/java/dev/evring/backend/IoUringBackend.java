@@ -888,6 +888,11 @@ public final class IoUringBackend extends LoopBackend implements RingOps, Ring.C
     }
 
     @Override
+    public boolean revokeSqe(long sqe, long userData) {
+        return ring().revoke(sqe, userData);
+    }
+
+    @Override
     public void reserveSqes(int n) {
         ring().reserve(n);
     }
