@@ -90,9 +90,11 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
 
     /**
      * Closes now: ends every running operation (their callbacks get {@link Status#ECANCELED}) and closes the fd with
-     * close(2) before returning, so the number is free at once. Does nothing if already closed (by itself, or by the
-     * close of its Net or loop). One system call (plus,
-     * on io_uring, a cancel request per operation in the kernel, submitted with the loop's next batch).
+     * close(2) before returning, so the number is free at once. Nothing of this handle reaches the file that reuses
+     * the number afterwards: operations prepared and not yet submitted to the kernel are taken back, those the kernel
+     * already holds work on the old file until their cancellation, and none is re-armed or continued. Does nothing if
+     * already closed (by itself, or by the close of its Net or loop). One system call (plus, on io_uring, a cancel
+     * request per operation in the kernel, submitted with the loop's next batch).
      */
     @Override
     public final void close() {

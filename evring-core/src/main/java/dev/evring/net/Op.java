@@ -83,6 +83,10 @@ final class Op {
     int ringCqes;
     int ringResult;
     boolean ringMultishot;
+    /** Where its SQE was written, for taking it back before submission ({@code RingOps.revokeSqe}). */
+    long ringSqe;
+    /** Its SQE was taken back (turned into a NOP): its CQE reports ECANCELED. */
+    boolean ringRevoked;
     boolean ringTimeoutFired;
 
     // readiness emulation: the timer bounding the wait, made on first use and kept with the slot
@@ -119,6 +123,7 @@ final class Op {
         this.ringResult = 0;
         this.ringMultishot = false;
         this.ringTimeoutFired = false;
+        this.ringRevoked = false;
     }
 
     /** The public id: index and generation ({@link OpId}). Never 0. */

@@ -206,6 +206,8 @@ final class RingEngine extends Engine implements CompletionHandler {
             }
             default -> throw new IllegalStateException("unknown operation " + op);
         }
+        op.ringSqe = sqe;
+        op.ringRevoked = false;
         op.ringCqes = 1;
         op.ringResult = 0;
         op.ringTimeoutFired = false;
@@ -255,6 +257,10 @@ final class RingEngine extends Engine implements CompletionHandler {
             net.staleCompletions++;
             if (selected != null) net.recvPool.recycle(selected);
             return;
+        }
+        if (op.ringRevoked && role == OpId.ROLE_OP) {
+            res = Status.ECANCELED; // the NOP its SQE became: the operation never ran
+            flags = 0;
         }
         if (role == OpId.ROLE_LINK_TIMEOUT) {
             if (res == -Errno.ETIME) op.ringTimeoutFired = true;
@@ -391,8 +397,20 @@ final class RingEngine extends Engine implements CompletionHandler {
             net.complete(op, Status.ECANCELED, null, true);
             return;
         }
+        long ud = userData(op, OpId.ROLE_OP);
+        if (ring.revokeSqe(op.ringSqe, ud)) {
+            // Prepared, not submitted: its SQE becomes a NOP (its CQE ends it with ECANCELED), so the fd it names is
+            // never looked up. That is what lets close(2) run at once: the kernel resolves a request's fd to a file
+            // when it first issues the request (io_issue_sqe -> io_assign_file, inside the io_uring_enter that
+            // submits it; before 5.18 already in io_init_req), and from then on holds the file, not the number. A
+            // request linked behind another, or flagged IOSQE_ASYNC or IO_DRAIN, would resolve it later, in io-wq or
+            // when its predecessor completes; evring never sets those, and links only a LINK_TIMEOUT (no fd) behind
+            // an operation. So once close() returns, nothing of this handle can reach the file that reuses its number.
+            op.ringRevoked = true;
+            return;
+        }
         long sqe = ring.nextSqe();
-        Sqe.prepCancel(ring.sqes(), sqe, userData(op, OpId.ROLE_OP), 0, userData(op, OpId.ROLE_CANCEL));
+        Sqe.prepCancel(ring.sqes(), sqe, ud, 0, userData(op, OpId.ROLE_CANCEL));
     }
 
     @Override

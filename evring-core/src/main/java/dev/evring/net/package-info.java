@@ -29,6 +29,8 @@
  * <li>Timeouts: the {@code Duration} overloads bound each wait of the operation (for a continuous operation: the wait
  * for each next connection, chunk or datagram). On io_uring they are linked timeouts (IORING_OP_LINK_TIMEOUT) riding
  * with the operation; on epoll/poll, loop timers.</li>
+ * <li>Closing a handle ends every operation of it with ECANCELED, and none of them touches the file that reuses its
+ * fd number afterwards (see {@link dev.evring.net.IoHandle#close()}).</li>
  * </ul>
  *
  * <h2>Buffers</h2>
