@@ -308,6 +308,7 @@ public final class Net implements AutoCloseable {
      */
     public AsyncFile openFile(Path path, OpenOption... openOptions) {
         checkOwner();
+        if (path == null) throw new IllegalArgumentException("path is null");
         boolean read = false;
         boolean write = false;
         int flags = Fcntl.O_CLOEXEC;
@@ -618,7 +619,11 @@ public final class Net implements AutoCloseable {
                 buf = slot.pool.handOut(slot);
             }
         }
-        if (kind == Op.ACCEPT && res >= 0 && (h.closed || cb == null)) {
+        if (kind == Op.ACCEPT && res >= 0 && (closing || closed || cb == null)) {
+            // A connection the kernel accepted is the application's even when its listener closed or stopped
+            // accepting in between (it was accepted before that took effect): it is delivered, never closed behind the
+            // application's back, where its client would see a clean end of a connection no server code ever saw.
+            // Only a Net that is closing has no taker for it.
             Unistd.close(callState, res);
             return;
         }
