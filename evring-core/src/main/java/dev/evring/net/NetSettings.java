@@ -31,14 +31,21 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
         boolean multishotAccept = o.flag("net.multishot_accept", true);
         boolean bufferRing = o.flag("net.buffer_ring", true);
         boolean multishotRecv = o.flag("net.multishot_recv", true);
-        int rc = bRecvBuffers >= 0 ? bRecvBuffers : o.integer("net.recv_buffers", DEFAULT_RECV_BUFFERS);
-        int rs = bRecvBufferSize >= 0 ? bRecvBufferSize : o.integer("net.recv_buffer_size", DEFAULT_RECV_BUFFER_SIZE);
-        int gc = bBuffers >= 0 ? bBuffers : o.integer("net.buffers", DEFAULT_BUFFERS);
-        int gs = bBufferSize >= 0 ? bBufferSize : o.integer("net.buffer_size", DEFAULT_BUFFER_SIZE);
-        BufferPool.checkSize("receive", rc, rs);
-        BufferPool.checkSize("general", gc, gs);
-        long backoff = bAcceptBackoffNanos > 0 ? bAcceptBackoffNanos
-                : o.positive("net.accept_backoff_ms", (int) DEFAULT_ACCEPT_BACKOFF_MILLIS) * 1_000_000L;
+        // every option is read and checked, also those the builder's values override
+        int rc = o.integer("net.recv_buffers", DEFAULT_RECV_BUFFERS, 1, BufferPool.MAX_COUNT);
+        int rs = o.integer("net.recv_buffer_size", DEFAULT_RECV_BUFFER_SIZE, BufferPool.MIN_SIZE, BufferPool.MAX_SIZE);
+        int gc = o.integer("net.buffers", DEFAULT_BUFFERS, 1, BufferPool.MAX_COUNT);
+        int gs = o.integer("net.buffer_size", DEFAULT_BUFFER_SIZE, BufferPool.MIN_SIZE, BufferPool.MAX_SIZE);
+        long backoff = o.integer("net.accept_backoff_ms", (int) DEFAULT_ACCEPT_BACKOFF_MILLIS, 1, Integer.MAX_VALUE) * 1_000_000L;
+        if (bRecvBuffers >= 0) {
+            rc = bRecvBuffers;
+            rs = bRecvBufferSize;
+        }
+        if (bBuffers >= 0) {
+            gc = bBuffers;
+            gs = bBufferSize;
+        }
+        if (bAcceptBackoffNanos > 0) backoff = bAcceptBackoffNanos;
         return new NetSettings(completion.equals("readiness"), multishotAccept, bufferRing, multishotRecv,
                 rc, rs, gc, gs, backoff);
     }
@@ -78,20 +85,17 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
             };
         }
 
-        int integer(String key, int def) {
+        int integer(String key, int def, int min, int max) {
             String v = access.option(loop, key);
             if (v == null) return def;
+            int n;
             try {
-                return Integer.parseInt(v);
+                n = Integer.parseInt(v);
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("option " + key + "=" + v + " is not an integer");
             }
-        }
-
-        int positive(String key, int def) {
-            int v = integer(key, def);
-            if (v <= 0) throw new IllegalArgumentException("option " + key + "=" + v + " must be positive");
-            return v;
+            if (n < min || n > max) throw new IllegalArgumentException("option " + key + "=" + v + " outside [" + min + ", " + max + "]");
+            return n;
         }
     }
 }

@@ -30,10 +30,15 @@ public final class StreamSocket extends NetSocket {
         super(net, fd, family);
     }
 
+    /** A timeout as nanoseconds (0 for none, null); refused by name when not positive or too long for nanoseconds. */
     static long timeoutNanos(Duration timeout) {
-        if (timeout == null) return 0;
-        if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout " + timeout + " must be positive");
-        return timeout.toNanos();
+        return timeout == null ? 0 : NetSettings.positiveNanos("timeout", timeout);
+    }
+
+    /** Refuses a null array by name; a range outside it is an IndexOutOfBoundsException, as the JDK's I/O does. */
+    static void checkArray(String name, byte[] a, int off, int len) {
+        if (a == null) throw new IllegalArgumentException(name + " is null");
+        java.util.Objects.checkFromIndexSize(off, len, a.length);
     }
 
     /** bind(2) before connecting, to choose the local address or port. One system call. */
@@ -132,7 +137,7 @@ public final class StreamSocket extends NetSocket {
      */
     public long send(byte[] src, int off, int len, CompletionCallback<StreamSocket> callback) {
         checkOpen();
-        java.util.Objects.checkFromIndexSize(off, len, src.length);
+        checkArray("src", src, off, len);
         int size = net.pool.bufferSize;
         int parts = Math.max(1, (len + size - 1) / size);
         BufferSlot[] taken = parts == 1 ? null : new BufferSlot[parts];
@@ -220,7 +225,7 @@ public final class StreamSocket extends NetSocket {
      */
     public int read(byte[] dst, int off, int len) {
         checkOpen();
-        java.util.Objects.checkFromIndexSize(off, len, dst.length);
+        checkArray("dst", dst, off, len);
         MemorySegment scratch = net.ioScratch;
         long n = recvInto(scratch, Math.min(len, (int) scratch.byteSize()));
         if (n > 0) MemorySegment.copy(scratch, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, dst, off, (int) n);
@@ -261,7 +266,7 @@ public final class StreamSocket extends NetSocket {
      */
     public int write(byte[] src, int off, int len) {
         checkOpen();
-        java.util.Objects.checkFromIndexSize(off, len, src.length);
+        checkArray("src", src, off, len);
         MemorySegment scratch = net.ioScratch;
         int n = Math.min(len, (int) scratch.byteSize());
         MemorySegment.copy(src, off, scratch, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, n);
