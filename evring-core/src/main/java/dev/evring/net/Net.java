@@ -516,6 +516,7 @@ public final class Net implements AutoCloseable {
             o = next;
         }
         engine.handleClosing(h);
+        if (h instanceof StreamListener l) l.closing();
         removeHandle(h);
         if (callback == null) {
             int r = Unistd.close(callState, h.fd);

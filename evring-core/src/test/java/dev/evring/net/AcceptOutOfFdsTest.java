@@ -114,4 +114,74 @@ class AcceptOutOfFdsTest extends NetTestBase {
         assertEquals(0, connected[0]);
         assertTrue(l.isAccepting(), "accepting goes on");
     }
+
+    /**
+     * Issue 9 defect 15: the readiness style pauses the same way. tryAccept threw EMFILE, so the readiness echo example
+     * died when the process ran out of fds; now it returns null, rests the caller's watcher for the backoff, and the
+     * waiting connection is accepted once fds are free.
+     */
+    @Test
+    void readinessTryAcceptPausesItsWatcherWhenOutOfFdsAndResumes() throws Exception {
+        MemorySegment cs = Libc.threadCallState();
+        List<Integer> fillers = new ArrayList<>();
+        List<StreamSocket> accepted = new ArrayList<>();
+        int[] calls = {0};
+        StreamListener l;
+        int[] connected = {1};
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment rl = a.allocate(Resource.RLIMIT);
+            Errno.check(Resource.getrlimit(cs, Resource.RLIMIT_NOFILE, rl), "getrlimit");
+            long soft = rl.get(ValueLayout.JAVA_LONG, Resource.OFF_RLIM_CUR);
+            ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+            mx.getCurrentThreadCpuTime();
+            net.stats();
+            long lowered = highestOpenFd() + 24L;
+            long hard = rl.get(ValueLayout.JAVA_LONG, Resource.OFF_RLIM_MAX);
+            assumeTrue(Long.compareUnsigned(lowered, hard) <= 0, () -> "fds are open up to " + (lowered - 24)
+                    + ", above RLIMIT_NOFILE's hard limit " + hard + ": cannot set a limit just above them");
+            rl.set(ValueLayout.JAVA_LONG, Resource.OFF_RLIM_CUR, lowered);
+            Errno.check(Resource.setrlimit(cs, Resource.RLIMIT_NOFILE, rl), "setrlimit");
+            try {
+                l = net.listen(loopback4());
+                SocketAddress addr = l.localAddress();
+                StreamListener listener = l;
+                loop.io(l.fd(), dev.evring.Events.READ, (w, ev) -> {
+                    calls[0]++;
+                    StreamSocket s;
+                    while ((s = listener.tryAccept(w)) != null) accepted.add(s);
+                }).start();
+                net.connect(addr, (s, st) -> {});
+                runUntil(() -> accepted.size() == 1, "a first connection");
+                StreamSocket late = net.openStream(StandardProtocolFamily.INET);
+                runFor(1);
+
+                int fd;
+                while ((fd = Unistd.dup(cs, late.fd())) >= 0) fillers.add(fd);
+                assertEquals(-Errno.EMFILE, fd, "the fd table is full");
+
+                late.connect(addr, (s, st) -> connected[0] = st);
+                long cpu0 = mx.getCurrentThreadCpuTime();
+                long t0 = System.nanoTime();
+                int calls0 = calls[0];
+                runFor(400);
+                long cpu = mx.getCurrentThreadCpuTime() - cpu0;
+                long wall = System.nanoTime() - t0;
+                NetStats stats = net.stats();
+                assertTrue(stats.acceptPauses() >= 1 && stats.acceptPauses() <= wall / 50_000_000L + 2,
+                        "one attempt per 50 ms backoff, not a spin: " + stats.acceptPauses() + " pauses in " + wall / 1_000_000 + " ms");
+                assertTrue(calls[0] - calls0 <= wall / 50_000_000L + 3, "the watcher rests during a pause: called "
+                        + (calls[0] - calls0) + " times in " + wall / 1_000_000 + " ms");
+                assertTrue(cpu < wall / 2, "the loop thread used " + cpu / 1_000_000 + " ms of CPU in " + wall / 1_000_000 + " ms");
+                assertEquals(1, accepted.size(), "nothing accepted while out of fds");
+            } finally {
+                for (int f : fillers) Unistd.close(cs, f);
+                rl.set(ValueLayout.JAVA_LONG, Resource.OFF_RLIM_CUR, soft);
+                Errno.check(Resource.setrlimit(cs, Resource.RLIMIT_NOFILE, rl), "setrlimit (restore)");
+            }
+        }
+        runUntil(() -> accepted.size() == 2, "the waiting connection, accepted once fds are free");
+        assertEquals(0, connected[0]);
+        for (StreamSocket s : accepted) s.close();
+        l.close();
+    }
 }
