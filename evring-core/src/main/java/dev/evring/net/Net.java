@@ -563,7 +563,10 @@ public final class Net implements AutoCloseable {
             h.unlinkLive(op);
             running--;
             if (op.timer != null) op.timer.stop();
-            if (h.readOp == op) h.readOp = null;
+            if (h.readOp == op) {
+                h.readOp = null;
+                if (h instanceof StreamSocket s && s.graceful != null) s.graceful.readSideEnded();
+            }
             if (h.connectOp == op) h.connectOp = null;
             if (op.consumesBuffer() && op.buffer != null) {
                 op.buffer.pool.recycle(op.buffer);

@@ -26,8 +26,17 @@ import java.time.Duration;
  * {@link java.nio.channels.SocketChannel} does. Do not mix the two styles on one direction of one socket.
  */
 public final class StreamSocket extends NetSocket {
+    /** A graceful close under way: sends are refused, the close's steps run. */
+    GracefulClose graceful;
+
     StreamSocket(Net net, int fd, ProtocolFamily family) {
         super(net, fd, family);
+    }
+
+    /** Open, and taking sends: not closing gracefully. */
+    private void checkSendable() {
+        checkOpen();
+        if (graceful != null) throw new IllegalStateException(this + " is closing gracefully: it takes no more sends");
     }
 
     /** A timeout as nanoseconds (0 for none, null); refused by name when not positive or too long for nanoseconds. */
@@ -122,7 +131,7 @@ public final class StreamSocket extends NetSocket {
 
     /** As {@link #send(Buffer, CompletionCallback)}, failing with {@link Status#ETIMEDOUT} if the kernel cannot take it within {@code timeout}. */
     public long send(Buffer data, Duration timeout, CompletionCallback<StreamSocket> callback) {
-        checkOpen();
+        checkSendable();
         long t = timeoutNanos(timeout);
         BufferSlot slot = net.lend(data);
         return net.enqueue(this, Op.SEND, slot, callback, t, slot.length);
@@ -136,7 +145,7 @@ public final class StreamSocket extends NetSocket {
      * @return the operation id of the last part
      */
     public long send(byte[] src, int off, int len, CompletionCallback<StreamSocket> callback) {
-        checkOpen();
+        checkSendable();
         checkArray("src", src, off, len);
         int size = net.pool.bufferSize;
         int parts = Math.max(1, (len + size - 1) / size);
@@ -178,8 +187,33 @@ public final class StreamSocket extends NetSocket {
      * @return the operation id
      */
     public long shutdown(CompletionCallback<StreamSocket> callback) {
-        checkOpen();
+        checkSendable();
         return net.enqueue(this, Op.SHUTDOWN, null, callback, 0, 0);
+    }
+
+    /**
+     * Closes without losing what was sent: the socket takes no more sends at once; the sends queued before are
+     * written, in order; then the write side is shut down (the peer sees end of stream); then what the peer still
+     * sends is read and dropped until its end of stream, so that close(2) finds nothing unread (unread data makes the
+     * kernel reset the connection, which can cost the peer the tail of what it was sent); then the fd is closed. A
+     * receive still running ends first (its callback gets {@link Status#ECANCELED} after the chunks it got).
+     *
+     * <p>{@code callback} (may be null) comes once the socket is closed: 0 when every queued byte was written and the
+     * write side shut down (whether the peer then ended its side or {@code timeout} expired while it lingered);
+     * {@link Status#ETIMEDOUT} when {@code timeout} expired before the queued sends were written (they are
+     * cancelled); a send's error ({@link Status#EPIPE}, {@link Status#ECONNRESET}) when the connection broke;
+     * {@link Status#ECANCELED} when {@link #close()} came first. Does nothing on a socket that is closed or already
+     * closing gracefully. {@link #close()} keeps its meaning: now, cancelling what is queued.
+     *
+     * @throws IllegalArgumentException when {@code timeout} is null, not positive or too long
+     */
+    public void closeGracefully(Duration timeout, CompletionCallback<StreamSocket> callback) {
+        net.checkOwner();
+        if (timeout == null) throw new IllegalArgumentException("timeout is null: a graceful close needs a bound");
+        long t = NetSettings.positiveNanos("timeout", timeout);
+        if (closed || graceful != null) return;
+        graceful = new GracefulClose(this, t, callback);
+        graceful.start();
     }
 
     /** How many sends (and shutdowns) are queued or in progress. */
