@@ -40,6 +40,8 @@ final class BufferPool {
     private int waiting;
     /** How many times an operation found the pool dry and had to wait. */
     long waits;
+    /** Buffers out of use for good ({@link #retire}). */
+    int retired;
 
     BufferPool(Net net, String name, int count, int bufferSize, Arena arena) {
         checkSize(name, count, bufferSize);
@@ -109,6 +111,16 @@ final class BufferPool {
             free[freeCount++] = s.id;
         }
         if (waitHead != null) wakeOne();
+    }
+
+    /**
+     * Takes a buffer out of use for good: an operation the kernel may still be running holds it (after a ring reset,
+     * a file read or write in an io-wq worker), so it can never be handed out again. The pool has one less.
+     */
+    void retire(BufferSlot s) {
+        s.state = BufferSlot.RETIRED;
+        s.handle = null;
+        retired++;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -248,13 +260,16 @@ final class BufferPool {
         net.engine.bufferAvailable(op);
     }
 
-    /** Counts of buffers by owner, for stats: {free or in the kernel ring, the application's, lent to operations}. */
+    /**
+     * Counts of buffers by owner, for stats: {free or in the kernel ring, the application's, lent to operations
+     * (retired ones included)}.
+     */
     int[] census() {
         int user = 0;
         int lent = 0;
         for (BufferSlot s : slots) {
             if (s.state == BufferSlot.USER) user++;
-            else if (s.state == BufferSlot.LENT) lent++;
+            else if (s.state == BufferSlot.LENT || s.state == BufferSlot.RETIRED) lent++;
         }
         return new int[] {freeCount + inRing, user, lent};
     }

@@ -17,6 +17,8 @@ final class BufferSlot {
     static final byte LENT = 2;
     /** In the kernel's provided-buffer ring, for the kernel to pick. */
     static final byte IN_RING = 3;
+    /** Out of use for good: a ring reset left it with a request the kernel may still be running (a file read or write). */
+    static final byte RETIRED = 4;
 
     final BufferPool pool;
     /** Index in the pool, and the buffer id ({@code bid}) the kernel reports for a provided buffer. */

@@ -383,6 +383,11 @@ public final class Net implements AutoCloseable {
         return op;
     }
 
+    /** The operation slots, for walking every operation (a ring reset). */
+    OpTable ops() {
+        return ops;
+    }
+
     /** The operation a CQE's payload names, if its generation still matches ({@link OpId}). */
     Op opAt(int index, int gen) {
         return ops.at(index, gen);

@@ -447,10 +447,19 @@ final class RingEngine extends Engine implements CompletionHandler {
     @Override
     public void onRingReset(boolean ringAvailable) {
         if (net.closed) return;
+        // What the old ring may still touch: on the kernels that lose completions (before 5.5) closing a ring waits
+        // for its requests (io_ring_ctx_wait_and_kill); since then close kills the ring's refs at once and its task
+        // work cancels requests instead of issuing them (io_should_terminate_tw), but a file read or write already
+        // running in an io-wq worker finishes. So: socket buffers come back; file buffers are retired for good; and
+        // the buffer ring gets fresh memory, the old entries cleared, so that nothing of the old registration can
+        // ever name a buffer the new one hands out.
         if (pbuf != null) {
             net.recvPool.detachRing();
-            if (ringAvailable && pbuf.register(ring) == 0) {
-                net.recvPool.attachRing(pbuf);
+            pbuf.clearEntries();
+            BufferRing fresh = ringAvailable ? new BufferRing(net.arena, pbuf.entries(), pbuf.groupId()) : null;
+            if (fresh != null && fresh.register(ring) == 0) {
+                pbuf = fresh;
+                net.recvPool.attachRing(fresh);
             } else {
                 pbuf = null;
                 multishotRecv = false;
@@ -459,21 +468,24 @@ final class RingEngine extends Engine implements CompletionHandler {
         }
         Engine next = ringAvailable ? this : new ReadinessEngine(net);
         net.engine = next;
-        for (IoHandle h = net.handles; h != null; h = h.nextHandle) {
-            for (Op op = h.liveHead; op != null; ) {
-                Op following = op.liveNext;
-                if (op.state == Op.ACTIVE && op.ringCqes > 0) {
-                    op.ringCqes = 0;
-                    if (op.buffer != null && (op.kind == Op.RECV || op.kind == Op.RECVFROM)) {
-                        BufferSlot b = op.buffer; // a per-operation receive buffer the kernel will not fill now
-                        op.buffer = null;
-                        b.pool.recycle(b);
-                    }
-                    if (op.kind == Op.ACCEPT && !op.cancelRequested && !h.closed) next.submit(op);
-                    else net.complete(op, Status.ECANCELED, null, true);
-                }
-                op = following;
+        // every operation the old ring held, of open handles and of closed ones still waiting for their end
+        OpTable ops = net.ops();
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            if (op.state != Op.ACTIVE || op.ringCqes == 0) continue;
+            op.ringCqes = 0;
+            BufferSlot b = op.buffer;
+            if (b != null && (op.kind == Op.READ || op.kind == Op.WRITE)) {
+                op.buffer = null;
+                b.pool.retire(b); // an io-wq worker may still be reading or filling it
+            } else if (b != null && (op.kind == Op.RECV || op.kind == Op.RECVFROM)) {
+                op.buffer = null;
+                b.pool.recycle(b); // a per-operation receive buffer the kernel will not fill now
             }
+            IoHandle h = op.handle;
+            if (op.kind == Op.ACCEPT && !op.cancelRequested && !h.closed) next.submit(op);
+            else net.complete(op, Status.ECANCELED, null, true);
         }
     }
+
 }

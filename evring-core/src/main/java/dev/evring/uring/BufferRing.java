@@ -96,6 +96,19 @@ public final class BufferRing {
         entriesMemory.set(ValueLayout.JAVA_SHORT, e + IoUring.OFF_BUF_BID, (short) bid);
     }
 
+    /**
+     * Clears every entry (address, length and id 0) and leaves the tail as it is: for a registration given up without
+     * the kernel's word that it is gone (a ring torn down), so that a late pick from it finds no buffer to write.
+     */
+    public void clearEntries() {
+        for (int i = 0; i < entries; i++) {
+            long e = (long) i * IoUring.BUF_SIZE;
+            entriesMemory.set(ValueLayout.JAVA_LONG, e + IoUring.OFF_BUF_ADDR, 0L);
+            entriesMemory.set(ValueLayout.JAVA_INT, e + IoUring.OFF_BUF_LEN, 0);
+            entriesMemory.set(ValueLayout.JAVA_SHORT, e + IoUring.OFF_BUF_BID, (short) 0);
+        }
+    }
+
     /** Publishes {@code count} entries written with {@link #add} (liburing's {@code io_uring_buf_ring_advance}). */
     public void advance(int count) {
         tail += count;
