@@ -96,9 +96,29 @@ final class BufferPool {
         return s;
     }
 
+    /** A receive of {@code h} took {@code s}: it counts toward {@code h}'s share until it comes back. */
+    void assign(BufferSlot s, IoHandle h) {
+        s.receiver = h;
+        h.heldBuffers++;
+    }
+
+    /** {@code s} comes back: its receiver holds one less, and a receive paused for its share may go on. */
+    private void unassign(BufferSlot s) {
+        IoHandle h = s.receiver;
+        if (h == null) return;
+        s.receiver = null;
+        h.heldBuffers--;
+        Op r = h.readOp;
+        if (r != null && r.sharePaused && !net.shareFull(h)) {
+            r.sharePaused = false;
+            net.engine.shareAvailable(r);
+        }
+    }
+
     /** Back to the pool (the kernel ring, or the free list) from an operation; resumes one waiting operation. */
     void recycle(BufferSlot s) {
         if (s.pool != this || s.state != BufferSlot.LENT) throw new IllegalStateException(s + " recycled while " + s.state);
+        unassign(s);
         s.length = 0;
         s.peerLength = 0;
         if (ring != null) {
@@ -118,6 +138,7 @@ final class BufferPool {
      * a file read or write in an io-wq worker), so it can never be handed out again. The pool has one less.
      */
     void retire(BufferSlot s) {
+        unassign(s);
         s.state = BufferSlot.RETIRED;
         s.handle = null;
         retired++;

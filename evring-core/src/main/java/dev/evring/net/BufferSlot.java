@@ -32,6 +32,8 @@ final class BufferSlot {
     byte state;
     /** The handle of the current owner while {@link #USER}, else null. */
     Buffer handle;
+    /** The socket whose receive took it, until it comes back to the pool: it counts toward that socket's share. */
+    IoHandle receiver;
 
     BufferSlot(BufferPool pool, int id, MemorySegment memory, MemorySegment peer) {
         this.pool = pool;

@@ -72,6 +72,9 @@ abstract class Engine {
     /** A pool resumed {@code op}, which waited for a buffer. */
     abstract void bufferAvailable(Op op);
 
+    /** The receive {@code op} paused for its connection's share may go on: the connection gave buffers back. */
+    abstract void shareAvailable(Op op);
+
     /** {@code h} is closing: drop its watchers and timers (its operations were cancelled already). */
     abstract void handleClosing(IoHandle h);
 

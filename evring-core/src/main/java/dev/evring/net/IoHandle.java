@@ -31,6 +31,11 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
     int sendQueued;
     /** A close waiting for the handle's other operations to end (see Net.submitCloseWhenAlone). */
     Op closeOp;
+    /**
+     * Pool buffers its receives took and that have not come back yet (delivered, held by the application, queued in a
+     * send of any socket): what it holds against its share ({@link Net#shareFull}).
+     */
+    int heldBuffers;
 
     /** The Net's list of open handles. */
     IoHandle prevHandle;

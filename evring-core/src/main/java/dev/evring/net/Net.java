@@ -59,6 +59,7 @@ public final class Net implements AutoCloseable {
         private int buffers = -1;
         private int bufferSize = -1;
         private long acceptBackoffNanos = -1;
+        private int recvShare = -1;
 
         private Builder(EventLoop loop) {
             if (loop == null) throw new IllegalArgumentException("loop is null");
@@ -92,6 +93,22 @@ public final class Net implements AutoCloseable {
         }
 
         /**
+         * The most pool buffers one socket's receives may hold at a time: delivered and not yet given back (held by
+         * the application, or queued in a send). At its share a socket's receive pauses, its data waiting in the
+         * socket, until it gives buffers back; the other sockets go on. So a peer that does not read stalls only its
+         * own connection. Default: 16, or a sixteenth of the larger pool of the two when that is more (never more
+         * than the pool). 0: no bound, and on io_uring multishot receives (a little cheaper; one connection may then
+         * take the whole pool).
+         *
+         * @throws IllegalArgumentException when negative
+         */
+        public Builder recvShare(int buffers) {
+            if (buffers < 0) throw new IllegalArgumentException("receive share " + buffers + " is negative");
+            this.recvShare = buffers;
+            return this;
+        }
+
+        /**
          * How long accepting pauses when the process is out of fds (EMFILE/ENFILE) before it tries again. Default
          * 100 ms.
          *
@@ -121,6 +138,8 @@ public final class Net implements AutoCloseable {
     final BufferPool recvPool;
     final BufferPool pool;
     final long acceptBackoffNanos;
+    /** The most pool buffers one socket's receives may hold at a time; 0: no bound ({@link Builder#recvShare}). */
+    final int recvShare;
     /** How operations get done: on the ring, or emulated with readiness (a ring reset may swap it). */
     Engine engine;
     private final OpTable ops;
@@ -146,6 +165,7 @@ public final class Net implements AutoCloseable {
     long acceptPauses;
     long staleCompletions;
     long recvRearms;
+    long recvSharePauses;
 
     private Net(Builder b) {
         EventLoop loop = b.loop;
@@ -156,8 +176,9 @@ public final class Net implements AutoCloseable {
         this.arena = access.arena(loop);
         // everything that can be refused is checked before anything is allocated or registered
         this.settings = NetSettings.of(loop, access, b.recvBuffers, b.recvBufferSize, b.buffers, b.bufferSize,
-                b.acceptBackoffNanos);
+                b.acceptBackoffNanos, b.recvShare);
         this.acceptBackoffNanos = settings.acceptBackoffNanos();
+        this.recvShare = settings.recvShare();
         this.recvPool = newPool("receive", settings.recvBuffers(), settings.recvBufferSize());
         this.pool = newPool("general", settings.buffers(), settings.bufferSize());
         this.addrScratch = arena.allocate(SysSocket.SOCKADDR_STORAGE_SIZE, 8);
@@ -368,6 +389,22 @@ public final class Net implements AutoCloseable {
 
     BufferPool bufferPoolOf(Op op) {
         return op.kind == Op.RECV ? recvPool : pool;
+    }
+
+    /** The receive share of the README's fairness rule: whether {@code h}'s receives hold all they may. */
+    boolean shareFull(IoHandle h) {
+        return recvShare > 0 && h.heldBuffers >= recvShare;
+    }
+
+    /** {@code op} waits for its connection to give buffers back; the data stays in the socket meanwhile. */
+    void pauseForShare(Op op) {
+        if (!op.sharePaused) recvSharePauses++;
+        op.sharePaused = true;
+    }
+
+    /** The per-connection share of pool buffers (see {@link Builder#recvShare}); 0 when unbounded. */
+    public int recvShare() {
+        return recvShare;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -690,7 +727,7 @@ public final class Net implements AutoCloseable {
         return new NetStats(engine.name(), engine.features(), opsStarted, running, callbacks,
                 recvPool.count(), r[0], r[1], r[2], recvPool.waits, recvPool.waiting(),
                 pool.count(), g[0], g[1], g[2], pool.waits,
-                acceptPauses, recvRearms, staleCompletions);
+                acceptPauses, recvRearms, staleCompletions, recvShare, recvSharePauses);
     }
 
     /**

@@ -13,7 +13,8 @@ import java.util.Locale;
  * switches have no effect. Nothing is allocated or registered before all of them passed.
  */
 record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean bufferRing, boolean multishotRecv,
-                   int recvBuffers, int recvBufferSize, int buffers, int bufferSize, long acceptBackoffNanos) {
+                   int recvBuffers, int recvBufferSize, int buffers, int bufferSize, long acceptBackoffNanos,
+                   int recvShare) {
     static final int DEFAULT_RECV_BUFFERS = 256;
     static final int DEFAULT_RECV_BUFFER_SIZE = 16384;
     static final int DEFAULT_BUFFERS = 256;
@@ -22,7 +23,7 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
 
     /** Reads and checks everything; {@code b*} are the builder's values, negative when it was not given one. */
     static NetSettings of(EventLoop loop, LoopAccess access, int bRecvBuffers, int bRecvBufferSize, int bBuffers,
-                          int bBufferSize, long bAcceptBackoffNanos) {
+                          int bBufferSize, long bAcceptBackoffNanos, int bRecvShare) {
         Options o = new Options(loop, access);
         String completion = o.get("net.completion", "auto");
         if (!completion.equals("auto") && !completion.equals("readiness")) {
@@ -46,8 +47,20 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
             gs = bBufferSize;
         }
         if (bAcceptBackoffNanos > 0) backoff = bAcceptBackoffNanos;
+        int share = o.integer("net.recv_share", -1, 0, BufferPool.MAX_COUNT);
+        if (bRecvShare >= 0) share = bRecvShare;
+        if (share < 0) share = defaultShare(Math.max(rc, gc));
+        share = Math.min(share, Math.max(rc, gc));
         return new NetSettings(completion.equals("readiness"), multishotAccept, bufferRing, multishotRecv,
-                rc, rs, gc, gs, backoff);
+                rc, rs, gc, gs, backoff, share);
+    }
+
+    /**
+     * The default share of a socket: 16 buffers, or a sixteenth of the pool when that is more, so that up to fifteen
+     * connections whose peers stopped reading leave the rest of the pool to the others; never more than the pool.
+     */
+    static int defaultShare(int poolCount) {
+        return Math.min(poolCount, Math.max(16, poolCount / 16));
     }
 
     /** Whether an io_uring fallback was forced off by an option (for the stats' description). */

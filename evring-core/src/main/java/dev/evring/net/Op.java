@@ -71,6 +71,8 @@ final class Op {
     boolean waitingForBuffer;
     /** Readiness emulation: a send whose last attempt would have blocked, waiting for writability. */
     boolean writeBlocked;
+    /** A receive paused because its connection holds its share of buffers ({@link Net#shareFull}). */
+    boolean sharePaused;
 
     /** Send queue / buffer wait list. */
     Op next;
@@ -118,6 +120,7 @@ final class Op {
         this.cancelRequested = false;
         this.waitingForBuffer = false;
         this.writeBlocked = false;
+        this.sharePaused = false;
         this.next = null;
         this.ringCqes = 0;
         this.ringResult = 0;

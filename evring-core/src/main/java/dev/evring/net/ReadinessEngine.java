@@ -51,7 +51,7 @@ final class ReadinessEngine extends Engine {
     private void updateInterest(IoHandle h) {
         if (h.closed) return;
         Op r = h.readOp;
-        boolean wantRead = r != null && r.state == Op.ACTIVE && !r.waitingForBuffer
+        boolean wantRead = r != null && r.state == Op.ACTIVE && !r.waitingForBuffer && !r.sharePaused
                 && (h.acceptPause == null || !h.acceptPause.isActive());
         boolean wantWrite = h.connectOp != null || (h.sendHead != null && h.sendHead.state == Op.ACTIVE && writeBlocked(h));
         if (wantRead) {
@@ -157,6 +157,11 @@ final class ReadinessEngine extends Engine {
             end(op, -Errno.EBADF);
             return;
         }
+        if (op.kind != Op.ACCEPT && net.shareFull(h)) {
+            net.pauseForShare(op); // its data waits in its socket until it gives buffers back (shareAvailable)
+            updateInterest(h);
+            return;
+        }
         switch (op.kind) {
             case Op.ACCEPT -> acceptSome((StreamListener) h, op);
             case Op.RECV -> recvOnce((StreamSocket) h, op);
@@ -199,6 +204,7 @@ final class ReadinessEngine extends Engine {
             updateInterest(s);
             return;
         }
+        net.recvPool.assign(b, s);
         long n = SysSocket.recv(callState, s.fd, b.memory, b.capacity(), 0);
         if (n > 0) {
             b.length = (int) n;
@@ -218,6 +224,7 @@ final class ReadinessEngine extends Engine {
             updateInterest(u);
             return;
         }
+        net.pool.assign(b, u);
         MemorySegment len = net.addrLenScratch;
         len.set(ValueLayout.JAVA_INT, 0, (int) SysSocket.SOCKADDR_STORAGE_SIZE);
         long n = SysSocket.recvfrom(callState, u.fd, b.memory, b.capacity(), 0, b.peer, len);
@@ -313,6 +320,11 @@ final class ReadinessEngine extends Engine {
 
     @Override
     void bufferAvailable(Op op) {
+        if (op.state == Op.ACTIVE && op.handle.readOp == op) updateInterest(op.handle);
+    }
+
+    @Override
+    void shareAvailable(Op op) {
         if (op.state == Op.ACTIVE && op.handle.readOp == op) updateInterest(op.handle);
     }
 

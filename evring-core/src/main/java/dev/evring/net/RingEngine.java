@@ -91,7 +91,8 @@ final class RingEngine extends Engine implements CompletionHandler {
         StringBuilder f = new StringBuilder();
         f.append(multishotAccept ? "multishot accept" : "single-shot accept");
         f.append(pbuf != null ? ", buffer ring" : ", per-operation recv buffers");
-        f.append(multishotRecv ? ", multishot recv" : ", single-shot recv");
+        f.append(multishotRecv && net.recvShare == 0 ? ", multishot recv"
+                : multishotRecv ? ", single-shot recv (per-connection share " + net.recvShare + ")" : ", single-shot recv");
         f.append(", linked timeouts");
         String n = notes.toString();
         if (!n.isEmpty()) f.append(" [").append(n).append("]");
@@ -133,8 +134,15 @@ final class RingEngine extends Engine implements CompletionHandler {
                 Sqe.prepConnect(sqes, sqe, fd, op.scratch, op.addrLength, ud);
             }
             case Op.RECV -> {
+                if (net.shareFull(h)) {
+                    net.pauseForShare(op); // resumed by shareAvailable when the connection gives buffers back
+                    return;
+                }
                 if (pbuf != null) {
-                    boolean multi = multishotRecv && !timed;
+                    // Multishot only without a per-connection share: a multishot receive takes as many ring buffers
+                    // as the socket has data for in one io_uring_enter (the kernel loops over the socket), so no share
+                    // could hold. A single-shot receive takes one buffer, and the next is armed only under the share.
+                    boolean multi = multishotRecv && !timed && net.recvShare == 0;
                     sqe = ring.nextSqe();
                     sqes = ring.sqes();
                     Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.groupId(), 0, multi, ud);
@@ -146,18 +154,24 @@ final class RingEngine extends Engine implements CompletionHandler {
                         return;
                     }
                     op.buffer = b;
+                    net.recvPool.assign(b, h);
                     sqe = ring.nextSqe();
                     sqes = ring.sqes();
                     Sqe.prepRecv(sqes, sqe, fd, b.memory, 0, b.capacity(), 0, ud);
                 }
             }
             case Op.RECVFROM -> {
+                if (net.shareFull(h)) {
+                    net.pauseForShare(op);
+                    return;
+                }
                 BufferSlot b = net.pool.take();
                 if (b == null) {
                     net.pool.await(op);
                     return;
                 }
                 op.buffer = b;
+                net.pool.assign(b, h);
                 MemorySegment iov = op.scratch;
                 iov.set(ValueLayout.ADDRESS, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_BASE, b.memory);
                 iov.set(ValueLayout.JAVA_LONG, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_LEN, b.capacity());
@@ -275,6 +289,7 @@ final class RingEngine extends Engine implements CompletionHandler {
             case Op.RECV -> {
                 BufferSlot b = selected != null ? selected : op.buffer;
                 if (selected == null) op.buffer = null;
+                else net.recvPool.assign(selected, op.handle); // counts toward the connection's share
                 if (res > 0 && b != null) {
                     b.length = res;
                     net.complete(op, res, b, false);
@@ -391,7 +406,8 @@ final class RingEngine extends Engine implements CompletionHandler {
     @Override
     void cancel(Op op) {
         if (op.ringCqes == 0) {
-            // not in the kernel: paused after EMFILE, or waiting for a buffer
+            // not in the kernel: paused after EMFILE, waiting for a buffer, or for its connection's share
+            op.sharePaused = false;
             if (op.waitingForBuffer) net.bufferPoolOf(op).cancelWait(op);
             if (op.handle.acceptPause != null && op.handle.readOp == op) op.handle.acceptPause.stop();
             net.complete(op, Status.ECANCELED, null, true);
@@ -420,6 +436,11 @@ final class RingEngine extends Engine implements CompletionHandler {
 
     @Override
     void bufferAvailable(Op op) {
+        if (op.state == Op.ACTIVE && op.ringCqes == 0 && !op.handle.closed) submit(op);
+    }
+
+    @Override
+    void shareAvailable(Op op) {
         if (op.state == Op.ACTIVE && op.ringCqes == 0 && !op.handle.closed) submit(op);
     }
 

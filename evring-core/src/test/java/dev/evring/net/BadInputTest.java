@@ -90,16 +90,17 @@ class BadInputTest extends NetTestBase {
     /** Every net.* option is checked when a Net opens, whatever the backend (the io_uring switches on epoll too). */
     @Test
     void badNetOptionsAreRefusedOnEveryBackend() {
-        Map<String, String> bad = Map.of(
-                "net.completion", "sometimes",
-                "net.multishot_accept", "abc",
-                "net.buffer_ring", "2",
-                "net.multishot_recv", "maybe",
-                "net.recv_buffers", "0",
-                "net.recv_buffer_size", "abc",
-                "net.buffers", "99999999",
-                "net.buffer_size", "12",
-                "net.accept_backoff_ms", "0");
+        Map<String, String> bad = Map.ofEntries(
+                Map.entry("net.completion", "sometimes"),
+                Map.entry("net.multishot_accept", "abc"),
+                Map.entry("net.buffer_ring", "2"),
+                Map.entry("net.multishot_recv", "maybe"),
+                Map.entry("net.recv_buffers", "0"),
+                Map.entry("net.recv_buffer_size", "abc"),
+                Map.entry("net.buffers", "99999999"),
+                Map.entry("net.buffer_size", "12"),
+                Map.entry("net.accept_backoff_ms", "0"),
+                Map.entry("net.recv_share", "-1"));
         for (Map.Entry<String, String> o : bad.entrySet()) {
             EventLoop l2 = variant.builder().option(o.getKey(), o.getValue()).open();
             try {
