@@ -40,6 +40,8 @@ final class BufferPool {
     private int waiting;
     /** How many times an operation found the pool dry and had to wait. */
     long waits;
+    /** Free buffers kept for woken waiters that have not taken them yet. */
+    private int granted;
     /** Buffers out of use for good ({@link #retire}). */
     int retired;
 
@@ -86,8 +88,33 @@ final class BufferPool {
     // ------------------------------------------------------------------------------------------------------------
     // the free list and operations
 
-    /** A free buffer, lent to the caller (an operation), or null when none is free. */
+    /**
+     * A free buffer, lent to the caller, or null when none is free for it: buffers granted to woken waiters are kept
+     * for them ({@link #take(Op)}).
+     */
     BufferSlot take() {
+        if (freeCount - granted <= 0) return null;
+        return takeFree();
+    }
+
+    /**
+     * A free buffer for {@code op}, a receive that waits here when there is none, or null. First come, first served:
+     * while receives wait, a newcomer gets none (it queues behind them) and a buffer coming back is granted to the
+     * oldest waiter, kept for it until it takes it. Without this, a woken waiter went to the back of the line each time
+     * newcomers took the buffer first, and some connections waited dozens of iterations (the completion emulation's
+     * p99 at 1,000 connections).
+     */
+    BufferSlot take(Op op) {
+        if (op.bufferGranted) {
+            op.bufferGranted = false;
+            granted--;
+            return takeFree();
+        }
+        if (waitHead != null) return null;
+        return take();
+    }
+
+    private BufferSlot takeFree() {
         if (freeCount == 0) return null;
         BufferSlot s = slots[free[--freeCount]];
         s.state = BufferSlot.LENT;
@@ -271,6 +298,7 @@ final class BufferPool {
         return waiting;
     }
 
+    /** A buffer came back: it is granted to the oldest waiter (kept for it), which is resumed. */
     private void wakeOne() {
         Op op = waitHead;
         waitHead = op.next;
@@ -278,7 +306,19 @@ final class BufferPool {
         op.next = null;
         op.waitingForBuffer = false;
         waiting--;
+        if (ring == null) { // buffers in the kernel ring cannot be kept for anyone: the woken receive retries
+            op.bufferGranted = true;
+            granted++;
+        }
         net.engine.bufferAvailable(op);
+    }
+
+    /** {@code op} ended holding a grant it did not use: the buffer goes to the next waiter. */
+    void dropGrant(Op op) {
+        if (!op.bufferGranted) return;
+        op.bufferGranted = false;
+        granted--;
+        if (waitHead != null && freeCount - granted > 0) wakeOne();
     }
 
     /**

@@ -604,6 +604,7 @@ public final class Net implements AutoCloseable {
             IoHandle h = op.handle;
             h.unlinkLive(op);
             running--;
+            if (op.bufferGranted) bufferPoolOf(op).dropGrant(op);
             if (op.timer != null) op.timer.stop();
             if (h.readOp == op) {
                 h.readOp = null;

@@ -69,6 +69,8 @@ final class Op {
     boolean cancelRequested;
     /** Waiting in a pool for a free buffer. */
     boolean waitingForBuffer;
+    /** Woken from that wait with a buffer kept for it ({@link BufferPool#take(Op)}). */
+    boolean bufferGranted;
     /** Readiness emulation: a send whose last attempt would have blocked, waiting for writability. */
     boolean writeBlocked;
     /** A receive paused because its connection holds its share of buffers ({@link Net#shareFull}). */
@@ -119,6 +121,7 @@ final class Op {
         this.addrLength = 0;
         this.cancelRequested = false;
         this.waitingForBuffer = false;
+        this.bufferGranted = false;
         this.writeBlocked = false;
         this.sharePaused = false;
         this.next = null;

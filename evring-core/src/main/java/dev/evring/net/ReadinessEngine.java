@@ -198,7 +198,7 @@ final class ReadinessEngine extends Engine {
     }
 
     private void recvOnce(StreamSocket s, Op op) {
-        BufferSlot b = net.recvPool.take();
+        BufferSlot b = net.recvPool.take(op);
         if (b == null) {
             net.recvPool.await(op); // resumed by bufferAvailable when one comes back
             updateInterest(s);
@@ -218,7 +218,7 @@ final class ReadinessEngine extends Engine {
     }
 
     private void recvFromOnce(UdpSocket u, Op op) {
-        BufferSlot b = net.pool.take();
+        BufferSlot b = net.pool.take(op);
         if (b == null) {
             net.pool.await(op);
             updateInterest(u);

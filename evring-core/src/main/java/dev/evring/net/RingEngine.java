@@ -148,7 +148,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                     Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.groupId(), 0, multi, ud);
                     op.ringMultishot = multi;
                 } else {
-                    BufferSlot b = net.recvPool.take();
+                    BufferSlot b = net.recvPool.take(op);
                     if (b == null) {
                         net.recvPool.await(op); // resubmitted by bufferAvailable
                         return;
@@ -165,7 +165,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                     net.pauseForShare(op);
                     return;
                 }
-                BufferSlot b = net.pool.take();
+                BufferSlot b = net.pool.take(op);
                 if (b == null) {
                     net.pool.await(op);
                     return;
