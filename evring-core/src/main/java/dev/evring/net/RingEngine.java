@@ -23,12 +23,14 @@ import java.lang.foreign.ValueLayout;
  * <ul>
  * <li>Accept: multishot (IORING_ACCEPT_MULTISHOT, 5.19), one SQE for every connection; single-shot re-armed after each
  * connection where the kernel lacks it, with a timeout, or with {@code net.multishot_accept=false}.</li>
- * <li>Receive: multishot (IORING_RECV_MULTISHOT, 6.0) with buffers the kernel picks from a provided-buffer ring
- * (IORING_REGISTER_PBUF_RING, 5.19) filled with the receive pool: idle connections hold no buffer. Single-shot with
- * buffer selection without multishot ({@code net.multishot_recv=false}, or an idle timeout); single-shot into a
- * buffer taken from the pool per operation without a buffer ring ({@code net.buffer_ring=false}).</li>
- * <li>When the buffer ring is empty, a multishot receive ends with ENOBUFS: the receive waits (counted) and is
- * re-armed as soon as the application gives a buffer back. Nothing is lost: the data stays in the socket.</li>
+ * <li>Receive: buffers the kernel picks from a provided-buffer ring (IORING_REGISTER_PBUF_RING, 5.19) filled with the
+ * receive pool: idle connections hold no buffer. Single-shot under a per-connection share (the default: a multishot
+ * receive would take as many buffers as the socket has data for within one enter); multishot
+ * (IORING_RECV_MULTISHOT, 6.0) with {@code recvShare(0)}; single-shot without multishot ({@code
+ * net.multishot_recv=false}, or an idle timeout); single-shot into a buffer taken from the pool per operation without
+ * a buffer ring ({@code net.buffer_ring=false}).</li>
+ * <li>When the buffer ring is empty, a receive ends with ENOBUFS: it waits (counted) and is re-armed as soon as the
+ * application gives a buffer back. Nothing is lost: the data stays in the socket.</li>
  * <li>A ring reset (the backend lost completions and rebuilt its ring, or moved to epoll): see
  * {@link #onRingReset}.</li>
  * <li>Timeouts are IORING_OP_LINK_TIMEOUT SQEs linked (IOSQE_IO_LINK) to the operation, so they ride in the same

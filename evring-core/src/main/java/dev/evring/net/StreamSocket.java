@@ -15,7 +15,7 @@ import java.time.Duration;
  *
  * <h2>Completion style</h2>
  * {@link #recv(RecvCallback)} delivers every chunk that arrives, in pooled buffers, until end of stream, an error or
- * {@link #stopRecv()} (on io_uring: one multishot IORING_OP_RECV, buffers picked by the kernel from the receive pool's
+ * {@link #stopRecv()} (on io_uring: IORING_OP_RECV with buffers picked by the kernel from the receive pool's
  * ring). {@link #send(Buffer, CompletionCallback)} queues data: sends go out one after the other in call order, a
  * partial send continues by itself, and each callback comes when all of its bytes are written. When the connection
  * breaks (EPIPE, ECONNRESET), the send in progress and every send queued behind it fail with that error.
@@ -98,8 +98,7 @@ public final class StreamSocket extends NetSocket {
 
     /**
      * As {@link #recv(RecvCallback)}, with an idle timeout: when no data arrives for {@code idleTimeout}, receiving
-     * ends with {@link Status#ETIMEDOUT}. (On io_uring each chunk is then its own receive with a linked timeout, instead
-     * of one multishot receive.)
+     * ends with {@link Status#ETIMEDOUT}. (On io_uring each chunk is then its own receive with a linked timeout.)
      */
     public long recv(Duration idleTimeout, RecvCallback callback) {
         return net.startContinuous(this, Op.RECV, callback, timeoutNanos(idleTimeout));

@@ -9,8 +9,9 @@
  * <br><b>Completion</b> (io_uring's): start an operation ({@code accept}, {@code connect}, {@code recv},
  * {@code send}, {@code recvFrom}, {@code sendTo}, file {@code read}/{@code write}, {@code close}) and get a callback
  * when it is done. On the io_uring backend the kernel does the I/O: operations ride in the loop's one
- * {@code io_uring_enter} per iteration, accept and recv are multishot (one submission serves every connection and
- * every chunk), and received data lands in buffers the kernel picks from a shared ring, so idle connections hold none.
+ * {@code io_uring_enter} per iteration, accept is multishot (one submission serves every connection), and received
+ * data lands in buffers the kernel picks from a shared ring, so idle connections hold none; what one connection may
+ * hold is bounded by its share ({@link dev.evring.net.Net.Builder#recvShare}).
  * On epoll and poll the same API is emulated with readiness and the plain system calls; code written against it runs
  * everywhere, with the same callbacks in the same order and the same error codes.
  *

@@ -6,7 +6,7 @@ import java.time.Duration;
 
 /**
  * An echo server in the completion style: the loop tells you when an operation is done. On io_uring one multishot
- * accept serves every connection and one multishot receive per connection delivers every chunk into a buffer the
+ * accept serves every connection and the receives of each connection deliver every chunk into a buffer the
  * kernel picked; each chunk goes straight back out, in the buffer it arrived in (no copy), and that buffer returns to
  * the pool once sent. At the end of the stream (or an error) the connection closes gracefully: the echoes still
  * queued go out first (a plain close() would cancel them and lose the tail of what the client sent). On epoll and poll
