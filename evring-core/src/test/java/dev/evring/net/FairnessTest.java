@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -27,22 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @MethodSource("dev.evring.net.NetVariants#all")
 class FairnessTest extends NetTestBase {
 
-    /** The README's echo server. */
-    private StreamListener echoServer() {
-        StreamListener listener = net.listen(loopback4());
-        listener.accept((l, socket, status) -> {
-            if (socket == null) return;
-            socket.recv((s, data, n) -> {
-                if (n > 0) s.send(data, null);
-                else s.closeGracefully(Duration.ofSeconds(5), null);
-            });
-        });
-        return listener;
-    }
-
     @Test
     void clientsThatNeverReadStallOnlyThemselves() throws Exception {
-        StreamListener server = echoServer();
+        StreamListener server = readmeEchoServer();
         InetSocketAddress addr = (InetSocketAddress) server.localAddress();
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong pushed = new AtomicLong();

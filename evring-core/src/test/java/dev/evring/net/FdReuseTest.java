@@ -4,7 +4,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,24 +36,17 @@ class FdReuseTest extends NetTestBase {
     private static final byte[] OLD = "OLD-DATA-OF-THE-CLOSED-HANDLE".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] NEW = "new-data".getBytes(StandardCharsets.US_ASCII);
 
-    /** A receiver that keeps every byte (and the end, and any error) a socket gets. */
-    static final class Collector implements RecvCallback {
-        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        final List<Integer> statuses = new ArrayList<>();
-
-        @Override
-        public void onRecv(StreamSocket s, Buffer data, int n) {
-            if (data != null) {
-                bytes.write(data.toArray(), 0, n);
-                data.release();
-            } else {
-                statuses.add(n);
-            }
-        }
-    }
-
     private static void assertReused(int oldFd, int newFd, String what) {
         assertEquals(oldFd, newFd, what + " did not get the closed handle's number: the test would prove nothing");
+    }
+
+    /** Closes {@code old} and makes a new socket pair at once, whose first socket takes the closed number. */
+    private StreamSocket[] closeAndReuse(StreamSocket old) {
+        int oldFd = old.fd();
+        old.close();
+        StreamSocket[] fresh = net.socketPair();
+        assertReused(oldFd, fresh[0].fd(), "the new socket");
+        return fresh;
     }
 
     private static void assertAll(List<Integer> statuses, int expected, String what) {
@@ -72,10 +64,7 @@ class FdReuseTest extends NetTestBase {
         runFor(20);
         // queued behind it, and one more prepared now
         for (int i = 0; i < 4; i++) old[0].send(net.allocate().put(OLD), (s, st) -> statuses.add(st));
-        int oldFd = old[0].fd();
-        old[0].close();
-        StreamSocket[] fresh = net.socketPair();
-        assertReused(oldFd, fresh[0].fd(), "the new socket");
+        StreamSocket[] fresh = closeAndReuse(old[0]);
         Collector peer = new Collector();
         fresh[1].recv(peer);
         fresh[0].send(net.allocate().put(NEW), null);
@@ -92,10 +81,7 @@ class FdReuseTest extends NetTestBase {
         StreamSocket[] old = net.socketPair();
         int[] status = {1};
         old[0].send(net.allocate().put(OLD), (s, st) -> status[0] = st);
-        int oldFd = old[0].fd();
-        old[0].close();
-        StreamSocket[] fresh = net.socketPair();
-        assertReused(oldFd, fresh[0].fd(), "the new socket");
+        StreamSocket[] fresh = closeAndReuse(old[0]);
         Collector peer = new Collector();
         fresh[1].recv(peer);
         runUntil(() -> status[0] != 1, "the old send's final callback");
@@ -112,11 +98,8 @@ class FdReuseTest extends NetTestBase {
             StreamSocket[] old = net.socketPair();
             Collector oldRecv = new Collector();
             old[0].recv(oldRecv);
-            if (armed) runFor(10); // submitted: the multishot receive is armed in the kernel
-            int oldFd = old[0].fd();
-            old[0].close();
-            StreamSocket[] fresh = net.socketPair();
-            assertReused(oldFd, fresh[0].fd(), "the new socket");
+            if (armed) runFor(10); // submitted: the receive is armed in the kernel
+            StreamSocket[] fresh = closeAndReuse(old[0]);
             // the new socket's bytes are there before the next submission (a readiness-style write runs at once):
             // an old receive reaching the new socket would take them
             assertEquals(NEW.length, fresh[1].write(NEW, 0, NEW.length));
@@ -184,10 +167,7 @@ class FdReuseTest extends NetTestBase {
         StreamSocket[] old = net.socketPair();
         int[] status = {1};
         old[0].shutdown((s, st) -> status[0] = st);
-        int oldFd = old[0].fd();
-        old[0].close();
-        StreamSocket[] fresh = net.socketPair();
-        assertReused(oldFd, fresh[0].fd(), "the new socket");
+        StreamSocket[] fresh = closeAndReuse(old[0]);
         Collector peer = new Collector();
         fresh[1].recv(peer);
         runUntil(() -> status[0] != 1, "the old shutdown's end");

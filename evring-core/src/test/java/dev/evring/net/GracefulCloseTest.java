@@ -23,19 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @MethodSource("dev.evring.net.NetVariants#all")
 class GracefulCloseTest extends NetTestBase {
 
-    /** The README's completion echo server, as a user copies it. */
-    StreamListener readmeEchoServer() {
-        StreamListener listener = net.listen(loopback4());
-        listener.accept((l, socket, status) -> {
-            if (socket == null) return;
-            socket.recv((s, data, n) -> {
-                if (n > 0) s.send(data, null);
-                else s.closeGracefully(Duration.ofSeconds(5), null);
-            });
-        });
-        return listener;
-    }
-
     /** A client: sends {@code payload}, half-closes, collects the echo until the server's end of stream. */
     final class HalfClosingClient {
         final ByteArrayOutputStream got = new ByteArrayOutputStream();
@@ -168,20 +155,5 @@ class GracefulCloseTest extends NetTestBase {
         runUntil(() -> closed[0] != 1, "the graceful close's callback");
         assertEquals(Status.ECANCELED, closed[0]);
         pair[1].close();
-    }
-
-    static final class Collector implements RecvCallback {
-        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        boolean ended;
-
-        @Override
-        public void onRecv(StreamSocket s, Buffer data, int n) {
-            if (data != null) {
-                bytes.write(data.toArray(), 0, n);
-                data.release();
-            } else {
-                ended = true;
-            }
-        }
     }
 }

@@ -24,32 +24,67 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class RingResetTest {
 
+    /**
+     * A loop on io_uring that loses completions (the backend's no-NODROP test path): SQ and CQ of the given sizes,
+     * and at {@code maxEntries} CQ entries it moves to epoll. Skips where io_uring is not available.
+     */
+    private static EventLoop losingLoop(int sq, int cq, int maxEntries, List<Throwable> errors) {
+        EventLoop.Builder b = EventLoop.builder().backend(Backend.IO_URING)
+                .option("io_uring.test.no_nodrop", "true")
+                .option("io_uring.sq_entries", Integer.toString(sq))
+                .option("io_uring.cq_entries", Integer.toString(cq))
+                .option("io_uring.test.max_entries", Integer.toString(maxEntries));
+        b.exceptionHandler((w, e) -> errors.add(e));
+        try {
+            return b.open();
+        } catch (IllegalStateException e) {
+            assumeTrue(false, "io_uring is not available here: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** Connects through {@code net}, sends one byte and returns the echo; a failure ends the test, naming its status. */
+    private static byte echoOnce(EventLoop loop, Net net, SocketAddress addr, byte k) {
+        byte[][] echoed = new byte[1][];
+        int[] failed = {0};
+        net.connect(addr, (s, st) -> {
+            assertEquals(0, st, Status.describe(st));
+            s.recv((sock, d, n) -> {
+                if (n > 0) {
+                    echoed[0] = d.toArray();
+                    d.release();
+                    sock.close();
+                } else if (n < 0 && echoed[0] == null) {
+                    failed[0] = n;
+                }
+            });
+            s.send(new byte[] {k}, 0, 1, null);
+        });
+        TestLoops.runUntil(loop, () -> echoed[0] != null || failed[0] != 0);
+        assertEquals(0, failed[0], Status.describe(failed[0]));
+        return echoed[0][0];
+    }
+
+    /** An echo server that closes a connection when its receive ends (end of stream, or a reset's ECANCELED). */
+    private static StreamListener echoServer(Net net) {
+        StreamListener l = net.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        l.accept((lis, s, st) -> {
+            if (s != null) s.recv((sock, d, n) -> {
+                if (n > 0) sock.send(d, null);
+                else if (sock.isOpen()) sock.close();
+            });
+        });
+        return l;
+    }
+
     @ParameterizedTest(name = "ring rebuilt: {0}")
     @CsvSource({"true, 4096", "false, 8"})
     void aRingResetKeepsTheServerServing(boolean grows, int maxEntries) {
-        EventLoop.Builder b = EventLoop.builder().backend(Backend.IO_URING)
-                .option("io_uring.test.no_nodrop", "true")
-                .option("io_uring.sq_entries", "4")
-                .option("io_uring.cq_entries", "8")
-                .option("io_uring.test.max_entries", Integer.toString(maxEntries));
         List<Throwable> errors = new ArrayList<>();
-        b.exceptionHandler((w, e) -> errors.add(e));
-        EventLoop loop;
-        try {
-            loop = b.open();
-        } catch (IllegalStateException e) {
-            assumeTrue(false, "io_uring is not available here: " + e.getMessage());
-            return;
-        }
+        EventLoop loop = losingLoop(4, 8, maxEntries, errors);
         try (loop) {
             Net net = Net.open(loop);
-            StreamListener l = net.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            l.accept((lis, s, st) -> {
-                if (s != null) s.recv((sock, d, n) -> {
-                    if (n > 0) sock.send(d, null);
-                    else if (sock.isOpen()) sock.close();
-                });
-            });
+            StreamListener l = echoServer(net);
             SocketAddress addr = l.localAddress();
             // forty connections talking at once: far more completions in one iteration than an 8-entry CQ holds.
             // Some of them may be stranded by the reset (an accept whose completion was lost): the test does not wait
@@ -70,43 +105,9 @@ class RingResetTest {
 
             // whatever was lost with the old ring, the listener still accepts and serves, connection after connection
             for (int i = 0; i < 10; i++) {
-                byte k = (byte) i;
-                byte[][] echoed = new byte[1][];
-                int[] failed = {0};
-                net.connect(addr, (s, st) -> {
-                    assertEquals(0, st, Status.describe(st));
-                    s.recv((sock, d, n) -> {
-                        if (n > 0) {
-                            echoed[0] = d.toArray();
-                            d.release();
-                            sock.close();
-                        } else if (n < 0 && echoed[0] == null) {
-                            failed[0] = n;
-                        }
-                    });
-                    s.send(new byte[] {k}, 0, 1, null);
-                });
-                TestLoops.runUntil(loop, () -> echoed[0] != null || failed[0] != 0);
-                assertEquals(0, failed[0], "connection " + i + " after the reset: " + Status.describe(failed[0]));
-                assertEquals(k, echoed[0][0]);
+                assertEquals((byte) i, echoOnce(loop, net, addr, (byte) i), "connection " + i + " after the reset");
             }
             assertTrue(errors.isEmpty(), "callbacks threw: " + errors);
-        }
-    }
-
-    /** A loop that loses completions on a tiny ring and has reached the size limit: it moves to epoll under traffic. */
-    private static EventLoop loopMovingToEpoll(List<Throwable> errors) {
-        EventLoop.Builder b = EventLoop.builder().backend(Backend.IO_URING)
-                .option("io_uring.test.no_nodrop", "true")
-                .option("io_uring.sq_entries", "4")
-                .option("io_uring.cq_entries", "8")
-                .option("io_uring.test.max_entries", "8");
-        b.exceptionHandler((w, e) -> errors.add(e));
-        try {
-            return b.open();
-        } catch (IllegalStateException e) {
-            assumeTrue(false, "io_uring is not available here: " + e.getMessage());
-            return null;
         }
     }
 
@@ -118,16 +119,10 @@ class RingResetTest {
     @org.junit.jupiter.api.Test
     void aNetOpenedAfterTheMoveToEpollRunsOnReadinessAndTheLoopClosesCleanly() {
         List<Throwable> errors = new ArrayList<>();
-        EventLoop loop = loopMovingToEpoll(errors);
+        EventLoop loop = losingLoop(4, 8, 8, errors);
         try {
             Net first = Net.open(loop);
-            StreamListener l = first.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            l.accept((lis, s, st) -> {
-                if (s != null) s.recv((sock, d, n) -> {
-                    if (n > 0) sock.send(d, null);
-                    else if (sock.isOpen()) sock.close();
-                });
-            });
+            StreamListener l = echoServer(first);
             for (int i = 0; i < 40; i++) {
                 first.connect(l.localAddress(), (s, st) -> {
                     if (st != 0) return;
@@ -141,20 +136,7 @@ class RingResetTest {
 
             Net second = Net.open(loop);
             assertEquals("readiness", second.stats().driver(), second.stats().features());
-            byte[][] echoed = new byte[1][];
-            second.connect(l.localAddress(), (s, st) -> {
-                assertEquals(0, st, Status.describe(st));
-                s.recv((sock, d, n) -> {
-                    if (n > 0) {
-                        echoed[0] = d.toArray();
-                        d.release();
-                        sock.close();
-                    }
-                });
-                s.send(new byte[] {42}, 0, 1, null);
-            });
-            TestLoops.runUntil(loop, () -> echoed[0] != null, "an echo through the Net opened after the move");
-            assertEquals(42, echoed[0][0]);
+            assertEquals(42, echoOnce(loop, second, l.localAddress(), (byte) 42), "an echo through the Net opened after the move");
         } finally {
             loop.close(); // closes both Nets: neither may throw
         }
@@ -195,20 +177,8 @@ class RingResetTest {
     @ParameterizedTest(name = "ring rebuilt under load, moving to epoll: {0}")
     @CsvSource({"false", "true"})
     void aRingResetUnderLoadNeverDeliversAWrongByte(boolean toEpoll) throws Exception {
-        EventLoop.Builder b = EventLoop.builder().backend(Backend.IO_URING)
-                .option("io_uring.test.no_nodrop", "true")
-                .option("io_uring.sq_entries", "32")
-                .option("io_uring.cq_entries", "64")
-                .option("io_uring.test.max_entries", toEpoll ? "128" : "65536");
         List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
-        b.exceptionHandler((w, e) -> errors.add(e));
-        EventLoop loop;
-        try {
-            loop = b.open();
-        } catch (IllegalStateException e) {
-            assumeTrue(false, "io_uring is not available here: " + e.getMessage());
-            return;
-        }
+        EventLoop loop = losingLoop(32, 64, toEpoll ? 128 : 65536, errors);
         int clients = 400;
         int rounds = 20;
         int size = 8000;
@@ -217,13 +187,7 @@ class RingResetTest {
         java.util.concurrent.atomic.AtomicInteger cut = new java.util.concurrent.atomic.AtomicInteger();
         try (loop) {
             Net net = Net.builder(loop).recvBuffers(1024, 4096).open();
-            StreamListener l = net.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            l.accept((lis, s, st) -> {
-                if (s != null) s.recv((sock, d, n) -> {
-                    if (n > 0) sock.send(d, null);
-                    else if (sock.isOpen()) sock.close();
-                });
-            });
+            StreamListener l = echoServer(net);
             InetSocketAddress addr = (InetSocketAddress) l.localAddress();
             for (int c = 0; c < clients; c++) {
                 int id = c;

@@ -31,16 +31,20 @@ class EchoExamplesTest {
         return a.stream();
     }
 
+    /** A loop on {@code backend}; skips, saying why, where it cannot open. */
+    static EventLoop open(Backend backend) {
+        try {
+            return EventLoop.builder().backend(backend).open();
+        } catch (IllegalStateException e) {
+            assumeTrue(false, backend + " is not available here: " + e.getMessage());
+            return null;
+        }
+    }
+
     @ParameterizedTest(name = "{1} on {0}")
     @MethodSource("servers")
     void echoServerAnswersEveryMessage(Backend backend, String mode) {
-        EventLoop loop;
-        try {
-            loop = EventLoop.builder().backend(backend).open();
-        } catch (IllegalStateException e) {
-            assumeTrue(false, backend + " is not available here: " + e.getMessage());
-            return;
-        }
+        EventLoop loop = open(backend);
         try (loop) {
             Net net = Net.builder(loop).buffers(1024, 4096).open();
             StreamListener listener = net.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -65,13 +69,7 @@ class EchoExamplesTest {
     @ParameterizedTest(name = "{1} on {0}")
     @MethodSource("servers")
     void clientsThatSend2MiBAndHalfCloseGetEveryByteBack(Backend backend, String mode) throws Exception {
-        EventLoop loop;
-        try {
-            loop = EventLoop.builder().backend(backend).open();
-        } catch (IllegalStateException e) {
-            assumeTrue(false, backend + " is not available here: " + e.getMessage());
-            return;
-        }
+        EventLoop loop = open(backend);
         int clients = 16;
         int size = 2 << 20;
         try (loop) {
