@@ -1,6 +1,7 @@
 package dev.evring;
 
 import java.util.List;
+import java.util.function.ToLongFunction;
 
 /**
  * A {@link LoopGroup}'s counters at a moment: each loop's {@link LoopStats}, in loop order, and their sums. Imbalance
@@ -15,43 +16,37 @@ public record GroupStats(List<LoopStats> loops) {
 
     /** Backend waits of all loops. */
     public long iterations() {
-        long n = 0;
-        for (LoopStats s : loops) n += s.iterations();
-        return n;
+        return sum(LoopStats::iterations);
     }
 
     /** Active watchers plus refs of all loops. */
     public long active() {
-        long n = 0;
-        for (LoopStats s : loops) n += s.active();
-        return n;
+        return sum(LoopStats::active);
     }
 
     /** Tasks run on all loops. */
     public long tasksExecuted() {
-        long n = 0;
-        for (LoopStats s : loops) n += s.tasksExecuted();
-        return n;
+        return sum(LoopStats::tasksExecuted);
     }
 
     /** Tasks accepted and not run yet, on all loops. */
     public long tasksQueued() {
-        long n = 0;
-        for (LoopStats s : loops) n += s.tasksQueued();
-        return n;
+        return sum(LoopStats::tasksQueued);
     }
 
     /** Wakeups the loops received. */
     public long wakeups() {
-        long n = 0;
-        for (LoopStats s : loops) n += s.wakeups();
-        return n;
+        return sum(LoopStats::wakeups);
     }
 
     /** Wakeup system calls made to reach the loops. */
     public long wakeupCalls() {
+        return sum(LoopStats::wakeupCalls);
+    }
+
+    private long sum(ToLongFunction<LoopStats> figure) {
         long n = 0;
-        for (LoopStats s : loops) n += s.wakeupCalls();
+        for (LoopStats s : loops) n += figure.applyAsLong(s);
         return n;
     }
 }

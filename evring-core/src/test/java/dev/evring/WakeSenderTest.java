@@ -90,6 +90,12 @@ class WakeSenderTest extends LoopTestBase {
         } while (other.stats().iterations() != it);
     }
 
+    private static void awaitSet(AtomicBoolean flag, String what) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!flag.get() && System.nanoTime() < deadline) Thread.onSpinWait();
+        assertTrue(flag.get(), "timed out waiting for " + what);
+    }
+
     @Test
     void aLoopThreadsSenderWakesTheTargetAndItsWakeupGoesOutByTheEndOfRun() throws Exception {
         startOther();
@@ -111,18 +117,14 @@ class WakeSenderTest extends LoopTestBase {
             assertEquals(List.of(Thread.currentThread()), sender.askedOn);
             assertFalse(ranBeforeFlush[0], "the target woke before the sender's run() ended");
             assertTrue(sender.flushes >= 1);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!ran.get() && System.nanoTime() < deadline) Thread.onSpinWait();
-            assertTrue(ran.get(), "the task ran once the wakeup went out");
+            awaitSet(ran, "the task, once the wakeup went out");
             assertEquals(backendBefore + 1, other.backendWakeupsForTest(), "delivered once, by the flush");
 
             // outside run(), the same thread is no loop's: the target's own backend is woken, the sender not asked
             ran.set(false);
             letOtherBlock();
             other.execute(() -> ran.set(true));
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!ran.get() && System.nanoTime() < deadline) Thread.onSpinWait();
-            assertTrue(ran.get());
+            awaitSet(ran, "the task");
             assertEquals(1, sender.asked, "not asked from outside run()");
 
             // a sender that cannot reach the target leaves it to the backend
@@ -132,9 +134,7 @@ class WakeSenderTest extends LoopTestBase {
             int before = other.backendWakeupsForTest();
             loop.execute(() -> other.execute(() -> ran.set(true)));
             loop.runOnce();
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!ran.get() && System.nanoTime() < deadline) Thread.onSpinWait();
-            assertTrue(ran.get());
+            awaitSet(ran, "the task");
             assertEquals(2, sender.asked);
             assertEquals(before + 1, other.backendWakeupsForTest(), "the backend woke it");
         } finally {
