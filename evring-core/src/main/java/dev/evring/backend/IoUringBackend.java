@@ -124,6 +124,8 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     private long epollSetSeq;
     private int epollSetFds;
     private String epollSetNote;
+    /** The epoll set closed by a move to epoll, kept for its counts. */
+    private EpollBackend retiredEpollSet;
 
     // wakeup: an IORING_OP_READ of the eventfd into wakeBuf
     private final MemorySegment wakeBuf;
@@ -145,16 +147,22 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     private long timerExpiry = Long.MAX_VALUE;
     private long timerSeq;
 
-    // counters
+    // counters (BackendCounters, and the io_uring-only ones of Stats)
     private long pollAdds;
     private long pollUpdates;
     private long levelChecks;
     private long pollRemoves;
     private long staleCqes;
     private long strayCqes;
+    private long handlerCqes;
+    private long cqOverflows;
     private long overflowFlushes;
-    private long ringResets;
-    private long enterBase;
+    private long ringRebuilds;
+    private long movesToEpoll;
+    private long wakeupsReceived;
+    /** What the rings given up so far counted. */
+    private long enterWaitBase;
+    private long enterSubmitBase;
     private long submittedBase;
     private long reapedBase;
 
@@ -469,11 +477,13 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         if (lost || ring.cqOverflow() != 0) {
             // The CQ ring's overflow counter counts CQEs the kernel dropped: every overflow without NODROP, and with
             // NODROP the ones it could not keep (out of memory, what EBADR reports; an enter's errno may not say it).
+            cqOverflows++;
             recoverLostCompletions(lost ? "io_uring_enter reported EBADR (the kernel dropped completions)"
                     : "the CQ ring overflowed and completions were dropped");
             return true;
         }
         int sqFlags = ring.sqFlags();
+        if ((sqFlags & IORING_SQ_CQ_OVERFLOW) != 0) cqOverflows++;
         for (int round = 0; (sqFlags & IORING_SQ_CQ_OVERFLOW) != 0 && round < MAX_ROUNDS; round++) {
             // The kernel holds CQEs that did not fit; we just made room: an enter with GETEVENTS moves them in.
             overflowFlushes++;
@@ -495,7 +505,8 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         int tag = UserData.tag(userData);
         long payload = UserData.payload(userData);
         if (tag >= UserData.FIRST_HANDLER_TAG) {
-            if (!ringOps.dispatch(tag, userData, res, flags)) strayCqes++;
+            if (ringOps.dispatch(tag, userData, res, flags)) handlerCqes++;
+            else strayCqes++;
             return;
         }
         switch (tag) {
@@ -636,7 +647,10 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     private void onWakeup(long payload, int res) {
         if (payload != wakeSeq) return;
         wakeupArmed = false;
-        if (res != -Errno.ECANCELED) host.wakeupReceived(); // a read of 8 bytes reset the counter; anything else: look anyway
+        if (res != -Errno.ECANCELED) {
+            wakeupsReceived++;
+            host.wakeupReceived(); // a read of 8 bytes reset the counter; anything else: look anyway
+        }
         if (!quiescing) armWakeup();
     }
 
@@ -688,7 +702,6 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     // lost completions (kernels without IORING_FEAT_NODROP): rebuild bigger, or move to epoll
 
     private void recoverLostCompletions(String why) {
-        ringResets++;
         Ring old = ring;
         int limit = IORING_MAX_CQ_ENTRIES;
         quiesce();
@@ -702,16 +715,19 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
                 fresh = null; // the kernel's limit (EINVAL without CLAMP) or out of memory: epoll it is
             }
         }
-        enterBase += old.enterCount();
+        enterWaitBase += old.enterWaitCount();
+        enterSubmitBase += old.enterSubmitCount();
         submittedBase += old.submittedCount();
         reapedBase += old.reapedCount();
         lastRingDetails = describe();
         old.close();
         if (fresh != null) {
+            ringRebuilds++;
             ring = fresh;
             rearmAll();
             ringOps.reset(fresh, "");
         } else {
+            movesToEpoll++;
             ring = null;
             moveToEpoll(why + "; no ring larger than " + old.sqEntries() + "/" + old.cqEntries() + " entries could be set up");
             ringOps.reset(null, "it moved to epoll (" + movedReason + ")");
@@ -774,6 +790,7 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         }
         if (epollSet != null) {
             epollSet.close();
+            retiredEpollSet = epollSet; // its counts stay in the backend's
             epollSet = null;
         }
         movedTo = d;
@@ -829,12 +846,33 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
                         long ringResets, int epollSetFds) {}
 
     public Stats stats() {
+        long[] c = BackendCounters.newArray();
+        counters(c);
+        return new Stats(c[BackendCounters.ENTER_SUBMIT] + c[BackendCounters.ENTER_WAIT], c[BackendCounters.SQES_SUBMITTED],
+                c[BackendCounters.CQES_REAPED], pollAdds, pollUpdates, levelChecks, pollRemoves, staleCqes, strayCqes,
+                overflowFlushes, ringRebuilds + movesToEpoll, epollSetFds);
+    }
+
+    @Override
+    protected void addCounters(long[] into) {
         Ring r = ring;
-        long enters = enterBase + (r == null ? 0 : r.enterCount());
-        long submitted = submittedBase + (r == null ? 0 : r.submittedCount());
         long reaped = reapedBase + (r == null ? 0 : r.reapedCount());
-        return new Stats(enters, submitted, reaped, pollAdds, pollUpdates, levelChecks, pollRemoves, staleCqes,
-                strayCqes, overflowFlushes, ringResets, epollSetFds);
+        into[BackendCounters.ENTER_SUBMIT] += enterSubmitBase + (r == null ? 0 : r.enterSubmitCount());
+        into[BackendCounters.ENTER_WAIT] += enterWaitBase + (r == null ? 0 : r.enterWaitCount());
+        into[BackendCounters.SQES_SUBMITTED] += submittedBase + (r == null ? 0 : r.submittedCount());
+        into[BackendCounters.CQES_REAPED] += reaped;
+        into[BackendCounters.CQES_BACKEND] += reaped - handlerCqes - strayCqes;
+        into[BackendCounters.CQES_HANDLERS] += handlerCqes;
+        into[BackendCounters.CQES_STRAY] += strayCqes;
+        into[BackendCounters.CQES_STALE] += staleCqes;
+        into[BackendCounters.CQ_OVERFLOWS] += cqOverflows;
+        into[BackendCounters.RING_REBUILDS] += ringRebuilds;
+        into[BackendCounters.MOVES_TO_EPOLL] += movesToEpoll;
+        into[BackendCounters.WAKEUPS_SENT] += wakeup.signals(); // the same channel after a move: counted once, here
+        into[BackendCounters.WAKEUPS_RECEIVED] += wakeupsReceived;
+        if (epollSet != null) epollSet.addCounters(into);
+        if (retiredEpollSet != null) retiredEpollSet.addCounters(into);
+        if (movedTo != null) movedTo.addCounters(into);
     }
 
     public PollMode pollMode() {
@@ -847,7 +885,7 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     private String describe() {
         String extra = "";
         if (epollSetNote != null) extra += ", " + epollSetFds + " fd(s) on epoll (" + epollSetNote + ")";
-        if (ringResets > 0) extra += ", ring rebuilt " + ringResets + " time(s) after lost completions";
+        if (ringRebuilds + movesToEpoll > 0) extra += ", ring rebuilt " + (ringRebuilds + movesToEpoll) + " time(s) after lost completions";
         return settings.describe(ring, pollMode, waitMode, cqeSkip, extra);
     }
 }

@@ -57,6 +57,24 @@ public abstract class LoopBackend {
         return null;
     }
 
+    /**
+     * Copies what this backend counted since it opened into {@code into} at the indices {@link BackendCounters}
+     * names, 0 where it has no such count. {@code into} is the caller's to keep and reuse: no allocation, no system
+     * call. Loop thread only ({@link BackendCounters#WAKEUPS_SENT}, counted on the senders' threads, is read as of now).
+     *
+     * @throws IllegalArgumentException if {@code into} is shorter than {@link BackendCounters#COUNT}
+     */
+    public final void counters(long[] into) {
+        if (into.length < BackendCounters.COUNT) {
+            throw new IllegalArgumentException("counters array of " + into.length + " elements, " + BackendCounters.COUNT + " needed");
+        }
+        java.util.Arrays.fill(into, 0, BackendCounters.COUNT, 0L);
+        addCounters(into);
+    }
+
+    /** Adds this backend's counts to {@code into} (indices of {@link BackendCounters}). */
+    protected abstract void addCounters(long[] into);
+
     /** Frees every kernel and native resource. */
     public abstract void close();
 }

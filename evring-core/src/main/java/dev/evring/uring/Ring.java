@@ -497,11 +497,6 @@ public final class Ring implements AutoCloseable {
         return sqes;
     }
 
-    /** io_uring_enter calls made on this ring. */
-    public long enterCount() {
-        return enterWaitCount + enterSubmitCount;
-    }
-
     /** io_uring_enter calls that could block: GETEVENTS with a minimum to wait for. */
     public long enterWaitCount() {
         return enterWaitCount;

@@ -147,6 +147,10 @@ class BackendFaultsTest {
         assertEquals(2, b.stats().ringResets(), b.stats().toString());
         int before = calls.get();
         TestLoops.runUntil(loop, () -> calls.get() > before, "readiness after the second rebuild");
+        long[] c = BackendCountersTest.counters(loop);
+        assertEquals(2, c[BackendCounters.RING_REBUILDS], BackendCounters.describe(c));
+        assertEquals(2, c[BackendCounters.CQ_OVERFLOWS], BackendCounters.describe(c));
+        assertEquals(0, c[BackendCounters.MOVES_TO_EPOLL], BackendCounters.describe(c));
     }
 
     @Test
@@ -158,6 +162,7 @@ class BackendFaultsTest {
         RingFaults.overflowFlag(2);
         TestLoops.runUntil(loop, () -> calls.get() > 0);
         assertTrue(b.stats().overflowFlushes() > 0, b.stats().toString());
+        assertEquals(1, BackendCountersTest.counters(loop)[BackendCounters.CQ_OVERFLOWS], "one overflow, flushed in two rounds");
         try (Faults.Rule r = Faults.on(Faults.Call.IO_URING_ENTER).skip(1).fail(Errno.ENOMEM)) {
             RingFaults.overflowFlag(1);
             assertThrows(ErrnoException.class, loop::runNoWait, "a flush the kernel refuses for good is reported");
