@@ -421,6 +421,8 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         if (epollSet != null && !epollSetArmed) armEpollSet();
         if (waitMode == WaitMode.TIMERFD && !timerReadArmed) armTimerRead();
         long wait = ring.cqReady() ? 0 : timeoutNanos; // completions already waiting: do not block
+        BackendEvents.RingBatch batch = BackendEvents.batchEnabled() ? BackendEvents.beginBatch() : null;
+        if (batch != null) batchStart(wait);
         for (int round = 0; ; round++) {
             if (wait > 0 && waitMode == WaitMode.TIMEOUT) armTimeout(wait);
             if (wait > 0 && waitMode == WaitMode.TIMERFD) armTimerfd(wait);
@@ -459,7 +461,26 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
             if (!retry || round >= MAX_ROUNDS) break;
             if (reaped > 0) wait = 0;
         }
+        if (batch != null) batchEnd(batch);
         if (embed != null && ring != null) signalEmbedder();
+    }
+
+    // What a RingBatch event reports: the poll's share of the counters (the rings may change during a poll).
+    private long batchSqes;
+    private long batchCqes;
+    private long batchEnters;
+    private long batchWait;
+
+    private void batchStart(long wait) {
+        batchSqes = totalSubmitted();
+        batchCqes = totalReaped();
+        batchEnters = totalEnters();
+        batchWait = wait;
+    }
+
+    private void batchEnd(BackendEvents.RingBatch batch) {
+        BackendEvents.commitBatch(batch, totalSubmitted() - batchSqes, totalReaped() - batchCqes,
+                totalEnters() - batchEnters, batchWait);
     }
 
     /** With IORING_SETUP_TASKRUN_FLAG the kernel says whether an enter would find work; without it, assume so. */
@@ -478,13 +499,16 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
             // The CQ ring's overflow counter counts CQEs the kernel dropped: every overflow without NODROP, and with
             // NODROP the ones it could not keep (out of memory, what EBADR reports; an enter's errno may not say it).
             cqOverflows++;
+            BackendEvents.cqOverflow(ring.cqEntries(), 0, true);
             recoverLostCompletions(lost ? "io_uring_enter reported EBADR (the kernel dropped completions)"
                     : "the CQ ring overflowed and completions were dropped");
             return true;
         }
         int sqFlags = ring.sqFlags();
-        if ((sqFlags & IORING_SQ_CQ_OVERFLOW) != 0) cqOverflows++;
-        for (int round = 0; (sqFlags & IORING_SQ_CQ_OVERFLOW) != 0 && round < MAX_ROUNDS; round++) {
+        if ((sqFlags & IORING_SQ_CQ_OVERFLOW) == 0) return false;
+        cqOverflows++;
+        int round = 0;
+        for (; (sqFlags & IORING_SQ_CQ_OVERFLOW) != 0 && round < MAX_ROUNDS; round++) {
             // The kernel holds CQEs that did not fit; we just made room: an enter with GETEVENTS moves them in.
             overflowFlushes++;
             int r = ring.enter(ring.flush(), 0, IORING_ENTER_GETEVENTS, MemorySegment.NULL, 0);
@@ -494,6 +518,7 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
             ring.reap(this);
             sqFlags = ring.sqFlags();
         }
+        BackendEvents.cqOverflow(ring.cqEntries(), round, false);
         return false;
     }
 
@@ -724,12 +749,14 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         if (fresh != null) {
             ringRebuilds++;
             ring = fresh;
+            BackendEvents.ringRebuild(why, old.sqEntries(), old.cqEntries(), fresh.sqEntries(), fresh.cqEntries(), false);
             rearmAll();
             ringOps.reset(fresh, "");
         } else {
             movesToEpoll++;
             ring = null;
             moveToEpoll(why + "; no ring larger than " + old.sqEntries() + "/" + old.cqEntries() + " entries could be set up");
+            BackendEvents.ringRebuild(movedReason, old.sqEntries(), old.cqEntries(), 0, 0, true);
             ringOps.reset(null, "it moved to epoll (" + movedReason + ")");
         }
     }
@@ -853,13 +880,33 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
                 overflowFlushes, ringRebuilds + movesToEpoll, epollSetFds);
     }
 
+    // Counts of every ring so far: the ones given up, plus the current one's.
+    private long totalSubmitted() {
+        return submittedBase + (ring == null ? 0 : ring.submittedCount());
+    }
+
+    private long totalReaped() {
+        return reapedBase + (ring == null ? 0 : ring.reapedCount());
+    }
+
+    private long totalEnterWaits() {
+        return enterWaitBase + (ring == null ? 0 : ring.enterWaitCount());
+    }
+
+    private long totalEnterSubmits() {
+        return enterSubmitBase + (ring == null ? 0 : ring.enterSubmitCount());
+    }
+
+    private long totalEnters() {
+        return totalEnterWaits() + totalEnterSubmits();
+    }
+
     @Override
     protected void addCounters(long[] into) {
-        Ring r = ring;
-        long reaped = reapedBase + (r == null ? 0 : r.reapedCount());
-        into[BackendCounters.ENTER_SUBMIT] += enterSubmitBase + (r == null ? 0 : r.enterSubmitCount());
-        into[BackendCounters.ENTER_WAIT] += enterWaitBase + (r == null ? 0 : r.enterWaitCount());
-        into[BackendCounters.SQES_SUBMITTED] += submittedBase + (r == null ? 0 : r.submittedCount());
+        long reaped = totalReaped();
+        into[BackendCounters.ENTER_SUBMIT] += totalEnterSubmits();
+        into[BackendCounters.ENTER_WAIT] += totalEnterWaits();
+        into[BackendCounters.SQES_SUBMITTED] += totalSubmitted();
         into[BackendCounters.CQES_REAPED] += reaped;
         into[BackendCounters.CQES_BACKEND] += reaped - handlerCqes - strayCqes;
         into[BackendCounters.CQES_HANDLERS] += handlerCqes;

@@ -1,0 +1,127 @@
+package dev.evring.backend;
+
+import dev.evring.EventLoop;
+import dev.evring.Events;
+import dev.evring.LoopVariants;
+import dev.evring.TestFds;
+import dev.evring.TestLoops;
+import dev.evring.uring.RingFaults;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The io_uring backend's JFR events ({@link BackendEvents}) appear in a recording when enabled, with what happened:
+ * poll batches, a CQ overflow flushed in, completions dropped, a ring rebuilt and a move to epoll (the last three
+ * forced through {@link RingFaults}, as on a kernel without IORING_FEAT_NODROP).
+ */
+class BackendEventsTest {
+    final IoUringFixture fixture = new IoUringFixture();
+
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void close() {
+        fixture.close();
+    }
+
+    /** {@code n} socketpairs with a byte waiting, each watched by a READ watcher that counts and stops. */
+    AtomicInteger readyWatchers(EventLoop loop, int n) {
+        AtomicInteger calls = new AtomicInteger();
+        for (int i = 0; i < n; i++) {
+            int[] sp = fixture.socketpair();
+            TestFds.write(sp[1], (byte) 1);
+            loop.io(sp[0], Events.READ, (w, ev) -> {
+                calls.incrementAndGet();
+                w.stop();
+            }).start();
+        }
+        return calls;
+    }
+
+    @Test
+    void enabledEventsAreRecordedWithWhatHappened() throws Exception {
+        List<RecordedEvent> events;
+        try (Recording r = new Recording()) {
+            r.enable("dev.evring.RingBatch").with("throttle", "off");
+            r.enable("dev.evring.CqOverflow");
+            r.enable("dev.evring.RingRebuild");
+            r.start();
+
+            EventLoop loop = fixture.open(LoopVariants.ioUring().getFirst());
+            AtomicInteger calls = readyWatchers(loop, 5);
+            RingFaults.overflowFlag(2); // the kernel holds CQEs that did not fit: two flush rounds
+            TestLoops.runUntil(loop, () -> calls.get() == 5);
+            RingFaults.clear();
+            loop.timer(java.time.Duration.ofMillis(5), java.time.Duration.ZERO, (w, ev) -> {}).start();
+            loop.runOnce(); // nothing ready: a poll that waits
+
+            // A kernel without NODROP: ready fds through a 4-entry CQ drop completions, and the ring is rebuilt at 8
+            // entries; where the kernel's size limit (faked) is 4 already, the loop moves to epoll instead.
+            RingFaults.withoutNodrop();
+            RingFaults.maxCqEntries(8);
+            EventLoop rebuilt = fixture.open(LoopVariants.ioUring().getFirst(), "io_uring.sq_entries", "4", "io_uring.cq_entries", "4");
+            AtomicInteger rebuiltCalls = readyWatchers(rebuilt, 16);
+            TestLoops.runUntil(rebuilt, () -> rebuiltCalls.get() == 16);
+            assertTrue(IoUringFixture.backend(rebuilt).ringAvailable());
+            RingFaults.maxCqEntries(4);
+            EventLoop moved = fixture.open(LoopVariants.ioUring().getFirst(), "io_uring.sq_entries", "4", "io_uring.cq_entries", "4");
+            AtomicInteger movedCalls = readyWatchers(moved, 16);
+            TestLoops.runUntil(moved, () -> movedCalls.get() == 16);
+            assertFalse(IoUringFixture.backend(moved).ringAvailable(), "the loop did not move to epoll: " + moved.backendDetails());
+
+            r.stop();
+            Path file = dir.resolve("evring.jfr");
+            r.dump(file);
+            events = RecordingFile.readAllEvents(file);
+        }
+        List<RecordedEvent> batches = named(events, "dev.evring.RingBatch");
+        assertTrue(batches.stream().anyMatch(e -> e.getLong("cqes") >= 1 && e.getLong("enters") >= 1 && e.getLong("sqes") >= 1),
+                "no batch reaped, entered and submitted: " + batches);
+        assertTrue(batches.stream().anyMatch(e -> e.getLong("waitNanos") > 0), "no batch that could wait: " + batches);
+
+        List<RecordedEvent> overflows = named(events, "dev.evring.CqOverflow");
+        assertTrue(overflows.stream().anyMatch(e -> !e.getBoolean("dropped") && e.getInt("flushRounds") == 2), overflows.toString());
+        assertTrue(overflows.stream().anyMatch(e -> e.getBoolean("dropped") && e.getInt("cqEntries") == 4), overflows.toString());
+
+        List<RecordedEvent> rebuilds = named(events, "dev.evring.RingRebuild");
+        assertEquals(2, rebuilds.size(), rebuilds.toString());
+        RecordedEvent rebuilt = rebuilds.getFirst();
+        assertFalse(rebuilt.getBoolean("movedToEpoll"));
+        assertEquals(4, rebuilt.getInt("oldCqEntries"));
+        assertEquals(8, rebuilt.getInt("newCqEntries"));
+        assertTrue(rebuilt.getString("reason").contains("dropped"), rebuilt.getString("reason"));
+        RecordedEvent toEpoll = rebuilds.getLast();
+        assertTrue(toEpoll.getBoolean("movedToEpoll"));
+        assertEquals(4, toEpoll.getInt("oldCqEntries"));
+        assertEquals(0, toEpoll.getInt("newCqEntries"));
+        assertTrue(toEpoll.getString("reason").contains("no ring larger than"), toEpoll.getString("reason"));
+    }
+
+    @Test
+    void aDisabledBatchEventIsNotEvenMade() throws Exception {
+        try (Recording r = new Recording()) {
+            r.enable("dev.evring.CqOverflow");
+            r.disable("dev.evring.RingBatch");
+            r.start();
+            assertFalse(BackendEvents.batchEnabled(), "RingBatch is disabled in the only recording");
+            r.stop();
+        }
+    }
+
+    static List<RecordedEvent> named(List<RecordedEvent> events, String name) {
+        return events.stream().filter(e -> e.getEventType().getName().equals(name)).toList();
+    }
+}
