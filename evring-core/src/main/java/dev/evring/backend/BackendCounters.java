@@ -46,14 +46,18 @@ public final class BackendCounters {
     public static final int POLL_CALLS = 15;
     /** pollfds poll(2) found ready. */
     public static final int POLL_EVENTS = 16;
+    /** Messages this ring queued for other rings (IORING_OP_MSG_RING, RingOps.postMessage). */
+    public static final int MESSAGES_SENT = 17;
+    /** Messages other rings (or threads) posted to this one that reached their handler. */
+    public static final int MESSAGES_RECEIVED = 18;
 
     /** The length of a counters array. */
-    public static final int COUNT = 17;
+    public static final int COUNT = 19;
 
     private static final String[] NAMES = {
             "enterSubmit", "enterWait", "sqesSubmitted", "cqesReaped", "cqesBackend", "cqesHandlers", "cqesStray",
             "cqesStale", "cqOverflows", "ringRebuilds", "movesToEpoll", "wakeupsSent", "wakeupsReceived",
-            "epollWaits", "epollEvents", "pollCalls", "pollEvents"};
+            "epollWaits", "epollEvents", "pollCalls", "pollEvents", "messagesSent", "messagesReceived"};
 
     /** The counter's name, as a stats record would call it ("enterWait", "cqesHandlers", ...). */
     public static String name(int index) {

@@ -7,6 +7,7 @@ import dev.evring.linux.Time;
 import dev.evring.linux.TimerFd;
 import dev.evring.linux.Unistd;
 import dev.evring.uring.Ring;
+import dev.evring.uring.RingMessage;
 import dev.evring.uring.RingOps;
 import dev.evring.uring.Sqe;
 import dev.evring.uring.UserData;
@@ -49,6 +50,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * else by the seed's timerfd read through the ring; option {@code io_uring.wait} forces any of them. Other threads
  * wake the loop through an eventfd that the ring reads (IORING_OP_READ): no read system call on the loop's side.
  *
+ * <h2>Messages</h2>
+ * Other rings post CQEs to this one (IORING_OP_MSG_RING, {@link RingMessage}): tag {@link RingMessage#TAG}, checked
+ * against this ring's mark and handed to the handler they name ({@link IoUringRingOps#deliverMessage}).
+ *
  * <h2>Overflow</h2>
  * With IORING_FEAT_NODROP the kernel keeps CQEs that did not fit; when IORING_SQ_CQ_OVERFLOW is set after a reap, an
  * io_uring_enter(GETEVENTS) flushes them in, and EBUSY from the kernel means "reap, then retry". Without NODROP the
@@ -62,7 +67,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * the layers above ({@link IoUringRingOps}), the user_data payload layout ({@link FdPayload}).
  */
 public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
-    // The backend's own user_data tags (0..15; 16..255 belong to RingOps handlers).
+    // The backend's own user_data tags (0..15; 16..255 belong to RingOps handlers; 15 is RingMessage.TAG).
     static final int TAG_POLL = 1;
     static final int TAG_POLL_REMOVE = 2;
     static final int TAG_POLL_UPDATE = 3;
@@ -160,6 +165,7 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     private long ringRebuilds;
     private long movesToEpoll;
     private long wakeupsReceived;
+    private long messagesReceived;
     /** What the rings given up so far counted. */
     private long enterWaitBase;
     private long enterSubmitBase;
@@ -546,6 +552,10 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
             case TAG_TIMEOUT_CTL, TAG_CANCEL -> { }
             case TAG_TIMERFD -> onTimerRead(payload, res);
             case TAG_EPOLL -> onEpollSetReady(payload, res);
+            case RingMessage.TAG -> {
+                if (ringOps.deliverMessage(payload, res)) messagesReceived++;
+                else strayCqes++; // meant for a ring closed since, whose fd number this one took
+            }
             default -> strayCqes++;
         }
     }
@@ -917,6 +927,8 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         into[BackendCounters.MOVES_TO_EPOLL] += movesToEpoll;
         into[BackendCounters.WAKEUPS_SENT] += wakeup.signals(); // the same channel after a move: counted once, here
         into[BackendCounters.WAKEUPS_RECEIVED] += wakeupsReceived;
+        into[BackendCounters.MESSAGES_SENT] += ringOps.messagesSent();
+        into[BackendCounters.MESSAGES_RECEIVED] += messagesReceived;
         if (epollSet != null) epollSet.addCounters(into);
         if (retiredEpollSet != null) retiredEpollSet.addCounters(into);
         if (movedTo != null) movedTo.addCounters(into);

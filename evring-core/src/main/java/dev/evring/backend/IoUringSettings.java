@@ -2,6 +2,7 @@ package dev.evring.backend;
 
 import dev.evring.linux.Errno;
 import dev.evring.uring.Ring;
+import dev.evring.uring.RingMessage;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -164,6 +165,11 @@ record IoUringSettings(IoUringBackend.PollMode pollChoice, IoUringBackend.WaitMo
         feature(rows, "NO_IOWAIT", f, IORING_FEAT_NO_IOWAIT, r.noIowait(), noIowait
                 ? "6.15: an idle wait with requests armed is not iowait" : "off by io_uring.no_iowait");
         rows.add(iowqRow(r));
+        boolean msgRing = r.opcodeSupported(IORING_OP_MSG_RING);
+        rows.add(row("MSG_RING", msgRing ? "yes" : "no", msgRing, msgRing
+                ? "5.18: loops' rings message each other (RingOps.postMessage); from any thread: "
+                        + (RingMessage.sendSupported() ? "yes (IORING_REGISTER_SEND_MSG_RING, 6.13)" : "no, " + RingMessage.sendUnsupportedReason())
+                : r.probeAvailable() ? "5.18" : "unknown: " + r.probeFailure()));
         rows.add(row("SQPOLL", "not probed", false, "not offered: a kernel thread per loop"));
         rows.add(row("IOSQE_ASYNC", "-", false, "never by evring: it forces worker threads"));
         b.append("\n  ").append(String.format("%-20s %-11s %-5s %s", "feature", "found", "used", "note"));

@@ -87,6 +87,8 @@ public final class Ring implements AutoCloseable {
     private static volatile long[] probedOps;
     /** The errno IORING_REGISTER_PROBE failed with, once it did; 0 while it has not. */
     private static volatile int probeErrno;
+    /** The rings' marks for messages ({@link RingMessage}), handed out in turn. */
+    private static final AtomicInteger MARKS = new AtomicInteger();
 
     private static final VarHandle INT = JAVA_INT.varHandle();
 
@@ -155,6 +157,8 @@ public final class Ring implements AutoCloseable {
     private int iowqPreviousUnbounded;
     private final int iowqBounded;
     private final int iowqUnbounded;
+    /** This ring's mark in the messages other rings post to it ({@link RingMessage}): 24 bits, never 0. */
+    private final int messageMark;
 
     // counters, for details and figures
     private long enterWaitCount;
@@ -176,6 +180,11 @@ public final class Ring implements AutoCloseable {
         this.enterFlags = (ringFdRegistered ? IORING_ENTER_REGISTERED_RING : 0) | (noIowait ? IORING_ENTER_NO_IOWAIT : 0);
         this.iowqBounded = config.iowqBounded();
         this.iowqUnbounded = config.iowqUnbounded();
+        int mark;
+        do {
+            mark = MARKS.incrementAndGet() & RingMessage.MARK_MASK;
+        } while (mark == 0);
+        this.messageMark = mark;
         this.setupFlags = setupFlags;
         this.features = features;
         this.singleMmap = singleMmap;
@@ -462,6 +471,11 @@ public final class Ring implements AutoCloseable {
 
     public boolean ringFdRegistered() {
         return ringFdRegistered;
+    }
+
+    /** This ring's mark in the res of the messages posted to it ({@link RingMessage}). */
+    public int messageMark() {
+        return messageMark;
     }
 
     /** Whether enters carry IORING_ENTER_NO_IOWAIT (asked for, and the kernel has IORING_FEAT_NO_IOWAIT). */

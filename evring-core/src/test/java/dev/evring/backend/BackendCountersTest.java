@@ -1,6 +1,5 @@
 package dev.evring.backend;
 
-import dev.evring.AsyncWatcher;
 import dev.evring.Backend;
 import dev.evring.EventLoop;
 import dev.evring.Events;
@@ -62,8 +61,6 @@ class BackendCountersTest {
             TestFds.drain(sp[0]);
             events[0]++;
         }).start();
-        AsyncWatcher async = loop.async((w, ev) -> w.stop());
-        async.start();
         loop.runNoWait();
         long[] before = counters(loop);
         for (int i = 0; i < 10; i++) {
@@ -71,15 +68,19 @@ class BackendCountersTest {
             int want = i + 1;
             TestLoops.runUntil(loop, () -> events[0] == want);
         }
+        // the backend's wakeup from another thread, while the loop waits (a wait may also end early for an old
+        // timeout request: the loop waits again until the wakeup is in)
+        LoopBackend backend = LoopAccess.get().backend(loop);
         Thread sender = Thread.ofPlatform().start(() -> {
             try {
-                Thread.sleep(50); // the loop is blocked in its wait by then: the send must write to the backend
+                Thread.sleep(50);
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
-            async.send();
+            backend.wakeup();
         });
-        TestLoops.runUntil(loop, () -> !async.isActive());
+        long wakeupsBefore = before[WAKEUPS_RECEIVED];
+        TestLoops.runUntil(loop, () -> counters(loop)[WAKEUPS_RECEIVED] > wakeupsBefore, "the wakeup");
         sender.join();
         long[] after = counters(loop);
         String what = variant + ": " + BackendCounters.describe(after);

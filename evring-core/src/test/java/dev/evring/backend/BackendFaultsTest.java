@@ -13,6 +13,7 @@ import dev.evring.linux.Errno;
 import dev.evring.linux.Faults;
 import dev.evring.linux.IoUring;
 import dev.evring.uring.RingFaults;
+import dev.evring.uring.RingMessage;
 import dev.evring.uring.UserData;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -174,11 +175,12 @@ class BackendFaultsTest {
         EventLoop loop = fixture.open(variant("io_uring"));
         IoUringBackend b = IoUringFixture.backend(loop);
         RingFaults.injectCqe(UserData.pack(200, 12345), 0, 0); // a handler tag nobody registered
-        RingFaults.injectCqe(UserData.pack(15, 1), 0, 0); // a backend tag with no meaning
+        RingFaults.injectCqe(UserData.pack(14, 1), 0, 0); // a backend tag with no meaning
+        RingFaults.injectCqe(UserData.pack(RingMessage.TAG, 1), 0, 0); // a message with no ring mark: for no one
         RingFaults.injectCqe(UserData.pack(IoUringBackend.TAG_POLL, FdPayload.pack(1 << 30, 1)), 1, 0); // fd out of range
         RingFaults.injectCqe(UserData.pack(IoUringBackend.TAG_POLL, FdPayload.pack(3, 77)), 1, 0); // stale generation
         loop.runNoWait();
-        assertEquals(3, b.stats().strayCqes(), b.stats().toString());
+        assertEquals(4, b.stats().strayCqes(), b.stats().toString());
         assertEquals(1, b.stats().staleCqes(), b.stats().toString());
     }
 
