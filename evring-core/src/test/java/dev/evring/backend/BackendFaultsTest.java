@@ -114,16 +114,8 @@ class BackendFaultsTest {
     void aPartialSubmissionIsCompletedAndNothingIsLost() {
         for (String name : new String[] {"io_uring", "io_uring plain-setup", "io_uring multishot-poll"}) {
             EventLoop loop = fixture.open(variant(name));
-            AtomicInteger calls = new AtomicInteger();
             int n = 40;
-            for (int i = 0; i < n; i++) {
-                int[] sp = fixture.socketpair();
-                TestFds.write(sp[1], (byte) 1);
-                loop.io(sp[0], Events.READ, (w, ev) -> {
-                    calls.incrementAndGet();
-                    w.stop();
-                }).start();
-            }
+            AtomicInteger calls = fixture.readyWatchers(loop, n);
             try (Faults.Rule partial = Faults.on(Faults.Call.IO_URING_ENTER).times(50).limit(1)) {
                 TestLoops.runUntil(loop, () -> calls.get() == n, "every fd, with the kernel taking one SQE per enter");
                 assertTrue(partial.hits() > 1, partial.toString());
@@ -316,15 +308,7 @@ class BackendFaultsTest {
     void aRingReadyForReapingWithAnOldKernelsNodropIsRebuilt() {
         RingFaults.withoutNodrop();
         EventLoop loop = fixture.open(variant("io_uring"), "io_uring.sq_entries", "4", "io_uring.cq_entries", "4");
-        AtomicInteger calls = new AtomicInteger();
-        for (int i = 0; i < 16; i++) {
-            int[] sp = fixture.socketpair();
-            TestFds.write(sp[1], (byte) 1);
-            loop.io(sp[0], Events.READ, (w, ev) -> {
-                calls.incrementAndGet();
-                w.stop();
-            }).start();
-        }
+        AtomicInteger calls = fixture.readyWatchers(loop, 16);
         TestLoops.runUntil(loop, () -> calls.get() == 16);
         assertTrue(IoUringFixture.backend(loop).stats().ringResets() > 0);
         assertTrue(loop.backendDetails().contains("NODROP               no"), loop.backendDetails());
