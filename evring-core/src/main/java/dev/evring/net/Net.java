@@ -796,9 +796,7 @@ public final class Net implements AutoCloseable {
                 case Op.SEND, Op.SENDTO, Op.WRITE -> callComplete(cb, h, res >= 0 ? report : res);
                 default -> callComplete(cb, h, res);
             }
-        } catch (VirtualMachineError e) {
-            throw e;
-        } catch (Throwable t) {
+        } catch (Throwable t) { // the loop decides what it survives (ExceptionReporter)
             access.reportException(loop, h, t);
         }
     }

@@ -5,7 +5,7 @@ import dev.evring.EventLoop;
 import dev.evring.Events;
 import dev.evring.LoopVariant;
 import dev.evring.TestFds;
-import dev.evring.TestLoops;
+import dev.evring.LoopTestBase;
 import dev.evring.internal.LoopAccess;
 import dev.evring.uring.RingFaults;
 import dev.evring.uring.RingOps;
@@ -66,7 +66,7 @@ class BackendCountersTest {
         for (int i = 0; i < 10; i++) {
             TestFds.write(sp[1], (byte) i);
             int want = i + 1;
-            TestLoops.runUntil(loop, () -> events[0] == want);
+            LoopTestBase.runUntil(loop, () -> events[0] == want);
         }
         // the backend's wakeup from another thread, while the loop waits (a wait may also end early for an old
         // timeout request: the loop waits again until the wakeup is in)
@@ -80,7 +80,7 @@ class BackendCountersTest {
             backend.wakeup();
         });
         long wakeupsBefore = before[WAKEUPS_RECEIVED];
-        TestLoops.runUntil(loop, () -> counters(loop)[WAKEUPS_RECEIVED] > wakeupsBefore, "the wakeup");
+        LoopTestBase.runUntil(loop, () -> counters(loop)[WAKEUPS_RECEIVED] > wakeupsBefore, "the wakeup");
         sender.join();
         long[] after = counters(loop);
         String what = variant + ": " + BackendCounters.describe(after);
@@ -121,7 +121,7 @@ class BackendCountersTest {
         for (int i = 0; i < 5; i++) Sqe.prepNop(ring.sqes(), ring.nextSqe(), UserData.pack(tag, i));
         RingFaults.injectCqe(UserData.pack(UserData.MAX_TAG, 7), 0, 0); // nobody's tag
         loop.ref();
-        TestLoops.runUntil(loop, () -> got[0] == 5);
+        LoopTestBase.runUntil(loop, () -> got[0] == 5);
         loop.unref();
         long[] after = counters(loop);
         String what = variant + ": " + BackendCounters.describe(after);

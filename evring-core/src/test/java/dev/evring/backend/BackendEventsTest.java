@@ -2,7 +2,7 @@ package dev.evring.backend;
 
 import dev.evring.EventLoop;
 import dev.evring.LoopVariants;
-import dev.evring.TestLoops;
+import dev.evring.LoopTestBase;
 import dev.evring.uring.RingFaults;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
@@ -47,7 +47,7 @@ class BackendEventsTest {
             EventLoop loop = fixture.open(LoopVariants.ioUring().getFirst());
             AtomicInteger calls = fixture.readyWatchers(loop, 5);
             RingFaults.overflowFlag(2); // the kernel holds CQEs that did not fit: two flush rounds
-            TestLoops.runUntil(loop, () -> calls.get() == 5);
+            LoopTestBase.runUntil(loop, () -> calls.get() == 5);
             RingFaults.clear();
             loop.updateNow(); // else the timer counts from the loop's last iteration, and may be due already
             loop.timer(java.time.Duration.ofMillis(5), java.time.Duration.ZERO, (w, ev) -> {}).start();
@@ -59,12 +59,12 @@ class BackendEventsTest {
             RingFaults.maxCqEntries(8);
             EventLoop rebuilt = fixture.open(LoopVariants.ioUring().getFirst(), "io_uring.sq_entries", "4", "io_uring.cq_entries", "4");
             AtomicInteger rebuiltCalls = fixture.readyWatchers(rebuilt, 16);
-            TestLoops.runUntil(rebuilt, () -> rebuiltCalls.get() == 16);
+            LoopTestBase.runUntil(rebuilt, () -> rebuiltCalls.get() == 16);
             assertTrue(IoUringFixture.backend(rebuilt).ringAvailable());
             RingFaults.maxCqEntries(4);
             EventLoop moved = fixture.open(LoopVariants.ioUring().getFirst(), "io_uring.sq_entries", "4", "io_uring.cq_entries", "4");
             AtomicInteger movedCalls = fixture.readyWatchers(moved, 16);
-            TestLoops.runUntil(moved, () -> movedCalls.get() == 16);
+            LoopTestBase.runUntil(moved, () -> movedCalls.get() == 16);
             assertFalse(IoUringFixture.backend(moved).ringAvailable(), "the loop did not move to epoll: " + moved.backendDetails());
 
             r.stop();

@@ -2,7 +2,7 @@ package dev.evring.backend;
 
 import dev.evring.EventLoop;
 import dev.evring.LoopVariant;
-import dev.evring.TestLoops;
+import dev.evring.LoopTestBase;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Errno;
 import dev.evring.linux.EventFd;
@@ -185,7 +185,7 @@ class RingMessageTest {
         ring.postMessage(now, 43, UserData.pack(tag, 2));
         a.runNoWait();
         fresh.ref();
-        TestLoops.runUntil(fresh, () -> !delivered.isEmpty());
+        LoopTestBase.runUntil(fresh, () -> !delivered.isEmpty());
         fresh.runNoWait();
         fresh.unref();
         assertEquals(List.of(43L), delivered, "the message for the closed ring reached the new one's handler");
@@ -204,7 +204,7 @@ class RingMessageTest {
         int tag = failureHandler(ring, failures);
         ring.postMessage(RingMessage.target(efd, 1, UserData.FIRST_HANDLER_TAG), 7, UserData.pack(tag, 1));
         a.ref();
-        TestLoops.runUntil(a, () -> !failures.isEmpty());
+        LoopTestBase.runUntil(a, () -> !failures.isEmpty());
         a.unref();
         assertEquals(List.of(-Errno.EBADFD), failures);
         if (RingMessage.sendSupported()) {

@@ -3,7 +3,7 @@ package dev.evring.net;
 import dev.evring.Backend;
 import dev.evring.uring.RingFaults;
 import dev.evring.EventLoop;
-import dev.evring.TestLoops;
+import dev.evring.LoopTestBase;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -69,9 +69,9 @@ class RingResetTest {
                     s.send(new byte[32], 0, 32, null);
                 });
             }
-            TestLoops.runUntil(loop, () -> loop.backendDetails().contains(grows ? "rebuilt" : "moved to epoll"));
+            LoopTestBase.runUntil(loop, () -> loop.backendDetails().contains(grows ? "rebuilt" : "moved to epoll"));
             long settle = System.nanoTime() + 50_000_000L;
-            TestLoops.runUntil(loop, () -> System.nanoTime() > settle);
+            LoopTestBase.runUntil(loop, () -> System.nanoTime() > settle);
             assertEquals(grows ? "io_uring" : "readiness", net.stats().driver(), net.stats().features() + " / " + loop.backendDetails());
 
             // whatever was lost with the old ring, the listener still accepts and serves, connection after connection
@@ -92,7 +92,7 @@ class RingResetTest {
                     });
                     s.send(new byte[] {k}, 0, 1, null);
                 });
-                TestLoops.runUntil(loop, () -> echoed[0] != null || failed[0] != 0);
+                LoopTestBase.runUntil(loop, () -> echoed[0] != null || failed[0] != 0);
                 assertEquals(0, failed[0], "connection " + i + " after the reset: " + Status.describe(failed[0]));
                 assertEquals(k, echoed[0][0]);
             }
