@@ -96,9 +96,42 @@ final class BackendEvents {
         }
     }
 
+    /** Whether the event types could be loaded: 0 not tried yet, 1 yes, -1 no (the events stay off). */
+    private static volatile int typesState;
+
+    /**
+     * Whether {@code type} (a field of {@link Types}) would be recorded now: false at the cost of one volatile read
+     * while JFR has never run. The first time JFR runs, this loads the event classes; a JVM that cannot (no JFR
+     * support, or out of fds at that moment, so the class files cannot be read) keeps the events off rather than let
+     * a LinkageError out of the loop's poll.
+     */
+    private static boolean enabled(int which) {
+        if (!FlightRecorder.isInitialized()) return false;
+        int state = typesState;
+        if (state < 0) return false;
+        if (state == 0) {
+            try {
+                if (Types.BATCH == null) throw new LinkageError("no event type"); // initialises Types
+                typesState = 1;
+            } catch (LinkageError e) { // ExceptionInInitializerError, NoClassDefFoundError
+                typesState = -1;
+                return false;
+            }
+        }
+        return switch (which) {
+            case BATCH -> Types.BATCH.isEnabled();
+            case OVERFLOW -> Types.OVERFLOW.isEnabled();
+            default -> Types.REBUILD.isEnabled();
+        };
+    }
+
+    private static final int BATCH = 0;
+    private static final int OVERFLOW = 1;
+    private static final int REBUILD = 2;
+
     /** Whether a {@link RingBatch} would be recorded now; one volatile read while JFR has never run. */
     static boolean batchEnabled() {
-        return FlightRecorder.isInitialized() && Types.BATCH.isEnabled();
+        return enabled(BATCH);
     }
 
     /** A batch event, begun (its duration starts now). Only when {@link #batchEnabled()}. */
@@ -119,7 +152,7 @@ final class BackendEvents {
     }
 
     static void cqOverflow(int cqEntries, int flushRounds, boolean dropped) {
-        if (!FlightRecorder.isInitialized() || !Types.OVERFLOW.isEnabled()) return;
+        if (!enabled(OVERFLOW)) return;
         CqOverflow e = new CqOverflow();
         e.cqEntries = cqEntries;
         e.flushRounds = flushRounds;
@@ -128,7 +161,7 @@ final class BackendEvents {
     }
 
     static void ringRebuild(String reason, int oldSq, int oldCq, int newSq, int newCq, boolean movedToEpoll) {
-        if (!FlightRecorder.isInitialized() || !Types.REBUILD.isEnabled()) return;
+        if (!enabled(REBUILD)) return;
         RingRebuild e = new RingRebuild();
         e.reason = reason;
         e.oldSqEntries = oldSq;

@@ -183,6 +183,9 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         this.arena = arena;
         this.callState = host.callState();
         this.settings = IoUringSettings.parse(options);
+        // Loads BackendEvents and JFR's FlightRecorder now, not at the first poll: a poll must not need to read a
+        // class file, which fails in a process out of fds (and the loop must keep working there).
+        BackendEvents.batchEnabled();
         this.wakeup = new EventFdWakeup(callState, false);
         Ring r = null;
         try {
