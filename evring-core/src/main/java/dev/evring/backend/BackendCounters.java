@@ -36,7 +36,10 @@ public final class BackendCounters {
     public static final int MOVES_TO_EPOLL = 10;
     /** Wakeups written to the backend from other threads ({@link LoopBackend#wakeup()} calls). */
     public static final int WAKEUPS_SENT = 11;
-    /** Times the backend's wakeup channel fired (several sends may fire it once). */
+    /**
+     * Times the backend's wakeup channel fired: its eventfd (several sends may fire it once), or a message to its
+     * {@link LoopBackend#wakeupTarget()}.
+     */
     public static final int WAKEUPS_RECEIVED = 12;
     /** epoll_wait calls (the epoll backend's, the io_uring backend's epoll set for files io_uring cannot poll). */
     public static final int EPOLL_WAITS = 13;
@@ -48,7 +51,7 @@ public final class BackendCounters {
     public static final int POLL_EVENTS = 16;
     /** Messages this ring queued for other rings (IORING_OP_MSG_RING, RingOps.postMessage). */
     public static final int MESSAGES_SENT = 17;
-    /** Messages other rings (or threads) posted to this one that reached their handler. */
+    /** Messages other rings (or threads) posted to this one that reached their handler, or woke the loop. */
     public static final int MESSAGES_RECEIVED = 18;
 
     /** The length of a counters array. */

@@ -6,6 +6,7 @@ import dev.evring.linux.Poll;
 import dev.evring.linux.Time;
 import dev.evring.linux.TimerFd;
 import dev.evring.linux.Unistd;
+import dev.evring.uring.MessageTarget;
 import dev.evring.uring.Ring;
 import dev.evring.uring.RingMessage;
 import dev.evring.uring.RingOps;
@@ -106,6 +107,8 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     private final boolean cqeSkip;
 
     private Ring ring;
+    /** {@link #wakeupTarget()}: read by other threads; changes with the ring (null without MSG_RING or a ring). */
+    private volatile MessageTarget wakeTarget;
     /** Set when the loop moved to epoll (no NODROP, at the kernel's ring size limit): everything goes there. */
     private EpollBackend movedTo;
     private String movedReason;
@@ -232,6 +235,7 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
             int entered = r.submit(false);
             if (entered < 0) throw new BackendUnavailableException(IoUringRefusal.reason("io_uring_enter", -entered), Errno.exception("io_uring_enter", -entered));
             this.ringOps = new IoUringRingOps(host, r);
+            this.wakeTarget = ownerTarget(r);
         } catch (RuntimeException | Error e) {
             if (r != null) r.close();
             if (timerFd >= 0) Unistd.close(callState, timerFd);
@@ -558,11 +562,20 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
             case TAG_TIMEOUT_CTL, TAG_CANCEL -> { }
             case TAG_TIMERFD -> onTimerRead(payload, res);
             case TAG_EPOLL -> onEpollSetReady(payload, res);
-            case RingMessage.TAG -> {
-                if (ringOps.deliverMessage(payload, res)) messagesReceived++;
-                else strayCqes++; // meant for a ring closed since, whose fd number this one took
-            }
+            case RingMessage.TAG -> onMessage(payload, res);
             default -> strayCqes++;
+        }
+    }
+
+    private void onMessage(long payload, int res) {
+        if (res == RingMessage.route(ring.messageMark(), RingMessage.OWNER)) {
+            messagesReceived++;
+            wakeupsReceived++;
+            host.wakeupReceived(); // a wakeup sent through wakeupTarget(), instead of the eventfd
+        } else if (ringOps.deliverMessage(payload, res)) {
+            messagesReceived++;
+        } else {
+            strayCqes++; // meant for a ring closed since, whose fd number this one took
         }
     }
 
@@ -765,12 +778,14 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         if (fresh != null) {
             ringRebuilds++;
             ring = fresh;
+            wakeTarget = ownerTarget(fresh); // before rearmAll looks at the wakeup sources (see wakeupTarget())
             BackendEvents.ringRebuild(why, old.sqEntries(), old.cqEntries(), fresh.sqEntries(), fresh.cqEntries(), false);
             rearmAll();
             ringOps.reset(fresh, "");
         } else {
             movesToEpoll++;
             ring = null;
+            wakeTarget = null; // before moveToEpoll looks at the wakeup sources
             moveToEpoll(why + "; no ring larger than " + old.sqEntries() + "/" + old.cqEntries() + " entries could be set up");
             BackendEvents.ringRebuild(movedReason, old.sqEntries(), old.cqEntries(), 0, 0, true);
             ringOps.reset(null, "it moved to epoll (" + movedReason + ")");
@@ -843,6 +858,16 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
 
     // ---------------------------------------------------------------------------------------------------------------
 
+    /** Where messages wake this loop: the owner's target on {@code r}, or null when the kernel lacks MSG_RING. */
+    private static MessageTarget ownerTarget(Ring r) {
+        return r.opcodeSupported(IORING_OP_MSG_RING) ? RingMessage.target(r.fd(), r.messageMark(), RingMessage.OWNER) : null;
+    }
+
+    @Override
+    public MessageTarget wakeupTarget() {
+        return wakeTarget;
+    }
+
     /** The ring's operations for the layers above the loop, while there is a ring; null once the loop moved to epoll. */
     @Override
     public RingOps ringOps() {
@@ -868,6 +893,7 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
 
     @Override
     public void close() {
+        wakeTarget = null;
         try {
             if (timerFd >= 0) {
                 timerSpec.fill((byte) 0); // disarm first: a read the dying ring still holds never completes into timerBuf

@@ -28,6 +28,8 @@ public final class RingMessage {
 
     /** The user_data tag of a message CQE: one of the tags below 16, which belong to the ring's owner. */
     public static final int TAG = 15;
+    /** The handler tag of a message for the ring's owner itself (handlers have 16..255): a wakeup. */
+    public static final int OWNER = 0;
 
     private static final int MARK_SHIFT = 8;
     private static final int HANDLER_MASK = 0xFF;

@@ -1,7 +1,11 @@
 package dev.evring.backend;
 
+import dev.evring.Backend;
 import dev.evring.EventLoop;
+import dev.evring.Events;
 import dev.evring.LoopVariant;
+import dev.evring.LoopVariants;
+import dev.evring.TestFds;
 import dev.evring.LoopTestBase;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Errno;
@@ -31,6 +35,7 @@ import static dev.evring.backend.BackendCounters.MESSAGES_SENT;
 import static dev.evring.backend.BackendCounters.WAKEUPS_RECEIVED;
 import static dev.evring.backend.BackendCounters.WAKEUPS_SENT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -210,6 +215,62 @@ class RingMessageTest {
         if (RingMessage.sendSupported()) {
             assertEquals(-Errno.EBADFD, RingMessage.send(RingMessage.target(efd, 1, UserData.FIRST_HANDLER_TAG), 7));
         }
+    }
+
+    @Test
+    void aBlockedLoopIsWokenThroughItsWakeupTargetWithoutItsEventfd() throws Exception {
+        EventLoop a = fixture.open(variant);
+        RingOps ring = LoopAccess.get().backend(a).ringOps();
+        assumeTrue(ring.messagesSupported(), "no IORING_OP_MSG_RING");
+        CompletableFuture<LoopBackend> backendB = new CompletableFuture<>();
+        CompletableFuture<long[]> deltaB = new CompletableFuture<>();
+        CountDownLatch firstWake = new CountDownLatch(1);
+        Thread b = Thread.ofPlatform().name("loop B").start(() -> {
+            try (EventLoop loop = variant.open()) {
+                int[] sp = TestFds.socketpair();
+                try {
+                    loop.io(sp[0], Events.READ, (w, ev) -> {}).start(); // never ready: runOnce blocks until woken
+                    loop.runNoWait();
+                    long[] before = BackendCountersTest.counters(loop);
+                    backendB.complete(LoopAccess.get().backend(loop));
+                    loop.runOnce(); // woken by loop A's ring
+                    firstWake.countDown();
+                    if (RingMessage.sendSupported()) loop.runOnce(); // woken by a thread without a ring
+                    long[] after = BackendCountersTest.counters(loop);
+                    for (int i = 0; i < after.length; i++) after[i] -= before[i];
+                    deltaB.complete(after);
+                } finally {
+                    TestFds.close(sp);
+                }
+            } catch (Throwable e) {
+                backendB.completeExceptionally(e);
+                deltaB.completeExceptionally(e);
+            }
+        });
+        LoopBackend target = backendB.get(10, TimeUnit.SECONDS);
+        MessageTarget wake = target.wakeupTarget();
+        assertTrue(wake != null, "an io_uring loop with MSG_RING has a wakeup target");
+        List<Integer> failures = new ArrayList<>();
+        int tag = failureHandler(ring, failures);
+        Thread.sleep(20); // B is blocked in its wait by now
+        ring.postMessage(wake, 0, UserData.pack(tag, 1));
+        a.runNoWait();
+        if (!firstWake.await(10, TimeUnit.SECONDS)) target.wakeup(); // let B go, and fail below
+        if (RingMessage.sendSupported()) {
+            Thread.sleep(20);
+            assertEquals(0, RingMessage.send(wake, 0));
+        }
+        b.join(TimeUnit.SECONDS.toMillis(10));
+        if (b.isAlive()) target.wakeup();
+        long[] delta = deltaB.get(10, TimeUnit.SECONDS);
+        String what = BackendCounters.describe(delta);
+        int wakes = RingMessage.sendSupported() ? 2 : 1;
+        assertEquals(wakes, delta[WAKEUPS_RECEIVED], what);
+        assertEquals(wakes, delta[MESSAGES_RECEIVED], what);
+        assertEquals(0, delta[WAKEUPS_SENT], "B's eventfd was written: " + what);
+        assertEquals(List.of(), failures);
+        EventLoop epoll = fixture.open(LoopVariants.all().stream().filter(v -> v.backend() == Backend.EPOLL).findFirst().orElseThrow());
+        assertNull(LoopAccess.get().backend(epoll).wakeupTarget(), "epoll has no ring to message");
     }
 
     @Test
