@@ -26,6 +26,12 @@ final class LoopInternals implements LoopAccess {
     }
 
     @Override
+    public String option(EventLoop loop, String key) {
+        loop.checkOwner();
+        return loop.optionsUnchecked().get(key, null);
+    }
+
+    @Override
     public MemorySegment callState(EventLoop loop) {
         loop.checkOwner();
         return loop.callStateUnchecked();

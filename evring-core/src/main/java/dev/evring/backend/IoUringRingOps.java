@@ -122,6 +122,11 @@ final class IoUringRingOps implements RingOps {
     }
 
     @Override
+    public boolean revokeSqe(long sqe, long userData) {
+        return ring().revoke(sqe, userData);
+    }
+
+    @Override
     public void reserveSqes(int n) {
         ring().reserve(n);
     }

@@ -26,6 +26,13 @@ public interface LoopAccess {
      */
     RingOps ring(EventLoop loop);
 
+    /**
+     * The value of option {@code key} the loop was opened with: the builder's ({@code EventLoop.Builder.option}), else
+     * the system property {@code evring.<key>}, trimmed; null when neither gives one. The layer that owns the key
+     * parses and validates it.
+     */
+    String option(EventLoop loop, String key);
+
     /** The loop's errno segment, for downcalls made on its thread. */
     MemorySegment callState(EventLoop loop);
 
