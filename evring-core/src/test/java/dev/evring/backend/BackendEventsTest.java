@@ -1,5 +1,7 @@
 package dev.evring.backend;
 
+import dev.evring.Backend;
+import dev.evring.ChildJvm;
 import dev.evring.EventLoop;
 import dev.evring.LoopVariants;
 import dev.evring.LoopTestBase;
@@ -12,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -50,7 +53,7 @@ class BackendEventsTest {
             LoopTestBase.runUntil(loop, () -> calls.get() == 5);
             RingFaults.clear();
             loop.updateNow(); // else the timer counts from the loop's last iteration, and may be due already
-            loop.timer(java.time.Duration.ofMillis(5), java.time.Duration.ZERO, (w, ev) -> {}).start();
+            loop.timer(Duration.ofMillis(5), Duration.ZERO, (w, ev) -> {}).start();
             loop.runOnce(); // nothing ready: a poll that waits
 
             // A kernel without NODROP: ready fds through a 4-entry CQ drop completions, and the ring is rebuilt at 8
@@ -93,6 +96,33 @@ class BackendEventsTest {
         assertEquals(4, toEpoll.getInt("oldCqEntries"));
         assertEquals(0, toEpoll.getInt("newCqEntries"));
         assertTrue(toEpoll.getString("reason").contains("no ring larger than"), toEpoll.getString("reason"));
+    }
+
+    /** The README's recipe, from the start of a JVM: every poll of a loop's 200 timer ticks is in the recording. */
+    @Test
+    void theReadmeRecipeRecordsEveryPollOfALoop() throws Exception {
+        LoopVariants.ioUring().getFirst().builder(); // skips, saying why, where io_uring cannot open
+        Path file = dir.resolve("evring.jfr");
+        ChildJvm.Result r = ChildJvm.run(List.of("-XX:StartFlightRecording:filename=" + file + ",+dev.evring.RingBatch#throttle=off"),
+                TickingLoop.class);
+        assertEquals(0, r.exit(), r.output());
+        List<RecordedEvent> batches = named(RecordingFile.readAllEvents(file), "dev.evring.RingBatch");
+        assertTrue(batches.size() >= TickingLoop.TICKS, batches.size() + " batches for " + TickingLoop.TICKS + " ticks");
+    }
+
+    /** An io_uring loop whose 1 ms timer ticks {@link #TICKS} times. */
+    public static final class TickingLoop {
+        static final int TICKS = 200;
+
+        public static void main(String[] args) {
+            try (EventLoop loop = EventLoop.builder().backend(Backend.IO_URING).open()) {
+                int[] n = {0};
+                loop.timer(Duration.ofMillis(1), Duration.ofMillis(1), (w, ev) -> {
+                    if (++n[0] == TICKS) w.stop();
+                }).start();
+                loop.run();
+            }
+        }
     }
 
     @Test
