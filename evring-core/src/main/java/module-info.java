@@ -4,6 +4,8 @@
 module dev.evring {
     // sun.misc.Signal: the JDK's supported hook for a Java handler of a process signal (signal watchers only)
     requires jdk.unsupported;
+    // JDK Flight Recorder events of the backends (dev.evring.backend.BackendEvents); free while JFR is off
+    requires jdk.jfr;
 
     exports dev.evring;
     exports dev.evring.net;

@@ -21,11 +21,17 @@ public final class ChildJvm {
     }
 
     public static Result run(Class<?> main, String... args) throws IOException, InterruptedException {
+        return run(List.of(), main, args);
+    }
+
+    /** {@link #run(Class, String...)} with options for the child JVM ({@code -XX:...}). */
+    public static Result run(List<String> jvmOptions, Class<?> main, String... args) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse(null);
         assumeTrue(java != null, "cannot tell which java runs this test, to start a child JVM");
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xshare:auto", "-cp", cp,
-                main.getName()));
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xshare:auto"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", cp, main.getName()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().remove("EVRING_BACKEND");

@@ -57,6 +57,11 @@ public final class EpollBackend extends LoopBackend {
     private int epermCount;
     private boolean rebuildNeeded;
 
+    // counters (BackendCounters)
+    private long waits;
+    private long eventsReturned;
+    private long wakeupsReceived;
+
     public EpollBackend(BackendHost host, Arena arena) {
         this(host, arena, null);
     }
@@ -194,6 +199,7 @@ public final class EpollBackend extends LoopBackend {
         int n;
         do {
             n = SysEpoll.epollWait(callState, epfd, events, eventCapacity, timeoutMillis);
+            waits++;
             if (n < 0) {
                 if (n == -Errno.EINTR) break;
                 throw Errno.exception("epoll_wait(epfd " + epfd + ")", -n);
@@ -210,6 +216,7 @@ public final class EpollBackend extends LoopBackend {
     }
 
     private void report(int n) {
+        eventsReturned += n;
         final MemorySegment evs = events;
         final long size = SysEpoll.EPOLL_EVENT_SIZE;
         for (int i = 0; i < n; i++) {
@@ -218,6 +225,7 @@ public final class EpollBackend extends LoopBackend {
             long data = evs.get(JAVA_LONG_UNALIGNED, base + SysEpoll.OFF_DATA);
             if (data == WAKEUP_DATA) {
                 wakeup.drain(callState);
+                wakeupsReceived++;
                 host.wakeupReceived();
                 continue;
             }
@@ -277,6 +285,15 @@ public final class EpollBackend extends LoopBackend {
     @Override
     public void wakeup() {
         wakeup.signal();
+    }
+
+    @Override
+    protected void addCounters(long[] into) {
+        into[BackendCounters.EPOLL_WAITS] += waits;
+        into[BackendCounters.EPOLL_EVENTS] += eventsReturned;
+        into[BackendCounters.WAKEUPS_RECEIVED] += wakeupsReceived;
+        // a shared wakeup channel (the io_uring backend's, after a move) is counted by its owner
+        if (ownsWakeup) into[BackendCounters.WAKEUPS_SENT] += wakeup.signals();
     }
 
     @Override

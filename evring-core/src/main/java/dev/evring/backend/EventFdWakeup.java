@@ -13,7 +13,19 @@ import java.lang.foreign.ValueLayout;
  * io_uring backend's fallback). The loop drains it when it reports readable.
  */
 public final class EventFdWakeup {
+    private static final java.lang.invoke.VarHandle SIGNALS;
+    static {
+        try {
+            SIGNALS = java.lang.invoke.MethodHandles.lookup().findVarHandle(EventFdWakeup.class, "signals", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final int fd;
+    /** {@link #signal()} calls, from any thread: the loop's "wakeups sent". */
+    @SuppressWarnings("unused") // through SIGNALS
+    private volatile long signals;
     /**
      * 8 bytes holding 1, written from any thread. Global and never written after initialisation, so every loop and
      * thread can share it: a segment of a loop's confined arena could not be passed to a downcall on another thread.
@@ -46,7 +58,13 @@ public final class EventFdWakeup {
 
     /** Any thread. A full counter (EAGAIN) already means "wake up", so failures are ignored. */
     public void signal() {
+        SIGNALS.getAndAdd(this, 1L); // beside the write(2) it precedes, an atomic add is noise
         Unistd.writeIgnoringErrno(fd, ONE, 8);
+    }
+
+    /** How many times {@link #signal()} was called so far. */
+    public long signals() {
+        return signals;
     }
 
     /** Loop thread: resets the counter so the fd stops reporting readable. */

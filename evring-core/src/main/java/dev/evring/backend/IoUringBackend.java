@@ -6,7 +6,9 @@ import dev.evring.linux.Poll;
 import dev.evring.linux.Time;
 import dev.evring.linux.TimerFd;
 import dev.evring.linux.Unistd;
+import dev.evring.uring.MessageTarget;
 import dev.evring.uring.Ring;
+import dev.evring.uring.RingMessage;
 import dev.evring.uring.RingOps;
 import dev.evring.uring.Sqe;
 import dev.evring.uring.UserData;
@@ -49,6 +51,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * else by the seed's timerfd read through the ring; option {@code io_uring.wait} forces any of them. Other threads
  * wake the loop through an eventfd that the ring reads (IORING_OP_READ): no read system call on the loop's side.
  *
+ * <h2>Messages</h2>
+ * Other rings post CQEs to this one (IORING_OP_MSG_RING, {@link RingMessage}): tag {@link RingMessage#TAG}, checked
+ * against this ring's mark and handed to the handler they name ({@link IoUringRingOps#deliverMessage}).
+ *
  * <h2>Overflow</h2>
  * With IORING_FEAT_NODROP the kernel keeps CQEs that did not fit; when IORING_SQ_CQ_OVERFLOW is set after a reap, an
  * io_uring_enter(GETEVENTS) flushes them in, and EBUSY from the kernel means "reap, then retry". Without NODROP the
@@ -62,7 +68,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * the layers above ({@link IoUringRingOps}), the user_data payload layout ({@link FdPayload}).
  */
 public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
-    // The backend's own user_data tags (0..15; 16..255 belong to RingOps handlers).
+    // The backend's own user_data tags (0..15; 16..255 belong to RingOps handlers; 15 is RingMessage.TAG).
     static final int TAG_POLL = 1;
     static final int TAG_POLL_REMOVE = 2;
     static final int TAG_POLL_UPDATE = 3;
@@ -101,6 +107,8 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     private final boolean cqeSkip;
 
     private Ring ring;
+    /** {@link #wakeupTarget()}: read by other threads; changes with the ring (null without MSG_RING or a ring). */
+    private volatile MessageTarget wakeTarget;
     /** Set when the loop moved to epoll (no NODROP, at the kernel's ring size limit): everything goes there. */
     private EpollBackend movedTo;
     private String movedReason;
@@ -124,6 +132,8 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     private long epollSetSeq;
     private int epollSetFds;
     private String epollSetNote;
+    /** The epoll set closed by a move to epoll, kept for its counts. */
+    private EpollBackend retiredEpollSet;
 
     // wakeup: an IORING_OP_READ of the eventfd into wakeBuf
     private final MemorySegment wakeBuf;
@@ -145,16 +155,23 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     private long timerExpiry = Long.MAX_VALUE;
     private long timerSeq;
 
-    // counters
+    // counters (BackendCounters, and the io_uring-only ones of Stats)
     private long pollAdds;
     private long pollUpdates;
     private long levelChecks;
     private long pollRemoves;
     private long staleCqes;
     private long strayCqes;
+    private long handlerCqes;
+    private long cqOverflows;
     private long overflowFlushes;
-    private long ringResets;
-    private long enterBase;
+    private long ringRebuilds;
+    private long movesToEpoll;
+    private long wakeupsReceived;
+    private long messagesReceived;
+    /** What the rings given up so far counted. */
+    private long enterWaitBase;
+    private long enterSubmitBase;
     private long submittedBase;
     private long reapedBase;
 
@@ -169,6 +186,9 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         this.arena = arena;
         this.callState = host.callState();
         this.settings = IoUringSettings.parse(options);
+        // Loads BackendEvents and JFR's FlightRecorder now, not at the first poll: a poll must not need to read a
+        // class file, which fails in a process out of fds (and the loop must keep working there).
+        BackendEvents.batchEnabled();
         this.wakeup = new EventFdWakeup(callState, false);
         Ring r = null;
         try {
@@ -215,6 +235,7 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
             int entered = r.submit(false);
             if (entered < 0) throw new BackendUnavailableException(IoUringRefusal.reason("io_uring_enter", -entered), Errno.exception("io_uring_enter", -entered));
             this.ringOps = new IoUringRingOps(host, r);
+            this.wakeTarget = ownerTarget(r);
         } catch (RuntimeException | Error e) {
             if (r != null) r.close();
             if (timerFd >= 0) Unistd.close(callState, timerFd);
@@ -416,6 +437,8 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         if (epollSet != null && !epollSetArmed) armEpollSet();
         if (waitMode == WaitMode.TIMERFD && !timerReadArmed) armTimerRead();
         long wait = ring.cqReady() ? 0 : timeoutNanos; // completions already waiting: do not block
+        BackendEvents.RingBatch batch = BackendEvents.batchEnabled() ? BackendEvents.beginBatch() : null;
+        if (batch != null) batchStart(wait);
         for (int round = 0; ; round++) {
             if (wait > 0 && waitMode == WaitMode.TIMEOUT) armTimeout(wait);
             if (wait > 0 && waitMode == WaitMode.TIMERFD) armTimerfd(wait);
@@ -454,7 +477,26 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
             if (!retry || round >= MAX_ROUNDS) break;
             if (reaped > 0) wait = 0;
         }
+        if (batch != null) batchEnd(batch);
         if (embed != null && ring != null) signalEmbedder();
+    }
+
+    // What a RingBatch event reports: the poll's share of the counters (the rings may change during a poll).
+    private long batchSqes;
+    private long batchCqes;
+    private long batchEnters;
+    private long batchWait;
+
+    private void batchStart(long wait) {
+        batchSqes = totalSubmitted();
+        batchCqes = totalReaped();
+        batchEnters = totalEnters();
+        batchWait = wait;
+    }
+
+    private void batchEnd(BackendEvents.RingBatch batch) {
+        BackendEvents.commitBatch(batch, totalSubmitted() - batchSqes, totalReaped() - batchCqes,
+                totalEnters() - batchEnters, batchWait);
     }
 
     /** With IORING_SETUP_TASKRUN_FLAG the kernel says whether an enter would find work; without it, assume so. */
@@ -472,12 +514,17 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         if (lost || ring.cqOverflow() != 0) {
             // The CQ ring's overflow counter counts CQEs the kernel dropped: every overflow without NODROP, and with
             // NODROP the ones it could not keep (out of memory, what EBADR reports; an enter's errno may not say it).
+            cqOverflows++;
+            BackendEvents.cqOverflow(ring.cqEntries(), 0, true);
             recoverLostCompletions(lost ? "io_uring_enter reported EBADR (the kernel dropped completions)"
                     : "the CQ ring overflowed and completions were dropped");
             return true;
         }
         int sqFlags = ring.sqFlags();
-        for (int round = 0; (sqFlags & IORING_SQ_CQ_OVERFLOW) != 0 && round < MAX_ROUNDS; round++) {
+        if ((sqFlags & IORING_SQ_CQ_OVERFLOW) == 0) return false;
+        cqOverflows++;
+        int round = 0;
+        for (; (sqFlags & IORING_SQ_CQ_OVERFLOW) != 0 && round < MAX_ROUNDS; round++) {
             // The kernel holds CQEs that did not fit; we just made room: an enter with GETEVENTS moves them in.
             overflowFlushes++;
             int r = ring.enter(ring.flush(), 0, IORING_ENTER_GETEVENTS, MemorySegment.NULL, 0);
@@ -487,6 +534,7 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
             ring.reap(this);
             sqFlags = ring.sqFlags();
         }
+        BackendEvents.cqOverflow(ring.cqEntries(), round, false);
         return false;
     }
 
@@ -498,7 +546,8 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         int tag = UserData.tag(userData);
         long payload = UserData.payload(userData);
         if (tag >= UserData.FIRST_HANDLER_TAG) {
-            if (!ringOps.dispatch(tag, userData, res, flags)) strayCqes++;
+            if (ringOps.dispatch(tag, userData, res, flags)) handlerCqes++;
+            else strayCqes++;
             return;
         }
         switch (tag) {
@@ -513,7 +562,20 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
             case TAG_TIMEOUT_CTL, TAG_CANCEL -> { }
             case TAG_TIMERFD -> onTimerRead(payload, res);
             case TAG_EPOLL -> onEpollSetReady(payload, res);
+            case RingMessage.TAG -> onMessage(payload, res);
             default -> strayCqes++;
+        }
+    }
+
+    private void onMessage(long payload, int res) {
+        if (res == RingMessage.route(ring.messageMark(), RingMessage.OWNER)) {
+            messagesReceived++;
+            wakeupsReceived++;
+            host.wakeupReceived(); // a wakeup sent through wakeupTarget(), instead of the eventfd
+        } else if (ringOps.deliverMessage(payload, res)) {
+            messagesReceived++;
+        } else {
+            strayCqes++; // meant for a ring closed since, whose fd number this one took
         }
     }
 
@@ -639,7 +701,10 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     private void onWakeup(long payload, int res) {
         if (payload != wakeSeq) return;
         wakeupArmed = false;
-        if (res != -Errno.ECANCELED) host.wakeupReceived(); // a read of 8 bytes reset the counter; anything else: look anyway
+        if (res != -Errno.ECANCELED) {
+            wakeupsReceived++;
+            host.wakeupReceived(); // a read of 8 bytes reset the counter; anything else: look anyway
+        }
         if (!quiescing) armWakeup();
     }
 
@@ -691,7 +756,6 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     // lost completions (kernels without IORING_FEAT_NODROP): rebuild bigger, or move to epoll
 
     private void recoverLostCompletions(String why) {
-        ringResets++;
         Ring old = ring;
         int limit = IORING_MAX_CQ_ENTRIES;
         quiesce();
@@ -705,18 +769,25 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
                 fresh = null; // the kernel's limit (EINVAL without CLAMP) or out of memory: epoll it is
             }
         }
-        enterBase += old.enterCount();
+        enterWaitBase += old.enterWaitCount();
+        enterSubmitBase += old.enterSubmitCount();
         submittedBase += old.submittedCount();
         reapedBase += old.reapedCount();
         lastRingDetails = describe();
         old.close();
         if (fresh != null) {
+            ringRebuilds++;
             ring = fresh;
+            wakeTarget = ownerTarget(fresh); // before rearmAll looks at the wakeup sources (see wakeupTarget())
+            BackendEvents.ringRebuild(why, old.sqEntries(), old.cqEntries(), fresh.sqEntries(), fresh.cqEntries(), false);
             rearmAll();
             ringOps.reset(fresh, "");
         } else {
+            movesToEpoll++;
             ring = null;
+            wakeTarget = null; // before moveToEpoll looks at the wakeup sources
             moveToEpoll(why + "; no ring larger than " + old.sqEntries() + "/" + old.cqEntries() + " entries could be set up");
+            BackendEvents.ringRebuild(movedReason, old.sqEntries(), old.cqEntries(), 0, 0, true);
             ringOps.reset(null, "it moved to epoll (" + movedReason + ")");
         }
     }
@@ -777,6 +848,7 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
         }
         if (epollSet != null) {
             epollSet.close();
+            retiredEpollSet = epollSet; // its counts stay in the backend's
             epollSet = null;
         }
         movedTo = d;
@@ -785,6 +857,16 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
+
+    /** Where messages wake this loop: the owner's target on {@code r}, or null when the kernel lacks MSG_RING. */
+    private static MessageTarget ownerTarget(Ring r) {
+        return r.opcodeSupported(IORING_OP_MSG_RING) ? RingMessage.target(r.fd(), r.messageMark(), RingMessage.OWNER) : null;
+    }
+
+    @Override
+    public MessageTarget wakeupTarget() {
+        return wakeTarget;
+    }
 
     /** The ring's operations for the layers above the loop, while there is a ring; null once the loop moved to epoll. */
     @Override
@@ -811,6 +893,7 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
 
     @Override
     public void close() {
+        wakeTarget = null;
         try {
             if (timerFd >= 0) {
                 timerSpec.fill((byte) 0); // disarm first: a read the dying ring still holds never completes into timerBuf
@@ -832,12 +915,55 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
                         long ringResets, int epollSetFds) {}
 
     public Stats stats() {
-        Ring r = ring;
-        long enters = enterBase + (r == null ? 0 : r.enterCount());
-        long submitted = submittedBase + (r == null ? 0 : r.submittedCount());
-        long reaped = reapedBase + (r == null ? 0 : r.reapedCount());
-        return new Stats(enters, submitted, reaped, pollAdds, pollUpdates, levelChecks, pollRemoves, staleCqes,
-                strayCqes, overflowFlushes, ringResets, epollSetFds);
+        long[] c = BackendCounters.newArray();
+        counters(c);
+        return new Stats(c[BackendCounters.ENTER_SUBMIT] + c[BackendCounters.ENTER_WAIT], c[BackendCounters.SQES_SUBMITTED],
+                c[BackendCounters.CQES_REAPED], pollAdds, pollUpdates, levelChecks, pollRemoves, staleCqes, strayCqes,
+                overflowFlushes, ringRebuilds + movesToEpoll, epollSetFds);
+    }
+
+    // Counts of every ring so far: the ones given up, plus the current one's.
+    private long totalSubmitted() {
+        return submittedBase + (ring == null ? 0 : ring.submittedCount());
+    }
+
+    private long totalReaped() {
+        return reapedBase + (ring == null ? 0 : ring.reapedCount());
+    }
+
+    private long totalEnterWaits() {
+        return enterWaitBase + (ring == null ? 0 : ring.enterWaitCount());
+    }
+
+    private long totalEnterSubmits() {
+        return enterSubmitBase + (ring == null ? 0 : ring.enterSubmitCount());
+    }
+
+    private long totalEnters() {
+        return totalEnterWaits() + totalEnterSubmits();
+    }
+
+    @Override
+    protected void addCounters(long[] into) {
+        long reaped = totalReaped();
+        into[BackendCounters.ENTER_SUBMIT] += totalEnterSubmits();
+        into[BackendCounters.ENTER_WAIT] += totalEnterWaits();
+        into[BackendCounters.SQES_SUBMITTED] += totalSubmitted();
+        into[BackendCounters.CQES_REAPED] += reaped;
+        into[BackendCounters.CQES_BACKEND] += reaped - handlerCqes - strayCqes;
+        into[BackendCounters.CQES_HANDLERS] += handlerCqes;
+        into[BackendCounters.CQES_STRAY] += strayCqes;
+        into[BackendCounters.CQES_STALE] += staleCqes;
+        into[BackendCounters.CQ_OVERFLOWS] += cqOverflows;
+        into[BackendCounters.RING_REBUILDS] += ringRebuilds;
+        into[BackendCounters.MOVES_TO_EPOLL] += movesToEpoll;
+        into[BackendCounters.WAKEUPS_SENT] += wakeup.signals(); // the same channel after a move: counted once, here
+        into[BackendCounters.WAKEUPS_RECEIVED] += wakeupsReceived;
+        into[BackendCounters.MESSAGES_SENT] += ringOps.messagesSent();
+        into[BackendCounters.MESSAGES_RECEIVED] += messagesReceived;
+        if (epollSet != null) epollSet.addCounters(into);
+        if (retiredEpollSet != null) retiredEpollSet.addCounters(into);
+        if (movedTo != null) movedTo.addCounters(into);
     }
 
     public PollMode pollMode() {
@@ -850,7 +976,7 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
     private String describe() {
         String extra = "";
         if (epollSetNote != null) extra += ", " + epollSetFds + " fd(s) on epoll (" + epollSetNote + ")";
-        if (ringResets > 0) extra += ", ring rebuilt " + ringResets + " time(s) after lost completions";
+        if (ringRebuilds + movesToEpoll > 0) extra += ", ring rebuilt " + (ringRebuilds + movesToEpoll) + " time(s) after lost completions";
         return settings.describe(ring, pollMode, waitMode, cqeSkip, extra);
     }
 }

@@ -1,8 +1,12 @@
 package dev.evring.backend;
 
+import dev.evring.linux.IoUring;
 import dev.evring.uring.CompletionHandler;
+import dev.evring.uring.MessageTarget;
 import dev.evring.uring.Ring;
+import dev.evring.uring.RingMessage;
 import dev.evring.uring.RingOps;
+import dev.evring.uring.Sqe;
 import dev.evring.uring.UserData;
 
 import java.lang.foreign.MemorySegment;
@@ -21,6 +25,8 @@ final class IoUringRingOps implements RingOps {
     private Ring ring;
     /** Why the ring is gone, once it is. */
     private String goneReason;
+    /** Messages queued by {@link #postMessage}. */
+    private long messagesSent;
 
     IoUringRingOps(BackendHost host, Ring ring) {
         this.host = host;
@@ -50,6 +56,31 @@ final class IoUringRingOps implements RingOps {
             host.reportException(h, t);
         }
         return true;
+    }
+
+    /**
+     * Delivers a message CQE ({@link RingMessage}: user_data tag {@link RingMessage#TAG}, res the ring's mark and a
+     * handler tag) to its handler; false when it is not this ring's (another mark: it was meant for a ring closed
+     * since, whose fd number this one took) or no handler has the tag.
+     */
+    boolean deliverMessage(long payload, int res) {
+        Ring r = ring;
+        int tag = RingMessage.handlerTag(res);
+        if (r == null || RingMessage.route(r.messageMark(), tag) != res) return false;
+        CompletionHandler h = handlers[tag];
+        if (h == null) return false;
+        try {
+            h.onMessage(payload);
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable t) {
+            host.reportException(h, t);
+        }
+        return true;
+    }
+
+    long messagesSent() {
+        return messagesSent;
     }
 
     /**
@@ -128,5 +159,30 @@ final class IoUringRingOps implements RingOps {
     @Override
     public int setupFlags() {
         return ring().setupFlags();
+    }
+
+    @Override
+    public boolean messagesSupported() {
+        return ring().opcodeSupported(IoUring.IORING_OP_MSG_RING);
+    }
+
+    @Override
+    public MessageTarget messageTarget(int handlerTag) {
+        Ring r = ring();
+        if (handlerTag < UserData.FIRST_HANDLER_TAG || handlerTag > UserData.MAX_TAG || handlers[handlerTag] == null) {
+            throw new IllegalArgumentException("no completion handler of this loop has tag " + handlerTag);
+        }
+        return RingMessage.target(r.fd(), r.messageMark(), handlerTag);
+    }
+
+    @Override
+    public void postMessage(MessageTarget target, long payload, long userData) {
+        Ring r = ring();
+        long targetUserData = RingMessage.userData(payload); // checks the payload before an SQE is claimed
+        long sqe = r.nextSqe();
+        MemorySegment sqes = r.sqes();
+        Sqe.prepMsgRing(sqes, sqe, target.ringFd(), target.route(), targetUserData, 0, userData);
+        Sqe.flags(sqes, sqe, IoUring.IOSQE_CQE_SKIP_SUCCESS); // MSG_RING is 5.18, CQE_SKIP 5.17: always there
+        messagesSent++;
     }
 }

@@ -1,6 +1,8 @@
 package dev.evring.backend;
 
+import dev.evring.linux.Errno;
 import dev.evring.uring.Ring;
+import dev.evring.uring.RingMessage;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,15 +18,26 @@ import static dev.evring.linux.IoUring.*;
  */
 record IoUringSettings(IoUringBackend.PollMode pollChoice, IoUringBackend.WaitMode waitChoice, boolean singleMmap,
                        boolean deferTaskrun, boolean singleIssuer, boolean coopTaskrun, boolean submitAll,
-                       boolean noSqarray, boolean registerRingFd, int sqEntries, int cqEntries) {
+                       boolean noSqarray, boolean registerRingFd, int sqEntries, int cqEntries, boolean noIowait,
+                       int iowqBounded, int iowqUnbounded) {
 
     static final String PREFIX = "io_uring.";
     private static final int DEFAULT_SQ_ENTRIES = 256;
     private static final int DEFAULT_CQ_ENTRIES = 4096;
+    /**
+     * io-wq workers per loop thread, for each class (bounded: regular files; unbounded: anything that may block for
+     * ever). evring's own requests never need a worker while the kernel has FAST_POLL (sockets, pipes and eventfds are
+     * polled), so workers serve file I/O that cannot complete at once, or what a user forces async. The kernel's
+     * defaults (min(SQ size, 4 x CPUs) bounded, RLIMIT_NPROC unbounded) let one loop start hundreds of threads.
+     */
+    private static final int DEFAULT_IOWQ_WORKERS = 4;
+    /** The kernel refuses limits above INT_MAX; a few thousand threads per loop is already a mistake. */
+    private static final int MAX_IOWQ_WORKERS = 65536;
     /** Every key this class reads: any other {@code io_uring.*} key is a mistake (a typo, an option that was removed). */
     static final Set<String> KEYS = Set.of("io_uring.poll", "io_uring.wait", "io_uring.mmap", "io_uring.sq_entries",
             "io_uring.cq_entries", "io_uring.defer_taskrun", "io_uring.single_issuer", "io_uring.coop_taskrun",
-            "io_uring.submit_all", "io_uring.no_sqarray", "io_uring.register_ring_fd");
+            "io_uring.submit_all", "io_uring.no_sqarray", "io_uring.register_ring_fd", "io_uring.no_iowait",
+            "io_uring.iowq_max_workers");
 
     /**
      * @throws IllegalArgumentException naming key and value, for a value that is not one the key takes, or an
@@ -67,6 +80,7 @@ record IoUringSettings(IoUringBackend.PollMode pollChoice, IoUringBackend.WaitMo
             throw new IllegalArgumentException("option io_uring.cq_entries=" + cq + " is not " + sq
                     + " (io_uring.sq_entries).." + IORING_MAX_CQ_ENTRIES);
         }
+        int[] iowq = iowqWorkers(o.get("io_uring.iowq_max_workers", DEFAULT_IOWQ_WORKERS + "," + DEFAULT_IOWQ_WORKERS));
         return new IoUringSettings(poll, wait, single,
                 o.flag("io_uring.defer_taskrun", true),
                 o.flag("io_uring.single_issuer", true),
@@ -74,7 +88,31 @@ record IoUringSettings(IoUringBackend.PollMode pollChoice, IoUringBackend.WaitMo
                 o.flag("io_uring.submit_all", true),
                 o.flag("io_uring.no_sqarray", true),
                 o.flag("io_uring.register_ring_fd", true),
-                sq, cq);
+                sq, cq,
+                o.flag("io_uring.no_iowait", true),
+                iowq[0], iowq[1]);
+    }
+
+    /** {@code io_uring.iowq_max_workers}: "N" (both classes) or "bounded,unbounded", each 0..65536 (0: the kernel's). */
+    private static int[] iowqWorkers(String v) {
+        String[] parts = v.split(",", -1);
+        if (parts.length > 2) throw badIowq(v);
+        int[] n = new int[2];
+        for (int i = 0; i < 2; i++) {
+            String p = parts[Math.min(i, parts.length - 1)].trim();
+            try {
+                n[i] = Integer.parseInt(p);
+            } catch (NumberFormatException e) {
+                throw badIowq(v);
+            }
+            if (n[i] < 0 || n[i] > MAX_IOWQ_WORKERS) throw badIowq(v);
+        }
+        return n;
+    }
+
+    private static IllegalArgumentException badIowq(String v) {
+        return new IllegalArgumentException("option io_uring.iowq_max_workers=" + v + " is not N or bounded,unbounded"
+                + " with each 0.." + MAX_IOWQ_WORKERS + " (0: the kernel's limit)");
     }
 
     /** The IORING_SETUP_* flags these settings ask for. */
@@ -89,7 +127,7 @@ record IoUringSettings(IoUringBackend.PollMode pollChoice, IoUringBackend.WaitMo
     }
 
     Ring.Config ringConfig(int sq, int cq) {
-        return new Ring.Config(sq, cq, setupFlags(), singleMmap, registerRingFd);
+        return new Ring.Config(sq, cq, setupFlags(), singleMmap, registerRingFd, noIowait, iowqBounded, iowqUnbounded);
     }
 
     /** What the backend found and uses, one feature a row, for {@code loop.backendDetails()}. */
@@ -124,11 +162,39 @@ record IoUringSettings(IoUringBackend.PollMode pollChoice, IoUringBackend.WaitMo
         String probe = r.probeAvailable() ? "yes" : "no";
         rows.add(row("opcode probe", probe, r.probeAvailable(), r.probeAvailable() ? "IORING_REGISTER_PROBE"
                 : "IORING_REGISTER_PROBE: " + r.probeFailure()));
+        feature(rows, "NO_IOWAIT", f, IORING_FEAT_NO_IOWAIT, r.noIowait(), noIowait
+                ? "6.15: an idle wait with requests armed is not iowait" : "off by io_uring.no_iowait");
+        rows.add(iowqRow(r));
+        boolean msgRing = r.opcodeSupported(IORING_OP_MSG_RING);
+        rows.add(row("MSG_RING", msgRing ? "yes" : "no", msgRing, msgRing
+                ? "5.18: loops' rings message each other (RingOps.postMessage); from any thread: "
+                        + (RingMessage.sendSupported() ? "yes (IORING_REGISTER_SEND_MSG_RING, 6.13)" : "no, " + RingMessage.sendUnsupportedReason())
+                : r.probeAvailable() ? "5.18" : "unknown: " + r.probeFailure()));
         rows.add(row("SQPOLL", "not probed", false, "not offered: a kernel thread per loop"));
-        rows.add(row("IOSQE_ASYNC", "-", false, "never: it forces worker threads"));
+        rows.add(row("IOSQE_ASYNC", "-", false, "never by evring: it forces worker threads"));
         b.append("\n  ").append(String.format("%-20s %-11s %-5s %s", "feature", "found", "used", "note"));
         for (String[] row : rows) b.append("\n  ").append(String.format("%-20s %-11s %-5s %s", (Object[]) row));
         return b.toString();
+    }
+
+    /** IORING_REGISTER_IOWQ_MAX_WORKERS: the limits set, and the kernel's before them when it said. */
+    private String[] iowqRow(Ring r) {
+        String name = "io-wq worker limit";
+        if (iowqBounded == 0 && iowqUnbounded == 0) return row(name, "not probed", false, "off by io_uring.iowq_max_workers=0");
+        int res = r.iowqLimitResult();
+        if (res < 0) {
+            return row(name, "no", false, "IORING_REGISTER_IOWQ_MAX_WORKERS failed with " + Errno.name(-res)
+                    + (res == -Errno.EINVAL ? " (Linux before 5.15)" : "") + ": the kernel's limits apply");
+        }
+        String limits = "at most " + limit(iowqBounded) + " bounded / " + limit(iowqUnbounded) + " unbounded per loop thread";
+        int pb = r.iowqPreviousLimit(IO_WQ_BOUND);
+        int pu = r.iowqPreviousLimit(IO_WQ_UNBOUND);
+        if (pb != 0 || pu != 0) limits += " (the kernel's: " + pb + " / " + pu + ")";
+        return row(name, "yes", true, limits);
+    }
+
+    private static String limit(int n) {
+        return n == 0 ? "kernel's" : Integer.toString(n);
     }
 
     private static void feature(List<String[]> rows, String name, int features, int bit, boolean used, String note) {

@@ -1,5 +1,6 @@
 package dev.evring.backend;
 
+import dev.evring.uring.MessageTarget;
 import dev.evring.uring.RingOps;
 
 /**
@@ -56,6 +57,39 @@ public abstract class LoopBackend {
     public RingOps ringOps() {
         return null;
     }
+
+    /**
+     * Where other rings and threads can wake this loop through a ring message instead of {@link #wakeup()}'s
+     * eventfd: a message with any payload to this target (from a loop's ring with {@code RingOps.postMessage}, from
+     * any thread with {@code RingMessage.send}) makes the backend report {@link BackendHost#wakeupReceived()}, from the
+     * loop's normal wait. Null where there is none (epoll, poll, a kernel without IORING_OP_MSG_RING, an io_uring
+     * backend that moved to epoll, a closed backend). Any thread; no system call.
+     *
+     * <p>The target changes when the backend replaces its ring. A sender must mark what it wants the loop to look at
+     * before it reads the target, and fall back to {@link #wakeup()} when the send fails: the backend publishes a new
+     * target before it looks at its wakeup sources, so a message that went to the old ring is made good by that look.
+     */
+    public MessageTarget wakeupTarget() {
+        return null;
+    }
+
+    /**
+     * Copies what this backend counted since it opened into {@code into} at the indices {@link BackendCounters}
+     * names, 0 where it has no such count. {@code into} is the caller's to keep and reuse: no allocation, no system
+     * call. Loop thread only ({@link BackendCounters#WAKEUPS_SENT}, counted on the senders' threads, is read as of now).
+     *
+     * @throws IllegalArgumentException if {@code into} is shorter than {@link BackendCounters#COUNT}
+     */
+    public final void counters(long[] into) {
+        if (into.length < BackendCounters.COUNT) {
+            throw new IllegalArgumentException("counters array of " + into.length + " elements, " + BackendCounters.COUNT + " needed");
+        }
+        java.util.Arrays.fill(into, 0, BackendCounters.COUNT, 0L);
+        addCounters(into);
+    }
+
+    /** Adds this backend's counts to {@code into} (indices of {@link BackendCounters}). */
+    protected abstract void addCounters(long[] into);
 
     /** Frees every kernel and native resource. */
     public abstract void close();

@@ -26,6 +26,11 @@ public final class PollBackend extends LoopBackend {
     /** Slot of each fd in {@link #fds}, or 0 when absent (slot 0 is the wakeup fd). */
     private int[] slotOf = new int[64];
 
+    // counters (BackendCounters)
+    private long calls;
+    private long ready;
+    private long wakeupsReceived;
+
     public PollBackend(BackendHost host, Arena arena) {
         super(host);
         this.arena = arena;
@@ -86,10 +91,12 @@ public final class PollBackend extends LoopBackend {
     public void poll(long timeoutNanos) {
         int timeoutMillis = Time.toMillisRoundedUp(timeoutNanos);
         int n = Poll.poll(callState, fds, count, timeoutMillis);
+        calls++;
         if (n < 0) {
             if (n == -Errno.EINTR) return;
             throw Errno.exception("poll(" + count + " fds)", -n);
         }
+        ready += n;
         final MemorySegment p = fds;
         for (int slot = 0; slot < count && n > 0; slot++) {
             long base = slot * Poll.POLLFD_SIZE;
@@ -99,6 +106,7 @@ public final class PollBackend extends LoopBackend {
             int fd = p.get(JAVA_INT, base + Poll.OFF_FD);
             if (slot == 0) {
                 wakeup.drain(callState);
+                wakeupsReceived++;
                 host.wakeupReceived();
             } else if ((re & Poll.POLLNVAL) != 0) {
                 host.fdKill(fd);
@@ -116,6 +124,14 @@ public final class PollBackend extends LoopBackend {
     @Override
     public int pollFd() {
         return -1;
+    }
+
+    @Override
+    protected void addCounters(long[] into) {
+        into[BackendCounters.POLL_CALLS] += calls;
+        into[BackendCounters.POLL_EVENTS] += ready;
+        into[BackendCounters.WAKEUPS_RECEIVED] += wakeupsReceived;
+        into[BackendCounters.WAKEUPS_SENT] += wakeup.signals();
     }
 
     @Override

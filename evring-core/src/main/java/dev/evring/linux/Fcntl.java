@@ -32,6 +32,11 @@ public final class Fcntl {
 
     public static final int AT_FDCWD = -100;
 
+    /** posix_fadvise(2) advice: random access, no readahead. */
+    public static final int POSIX_FADV_RANDOM = 1;
+    /** posix_fadvise(2) advice: the pages of the range are not needed; clean ones leave the page cache. */
+    public static final int POSIX_FADV_DONTNEED = 4;
+
     /** fcntl(int fd, int cmd, ...): the third argument is variadic; we only pass ints. */
     private static final MethodHandle FCNTL = Libc.LINKER.downcallHandle(Libc.symbol("fcntl"),
             FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), Linker.Option.firstVariadicArg(2),
@@ -40,6 +45,18 @@ public final class Fcntl {
     private static final MethodHandle OPEN = Libc.LINKER.downcallHandle(Libc.symbol("open"),
             FunctionDescriptor.of(C_INT, ValueLayouts.C_POINTER, C_INT, C_INT), Linker.Option.firstVariadicArg(2),
             Linker.Option.captureCallState("errno"));
+
+    private static final MethodHandle POSIX_FADVISE = Libc.plainCall("posix_fadvise",
+            FunctionDescriptor.of(C_INT, C_INT, ValueLayouts.C_LONG, ValueLayouts.C_LONG, C_INT));
+
+    /** posix_fadvise(2): 0, or the error number (it returns it rather than setting errno). */
+    public static int posixFadvise(int fd, long offset, long len, int advice) {
+        try {
+            return (int) POSIX_FADVISE.invokeExact(fd, offset, len, advice);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
 
     public static int fcntl(MemorySegment callState, int fd, int cmd, int arg) {
         try {

@@ -92,6 +92,7 @@ public final class IoUring {
     public static final int IORING_FEAT_RECVSEND_BUNDLE = 1 << 14;
     public static final int IORING_FEAT_MIN_TIMEOUT = 1 << 15;
     public static final int IORING_FEAT_RW_ATTR = 1 << 16;
+    /** {@link #IORING_ENTER_NO_IOWAIT} is understood (6.15). */
     public static final int IORING_FEAT_NO_IOWAIT = 1 << 17;
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -104,6 +105,17 @@ public final class IoUring {
     public static final int IORING_ENTER_EXT_ARG = 1 << 3;
     /** The fd argument is an index into the registered ring fds (5.18). */
     public static final int IORING_ENTER_REGISTERED_RING = 1 << 4;
+    /** The EXT_ARG timespec is an absolute time (6.12). */
+    public static final int IORING_ENTER_ABS_TIMER = 1 << 5;
+    /** The EXT_ARG argument is an offset into a registered wait region (6.13). */
+    public static final int IORING_ENTER_EXT_ARG_REG = 1 << 6;
+    /**
+     * A task sleeping in this enter is not marked as in iowait, even with requests in flight (6.15, with
+     * {@link #IORING_FEAT_NO_IOWAIT}; earlier kernels reject the flag with EINVAL). Without it the kernel sets
+     * {@code current->in_iowait} whenever the waiting task has any request in flight (io_uring.c,
+     * {@code current_pending_io()}), so an idle server with receives armed shows as 100 % iowait.
+     */
+    public static final int IORING_ENTER_NO_IOWAIT = 1 << 7;
 
     // ---------------------------------------------------------------------------------------------------------------
     // sq_ring->flags and cq_ring->flags
@@ -166,6 +178,7 @@ public final class IoUring {
     public static final int IORING_OP_MKDIRAT = 37;
     public static final int IORING_OP_SYMLINKAT = 38;
     public static final int IORING_OP_LINKAT = 39;
+    /** A CQE posted to another ring (5.18). */
     public static final int IORING_OP_MSG_RING = 40;
     public static final int IORING_OP_FSETXATTR = 41;
     public static final int IORING_OP_SETXATTR = 42;
@@ -300,6 +313,11 @@ public final class IoUring {
     public static final int IORING_REGISTER_BUFFERS_UPDATE = 16;
     public static final int IORING_REGISTER_IOWQ_AFF = 17;
     public static final int IORING_UNREGISTER_IOWQ_AFF = 18;
+    /**
+     * Bounds the io-wq workers of the calling task (and of every task using the ring): arg is {@code __u32[2]},
+     * {@link #IO_WQ_BOUND} and {@link #IO_WQ_UNBOUND} (0 leaves one as it is); the previous limits are written back
+     * (5.15).
+     */
     public static final int IORING_REGISTER_IOWQ_MAX_WORKERS = 19;
     /** Register the ring's own fd, so enter skips the fd table lookup (5.18). */
     public static final int IORING_REGISTER_RING_FDS = 20;
@@ -310,10 +328,18 @@ public final class IoUring {
     public static final int IORING_REGISTER_SYNC_CANCEL = 24;
     public static final int IORING_REGISTER_FILE_ALLOC_RANGE = 25;
     public static final int IORING_REGISTER_PBUF_STATUS = 26;
-    /** MSG_RING from a task without a ring (6.13): fd -1, arg one SQE. */
+    /**
+     * MSG_RING from a task without a ring (6.13): io_uring_register(-1, this, sqe, 1) runs one IORING_OP_MSG_RING SQE
+     * of IORING_MSG_DATA synchronously (no sqe->flags allowed); the result is the op's (0 or -errno).
+     */
     public static final int IORING_REGISTER_SEND_MSG_RING = 31;
     /** 6.13, DEFER_TASKRUN rings only. */
     public static final int IORING_REGISTER_RESIZE_RINGS = 33;
+
+    /** io-wq worker classes, the indices of IORING_REGISTER_IOWQ_MAX_WORKERS's array. Bounded: regular files and block devices. */
+    public static final int IO_WQ_BOUND = 0;
+    /** Unbounded: work that may block for ever (sockets, pipes, any other file). */
+    public static final int IO_WQ_UNBOUND = 1;
 
     /** io_uring_probe_op.flags: the opcode is supported. */
     public static final int IO_URING_OP_SUPPORTED = 1 << 0;

@@ -275,6 +275,9 @@ final class BufferPool {
         waitTail = op;
         waiting++;
         waits++;
+        // A buffer may have come back between the kernel's ENOBUFS and this CQE (its recycle found no one waiting):
+        // nothing would wake this wait, so wake it (or the oldest waiter) now.
+        if (ring != null ? inRing > 0 : freeCount - granted > 0) wakeOne();
     }
 
     /** Removes a waiting operation (cancelled, closed). */

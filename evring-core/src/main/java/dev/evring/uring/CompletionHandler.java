@@ -19,4 +19,11 @@ public interface CompletionHandler {
      * {@code ringAvailable} is false when there is no ring any more (the {@link RingOps} must not be used again).
      */
     default void onRingReset(boolean ringAvailable) {}
+
+    /**
+     * A message another ring (or a thread, {@link RingMessage#send}) posted to this handler through a
+     * {@link MessageTarget} of {@link RingOps#messageTarget}: its 56-bit payload. Same thread and rules as
+     * {@link #onCompletion}. A handler that never hands out a target gets none.
+     */
+    default void onMessage(long payload) {}
 }

@@ -56,8 +56,19 @@ public final class Ring implements AutoCloseable {
      * @param setupFlags     IORING_SETUP_* wanted; optional ones are dropped where the kernel refuses them
      * @param singleMmap     map both rings with one mmap where IORING_FEAT_SINGLE_MMAP allows it
      * @param registerRingFd register the ring fd (IORING_REGISTER_RING_FDS) and enter through its index
+     * @param noIowait       enter with IORING_ENTER_NO_IOWAIT where the kernel offers IORING_FEAT_NO_IOWAIT (6.15), so
+     *                       a wait with requests in flight is not counted as iowait
+     * @param iowqBounded    the most io-wq workers for bounded work (regular files) of the owning thread, 0 for the
+     *                       kernel's default (IORING_REGISTER_IOWQ_MAX_WORKERS, 5.15)
+     * @param iowqUnbounded  the same for unbounded work (sockets, pipes: anything that may block for ever)
      */
-    public record Config(int sqEntries, int cqEntries, int setupFlags, boolean singleMmap, boolean registerRingFd) {}
+    public record Config(int sqEntries, int cqEntries, int setupFlags, boolean singleMmap, boolean registerRingFd,
+                         boolean noIowait, int iowqBounded, int iowqUnbounded) {
+        /** A ring with the kernel's iowait accounting and io-wq limits. */
+        public Config(int sqEntries, int cqEntries, int setupFlags, boolean singleMmap, boolean registerRingFd) {
+            this(sqEntries, cqEntries, setupFlags, singleMmap, registerRingFd, false, 0, 0);
+        }
+    }
 
     /** The setup flags we may drop, newest kernel first: the order in which a refusing kernel is asked again. */
     private static final int[] OPTIONAL_FLAGS = {
@@ -76,6 +87,8 @@ public final class Ring implements AutoCloseable {
     private static volatile long[] probedOps;
     /** The errno IORING_REGISTER_PROBE failed with, once it did; 0 while it has not. */
     private static volatile int probeErrno;
+    /** The rings' marks for messages ({@link RingMessage}), handed out in turn. */
+    private static final AtomicInteger MARKS = new AtomicInteger();
 
     private static final VarHandle INT = JAVA_INT.varHandle();
 
@@ -134,21 +147,44 @@ public final class Ring implements AutoCloseable {
 
     private boolean closed;
 
+    /**
+     * IORING_REGISTER_IOWQ_MAX_WORKERS: 0 when the limits asked for in the config were set (or none were asked for),
+     * else -errno; and the limits the kernel had before, as it reported them (0 when it could not say: the thread had
+     * no io-wq yet).
+     */
+    private int iowqResult;
+    private int iowqPreviousBounded;
+    private int iowqPreviousUnbounded;
+    private final int iowqBounded;
+    private final int iowqUnbounded;
+    /** This ring's mark in the messages other rings post to it ({@link RingMessage}): 24 bits, never 0. */
+    private final int messageMark;
+
     // counters, for details and figures
-    private long enterCount;
+    private long enterWaitCount;
+    private long enterSubmitCount;
     private long submittedCount;
     private long reapedCount;
 
     private Ring(MemorySegment callState, Arena mapArena, int fd, int enterFd, boolean ringFdRegistered, int setupFlags,
                  int features, boolean withoutNodrop, boolean singleMmap, int sqEntries, int cqEntries, MemorySegment params,
-                 MemorySegment sqRing, MemorySegment cqRing, MemorySegment sqes) {
+                 MemorySegment sqRing, MemorySegment cqRing, MemorySegment sqes, Config config) {
         this.withoutNodrop = withoutNodrop;
         this.callState = callState;
         this.mapArena = mapArena;
         this.fd = fd;
         this.enterFd = enterFd;
         this.ringFdRegistered = ringFdRegistered;
-        this.enterFlags = ringFdRegistered ? IORING_ENTER_REGISTERED_RING : 0;
+        // NO_IOWAIT only where the kernel says it knows it: before 6.15 every enter carrying it fails with EINVAL
+        boolean noIowait = config.noIowait() && (features & IORING_FEAT_NO_IOWAIT) != 0;
+        this.enterFlags = (ringFdRegistered ? IORING_ENTER_REGISTERED_RING : 0) | (noIowait ? IORING_ENTER_NO_IOWAIT : 0);
+        this.iowqBounded = config.iowqBounded();
+        this.iowqUnbounded = config.iowqUnbounded();
+        int mark;
+        do {
+            mark = MARKS.incrementAndGet() & RingMessage.MARK_MASK;
+        } while (mark == 0);
+        this.messageMark = mark;
         this.setupFlags = setupFlags;
         this.features = features;
         this.singleMmap = singleMmap;
@@ -261,6 +297,7 @@ public final class Ring implements AutoCloseable {
             RingFaults.Plan p = RingFaults.active();
             withoutNodrop = p != null && RingFaults.withoutNodrop(p);
             if (withoutNodrop) features &= ~IORING_FEAT_NODROP;
+            if (p != null) features &= ~RingFaults.withoutFeatures(p);
         }
         int sqEntries = params.get(JAVA_INT, OFF_PARAMS_SQ_ENTRIES);
         int cqEntries = params.get(JAVA_INT, OFF_PARAMS_CQ_ENTRIES);
@@ -301,8 +338,10 @@ public final class Ring implements AutoCloseable {
                     registered = true;
                 }
             }
-            return new Ring(callState, arena, fd, enterFd, registered, flags, features, withoutNodrop, single, sqEntries,
-                    cqEntries, params, sqRing, cqRing, sqes);
+            Ring ring = new Ring(callState, arena, fd, enterFd, registered, flags, features, withoutNodrop, single, sqEntries,
+                    cqEntries, params, sqRing, cqRing, sqes, config);
+            ring.limitIoWorkers();
+            return ring;
         } catch (RuntimeException | Error e) {
             arena.close();
             if (sqesAddr != -1) Mman.munmap(callState, MemorySegment.ofAddress(sqesAddr), sqesSize);
@@ -332,6 +371,27 @@ public final class Ring implements AutoCloseable {
             int r = IoUring.ioUringRegister(callState, fd, IORING_REGISTER_RING_FDS, upd, 1);
             if (r != 1) return r < 0 ? r : -Errno.EINVAL;
             return upd.get(JAVA_INT, OFF_RSRC_UPDATE_OFFSET);
+        }
+    }
+
+    /**
+     * IORING_REGISTER_IOWQ_MAX_WORKERS with the config's limits, if it asks for any. The limits belong to the io-wq of
+     * the calling thread (the loop's), which every ring of that thread shares, and the kernel also applies them to an
+     * io-wq the thread creates later. A refusal (EINVAL before 5.15, EPERM from a seccomp filter) leaves the kernel's
+     * limits: the ring works as before, and {@link #iowqLimitResult()} says why.
+     */
+    private void limitIoWorkers() {
+        if (iowqBounded == 0 && iowqUnbounded == 0) return;
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment counts = tmp.allocate(JAVA_INT, 2);
+            counts.setAtIndex(JAVA_INT, IO_WQ_BOUND, iowqBounded);
+            counts.setAtIndex(JAVA_INT, IO_WQ_UNBOUND, iowqUnbounded);
+            int r = IoUring.ioUringRegister(callState, fd, IORING_REGISTER_IOWQ_MAX_WORKERS, counts, 2);
+            iowqResult = Math.min(r, 0);
+            if (r >= 0) {
+                iowqPreviousBounded = counts.getAtIndex(JAVA_INT, IO_WQ_BOUND);
+                iowqPreviousUnbounded = counts.getAtIndex(JAVA_INT, IO_WQ_UNBOUND);
+            }
         }
     }
 
@@ -413,6 +473,31 @@ public final class Ring implements AutoCloseable {
         return ringFdRegistered;
     }
 
+    /** This ring's mark in the res of the messages posted to it ({@link RingMessage}). */
+    public int messageMark() {
+        return messageMark;
+    }
+
+    /** Whether enters carry IORING_ENTER_NO_IOWAIT (asked for, and the kernel has IORING_FEAT_NO_IOWAIT). */
+    public boolean noIowait() {
+        return (enterFlags & IORING_ENTER_NO_IOWAIT) != 0;
+    }
+
+    /** The io-wq worker limits asked for: {@link IoUring#IO_WQ_BOUND} or {@link IoUring#IO_WQ_UNBOUND}; 0 is none. */
+    public int iowqLimit(int workerClass) {
+        return workerClass == IO_WQ_BOUND ? iowqBounded : iowqUnbounded;
+    }
+
+    /** 0 when the io-wq limits were set (or none asked for), else the -errno of IORING_REGISTER_IOWQ_MAX_WORKERS. */
+    public int iowqLimitResult() {
+        return iowqResult;
+    }
+
+    /** The io-wq limit the kernel had before ours, as it reported it; 0 when it could not say (no io-wq yet). */
+    public int iowqPreviousLimit(int workerClass) {
+        return workerClass == IO_WQ_BOUND ? iowqPreviousBounded : iowqPreviousUnbounded;
+    }
+
     public int sqEntries() {
         return sqEntries;
     }
@@ -426,9 +511,14 @@ public final class Ring implements AutoCloseable {
         return sqes;
     }
 
-    /** io_uring_enter calls made on this ring. */
-    public long enterCount() {
-        return enterCount;
+    /** io_uring_enter calls that could block: GETEVENTS with a minimum to wait for. */
+    public long enterWaitCount() {
+        return enterWaitCount;
+    }
+
+    /** io_uring_enter calls that could not block: submissions, flushes, runs of completion work. */
+    public long enterSubmitCount() {
+        return enterSubmitCount;
     }
 
     /** SQEs the kernel consumed. */
@@ -499,7 +589,8 @@ public final class Ring implements AutoCloseable {
 
     /** Raw io_uring_enter on this ring: SQEs consumed, or -errno. The caller {@link #flush()}ed first. */
     public int enter(int toSubmit, int minComplete, int flags, MemorySegment arg, long argSize) {
-        enterCount++;
+        if (minComplete > 0 && (flags & IORING_ENTER_GETEVENTS) != 0) enterWaitCount++;
+        else enterSubmitCount++;
         int r = IoUring.ioUringEnter(callState, enterFd, toSubmit, minComplete, flags | enterFlags, arg, argSize);
         if (r > 0) submittedCount += r;
         return r;

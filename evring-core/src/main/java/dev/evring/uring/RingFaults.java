@@ -19,6 +19,8 @@ import java.util.List;
  * itself fails them with EINVAL (a file io_uring cannot poll).</li>
  * <li>{@link #withoutNodrop}: rings opened from now on behave as on a kernel without IORING_FEAT_NODROP (before 5.5):
  * the feature is not reported, and a CQ overflow the kernel kept counts as completions dropped.</li>
+ * <li>{@link #withoutFeatures}: rings opened from now on do not see these IORING_FEAT_* bits, as on a kernel older
+ * than the features (IORING_FEAT_NO_IOWAIT: before 6.15).</li>
  * <li>{@link #dropCqes}: the CQ ring's overflow counter reads {@code n} higher: completions were lost.</li>
  * <li>{@link #overflowFlag}: the SQ flags show IORING_SQ_CQ_OVERFLOW for the next {@code n} reads: the kernel holds
  * CQEs that did not fit (forcing the flush path without filling the CQ).</li>
@@ -62,12 +64,13 @@ public final class RingFaults {
         final List<Rewrite> rewrites = new ArrayList<>();
         final List<Reject> rejects = new ArrayList<>();
         boolean withoutNodrop;
+        int withoutFeatures;
         long dropped;
         int overflowFlags;
         int maxCqEntries;
 
         boolean empty() {
-            return injected.isEmpty() && rewrites.isEmpty() && rejects.isEmpty() && !withoutNodrop && dropped == 0
+            return injected.isEmpty() && rewrites.isEmpty() && rejects.isEmpty() && !withoutNodrop && withoutFeatures == 0 && dropped == 0
                     && overflowFlags == 0 && maxCqEntries == 0;
         }
     }
@@ -130,6 +133,11 @@ public final class RingFaults {
         plan().withoutNodrop = true;
     }
 
+    /** Rings opened on this thread from now on do not see the IORING_FEAT_* bits of {@code features}. */
+    public static void withoutFeatures(int features) {
+        plan().withoutFeatures |= features;
+    }
+
     /** The next read of the CQ overflow counter (on this thread) is {@code n} higher: completions were dropped. */
     public static void dropCqes(long n) {
         plan().dropped += n;
@@ -183,6 +191,10 @@ public final class RingFaults {
 
     static boolean withoutNodrop(Plan p) {
         return p.withoutNodrop;
+    }
+
+    static int withoutFeatures(Plan p) {
+        return p.withoutFeatures;
     }
 
     static long takeDropped(Plan p) {

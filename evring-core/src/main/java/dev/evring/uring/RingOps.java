@@ -74,4 +74,30 @@ public interface RingOps {
 
     /** The ring's setup flags actually in use (IORING_SETUP_*), e.g. to know DEFER_TASKRUN is on. */
     int setupFlags();
+
+    /** Whether this ring can post messages to other rings: IORING_OP_MSG_RING (5.18), as the opcode probe says. */
+    boolean messagesSupported();
+
+    /**
+     * Where other rings (and threads without one, {@link RingMessage#send}) send messages for the handler of
+     * {@code handlerTag} on this ring: its real fd, this ring's mark and the tag. The handler gets each message's
+     * payload in {@link CompletionHandler#onMessage}, called from this loop's normal wait, in the order the kernel
+     * posted them. The target is valid while this ring lives (see {@link MessageTarget}). No system call.
+     *
+     * @throws IllegalArgumentException if no handler of this ring has that tag
+     */
+    MessageTarget messageTarget(int handlerTag);
+
+    /**
+     * Queues a message to {@code target}: an IORING_OP_MSG_RING SQE that goes out with this ring's next submit (the
+     * loop's next io_uring_enter; {@link #submit()} for now). The target ring's handler gets {@code payload} (56 bits,
+     * {@link UserData}) without its loop making any system call beyond its normal wait. Success posts nothing here
+     * (IOSQE_CQE_SKIP_SUCCESS); a failure comes back as a CQE of this ring under {@code userData} (a tag of the
+     * caller's handler), with res -EBADFD (the target fd is no ring: closed), -EOWNERDEAD (the target's thread is
+     * gone), -EOVERFLOW or -ENOMEM (the target could not take it), -EINVAL (a kernel without MSG_RING: see
+     * {@link #messagesSupported()}). No allocation.
+     *
+     * @throws IllegalArgumentException if {@code payload} does not fit 56 bits
+     */
+    void postMessage(MessageTarget target, long payload, long userData);
 }

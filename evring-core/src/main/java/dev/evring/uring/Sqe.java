@@ -4,11 +4,13 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 import static dev.evring.linux.IoUring.IORING_ACCEPT_MULTISHOT;
+import static dev.evring.linux.IoUring.IORING_MSG_DATA;
 import static dev.evring.linux.IoUring.IORING_OP_ACCEPT;
 import static dev.evring.linux.IoUring.IORING_OP_ASYNC_CANCEL;
 import static dev.evring.linux.IoUring.IORING_OP_CLOSE;
 import static dev.evring.linux.IoUring.IORING_OP_CONNECT;
 import static dev.evring.linux.IoUring.IORING_OP_LINK_TIMEOUT;
+import static dev.evring.linux.IoUring.IORING_OP_MSG_RING;
 import static dev.evring.linux.IoUring.IORING_OP_NOP;
 import static dev.evring.linux.IoUring.IORING_OP_POLL_ADD;
 import static dev.evring.linux.IoUring.IORING_OP_POLL_REMOVE;
@@ -212,6 +214,20 @@ public final class Sqe {
     public static void prepLinkTimeout(MemorySegment sqes, long sqe, MemorySegment ts, int timeoutFlags, long userData) {
         prepRw(sqes, sqe, IORING_OP_LINK_TIMEOUT, -1, address(ts, 0, 16), 1, 0, userData);
         sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, timeoutFlags);
+    }
+
+    /**
+     * MSG_RING of IORING_MSG_DATA (5.18): posts a CQE to the ring whose fd is {@code targetRingFd}, with user_data
+     * {@code targetUserData} and res {@code targetRes} (liburing's {@code io_uring_prep_msg_ring}). The fd is the
+     * target's real ring fd (not an index of IORING_REGISTER_RING_FDS, which only io_uring_enter and io_uring_register
+     * understand), or with IOSQE_FIXED_FILE an index of this ring's own file table. This ring gets its own CQE (res 0
+     * or -errno: EBADFD when the fd is no io_uring, EOVERFLOW when the target could not post, EOWNERDEAD when the
+     * target ring's task is gone) under {@code userData}.
+     */
+    public static void prepMsgRing(MemorySegment sqes, long sqe, int targetRingFd, int targetRes, long targetUserData,
+                                   int msgRingFlags, long userData) {
+        prepRw(sqes, sqe, IORING_OP_MSG_RING, targetRingFd, IORING_MSG_DATA, targetRes, targetUserData, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, msgRingFlags); // msg_ring_flags
     }
 
     // ---------------------------------------------------------------------------------------------------------------

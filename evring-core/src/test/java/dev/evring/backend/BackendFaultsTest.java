@@ -13,6 +13,7 @@ import dev.evring.linux.Errno;
 import dev.evring.linux.Faults;
 import dev.evring.linux.IoUring;
 import dev.evring.uring.RingFaults;
+import dev.evring.uring.RingMessage;
 import dev.evring.uring.UserData;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -113,16 +114,8 @@ class BackendFaultsTest {
     void aPartialSubmissionIsCompletedAndNothingIsLost() {
         for (String name : new String[] {"io_uring", "io_uring plain-setup", "io_uring multishot-poll"}) {
             EventLoop loop = fixture.open(variant(name));
-            AtomicInteger calls = new AtomicInteger();
             int n = 40;
-            for (int i = 0; i < n; i++) {
-                int[] sp = fixture.socketpair();
-                TestFds.write(sp[1], (byte) 1);
-                loop.io(sp[0], Events.READ, (w, ev) -> {
-                    calls.incrementAndGet();
-                    w.stop();
-                }).start();
-            }
+            AtomicInteger calls = fixture.readyWatchers(loop, n);
             try (Faults.Rule partial = Faults.on(Faults.Call.IO_URING_ENTER).times(50).limit(1)) {
                 LoopTestBase.runUntil(loop, () -> calls.get() == n, "every fd, with the kernel taking one SQE per enter");
                 assertTrue(partial.hits() > 1, partial.toString());
@@ -147,6 +140,10 @@ class BackendFaultsTest {
         assertEquals(2, b.stats().ringResets(), b.stats().toString());
         int before = calls.get();
         LoopTestBase.runUntil(loop, () -> calls.get() > before, "readiness after the second rebuild");
+        long[] c = BackendCountersTest.counters(loop);
+        assertEquals(2, c[BackendCounters.RING_REBUILDS], BackendCounters.describe(c));
+        assertEquals(2, c[BackendCounters.CQ_OVERFLOWS], BackendCounters.describe(c));
+        assertEquals(0, c[BackendCounters.MOVES_TO_EPOLL], BackendCounters.describe(c));
     }
 
     @Test
@@ -158,6 +155,7 @@ class BackendFaultsTest {
         RingFaults.overflowFlag(2);
         LoopTestBase.runUntil(loop, () -> calls.get() > 0);
         assertTrue(b.stats().overflowFlushes() > 0, b.stats().toString());
+        assertEquals(1, BackendCountersTest.counters(loop)[BackendCounters.CQ_OVERFLOWS], "one overflow, flushed in two rounds");
         try (Faults.Rule r = Faults.on(Faults.Call.IO_URING_ENTER).skip(1).fail(Errno.ENOMEM)) {
             RingFaults.overflowFlag(1);
             assertThrows(ErrnoException.class, loop::runNoWait, "a flush the kernel refuses for good is reported");
@@ -169,11 +167,12 @@ class BackendFaultsTest {
         EventLoop loop = fixture.open(variant("io_uring"));
         IoUringBackend b = IoUringFixture.backend(loop);
         RingFaults.injectCqe(UserData.pack(200, 12345), 0, 0); // a handler tag nobody registered
-        RingFaults.injectCqe(UserData.pack(15, 1), 0, 0); // a backend tag with no meaning
+        RingFaults.injectCqe(UserData.pack(14, 1), 0, 0); // a backend tag with no meaning
+        RingFaults.injectCqe(UserData.pack(RingMessage.TAG, 1), 0, 0); // a message with no ring mark: for no one
         RingFaults.injectCqe(UserData.pack(IoUringBackend.TAG_POLL, FdPayload.pack(1 << 30, 1)), 1, 0); // fd out of range
         RingFaults.injectCqe(UserData.pack(IoUringBackend.TAG_POLL, FdPayload.pack(3, 77)), 1, 0); // stale generation
         loop.runNoWait();
-        assertEquals(3, b.stats().strayCqes(), b.stats().toString());
+        assertEquals(4, b.stats().strayCqes(), b.stats().toString());
         assertEquals(1, b.stats().staleCqes(), b.stats().toString());
     }
 
@@ -309,15 +308,7 @@ class BackendFaultsTest {
     void aRingReadyForReapingWithAnOldKernelsNodropIsRebuilt() {
         RingFaults.withoutNodrop();
         EventLoop loop = fixture.open(variant("io_uring"), "io_uring.sq_entries", "4", "io_uring.cq_entries", "4");
-        AtomicInteger calls = new AtomicInteger();
-        for (int i = 0; i < 16; i++) {
-            int[] sp = fixture.socketpair();
-            TestFds.write(sp[1], (byte) 1);
-            loop.io(sp[0], Events.READ, (w, ev) -> {
-                calls.incrementAndGet();
-                w.stop();
-            }).start();
-        }
+        AtomicInteger calls = fixture.readyWatchers(loop, 16);
         LoopTestBase.runUntil(loop, () -> calls.get() == 16);
         assertTrue(IoUringFixture.backend(loop).stats().ringResets() > 0);
         assertTrue(loop.backendDetails().contains("NODROP               no"), loop.backendDetails());

@@ -1,12 +1,14 @@
 package dev.evring.backend;
 
 import dev.evring.EventLoop;
+import dev.evring.Events;
 import dev.evring.LoopVariant;
 import dev.evring.TestFds;
 import dev.evring.internal.LoopAccess;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** Loops and fds an io_uring test opened, closed after each test; loops open on the test's variant plus options. */
 final class IoUringFixture {
@@ -28,6 +30,20 @@ final class IoUringFixture {
         fds.add(sp[0]);
         fds.add(sp[1]);
         return sp;
+    }
+
+    /** {@code n} socketpairs with a byte waiting, each watched by a READ watcher that counts its call and stops. */
+    AtomicInteger readyWatchers(EventLoop loop, int n) {
+        AtomicInteger calls = new AtomicInteger();
+        for (int i = 0; i < n; i++) {
+            int[] sp = socketpair();
+            TestFds.write(sp[1], (byte) 1);
+            loop.io(sp[0], Events.READ, (w, ev) -> {
+                calls.incrementAndGet();
+                w.stop();
+            }).start();
+        }
+        return calls;
     }
 
     void close() {

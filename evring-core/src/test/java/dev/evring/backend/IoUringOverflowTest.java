@@ -173,6 +173,12 @@ class IoUringOverflowTest {
             assertEquals(Boolean.FALSE, resets.getLast(), "handlers were told the ring is gone");
             assertTrue(loop.backendDetails().contains("moved to epoll"), loop.backendDetails());
             loopStillWorks(loop);
+            long[] c = BackendCountersTest.counters(loop);
+            String what = BackendCounters.describe(c);
+            assertEquals(1, c[BackendCounters.MOVES_TO_EPOLL], what);
+            assertTrue(c[BackendCounters.EPOLL_WAITS] > 0, "epoll's waits are counted after the move: " + what);
+            assertTrue(c[BackendCounters.ENTER_SUBMIT] > 0 && c[BackendCounters.CQES_REAPED] > 0, "the rings' counts are kept after the move: " + what);
+            assertTrue(c[BackendCounters.WAKEUPS_RECEIVED] > 0 && c[BackendCounters.WAKEUPS_SENT] > 0, what);
         }
     }
 
