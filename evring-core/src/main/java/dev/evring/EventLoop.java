@@ -5,6 +5,7 @@ import dev.evring.backend.BackendOptions;
 import dev.evring.backend.LoopBackend;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Libc;
+import dev.evring.uring.RingOps;
 
 
 import java.lang.foreign.Arena;
@@ -170,7 +171,10 @@ public final class EventLoop implements AutoCloseable, Executor {
         }
     }
 
-    /** The innermost loop running on this thread that has a {@link WakeSender}: whom {@link LoopWakeup} asks first. */
+    /**
+     * The loop of this thread whose {@link WakeSender} its wakeups of other loops use ({@link LoopWakeup} asks it
+     * first): the first loop the thread opened that has one, until that loop closes.
+     */
     private static final ThreadLocal<EventLoop> SENDING = new ThreadLocal<>();
 
     // run flags and break states, as libev's EVRUN_* and EVBREAK_*
@@ -243,13 +247,15 @@ public final class EventLoop implements AutoCloseable, Executor {
         this.owner = Thread.currentThread();
         this.clock = b.clock;
         this.reporter = new ExceptionReporter(b.exceptionHandler);
+        this.options = new BackendOptions(b.options);
+        // first what can fail by the caller's doing (a bad option, a clock that throws), before anything is opened
+        // that would then leak. loop.wakeup_messages=false keeps other loops' wakeups on the eventfd (for comparison)
+        boolean wakeupMessages = options.flag("loop.wakeup_messages", true);
+        long mono = clock.monotonicNanos();
+        long realtime = clock.realtimeNanos();
         this.arena = Arena.ofConfined();
         this.callState = Libc.allocateCallState(arena);
         for (int p = 0; p < NUM_PRI; p++) idles[p] = new WatcherList<>(2);
-        this.options = new BackendOptions(b.options);
-        // the clocks first: a clock that fails must fail before anything is opened that would then leak
-        long mono = clock.monotonicNanos();
-        long realtime = clock.realtimeNanos();
         BackendSelector.Selection sel;
         try {
             sel = BackendSelector.select(b.backend, options, new Host(), arena);
@@ -261,6 +267,8 @@ public final class EventLoop implements AutoCloseable, Executor {
         this.backend = sel.backend();
         this.wakeup = new LoopWakeup(backend);
         this.tasks = new TaskQueue(this);
+        RingOps ring = backend.ringOps();
+        if (ring != null && ring.messagesSupported() && wakeupMessages) sendWakeupsThrough(new RingWakeSender(ring));
         this.backendRefusals = List.copyOf(sel.refusals());
         this.now = mono;
         this.rtmnDiff = realtime - mono;
@@ -781,12 +789,6 @@ public final class EventLoop implements AutoCloseable, Executor {
     private boolean run(int flags) {
         checkOwner();
         if (suspended) throw new IllegalStateException("the loop is suspended: call resume() before running it");
-        WakeSender sender = wakeSender;
-        EventLoop outerSending = null;
-        if (sender != null) {
-            outerSending = SENDING.get();
-            SENDING.set(this);
-        }
         depth++;
         try {
             loopDone = BREAK_CANCEL;
@@ -822,10 +824,6 @@ public final class EventLoop implements AutoCloseable, Executor {
             return alive();
         } finally {
             depth--;
-            if (sender != null) {
-                SENDING.set(outerSending);
-                sender.flush(); // no wait may follow soon to carry what it queued
-            }
         }
     }
 
@@ -1148,23 +1146,27 @@ public final class EventLoop implements AutoCloseable, Executor {
         wakeup.wake();
     }
 
-    /**
-     * Any thread: which wake sender, if any, the calling thread's running loop has ({@link LoopWakeup#wake()} asks it
-     * before writing to the target's backend).
-     */
+    /** Any thread: the wake sender of the calling thread's loop, if it has one ({@link LoopWakeup#wake()} asks it). */
     static WakeSender wakeSenderOfThisThread() {
-        EventLoop running = SENDING.get();
-        return running == null ? null : running.wakeSender;
+        EventLoop own = SENDING.get();
+        return own == null ? null : own.wakeSender;
     }
 
     /**
-     * Loop thread, outside {@code run()}: gives this loop a way to wake other loops from its thread (null: none, every
-     * wakeup goes to the target's backend). Takes effect at the next {@code run()}.
+     * Loop thread: this loop wakes other loops through {@code sender} (null: through their backends), and this thread's
+     * wakeups of other loops go through this loop's sender, unless another loop of the thread has one already.
      */
-    void wakeSender(WakeSender sender) {
-        checkOwner();
-        if (depth > 0) throw new IllegalStateException("the wake sender changes outside run() only");
+    void sendWakeupsThrough(WakeSender sender) {
+        if (Thread.currentThread() != owner) throw ownerFailure();
         this.wakeSender = sender;
+        EventLoop own = SENDING.get();
+        if (sender != null && own == null) SENDING.set(this);
+        else if (sender == null && own == this) SENDING.remove();
+    }
+
+    /** The wake sender this loop has (tests). */
+    WakeSender wakeSenderForTest() {
+        return wakeSender;
     }
 
     /** Loop thread: runs after a wakeup (or a skipped one); queues every async watcher that was sent. */
@@ -1251,7 +1253,7 @@ public final class EventLoop implements AutoCloseable, Executor {
      */
     public LoopStats stats() {
         return new LoopStats(kind, (long) ITERATION.getOpaque(this), (int) ACTIVE_COUNT.getOpaque(this), tasks.executed(),
-                tasks.waiting(), wakeup.received(), wakeup.backendWakeups());
+                tasks.waiting(), wakeup.received(), wakeup.backendWakeups(), wakeup.messages());
     }
 
     /**
@@ -1390,6 +1392,7 @@ public final class EventLoop implements AutoCloseable, Executor {
                 }
             }
             resources.clear();
+            if (SENDING.get() == this) SENDING.remove(); // its ring goes now
             closed = true;
             wakeup.shut();
             try {

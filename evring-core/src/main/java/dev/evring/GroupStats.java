@@ -44,6 +44,11 @@ public record GroupStats(List<LoopStats> loops) {
         return sum(LoopStats::wakeupCalls);
     }
 
+    /** Ring messages posted to wake the loops. */
+    public long wakeupMessages() {
+        return sum(LoopStats::wakeupMessages);
+    }
+
     private long sum(ToLongFunction<LoopStats> figure) {
         long n = 0;
         for (LoopStats s : loops) n += figure.applyAsLong(s);

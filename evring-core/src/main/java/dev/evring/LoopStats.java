@@ -18,7 +18,9 @@ package dev.evring;
  * @param wakeupCalls   system calls other threads made to wake it from its wait (eventfd writes), for tasks, async
  *                      sends, signals or {@link EventLoop#wakeup()}: a sender that finds the loop busy, or another
  *                      sender ahead of it, makes none
+ * @param wakeupMessages ring messages other loops' threads posted to wake it instead (IORING_OP_MSG_RING, where both
+ *                      run on io_uring): no system call of their own, no eventfd
  */
 public record LoopStats(Backend backend, long iterations, int active, long tasksExecuted, long tasksQueued,
-                        long wakeups, long wakeupCalls) {
+                        long wakeups, long wakeupCalls, long wakeupMessages) {
 }

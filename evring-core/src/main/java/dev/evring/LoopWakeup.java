@@ -1,6 +1,7 @@
 package dev.evring;
 
 import dev.evring.backend.LoopBackend;
+import dev.evring.uring.MessageTarget;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -17,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * decides to block; a sender sets {@code skipped} before it reads {@code wanted} and decides to write. Both are
  * volatile, so at least one side sees the other: the loop does not block, or the sender writes.
  *
- * <p>How a sender that must wake the loop does it is chosen per calling thread: a thread running a loop with a
+ * <p>How a sender that must wake the loop does it is chosen per calling thread: a thread that owns a loop with a
  * {@link WakeSender} (a message from its ring) asks it first; every other thread, and a sender that cannot reach this
  * loop, writes to the backend ({@link #wakeBackend()}: the eventfd).
  */
@@ -49,6 +50,8 @@ final class LoopWakeup {
     private volatile int embedders;
     /** How many times a sender called backend.wakeup() (stats, and tests: "one system call per burst"). */
     private final AtomicInteger backendWakeups = new AtomicInteger();
+    /** How many ring messages other loops posted to wake this one (stats). */
+    private final AtomicInteger messages = new AtomicInteger();
     /** How many times the loop took a pending mark (written on the loop's thread with setOpaque; stats). */
     private long received;
 
@@ -90,6 +93,24 @@ final class LoopWakeup {
         gate.decrementAndGet();
     }
 
+    /**
+     * Any thread: where a ring message wakes this loop instead of {@link #wakeBackend()} (the backend's
+     * {@code wakeupTarget()}), or null. Read it after marking the work the loop is to look at.
+     */
+    MessageTarget messageTarget() {
+        return backend.wakeupTarget();
+    }
+
+    /** A {@link WakeSender} posted a message to wake this loop (stats). */
+    void messagePosted() {
+        messages.incrementAndGet();
+    }
+
+    /** Any thread: whether close began (no wakeup reaches the backend any more). */
+    boolean isShut() {
+        return (gate.get() & CLOSING_BIT) != 0;
+    }
+
     /** Loop thread, before the backend wait: returns whether it may block (no sender skipped its system call). */
     boolean enterWait() {
         wanted.set(1); // a sender that sees this writes to the backend instead of skipping
@@ -117,6 +138,11 @@ final class LoopWakeup {
     /** Any thread: how many times a sender called backend.wakeup(). */
     int backendWakeups() {
         return backendWakeups.get();
+    }
+
+    /** Any thread: how many ring messages other loops posted to wake this one. */
+    int messages() {
+        return messages.get();
     }
 
     /** Any thread: how many times the loop took a pending mark and looked at its cross-thread sources. */

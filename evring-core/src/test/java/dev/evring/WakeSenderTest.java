@@ -18,37 +18,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The plug-in point for waking one loop from another loop's thread without the target's eventfd (a message from the
- * sender's ring, where io_uring has MSG_RING): the wakeup asks the sender of the loop running on the calling thread
- * first, and only that thread's; what it queued goes out by the time that loop's run() returns; a sender that cannot
- * reach the target leaves it to the target's backend. Checked with a sender that queues wakeups and delivers them
- * through the target's backend when flushed, as a ring message rides along with the sender's next enter.
+ * sender's ring, {@link RingWakeSender}, where io_uring has MSG_RING): the wakeup asks the sender of the loop the
+ * calling thread owns first, inside its run() or not, and only that thread's; a sender that cannot reach the target
+ * leaves it to the target's backend; a closed loop's sender is asked no more. Checked on every backend with a sender
+ * that records what it is asked and wakes the target through its backend.
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#all")
 class WakeSenderTest extends LoopTestBase {
 
-    /** Queues the targets it is asked to wake; delivers them at flush. */
-    static final class DeferringSender implements WakeSender {
-        final List<LoopWakeup> queued = new ArrayList<>();
+    /** Records the targets it is asked to wake, and wakes them through their backend (or says no). */
+    static final class RecordingSender implements WakeSender {
         final List<Thread> askedOn = new ArrayList<>();
-        int asked;
-        int flushes;
         boolean reach = true;
 
         @Override
         public boolean wake(LoopWakeup target) {
             askedOn.add(Thread.currentThread());
-            asked++;
             if (!reach) return false;
-            queued.add(target);
+            target.wakeBackend();
             return true;
-        }
-
-        @Override
-        public void flush() {
-            flushes++;
-            for (LoopWakeup t : queued) t.wakeBackend();
-            queued.clear();
         }
     }
 
@@ -97,46 +86,45 @@ class WakeSenderTest extends LoopTestBase {
     }
 
     @Test
-    void aLoopThreadsSenderWakesTheTargetAndItsWakeupGoesOutByTheEndOfRun() throws Exception {
+    void theSenderOfTheThreadsLoopIsAskedInsideRunAndOut() throws Exception {
         startOther();
         try {
-            DeferringSender sender = new DeferringSender();
-            loop.wakeSender(sender);
+            RecordingSender sender = new RecordingSender();
+            loop.sendWakeupsThrough(sender);
+            // from a callback of this thread's loop
             AtomicBoolean ran = new AtomicBoolean();
-            int backendBefore = other.backendWakeupsForTest();
-            boolean[] ranBeforeFlush = new boolean[1];
             letOtherBlock();
-            loop.execute(() -> {
-                other.execute(() -> ran.set(true));
-                // the target sleeps on: its wakeup waits in our sender until our run() returns
-                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
-                while (System.nanoTime() < until) if (ran.get()) ranBeforeFlush[0] = true;
-            });
+            int before = other.backendWakeupsForTest();
+            loop.execute(() -> other.execute(() -> ran.set(true)));
             loop.runOnce();
-            assertEquals(1, sender.asked, "the sender of the loop running on this thread was asked");
-            assertEquals(List.of(Thread.currentThread()), sender.askedOn);
-            assertFalse(ranBeforeFlush[0], "the target woke before the sender's run() ended");
-            assertTrue(sender.flushes >= 1);
-            awaitSet(ran, "the task, once the wakeup went out");
-            assertEquals(backendBefore + 1, other.backendWakeupsForTest(), "delivered once, by the flush");
+            awaitSet(ran, "the task handed over from a callback");
+            assertEquals(List.of(Thread.currentThread()), sender.askedOn, "the sender of this thread's loop was asked");
+            assertEquals(before + 1, other.backendWakeupsForTest(), "and it woke the target");
 
-            // outside run(), the same thread is no loop's: the target's own backend is woken, the sender not asked
+            // outside run(): the thread still owns the loop, and the wakeup goes out at once all the same
             ran.set(false);
             letOtherBlock();
             other.execute(() -> ran.set(true));
-            awaitSet(ran, "the task");
-            assertEquals(1, sender.asked, "not asked from outside run()");
+            awaitSet(ran, "the task handed over outside run()");
+            assertEquals(2, sender.askedOn.size());
 
             // a sender that cannot reach the target leaves it to the backend
             sender.reach = false;
             ran.set(false);
             letOtherBlock();
-            int before = other.backendWakeupsForTest();
-            loop.execute(() -> other.execute(() -> ran.set(true)));
-            loop.runOnce();
-            awaitSet(ran, "the task");
-            assertEquals(2, sender.asked);
+            before = other.backendWakeupsForTest();
+            other.execute(() -> ran.set(true));
+            awaitSet(ran, "the task the backend woke the target for");
+            assertEquals(3, sender.askedOn.size());
             assertEquals(before + 1, other.backendWakeupsForTest(), "the backend woke it");
+
+            // once the loop closed, its thread's wakeups go to the backends
+            loop.close();
+            ran.set(false);
+            letOtherBlock();
+            other.execute(() -> ran.set(true));
+            awaitSet(ran, "the task after the sender's loop closed");
+            assertEquals(3, sender.askedOn.size(), "a closed loop's sender is not asked");
         } finally {
             stopOther();
         }
@@ -146,8 +134,8 @@ class WakeSenderTest extends LoopTestBase {
     void aPlainThreadNeverUsesALoopsSender() throws Exception {
         startOther();
         try {
-            DeferringSender sender = new DeferringSender();
-            loop.wakeSender(sender);
+            RecordingSender sender = new RecordingSender();
+            loop.sendWakeupsThrough(sender);
             CountDownLatch ran = new CountDownLatch(20);
             Thread plain = Thread.ofPlatform().start(() -> {
                 for (int i = 0; i < 20; i++) {
@@ -163,20 +151,9 @@ class WakeSenderTest extends LoopTestBase {
             runUntil(() -> ran.getCount() == 0, "the plain thread's tasks");
             loop.unref();
             plain.join();
-            assertEquals(0, sender.asked);
+            assertEquals(List.of(), sender.askedOn);
         } finally {
             stopOther();
         }
-    }
-
-    @Test
-    void theSenderChangesOutsideRunOnly() {
-        DeferringSender sender = new DeferringSender();
-        AtomicReference<Throwable> inside = new AtomicReference<>();
-        loop.execute(() -> inside.set(assertThrows(IllegalStateException.class, () -> loop.wakeSender(sender))));
-        loop.runOnce();
-        assertTrue(inside.get() != null);
-        loop.wakeSender(sender);
-        loop.wakeSender(null);
     }
 }

@@ -42,7 +42,7 @@ public class CrossLoopExecuteBenchmark {
     static final int BURST = 1_000;
     static final int TRIPS = 1_000;
 
-    @Param({"evring-io_uring", "evring-epoll", "netty-io_uring", "netty-epoll"})
+    @Param({"evring-io_uring", "evring-io_uring-eventfd", "evring-epoll", "netty-io_uring", "netty-epoll"})
     public String impl;
 
     private AutoCloseable group;
@@ -80,9 +80,11 @@ public class CrossLoopExecuteBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         switch (impl) {
-            case "evring-io_uring", "evring-epoll" -> {
-                Backend backend = impl.equals("evring-io_uring") ? Backend.IO_URING : Backend.EPOLL;
-                LoopGroup g = LoopGroup.builder().loops(2).loop(EventLoop.builder().backend(backend)).open();
+            case "evring-io_uring", "evring-io_uring-eventfd", "evring-epoll" -> {
+                Backend backend = impl.equals("evring-epoll") ? Backend.EPOLL : Backend.IO_URING;
+                EventLoop.Builder loop = EventLoop.builder().backend(backend);
+                if (impl.equals("evring-io_uring-eventfd")) loop.option("loop.wakeup_messages", "false");
+                LoopGroup g = LoopGroup.builder().loops(2).loop(loop).open();
                 group = g;
                 a = g.loop(0);
                 b = g.loop(1);
