@@ -1,20 +1,15 @@
 package dev.evring;
 
 import dev.evring.backend.BackendCounters;
-import dev.evring.internal.LoopAccess;
 import dev.evring.linux.IoUring;
 import dev.evring.uring.RingFaults;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -26,62 +21,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#ioUring")
 class RingWakeupTest extends LoopTestBase {
-
-    /** A loop on its own thread, running until stopped. */
-    record Other(EventLoop loop, Thread thread) {
-        static Other start(EventLoop.Builder b) throws InterruptedException {
-            CountDownLatch opened = new CountDownLatch(1);
-            AtomicReference<EventLoop> ref = new AtomicReference<>();
-            Thread t = Thread.ofPlatform().name("other-loop").start(() -> {
-                try (EventLoop l = b.open()) {
-                    ref.set(l);
-                    l.ref();
-                    opened.countDown();
-                    l.run();
-                }
-            });
-            assertTrue(opened.await(10, TimeUnit.SECONDS));
-            return new Other(ref.get(), t);
-        }
-
-        void stop() throws InterruptedException {
-            if (!loop.isClosed()) {
-                loop.execute(() -> {
-                    loop.unref();
-                    loop.breakLoop(EventLoop.Break.ALL);
-                });
-            }
-            thread.join(10_000);
-            assertFalse(thread.isAlive());
-        }
-
-        /** The backend's counters, read on the loop's thread. */
-        long[] counters() throws Exception {
-            long[] c = new long[BackendCounters.COUNT];
-            CountDownLatch read = new CountDownLatch(1);
-            loop.execute(() -> {
-                LoopAccess.get().backend(loop).counters(c);
-                read.countDown();
-            });
-            assertTrue(read.await(10, TimeUnit.SECONDS));
-            return c;
-        }
-
-        /** Waits until the loop is surely blocked in its wait: its iteration count steady for a while. */
-        void letBlock() throws InterruptedException {
-            long it;
-            do {
-                it = loop.stats().iterations();
-                Thread.sleep(30);
-            } while (loop.stats().iterations() != it);
-        }
-    }
-
-    private static void awaitSet(AtomicBoolean flag, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!flag.get() && System.nanoTime() < deadline) Thread.onSpinWait();
-        assertTrue(flag.get(), "timed out waiting for " + what);
-    }
 
     /** From this loop's thread, inside its run(): hands a task to {@code to} and runs until it ran there. */
     private void handOver(EventLoop to, AtomicBoolean ran) {
@@ -97,7 +36,7 @@ class RingWakeupTest extends LoopTestBase {
     @Test
     void aTaskFromAnotherLoopsThreadWakesItByAMessageNotItsEventfd() throws Exception {
         assumeTrue(loop.wakeSenderForTest() instanceof RingWakeSender, "no IORING_OP_MSG_RING on this kernel");
-        Other b = Other.start(variant.builder());
+        LoopOnThread b = LoopOnThread.start(variant.builder());
         try {
             long[] before = b.counters();
             LoopStats statsBefore = b.loop().stats();
@@ -107,7 +46,7 @@ class RingWakeupTest extends LoopTestBase {
                 handOver(b.loop(), ran);
             }
             LoopStats stats = b.loop().stats();
-            long[] after = b.counters(); // itself woken by an eventfd write, from this plain thread's call
+            long[] after = b.counters(); // itself a task handed over, whose wakeup the checks below allow for
             assertEquals(statsBefore.wakeupCalls(), stats.wakeupCalls(), "no eventfd write: " + stats);
             assertEquals(20, stats.wakeupMessages() - statsBefore.wakeupMessages(), stats.toString());
             assertTrue(after[BackendCounters.WAKEUPS_SENT] - before[BackendCounters.WAKEUPS_SENT] <= 1, "eventfd writes besides the counters' own");
@@ -122,7 +61,7 @@ class RingWakeupTest extends LoopTestBase {
     void withTheOptionOffOrATargetOnEpollTheEventfdWakesIt() throws Exception {
         EventLoop noMessages = open(builder().option("loop.wakeup_messages", "false"));
         assertEquals(null, noMessages.wakeSenderForTest());
-        Other onEpoll = Other.start(EventLoop.builder().backend(Backend.EPOLL));
+        LoopOnThread onEpoll = LoopOnThread.start(EventLoop.builder().backend(Backend.EPOLL));
         try {
             onEpoll.letBlock();
             int calls = onEpoll.loop().backendWakeupsForTest();
@@ -137,7 +76,7 @@ class RingWakeupTest extends LoopTestBase {
     @Test
     void aMessageTheKernelFailsFallsBackToTheTargetsEventfd() throws Exception {
         assumeTrue(loop.wakeSenderForTest() instanceof RingWakeSender, "no IORING_OP_MSG_RING on this kernel");
-        Other b = Other.start(variant.builder());
+        LoopOnThread b = LoopOnThread.start(variant.builder());
         try {
             b.letBlock();
             int ringFd = b.loop().backendUnchecked().wakeupTarget().ringFd();

@@ -7,9 +7,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -41,98 +39,56 @@ class WakeSenderTest extends LoopTestBase {
         }
     }
 
-    /** A loop of its own thread, kept running until the test ends. */
-    private EventLoop other;
-    private Thread otherThread;
-
-    private void startOther() throws InterruptedException {
-        CountDownLatch opened = new CountDownLatch(1);
-        AtomicReference<EventLoop> ref = new AtomicReference<>();
-        EventLoop.Builder b = variant.builder();
-        otherThread = Thread.ofPlatform().name("other-loop").start(() -> {
-            try (EventLoop l = b.open()) {
-                ref.set(l);
-                l.ref();
-                opened.countDown();
-                l.run();
-            }
-        });
-        assertTrue(opened.await(10, TimeUnit.SECONDS));
-        other = ref.get();
-    }
-
-    private void stopOther() throws InterruptedException {
-        other.execute(() -> {
-            other.unref();
-            other.breakLoop(EventLoop.Break.ALL);
-        });
-        otherThread.join(10_000);
-        assertFalse(otherThread.isAlive());
-    }
-
-    /** Waits until the other loop is surely blocked in its wait: idle for a while, its iteration count steady. */
-    private void letOtherBlock() throws InterruptedException {
-        long it;
-        do {
-            it = other.stats().iterations();
-            Thread.sleep(30);
-        } while (other.stats().iterations() != it);
-    }
-
-    private static void awaitSet(AtomicBoolean flag, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!flag.get() && System.nanoTime() < deadline) Thread.onSpinWait();
-        assertTrue(flag.get(), "timed out waiting for " + what);
-    }
-
     @Test
     void theSenderOfTheThreadsLoopIsAskedInsideRunAndOut() throws Exception {
-        startOther();
+        LoopOnThread o = LoopOnThread.start(variant.builder());
+        EventLoop other = o.loop();
         try {
             RecordingSender sender = new RecordingSender();
             loop.sendWakeupsThrough(sender);
             // from a callback of this thread's loop
             AtomicBoolean ran = new AtomicBoolean();
-            letOtherBlock();
+            o.letBlock();
             int before = other.backendWakeupsForTest();
             loop.execute(() -> other.execute(() -> ran.set(true)));
             loop.runOnce();
-            awaitSet(ran, "the task handed over from a callback");
+            LoopOnThread.awaitSet(ran, "the task handed over from a callback");
             assertEquals(List.of(Thread.currentThread()), sender.askedOn, "the sender of this thread's loop was asked");
             assertEquals(before + 1, other.backendWakeupsForTest(), "and it woke the target");
 
             // outside run(): the thread still owns the loop, and the wakeup goes out at once all the same
             ran.set(false);
-            letOtherBlock();
+            o.letBlock();
             other.execute(() -> ran.set(true));
-            awaitSet(ran, "the task handed over outside run()");
+            LoopOnThread.awaitSet(ran, "the task handed over outside run()");
             assertEquals(2, sender.askedOn.size());
 
             // a sender that cannot reach the target leaves it to the backend
             sender.reach = false;
             ran.set(false);
-            letOtherBlock();
+            o.letBlock();
             before = other.backendWakeupsForTest();
             other.execute(() -> ran.set(true));
-            awaitSet(ran, "the task the backend woke the target for");
+            LoopOnThread.awaitSet(ran, "the task the backend woke the target for");
             assertEquals(3, sender.askedOn.size());
             assertEquals(before + 1, other.backendWakeupsForTest(), "the backend woke it");
 
             // once the loop closed, its thread's wakeups go to the backends
             loop.close();
             ran.set(false);
-            letOtherBlock();
+            o.letBlock();
             other.execute(() -> ran.set(true));
-            awaitSet(ran, "the task after the sender's loop closed");
+            LoopOnThread.awaitSet(ran, "the task after the sender's loop closed");
             assertEquals(3, sender.askedOn.size(), "a closed loop's sender is not asked");
         } finally {
-            stopOther();
+            o.stop();
         }
     }
 
     @Test
     void aPlainThreadNeverUsesALoopsSender() throws Exception {
-        startOther();
+        LoopOnThread o = LoopOnThread.start(variant.builder());
+        EventLoop other = o.loop();
         try {
             RecordingSender sender = new RecordingSender();
             loop.sendWakeupsThrough(sender);
@@ -140,7 +96,7 @@ class WakeSenderTest extends LoopTestBase {
             Thread plain = Thread.ofPlatform().start(() -> {
                 for (int i = 0; i < 20; i++) {
                     try {
-                        letOtherBlock();
+                        o.letBlock();
                     } catch (InterruptedException e) {
                         return;
                     }
@@ -153,7 +109,7 @@ class WakeSenderTest extends LoopTestBase {
             plain.join();
             assertEquals(List.of(), sender.askedOn);
         } finally {
-            stopOther();
+            o.stop();
         }
     }
 }
