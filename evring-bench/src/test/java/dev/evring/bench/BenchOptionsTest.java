@@ -1,5 +1,6 @@
 package dev.evring.bench;
 
+import dev.evring.bench.report.RowKind;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -75,10 +76,10 @@ class BenchOptionsTest {
     @Test
     void rowFilterMatchesSubstringsCaseInsensitively() {
         BenchOptions o = parse("--rows", "Evring,libev");
-        assertTrue(o.wantsRow("evring epoll (readiness)"));
-        assertTrue(o.wantsRow("libev 4.33 (C) epoll"));
-        assertFalse(o.wantsRow("JDK NIO Selector"));
-        assertTrue(parse().wantsRow("anything"));
+        assertTrue(o.wantsRow("evring epoll (readiness)", RowKind.EVRING));
+        assertTrue(o.wantsRow("libev 4.33 (C) epoll", RowKind.PEER));
+        assertFalse(o.wantsRow("JDK NIO Selector", RowKind.PEER));
+        assertTrue(parse().wantsRow("anything", RowKind.PEER));
     }
 
     @Test

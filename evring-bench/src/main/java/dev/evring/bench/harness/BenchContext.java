@@ -95,6 +95,23 @@ public final class BenchContext {
         return cmd;
     }
 
+    /**
+     * The same heap and flags for every server JVM of the server benchmarks (Netty's leak detector off, as its users
+     * run in production).
+     */
+    public static final List<String> SERVER_JVM = List.of("-Xms512m", "-Xmx512m", "-Dio.netty.leakDetection.level=disabled");
+
+    /**
+     * The command line of a server JVM pinned to CPU 0: {@link #SERVER_JVM}, a row variant's evring options
+     * ({@link ServerRow.Launch#systemProperties()}), then {@code jvm}.
+     */
+    public List<String> serverJava(ServerRow.Launch launch, List<String> jvm, String mainClass, List<String> args) {
+        List<String> all = new ArrayList<>(SERVER_JVM);
+        all.addAll(launch.systemProperties());
+        all.addAll(jvm);
+        return java(0, all, mainClass, args);
+    }
+
     /** A native command, optionally pinned to {@code cpu} with taskset (negative: not pinned). */
     public List<String> nativeCommand(int cpu, Path binary, List<String> args) {
         List<String> cmd = new ArrayList<>(pin(cpu));

@@ -66,9 +66,6 @@ public final class HttpBenchmark implements Benchmark {
         return ctx.quick() ? new Settings(repeats, 1, 1) : new Settings(repeats, 3, 3);
     }
 
-    /** The same heap and flags for every server JVM as in the echo benchmark. */
-    static final List<String> SERVER_JVM = List.of("-Xms512m", "-Xmx512m", "-Dio.netty.leakDetection.level=disabled");
-
     @Override
     public String id() {
         return "http";
@@ -103,13 +100,13 @@ public final class HttpBenchmark implements Benchmark {
     static ServerRow evring(BenchContext ctx, String mode, Backend backend) {
         Backend.Availability av = backend.availability();
         return new ServerRow("evring " + backend.id() + " (" + mode + ")", RowKind.EVRING,
-                launch -> ctx.java(0, SERVER_JVM, Main.class.getName(),
+                launch -> ctx.serverJava(launch, List.of(), Main.class.getName(),
                         List.of("http-server", "--port", Integer.toString(launch.port()), "--mode", mode, "--backend", backend.id())),
                 av.available() ? null : "backend unavailable: " + av.reason(), HttpProbe::check);
     }
 
     private static ServerRow peer(BenchContext ctx, String name, String impl) {
-        return new ServerRow(name, RowKind.PEER, launch -> ctx.java(0, SERVER_JVM, HttpServerMain.class.getName(),
+        return new ServerRow(name, RowKind.PEER, launch -> ctx.serverJava(launch, List.of(), HttpServerMain.class.getName(),
                 List.of(impl, Integer.toString(launch.port()), Integer.toString(launch.loops()))), null, HttpProbe::check);
     }
 
@@ -125,7 +122,8 @@ public final class HttpBenchmark implements Benchmark {
         Settings s = settings(ctx);
         return "http: " + String.join(", ", LOADS.stream().map(Load::label).toList()) + " (connections x pipelined requests), "
                 + "wrk -t1; " + s.repeats + " windows of " + s.windowSeconds + " s per case\n"
-                + "  rows: " + String.join(", ", rows(ctx, ctx.tools().program("nginx", "nginx")).stream().map(ServerRow::name).toList());
+                + "  rows: " + String.join(", ", ServerRounds.selected(ctx, rows(ctx, ctx.tools().program("nginx", "nginx"))).stream()
+                .map(ServerRow::name).toList());
     }
 
     @Override

@@ -145,7 +145,7 @@ public final class PipesBenchmark implements Benchmark {
         Settings s = settings(ctx);
         Duration timeout = Duration.ofSeconds(60 + cases.size() * (long) (s.repeats + s.javaWarmups) * (s.capMillis + 500) / 1000);
         for (Row r : rows(ctx)) {
-            if (!ctx.options().wantsRow(r.name())) continue;
+            if (!ctx.options().wantsRow(r.name(), r.kind())) continue;
             DriverRow.runRestarting(ctx, results, r.name(), r.kind(), r.command(), r.skip(), labels, timeout);
         }
         barNotes(results, cases);

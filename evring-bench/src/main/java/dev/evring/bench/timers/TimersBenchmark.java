@@ -59,7 +59,7 @@ public final class TimersBenchmark implements Benchmark {
         rows.add(new Row("Netty HashedWheelTimer", RowKind.PEER, java(ctx, "hwt", javaArgs), null,
                 "caller's time only: the wheel thread does the insertion on the other CPU"));
         for (Row r : rows) {
-            if (!ctx.options().wantsRow(r.name())) continue;
+            if (!ctx.options().wantsRow(r.name(), r.kind())) continue;
             DriverRow.run(ctx, results, r.name(), r.kind(), r.command(), r.skip(), cases(), timeout);
             if (r.note() != null) results.results().stream().filter(c -> c.row().equals(r.name())).forEach(c -> c.note(r.note()));
         }
