@@ -4,6 +4,7 @@ import dev.evring.bench.harness.BenchContext;
 import dev.evring.bench.harness.Benchmark;
 import dev.evring.bench.harness.MachineInfo;
 import dev.evring.bench.harness.NativeTools;
+import dev.evring.bench.echo.BulkBenchmark;
 import dev.evring.bench.echo.EchoBenchmark;
 import dev.evring.bench.http.HttpBenchmark;
 import dev.evring.bench.jmh.JmhBenchmark;
@@ -38,6 +39,7 @@ final class BenchCommand {
         Map<String, Supplier<Benchmark>> m = new LinkedHashMap<>();
         m.put("pipes", PipesBenchmark::new);
         m.put("echo", EchoBenchmark::new);
+        m.put("bulk", BulkBenchmark::new);
         m.put("http", HttpBenchmark::new);
         m.put("timers", TimersBenchmark::new);
         m.put("jmh", JmhBenchmark::new);
