@@ -8,6 +8,7 @@ import dev.evring.bench.echo.BulkBenchmark;
 import dev.evring.bench.echo.EchoBenchmark;
 import dev.evring.bench.http.HttpBenchmark;
 import dev.evring.bench.jmh.JmhBenchmark;
+import dev.evring.bench.memory.MemoryBenchmark;
 import dev.evring.bench.pipes.PipesBenchmark;
 import dev.evring.bench.timers.TimersBenchmark;
 import dev.evring.bench.report.BenchmarkResults;
@@ -40,6 +41,7 @@ final class BenchCommand {
         m.put("pipes", PipesBenchmark::new);
         m.put("echo", EchoBenchmark::new);
         m.put("bulk", BulkBenchmark::new);
+        m.put("memory", MemoryBenchmark::new);
         m.put("http", HttpBenchmark::new);
         m.put("timers", TimersBenchmark::new);
         m.put("jmh", JmhBenchmark::new);
