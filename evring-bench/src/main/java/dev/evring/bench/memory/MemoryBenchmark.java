@@ -16,7 +16,9 @@ import dev.evring.bench.report.Outcome;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,9 +44,13 @@ public final class MemoryBenchmark implements Benchmark {
     public static final Metric SLAB = new Metric("slab_bytes_per_conn", "kernel slab (machine, both ends)", "B/conn", false);
     public static final Metric SERVER_RSS = new Metric("server_rss_mb", "server RSS", "MB", false);
 
-    /** The phases of one run, each a case of the table. */
+    /**
+     * The phases of one run, each a case of the table: the connections open and idle, after one message echoed on
+     * each (a receive that took a buffer and gave it back must leave nothing behind), and after they have all
+     * closed (what the server keeps of them, per connection it had: tables grown, pools filled).
+     */
     enum Phase {
-        IDLE("idle"), AFTER_MESSAGE("after one message each");
+        IDLE("idle"), AFTER_MESSAGE("after one message each"), CLOSED("after they closed");
 
         final String words;
 
@@ -71,12 +77,17 @@ public final class MemoryBenchmark implements Benchmark {
     /** How many connections a quick run opens: a fifth, which keeps the per-connection figures and saves a minute. */
     static final int QUICK = 2_000;
 
-    record Settings(int connections, int repeats, long settleMs, int warmupConnections) {}
+    /**
+     * @param settleMs  how long the server sits with its connections before a reading
+     * @param jitWaitMs how long a reading may wait for the JIT to give its scratch memory back (see
+     *                  {@link MemoryProbe#jitScratchBytes}); what is left is taken off the RSS
+     */
+    record Settings(int connections, int repeats, long settleMs, long jitWaitMs, int warmupConnections) {}
 
     static Settings settings(BenchContext ctx, long fdLimit) {
-        int repeats = ctx.options().repeatsOr(1, 2);
-        return ctx.quick() ? new Settings(connections(QUICK, fdLimit), repeats, 300, 500)
-                : new Settings(connections(WANTED, fdLimit), repeats, 1_000, 1_000);
+        int repeats = ctx.options().repeatsOr(1, 1); // a second run starts where the first left the server: see CLOSED
+        return ctx.quick() ? new Settings(connections(QUICK, fdLimit), repeats, 300, 0, 500)
+                : new Settings(connections(WANTED, fdLimit), repeats, 1_000, 6_000, 1_000);
     }
 
     /** {@code wanted}, or as many as fit in the open-file limit of the server and of the load generator (each holds one end). */
@@ -140,7 +151,7 @@ public final class MemoryBenchmark implements Benchmark {
         ServerRounds.run(ctx, runs, EchoServers.rows(ctx, EVRING, SERVER_JVM), client.ok() ? null : "load generator: " + client.missing(),
                 new ServerRounds.Schedule<>(List.of(label), c -> c, label, set.repeats),
                 (r, c, server, warmup) -> measure(ctx, r, client.path(), ss.path(), server, warmup ? set.warmupConnections : set.connections,
-                        set.settleMs, warmup),
+                        set.settleMs, set.jitWaitMs, warmup),
                 MemoryBenchmark::progressLine);
         split(runs, results, set.connections);
         runs.notes().forEach(results::addNote);
@@ -150,37 +161,56 @@ public final class MemoryBenchmark implements Benchmark {
     /** What the server holds now: resident memory, live heap (after a full collection), socket buffers, and the machine's. */
     record Reading(double rss, double heap, MemoryProbe.SocketBuffers buffers, double slab, MemoryProbe.Sockstat sockstat) {}
 
-    private static Reading read(ServerRounds.Server server, Path ss) throws InterruptedException {
+    /** Reads the server's memory now (see {@link Reading}), and writes what it read to the row's log. */
+    private static Reading read(ServerRounds.Server server, Path ss, Duration jitWait, String when) throws InterruptedException {
+        long t0 = System.nanoTime();
         double heap, jit;
+        String why = "";
         try {
             heap = MemoryProbe.liveHeapBytes(server.pid()); // first: the full collection settles what the RSS then shows
-            jit = MemoryProbe.jitScratchBytes(server.pid());
+            jit = MemoryProbe.jitScratchBytes(server.pid(), jitWait);
         } catch (IOException e) {
             heap = Double.NaN; // not a JVM, or it does not answer: RSS as it is
             jit = 0;
+            why = " (no heap: " + e.getMessage() + ")";
         }
         MemoryProbe.SocketBuffers buffers = null;
         if (ss != null) {
             try {
                 buffers = MemoryProbe.socketBuffers(ss, server.port());
             } catch (IOException e) {
-                // no figure; said once in the notes when ss is missing, and in the row's log otherwise
+                why += " (no socket buffers: " + e.getMessage() + ")";
             }
         }
-        return new Reading(MemoryProbe.treeRssBytes(server.pid()) - jit, heap, buffers, MemoryProbe.slabBytes(), MemoryProbe.sockstat());
+        double rss = MemoryProbe.treeRssBytes(server.pid());
+        Reading r = new Reading(rss - jit, heap, buffers, MemoryProbe.slabBytes(), MemoryProbe.sockstat());
+        log(server.log(), String.format(Locale.ROOT, "memory %s: VmRSS %,.0f B less JIT scratch %,.0f B, live heap %,.0f B, %s, slab %,.0f B, %s; "
+                + "read in %d ms%s", when, rss, jit, heap, buffers, r.slab(), r.sockstat(), (System.nanoTime() - t0) / 1_000_000, why));
+        return r;
+    }
+
+    private static void log(Path log, String line) {
+        try {
+            Files.writeString(log, line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException ignored) {
+            // a log we cannot write does not stop the benchmark
+        }
     }
 
     /**
      * One run against a server: its memory read, {@code n} connections opened and accepted, settled, read again,
-     * one message echoed on each, settled, read again, the connections closed. A warm-up run (fewer connections,
-     * so the server has loaded and compiled its accept and echo paths before anything is read) records nothing.
+     * one message echoed on each, settled, read again, the connections closed, read once more. A warm-up run (fewer
+     * connections, so the server has loaded and compiled its accept and echo paths before anything is read) records
+     * nothing.
      */
     private static void measure(BenchContext ctx, CaseResult r, Path client, Path ss, ServerRounds.Server server, int n,
-                                long settleMs, boolean warmup) throws Exception {
-        Reading before = warmup ? null : read(server, ss);
-        Duration limit = Duration.ofSeconds(60);
-        try (IdleClient c = IdleClient.start(ctx.nativeCommand(1, client,
-                List.of("idle", Integer.toString(server.port()), Integer.toString(n), Integer.toString(MESSAGE_SIZE))), server.log())) {
+                                long settleMs, long jitWaitMs, boolean warmup) throws Exception {
+        Duration jitWait = Duration.ofMillis(jitWaitMs), limit = Duration.ofSeconds(60);
+        Reading before = warmup ? null : read(server, ss, jitWait, "before");
+        Reading idle, after;
+        IdleClient c = IdleClient.start(ctx.nativeCommand(1, client,
+                List.of("idle", Integer.toString(server.port()), Integer.toString(n), Integer.toString(MESSAGE_SIZE))), server.log());
+        try {
             c.awaitConnected(limit);
             String notAccepted = awaitAccepted(ss, server.port(), n, limit);
             if (notAccepted != null) {
@@ -188,19 +218,24 @@ public final class MemoryBenchmark implements Benchmark {
                 return;
             }
             Thread.sleep(settleMs);
-            Reading idle = warmup ? null : read(server, ss);
+            idle = warmup ? null : read(server, ss, jitWait, "idle");
             c.ping(limit);
             Thread.sleep(settleMs);
-            if (warmup) return;
-            Reading after = read(server, ss);
-            if (!r.has(Phase.IDLE.key(SERVER_RSS))) r.note(sockstatNote(before, idle, n)); // the first run's: one is enough
-            add(r, Phase.IDLE, before, idle, n);
-            add(r, Phase.AFTER_MESSAGE, before, after, n);
+            after = warmup ? null : read(server, ss, jitWait, "after one message each");
         } catch (IOException e) {
             r.fail(Outcome.FAILED, e.getMessage());
+            return;
         } finally {
-            awaitClosed(ss, server.port(), Duration.ofSeconds(30)); // the next run starts from a server without connections
+            c.close();
+            awaitClosed(ss, server.port(), limit); // the next reading, and the next run, start from a server without connections
         }
+        if (warmup) return;
+        Thread.sleep(settleMs);
+        Reading closed = read(server, ss, jitWait, "after they closed");
+        r.note(sockstatNote(before, idle, n));
+        add(r, Phase.IDLE, before, idle, n);
+        add(r, Phase.AFTER_MESSAGE, before, after, n);
+        add(r, Phase.CLOSED, before, closed, n);
     }
 
     /** Null once the server has accepted all {@code n} connections (none waiting in its accept queue), else why not. */
@@ -263,11 +298,8 @@ public final class MemoryBenchmark implements Benchmark {
             what = r.outcome().word() + ": " + r.notes();
         } else {
             List<String> parts = new ArrayList<>();
-            for (Phase p : Phase.values()) {
-                parts.add(p.words + " " + Format.human(r.stats(p.key(MEMORY)).median()) + " B/conn (socket buffers "
-                        + Format.human(r.stats(p.key(SOCKET_BUFFERS)).median()) + ")");
-            }
-            what = String.join(", ", parts);
+            for (Phase p : Phase.values()) parts.add(p.words + " " + Format.human(r.stats(p.key(MEMORY)).median()));
+            what = "memory " + String.join(", ", parts) + " B/conn";
         }
         return String.format("  %-7s %-34s %s", r.benchmark(), r.row(), what);
     }

@@ -9,6 +9,7 @@ import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -104,18 +105,27 @@ final class MemoryProbe {
     }
 
     /**
-     * What the JVM {@code pid}'s JIT holds in scratch memory now (Native Memory Tracking's {@code Arena Chunk},
+     * What the JVM {@code pid}'s JIT holds in scratch memory (Native Memory Tracking's {@code Arena Chunk},
      * committed), in bytes, after giving the C library's free memory back to the kernel ({@code
-     * System.trim_native_heap}), so that its RSS counts what is in use. Compilations take several MB of arena chunks
-     * and HotSpot frees them on a 5-second timer: without this a reading could be 10 MB up or down at random. 0 when
-     * the JVM runs without {@code -XX:NativeMemoryTracking}.
+     * System.trim_native_heap}), so that its RSS counts what is in use. A compilation takes several MB of arena
+     * chunks, and HotSpot frees them on a 5-second timer: a reading could be 10 MB up or down at random. So this waits,
+     * up to {@code wait}, for them to be freed (under {@link #JIT_QUIET} left), and returns what is left for the caller
+     * to take off the RSS. 0 when the JVM runs without {@code -XX:NativeMemoryTracking}.
      *
      * @throws IOException when the JVM cannot be reached
      */
-    static long jitScratchBytes(long pid) throws IOException, InterruptedException {
-        jcmd(pid, "System.trim_native_heap");
-        return parseArenaChunkBytes(jcmd(pid, "VM.native_memory summary"));
+    static long jitScratchBytes(long pid, Duration wait) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            jcmd(pid, "System.trim_native_heap");
+            long scratch = parseArenaChunkBytes(jcmd(pid, "VM.native_memory summary"));
+            if (scratch < JIT_QUIET || System.nanoTime() >= deadline) return scratch;
+            Thread.sleep(250);
+        }
     }
+
+    /** The JIT's scratch memory of a JVM that compiles nothing: a few KB; while it compiles, MB. */
+    static final long JIT_QUIET = 1 << 20;
 
     private static final Pattern ARENA_CHUNK = Pattern.compile("(?m)^-\\s+Arena Chunk \\(reserved=\\d+KB, committed=(\\d+)KB\\)");
 

@@ -102,7 +102,7 @@ class MemoryProbeTest {
             }
             assertTrue(heap > 0 && heap < 64L << 20, "live heap " + heap);
             assertTrue(MemoryProbe.parseHeapUsedBytes(MemoryProbe.jcmdProgram(jvm.pid(), "GC.heap_info")) > 0);
-            assertEquals(0, MemoryProbe.jitScratchBytes(jvm.pid()), "no -XX:NativeMemoryTracking, no figure");
+            assertEquals(0, MemoryProbe.jitScratchBytes(jvm.pid(), java.time.Duration.ZERO), "no -XX:NativeMemoryTracking, no figure");
             // the surefire JVM, like the evring launcher, exports jdk.attach's internals: the fast path is the one taken
             String viaAttach = MemoryProbe.attachJcmd(jvm.pid(), "GC.heap_info");
             assertTrue(viaAttach != null && MemoryProbe.parseHeapUsedBytes(viaAttach) > 0, String.valueOf(viaAttach));
