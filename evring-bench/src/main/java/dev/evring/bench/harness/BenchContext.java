@@ -1,12 +1,15 @@
 package dev.evring.bench.harness;
 
 import dev.evring.bench.BenchOptions;
+import dev.evring.bench.report.RowKind;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * What every benchmark of a run shares: the options, the native tools, the run's results folder, a way to start
@@ -53,6 +56,19 @@ public final class BenchContext {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The rows of a benchmark that {@code --rows} selects, each followed by the variants asked for it (see
+     * {@link RowSelection}); says which variants apply to no row of this benchmark, so a typo does not pass silently.
+     */
+    public <R> List<R> selectRows(List<R> rows, Function<R, String> name, Function<R, RowKind> kind,
+                                  BiFunction<R, RowSelection.Variant, R> withOptions) {
+        RowSelection sel = options.rows();
+        for (RowSelection.Variant v : sel.unmatched(rows, name, kind)) {
+            progress("  variant \"" + v + "\": no evring row here has the words \"" + String.join(" ", v.base()) + "\"");
+        }
+        return sel.select(rows, name, kind, withOptions);
     }
 
     public void progress(String line) {

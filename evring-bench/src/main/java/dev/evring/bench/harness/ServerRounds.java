@@ -157,11 +157,7 @@ public final class ServerRounds {
      * {@link RowSelection}); says which variants apply to no row here.
      */
     public static List<ServerRow> selected(BenchContext ctx, List<ServerRow> rows) {
-        RowSelection sel = ctx.options().rows();
-        for (RowSelection.Variant v : sel.unmatched(rows, ServerRow::name, ServerRow::kind)) {
-            ctx.progress("  variant \"" + v + "\": no evring row here has the words \"" + String.join(" ", v.base()) + "\"");
-        }
-        return sel.select(rows, ServerRow::name, ServerRow::kind, ServerRow::withOptions);
+        return ctx.selectRows(rows, ServerRow::name, ServerRow::kind, ServerRow::withOptions);
     }
 
     /**
