@@ -47,12 +47,18 @@ public final class BulkBenchmark implements Benchmark {
 
     static Settings settings(BenchContext ctx) {
         int repeats = ctx.options().repeatsOr(2, 3);
-        return ctx.quick() ? new Settings(repeats, 600, 100, 300) : new Settings(repeats, 3_000, 300, 1_000);
+        return ctx.quick() ? new Settings(repeats, 500, 100, 250) : new Settings(repeats, 3_000, 300, 1_000);
     }
 
-    /** evring's rows: completion on io_uring, readiness on epoll, and completion on epoll (the emulation). */
-    static final List<EchoServers.Evring> EVRING = List.of(new EchoServers.Evring("completion", Backend.IO_URING),
-            new EchoServers.Evring("readiness", Backend.EPOLL), new EchoServers.Evring("completion", Backend.EPOLL));
+    /**
+     * evring's rows: completion on io_uring, readiness on epoll, and completion on epoll (the emulation, which a quick
+     * run leaves out).
+     */
+    static List<EchoServers.Evring> evring(BenchContext ctx) {
+        List<EchoServers.Evring> all = List.of(new EchoServers.Evring("completion", Backend.IO_URING),
+                new EchoServers.Evring("readiness", Backend.EPOLL), new EchoServers.Evring("completion", Backend.EPOLL));
+        return ctx.quick() ? all.subList(0, 2) : all;
+    }
 
     @Override
     public String id() {
@@ -64,7 +70,7 @@ public final class BulkBenchmark implements Benchmark {
         Settings s = settings(ctx);
         return "bulk: " + String.join(", ", loads(ctx).stream().map(Load::label).toList()) + "; "
                 + s.repeats + " windows of " + s.windowMs + " ms per case\n"
-                + "  rows: " + String.join(", ", ServerRounds.selected(ctx, EchoServers.rows(ctx, EVRING, List.of())).stream()
+                + "  rows: " + String.join(", ", ServerRounds.selected(ctx, EchoServers.rows(ctx, evring(ctx), List.of())).stream()
                 .map(ServerRow::name).toList());
     }
 
@@ -77,7 +83,7 @@ public final class BulkBenchmark implements Benchmark {
         if (!ctx.pinned()) results.addNote(ctx.unpinnedNote());
         results.addNote("MB/s counts each byte once (it also came back); server CPU per KiB covers its receive and its send; "
                 + "the stream has no latency (no message to time)");
-        ServerRounds.run(ctx, results, EchoServers.rows(ctx, EVRING, List.of()), client.ok() ? null : "load generator: " + client.missing(),
+        ServerRounds.run(ctx, results, EchoServers.rows(ctx, evring(ctx), List.of()), client.ok() ? null : "load generator: " + client.missing(),
                 new ServerRounds.Schedule<>(loads(ctx), Load::label, ECHO_64K_50, set.repeats),
                 (r, load, server, warmup) -> measure(ctx, r, client.path(), server, load,
                         warmup ? set.firstWarmupMs : set.warmupMs, warmup ? 200 : set.windowMs),

@@ -58,6 +58,11 @@ public final class HttpBenchmark implements Benchmark {
     static final List<Load> LOADS = List.of(new Load(50, 1), new Load(50, 16), new Load(256, 1), new Load(256, 16),
             new Load(1_000, 1), new Load(1_000, 16));
 
+    /** A quick run keeps one load per connection count: 50 x 1, 256 x 16, 1,000 x 1. */
+    static List<Load> loads(BenchContext ctx) {
+        return ctx.quick() ? List.of(LOADS.get(0), LOADS.get(3), LOADS.get(4)) : LOADS;
+    }
+
     /** wrk runs whole seconds: a window is at least 1 s. */
     record Settings(int repeats, int warmupSeconds, int windowSeconds) {}
 
@@ -120,7 +125,7 @@ public final class HttpBenchmark implements Benchmark {
     @Override
     public String plan(BenchContext ctx) throws Exception {
         Settings s = settings(ctx);
-        return "http: " + String.join(", ", LOADS.stream().map(Load::label).toList()) + " (connections x pipelined requests), "
+        return "http: " + String.join(", ", loads(ctx).stream().map(Load::label).toList()) + " (connections x pipelined requests), "
                 + "wrk -t1; " + s.repeats + " windows of " + s.windowSeconds + " s per case\n"
                 + "  rows: " + String.join(", ", ServerRounds.selected(ctx, rows(ctx, ctx.tools().program("nginx", "nginx"))).stream()
                 .map(ServerRow::name).toList());
@@ -141,7 +146,7 @@ public final class HttpBenchmark implements Benchmark {
         results.addNote(LATENCY_NOTE);
         Path script = writeScript(ctx.workDir(id()));
         ServerRounds.run(ctx, results, rows(ctx, nginx), wrk.missing(),
-                new ServerRounds.Schedule<>(LOADS, Load::label, new Load(256, 16), set.repeats),
+                new ServerRounds.Schedule<>(loads(ctx), Load::label, new Load(256, 16), set.repeats),
                 (r, load, server, warmup) -> measure(ctx, r, wrk.path(), script, server, load, warmup ? set.warmupSeconds : set.windowSeconds),
                 r -> ServerRounds.progressLine(r, REQUESTS, P99, SERVER_CPU));
         CpuWindow.flag(results);

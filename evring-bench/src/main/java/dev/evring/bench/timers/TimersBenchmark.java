@@ -37,14 +37,14 @@ public final class TimersBenchmark implements Benchmark {
 
     @Override
     public String plan(BenchContext ctx) {
-        return "timers: start, again and stop of " + COUNT + " timers, " + ctx.options().repeatsOr(3, 5)
+        return "timers: start, again and stop of " + COUNT + " timers, " + ctx.options().repeatsOr(2, 5)
                 + " measured runs after warm-up\n  rows: evring, libev (C), JDK ScheduledThreadPoolExecutor, Netty HashedWheelTimer";
     }
 
     @Override
     public BenchmarkResults run(BenchContext ctx) throws Exception {
         BenchmarkResults results = new BenchmarkResults(id(), "timers: start / again / stop of 1,000,000 timers", List.of(NS_PER_OP));
-        int repeats = ctx.options().repeatsOr(3, 5);
+        int repeats = ctx.options().repeatsOr(2, 5);
         int warmups = ctx.quick() ? 1 : 2;
         List<String> javaArgs = List.of(Integer.toString(COUNT), Integer.toString(repeats), Integer.toString(warmups));
         Duration timeout = Duration.ofSeconds(120 + 30L * (repeats + warmups));
