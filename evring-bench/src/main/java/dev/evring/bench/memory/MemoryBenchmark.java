@@ -212,6 +212,7 @@ public final class MemoryBenchmark implements Benchmark {
     private static void measure(BenchContext ctx, CaseResult r, Path client, Path ss, ServerRounds.Server server, int n,
                                 long settleMs, long jitWaitMs, boolean warmup) throws Exception {
         Duration jitWait = Duration.ofMillis(jitWaitMs), limit = Duration.ofSeconds(60);
+        if (!warmup) Thread.sleep(settleMs); // after the warm-up's connections, as after the measured ones
         Reading before = warmup ? null : read(server, ss, jitWait, "before");
         Reading idle, after;
         IdleClient c = IdleClient.start(ctx.nativeCommand(1, client,

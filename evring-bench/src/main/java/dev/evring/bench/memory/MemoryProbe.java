@@ -101,8 +101,17 @@ final class MemoryProbe {
      * @throws IOException when the JVM cannot be reached (not a JVM, gone, attach refused): the caller goes without
      */
     static long liveHeapBytes(long pid) throws IOException, InterruptedException {
-        return parseHeapUsedBytes(jcmd(pid, "GC.run") + jcmd(pid, "GC.heap_info"));
+        jcmd(pid, "GC.run");
+        long used = parseHeapUsedBytes(jcmd(pid, "GC.heap_info"));
+        Thread.sleep(CLEANERS_MS);
+        return used;
     }
+
+    /**
+     * How long a reading waits after the full collection before it reads RSS: the native memory of the direct buffers
+     * it found dead is freed afterwards, by their cleaners on a thread of their own.
+     */
+    static final long CLEANERS_MS = 250;
 
     /**
      * What the JVM {@code pid}'s JIT holds in scratch memory (Native Memory Tracking's {@code Arena Chunk},
