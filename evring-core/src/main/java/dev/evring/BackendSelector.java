@@ -11,16 +11,27 @@ import dev.evring.backend.PollBackend;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Chooses and creates a loop's backend: the builder's explicit choice, else {@code EVRING_BACKEND}, else the best that
  * opens here. A backend that refuses to open (io_uring disabled by sysctl or seccomp, an old kernel) is skipped with
  * its reason recorded, never failing the program, unless the builder asked for it by name.
+ *
+ * <p>Names: {@link Backend} is the public name of a multiplexer (what users choose and see); a
+ * {@link LoopBackend} is its implementation behind libev's backend contract, which the loop drives; a
+ * {@link BackendHost} is the loop's side of that contract, handed to the backend. This class turns the first into the
+ * second.
+ *
+ * <p>A move away from the first choice is logged once per process, at WARNING on the {@code dev.evring} logger: where
+ * a resource runs short (RLIMIT_MEMLOCK, a container's seccomp profile applied to some threads), some loops of a
+ * process may come up on io_uring and others on epoll, and that should not go unnoticed.
  */
 final class BackendSelector {
     private BackendSelector() {}
 
     static final String ENV = "EVRING_BACKEND";
+    private static final AtomicBoolean FALLBACK_LOGGED = new AtomicBoolean();
 
     /** Raised by a backend factory that cannot work here; the message says why in a user's words. */
     static final class Unavailable extends RuntimeException {
@@ -31,8 +42,8 @@ final class BackendSelector {
         }
     }
 
-    /** What was chosen and why the others before it were not. */
-    record Selection(Backend backend, LoopBackend driver, List<String> refusals) {}
+    /** What was chosen ({@code kind} names it, {@code backend} is the opened implementation) and why the others before it were not. */
+    record Selection(Backend kind, LoopBackend backend, List<String> refusals) {}
 
     static Selection select(Backend explicit, BackendOptions options, BackendHost host, Arena arena) {
         options.validate(); // every backend option, whatever backend the loop ends up on
@@ -45,7 +56,7 @@ final class BackendSelector {
         }
         if (requested != null) {
             try {
-                return new Selection(requested, create(requested, options, host, arena), refusals);
+                return new Selection(requested, create(requested, options, host, arena), refusals); // the first choice
             } catch (Unavailable e) {
                 if (strict) {
                     throw new IllegalStateException("backend " + requested.id() + " is unavailable: " + e.getMessage(), e);
@@ -56,12 +67,22 @@ final class BackendSelector {
         for (Backend b : Backend.values()) {
             if (b == requested) continue;
             try {
-                return new Selection(b, create(b, options, host, arena), refusals);
+                Selection s = new Selection(b, create(b, options, host, arena), refusals);
+                if (!refusals.isEmpty()) logFallbackOnce(s);
+                return s;
             } catch (Unavailable e) {
                 refusals.add(b.id() + " unavailable: " + e.getMessage());
             }
         }
         throw new IllegalStateException("no backend available: " + String.join("; ", refusals));
+    }
+
+    private static void logFallbackOnce(Selection s) {
+        if (FALLBACK_LOGGED.get() || !FALLBACK_LOGGED.compareAndSet(false, true)) return;
+        System.getLogger("dev.evring").log(System.Logger.Level.WARNING, "an event loop opened on " + s.kind().id()
+                + " instead of its first choice: " + String.join("; ", s.refusals()) + ". Other loops of this process may"
+                + " still open on the first choice; this is logged once per process (loop.backendRefusals() says why"
+                + " for each loop)");
     }
 
     static LoopBackend create(Backend b, BackendOptions options, BackendHost host, Arena arena) {

@@ -22,12 +22,14 @@ public final class IoWatcher extends Watcher {
     IoWatcher(EventLoop loop, int fd, int events, Callback<IoWatcher> callback) {
         super(loop);
         validate(fd, events);
+        loop.checkFd(fd);
         this.callback = EventLoop.requireCallback(callback);
         this.fd = fd;
         this.events = events;
         this.fdSet = true;
     }
 
+    /** Checks the mask, and the fd's sign (the loop checks it against the process's fd limit). */
     static void validate(int fd, int events) {
         if (fd < 0) throw new IllegalArgumentException("fd " + fd + " is negative");
         if (events == 0) throw new IllegalArgumentException("event mask is empty: give Events.READ, Events.WRITE or both");
@@ -50,12 +52,15 @@ public final class IoWatcher extends Watcher {
     }
 
     /**
-     * Changes the fd and interest mask. On an active watcher this stops and restarts it, so the change takes effect at
-     * the next loop iteration (libev requires the watcher to be stopped; evring does it for you).
+     * Changes the fd and interest mask: as {@link #stop()}, the change, then {@link #start()} if it was active, so a
+     * pending event of the old setting is dropped and the change takes effect at the next loop iteration (libev
+     * requires the watcher to be stopped; evring does it for you).
      */
     public IoWatcher set(int fd, int events) {
         loop.checkOwner();
         validate(fd, events);
+        loop.checkFd(fd);
+        loop.clearPending(this);
         boolean wasActive = active != 0;
         if (wasActive) loop.ioStop(this);
         this.fd = fd;

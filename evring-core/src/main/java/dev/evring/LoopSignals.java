@@ -13,8 +13,8 @@ final class LoopSignals {
     private final EventLoop loop;
     /** Set by the signal thread (volatile), cleared by the loop with getAndSet. */
     private final AtomicIntegerArray caught = new AtomicIntegerArray(SysSignal.NSIG);
-    private final SignalWatcher[][] bySignal = new SignalWatcher[SysSignal.NSIG][];
-    private final int[] counts = new int[SysSignal.NSIG];
+    @SuppressWarnings("unchecked")
+    private final WatcherList<SignalWatcher>[] bySignal = new WatcherList[SysSignal.NSIG];
     /** The signals with at least one watcher, so a dispatch looks at those only. */
     private int[] watched = new int[4];
     private int watchedCount;
@@ -25,21 +25,21 @@ final class LoopSignals {
 
     void start(SignalWatcher w) {
         int sig = w.signum;
-        if (counts[sig] == 0) {
+        if (bySignal[sig] == null || bySignal[sig].size() == 0) {
             SignalRegistry.register(this, sig); // may throw: nothing changed yet
             if (watchedCount == watched.length) watched = Arrays.copyOf(watched, watchedCount * 2);
             watched[watchedCount++] = sig;
-            if (bySignal[sig] == null) bySignal[sig] = new SignalWatcher[2];
+            if (bySignal[sig] == null) bySignal[sig] = new WatcherList<>(2);
         }
-        bySignal[sig] = EventLoop.append(bySignal[sig], counts[sig]++, w);
+        bySignal[sig].add(w);
         loop.activeDelta(1);
     }
 
     void stop(SignalWatcher w) {
         int sig = w.signum;
-        EventLoop.removeFromArray(bySignal[sig], counts[sig]--, w);
+        bySignal[sig].remove(w);
         loop.activeDelta(-1);
-        if (counts[sig] == 0) unwatch(sig);
+        if (bySignal[sig].size() == 0) unwatch(sig);
     }
 
     private void unwatch(int sig) {
@@ -63,29 +63,21 @@ final class LoopSignals {
     void dispatch() {
         for (int i = 0; i < watchedCount; i++) {
             int sig = watched[i];
-            if (caught.get(sig) != 0 && caught.getAndSet(sig, 0) != 0) {
-                SignalWatcher[] ws = bySignal[sig];
-                for (int j = 0; j < counts[sig]; j++) loop.feed(ws[j], Events.SIGNAL);
-            }
+            if (caught.get(sig) != 0 && caught.getAndSet(sig, 0) != 0) feed(sig);
         }
     }
 
     /** Loop thread: queues the watchers of {@code sig} as if it had arrived ({@code ev_feed_signal_event}). */
     void feed(int sig) {
-        SignalWatcher[] ws = bySignal[sig];
-        for (int j = 0; j < counts[sig]; j++) loop.feed(ws[j], Events.SIGNAL);
+        WatcherList<SignalWatcher> ws = bySignal[sig];
+        if (ws != null) loop.feedAll(ws, Events.SIGNAL);
     }
 
     /** The loop is closing: leave the registry so the JVM's handlers are restored and no wakeup targets this loop. */
     void closeAll() {
         while (watchedCount > 0) {
             int sig = watched[watchedCount - 1];
-            SignalWatcher[] ws = bySignal[sig];
-            for (int j = 0; j < counts[sig]; j++) {
-                ws[j].active = 0;
-                ws[j] = null;
-            }
-            counts[sig] = 0;
+            bySignal[sig].clear();
             unwatch(sig);
         }
     }

@@ -66,9 +66,13 @@ public final class PeriodicWatcher extends Watcher {
         }
     }
 
-    /** Makes this an interval periodic: fires at every {@code offset + N * interval}; restarts an active watcher. */
+    /**
+     * Makes this an interval periodic: fires at every {@code offset + N * interval}. Every {@code set} acts as
+     * {@link #stop()} (a pending event is dropped), the change, then {@link #start()} if it was active.
+     */
     public PeriodicWatcher set(Duration offset, Duration interval) {
-        return setNanos(TimerWatcher.toNanos("offset", offset), TimerWatcher.toNanos("interval", interval));
+        if (offset == null) throw new IllegalArgumentException("offset is null");
+        return setNanos(TimerWatcher.saturatedNanos(offset), TimerWatcher.toNanos("interval", interval));
     }
 
     /**
@@ -78,6 +82,7 @@ public final class PeriodicWatcher extends Watcher {
     public PeriodicWatcher setNanos(long offsetNanos, long intervalNanos) {
         loop.checkOwner();
         checkInterval(intervalNanos);
+        loop.clearPending(this);
         boolean wasActive = active != 0;
         if (wasActive) loop.periodics().stop(this);
         this.offsetNanos = offsetNanos;
@@ -96,6 +101,7 @@ public final class PeriodicWatcher extends Watcher {
     public PeriodicWatcher set(Reschedule reschedule) {
         loop.checkOwner();
         if (reschedule == null) throw new IllegalArgumentException("reschedule function is null");
+        loop.clearPending(this);
         boolean wasActive = active != 0;
         if (wasActive) loop.periodics().stop(this);
         this.reschedule = reschedule;
@@ -138,9 +144,10 @@ public final class PeriodicWatcher extends Watcher {
         if (active != 0) loop.periodics().stop(this);
     }
 
-    /** Stops and starts again, recomputing the next time ({@code ev_periodic_again}). */
+    /** Stops (dropping a pending event) and starts again, recomputing the next time ({@code ev_periodic_again}). */
     public void again() {
         loop.checkOwner();
+        loop.clearPending(this);
         if (active != 0) loop.periodics().stop(this);
         loop.periodics().start(this);
     }

@@ -127,8 +127,6 @@ final class Periodics {
         rescheduling = true;
         try {
             return w.reschedule.next(w, rt);
-        } catch (VirtualMachineError e) {
-            throw e;
         } catch (Throwable t) {
             loop.reportExceptionUnchecked(w, t);
             return FAILED;

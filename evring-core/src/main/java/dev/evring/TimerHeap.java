@@ -6,14 +6,21 @@ import java.util.Arrays;
 
 /**
  * A 4-ary min-heap of watchers by due time (libev's timer heap with its cached {@code at}): the next expiry is
- * {@code at[0]}, O(1); insert, remove and re-key are O(log n) and touch a parallel {@code long[]} of due times, so
- * sifting reads no watcher objects. A watcher's {@code active} field is its heap position + 1.
+ * {@code at[0]}, O(1); insert, remove and re-key are O(log n) and touch parallel {@code long[]}s of due times and
+ * sequence numbers, so sifting reads no watcher objects. A watcher's {@code active} field is its heap position + 1.
+ *
+ * <p>Equal due times come out in the order they were scheduled (inserted or re-keyed), as libuv and the JDK's
+ * ScheduledThreadPoolExecutor promise: each scheduling takes the next number of a per-heap counter, and the heap
+ * orders by (due time, number). No allocation beyond the arrays' growth.
  */
 final class TimerHeap {
     private static final int D = 4;
 
     private Watcher[] nodes = new Watcher[16];
     private long[] at = new long[16];
+    /** When each node was scheduled: breaks ties between equal due times, first scheduled first. */
+    private long[] seq = new long[16];
+    private long nextSeq;
     private int size;
 
     int size() {
@@ -41,10 +48,12 @@ final class TimerHeap {
         if (size == nodes.length) {
             nodes = Arrays.copyOf(nodes, size * 2);
             at = Arrays.copyOf(at, size * 2);
+            seq = Arrays.copyOf(seq, size * 2);
         }
         int i = size++;
         nodes[i] = w;
         at[i] = w.at;
+        seq[i] = nextSeq++;
         w.active = i + 1;
         siftUp(i);
     }
@@ -56,6 +65,7 @@ final class TimerHeap {
         if (i != last) {
             nodes[i] = nodes[last];
             at[i] = at[last];
+            seq[i] = seq[last];
             nodes[i].active = i + 1;
             nodes[last] = null;
             adjust(i);
@@ -64,58 +74,69 @@ final class TimerHeap {
         }
     }
 
-    /** Re-keys {@code w} after its {@code at} changed. */
+    /** Re-keys {@code w} after its {@code at} changed: it is scheduled anew, after others due at the same time. */
     void update(Watcher w) {
         int i = w.active - 1;
         at[i] = w.at;
+        seq[i] = nextSeq++;
         adjust(i);
     }
 
     private void adjust(int i) {
-        if (i > 0 && at[i] < at[(i - 1) / D]) siftUp(i);
+        int parent = (i - 1) / D;
+        if (i > 0 && before(at[i], seq[i], at[parent], seq[parent])) siftUp(i);
         else siftDown(i);
+    }
+
+    /** Whether (due time, sequence) a comes before b. */
+    private static boolean before(long atA, long seqA, long atB, long seqB) {
+        return atA < atB || (atA == atB && seqA < seqB);
     }
 
     private void siftUp(int i) {
         Watcher w = nodes[i];
         long key = at[i];
+        long keySeq = seq[i];
         while (i > 0) {
             int parent = (i - 1) / D;
-            if (at[parent] <= key) break;
-            nodes[i] = nodes[parent];
-            at[i] = at[parent];
-            nodes[i].active = i + 1;
+            if (!before(key, keySeq, at[parent], seq[parent])) break;
+            move(parent, i);
             i = parent;
         }
-        nodes[i] = w;
-        at[i] = key;
-        w.active = i + 1;
+        place(w, key, keySeq, i);
     }
 
     private void siftDown(int i) {
         Watcher w = nodes[i];
         long key = at[i];
+        long keySeq = seq[i];
         final int n = size;
         for (;;) {
             int first = i * D + 1;
             if (first >= n) break;
             int end = Math.min(first + D, n);
             int min = first;
-            long minAt = at[first];
             for (int c = first + 1; c < end; c++) {
-                if (at[c] < minAt) {
-                    min = c;
-                    minAt = at[c];
-                }
+                if (before(at[c], seq[c], at[min], seq[min])) min = c;
             }
-            if (minAt >= key) break;
-            nodes[i] = nodes[min];
-            at[i] = minAt;
-            nodes[i].active = i + 1;
+            if (!before(at[min], seq[min], key, keySeq)) break;
+            move(min, i);
             i = min;
         }
+        place(w, key, keySeq, i);
+    }
+
+    private void move(int from, int to) {
+        nodes[to] = nodes[from];
+        at[to] = at[from];
+        seq[to] = seq[from];
+        nodes[to].active = to + 1;
+    }
+
+    private void place(Watcher w, long key, long keySeq, int i) {
         nodes[i] = w;
         at[i] = key;
+        seq[i] = keySeq;
         w.active = i + 1;
     }
 

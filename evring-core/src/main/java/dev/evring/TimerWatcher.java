@@ -32,28 +32,52 @@ public final class TimerWatcher extends Watcher {
     static long toNanos(String what, Duration d) {
         if (d == null) throw new IllegalArgumentException(what + " is null");
         if (d.isNegative()) throw new IllegalArgumentException(what + " " + d + " is negative");
+        return saturatedNanos(d);
+    }
+
+    /** {@code d} in nanoseconds, {@code Long.MAX_VALUE} or {@code MIN_VALUE} where it does not fit. */
+    static long saturatedNanos(Duration d) {
         try {
             return d.toNanos();
         } catch (ArithmeticException e) {
-            return Long.MAX_VALUE;
+            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
         }
     }
 
-    /** Sets {@code after} and {@code repeat}; on an active timer, restarts it with the new values. */
-    public TimerWatcher set(Duration after, Duration repeat) {
-        return setNanos(toNanos("after", after), toNanos("repeat", repeat));
+    /**
+     * A delay until something is due: a negative one means "already due" and counts as 0, as libev does (the timer fires
+     * at the next iteration).
+     */
+    static long delayNanos(long nanos) {
+        return Math.max(0, nanos);
     }
 
-    /** Sets {@code after} and {@code repeat} in nanoseconds; on an active timer, restarts it with the new values. */
+    /** {@link #delayNanos(long)} of a {@code Duration}. */
+    static long delayNanos(String what, Duration d) {
+        if (d == null) throw new IllegalArgumentException(what + " is null");
+        return delayNanos(saturatedNanos(d));
+    }
+
+    /** Sets {@code after} and {@code repeat}; see {@link #setNanos}. */
+    public TimerWatcher set(Duration after, Duration repeat) {
+        return setNanos(delayNanos("after", after), toNanos("repeat", repeat));
+    }
+
+    /**
+     * Sets {@code after} and {@code repeat} in nanoseconds: as {@link #stop()} (a pending expiry is dropped), the change,
+     * then {@link #start()} if it was active. A negative {@code after} is 0: the timer is due at once (libev's way).
+     *
+     * @throws IllegalArgumentException if {@code repeat} is negative
+     */
     public TimerWatcher setNanos(long afterNanos, long repeatNanos) {
         loop.checkOwner();
-        checkNanos("after", afterNanos);
         checkNanos("repeat", repeatNanos);
+        loop.clearPending(this);
         boolean wasActive = active != 0;
         if (wasActive) loop.timerStop(this);
-        this.afterNanos = afterNanos;
+        this.afterNanos = delayNanos(afterNanos);
         this.repeatNanos = repeatNanos;
-        if (wasActive) loop.timerStart(this, afterNanos);
+        if (wasActive) loop.timerStart(this, this.afterNanos);
         return this;
     }
 

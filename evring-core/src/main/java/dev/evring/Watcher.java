@@ -8,6 +8,10 @@ package dev.evring;
  * {@link IllegalStateException} when called from another thread or after the loop was closed; the one exception is
  * {@link AsyncWatcher#send()}.
  *
+ * <p>Every {@code set} method of a watcher (and the periodic's {@code again}) acts as {@link #stop()}, the change,
+ * then {@link #start()} if the watcher was active: a pending event of the old setting is dropped, never delivered
+ * after the change.
+ *
  * <p>Costs: starting and stopping never makes a system call. Io watchers' interest changes are collected and handed to
  * the backend once per loop iteration (libev's fd_reify); timers cost O(log n) to start or stop.
  */

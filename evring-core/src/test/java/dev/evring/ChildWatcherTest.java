@@ -6,7 +6,6 @@ import dev.evring.linux.PidFd;
 import dev.evring.linux.SysSignal;
 import dev.evring.linux.Unistd;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -29,9 +28,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /** Child watchers on every backend: exit codes and signals reach the callback, and the JDK still reaps its children. */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#all")
-class ChildWatcherTest {
-    @Parameter
-    LoopVariant variant;
+class ChildWatcherTest extends LoopTestBase {
 
     record Seen(int pid, int status, boolean exited, int exitCode, boolean signaled, int termSignal, boolean active) {}
 
@@ -41,75 +38,67 @@ class ChildWatcherTest {
 
     @Test
     void exitCodeReachesTheCallbackAndWaitForStillWorks() throws Exception {
-        try (EventLoop loop = variant.open()) {
-            Process p = new ProcessBuilder("sh", "-c", "sleep 0.05; exit 7").start();
-            List<Seen> seen = new ArrayList<>();
-            ChildWatcher w = loop.child(p, (x, ev) -> {
-                assertEquals(Events.CHILD, ev);
-                seen.add(seen(x));
-            });
-            w.start();
-            assertTrue(w.isActive());
-            TestLoops.runUntil(loop, () -> !seen.isEmpty(), "the exit reported");
-            assertEquals(new Seen((int) p.pid(), 7 << 8, true, 7, false, 0, false), seen.get(0),
-                    "exit 7, and the watcher stopped itself");
-            assertTrue(p.waitFor(10, TimeUnit.SECONDS), "the JDK still reaps its child");
-            assertEquals(7, p.exitValue());
-        }
+        Process p = new ProcessBuilder("sh", "-c", "sleep 0.05; exit 7").start();
+        List<Seen> seen = new ArrayList<>();
+        ChildWatcher w = loop.child(p, (x, ev) -> {
+            assertEquals(Events.CHILD, ev);
+            seen.add(seen(x));
+        });
+        w.start();
+        assertTrue(w.isActive());
+        runUntil(loop, () -> !seen.isEmpty(), "the exit reported");
+        assertEquals(new Seen((int) p.pid(), 7 << 8, true, 7, false, 0, false), seen.get(0),
+                "exit 7, and the watcher stopped itself");
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS), "the JDK still reaps its child");
+        assertEquals(7, p.exitValue());
     }
 
     @Test
     void aChildKilledByASignalReportsTheSignal() throws Exception {
-        try (EventLoop loop = variant.open()) {
-            Process p = new ProcessBuilder("sleep", "30").start();
-            List<Seen> seen = new ArrayList<>();
-            loop.child(p, (x, ev) -> seen.add(seen(x))).start();
-            loop.runNoWait();
-            assertTrue(seen.isEmpty(), "still running");
-            p.destroyForcibly();
-            TestLoops.runUntil(loop, () -> !seen.isEmpty(), "the exit reported");
-            Seen s = seen.get(0);
-            assertTrue(s.signaled(), s.toString());
-            assertEquals(SysSignal.SIGKILL, s.termSignal());
-            assertEquals(-1, s.exitCode());
-            assertTrue(p.waitFor(10, TimeUnit.SECONDS));
-            assertEquals(128 + 9, p.exitValue(), "the JDK's own view is intact");
-        }
+        Process p = new ProcessBuilder("sleep", "30").start();
+        List<Seen> seen = new ArrayList<>();
+        loop.child(p, (x, ev) -> seen.add(seen(x))).start();
+        loop.runNoWait();
+        assertTrue(seen.isEmpty(), "still running");
+        p.destroyForcibly();
+        runUntil(loop, () -> !seen.isEmpty(), "the exit reported");
+        Seen s = seen.get(0);
+        assertTrue(s.signaled(), s.toString());
+        assertEquals(SysSignal.SIGKILL, s.termSignal());
+        assertEquals(-1, s.exitCode());
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(128 + 9, p.exitValue(), "the JDK's own view is intact");
     }
 
     @Test
     void theStatusIsKnownWhenTheJdkReapedTheChildFirst() throws Exception {
-        try (EventLoop loop = variant.open()) {
-            Process p = new ProcessBuilder("sh", "-c", "exit 42").start();
-            List<Seen> seen = new ArrayList<>();
-            loop.child(p, (x, ev) -> seen.add(seen(x))).start(); // the pidfd is open before the exit...
-            assertTrue(p.waitFor(10, TimeUnit.SECONDS)); // ...and the JDK has reaped it before the loop looks
-            TestLoops.runUntil(loop, () -> !seen.isEmpty(), "the exit reported");
-            assertEquals(42, seen.get(0).exitCode(), seen.get(0).toString());
-        }
+        Process p = new ProcessBuilder("sh", "-c", "exit 42").start();
+        List<Seen> seen = new ArrayList<>();
+        loop.child(p, (x, ev) -> seen.add(seen(x))).start(); // the pidfd is open before the exit...
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS)); // ...and the JDK has reaped it before the loop looks
+        runUntil(loop, () -> !seen.isEmpty(), "the exit reported");
+        assertEquals(42, seen.get(0).exitCode(), seen.get(0).toString());
     }
 
     @Test
     void aProcessThatExitedBeforeTheWatcherStartedIsReportedAtOnce() throws Exception {
-        try (EventLoop loop = variant.open()) {
-            Process p = new ProcessBuilder("sh", "-c", "kill -TERM $$").start();
-            assertTrue(p.waitFor(10, TimeUnit.SECONDS));
-            List<Seen> seen = new ArrayList<>();
-            loop.child(p, (x, ev) -> seen.add(seen(x))).start();
-            loop.runNoWait();
-            assertEquals(1, seen.size());
-            assertTrue(seen.get(0).signaled(), seen.get(0).toString());
-            assertEquals(SysSignal.SIGTERM, seen.get(0).termSignal());
-        }
+        Process p = new ProcessBuilder("sh", "-c", "kill -TERM $$").start();
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        List<Seen> seen = new ArrayList<>();
+        loop.child(p, (x, ev) -> seen.add(seen(x))).start();
+        loop.runNoWait();
+        assertEquals(1, seen.size());
+        assertTrue(seen.get(0).signaled(), seen.get(0).toString());
+        assertEquals(SysSignal.SIGTERM, seen.get(0).termSignal());
     }
 
     @Test
     void theWatcherReadsTheStatusWithoutReapingTheChild() {
         int pid = TestProcesses.spawn("sh", "-c", "exit 3"); // a child no JDK reaper thread waits for
-        try (EventLoop loop = variant.open()) {
+        try {
             List<Seen> seen = new ArrayList<>();
             loop.child(pid, (x, ev) -> seen.add(seen(x))).start();
-            TestLoops.runUntil(loop, () -> !seen.isEmpty(), "the exit reported");
+            runUntil(loop, () -> !seen.isEmpty(), "the exit reported");
             assertEquals(new Seen(pid, 3 << 8, true, 3, false, 0, false), seen.get(0));
         } finally {
             assertEquals(3 << 8, TestProcesses.reap(pid), "still a zombie with its status: the watcher used WNOWAIT");
@@ -132,7 +121,7 @@ class ChildWatcherTest {
     @Test
     void stoppingTheWatcherClosesItsPidfd() throws Exception {
         Process p = new ProcessBuilder("sleep", "30").start();
-        try (EventLoop loop = variant.open()) {
+        try {
             long before = openPidfds();
             ChildWatcher w = loop.child(p, (x, ev) -> {});
             w.start();
@@ -149,14 +138,12 @@ class ChildWatcherTest {
 
     @Test
     void aPidWithNoProcessIsRefused() {
-        try (EventLoop loop = variant.open()) {
-            ChildWatcher w = loop.child(0x3fff_fff0, (x, ev) -> {});
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, w::start);
-            assertTrue(e.getMessage().contains(String.valueOf(0x3fff_fff0)), e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> loop.child(0, (x, ev) -> {}));
-            assertThrows(IllegalArgumentException.class, () -> loop.child(-1, (x, ev) -> {}));
-            assertThrows(IllegalArgumentException.class, () -> loop.child((Process) null, (x, ev) -> {}));
-        }
+        ChildWatcher w = loop.child(0x3fff_fff0, (x, ev) -> {});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, w::start);
+        assertTrue(e.getMessage().contains(String.valueOf(0x3fff_fff0)), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> loop.child(0, (x, ev) -> {}));
+        assertThrows(IllegalArgumentException.class, () -> loop.child(-1, (x, ev) -> {}));
+        assertThrows(IllegalArgumentException.class, () -> loop.child((Process) null, (x, ev) -> {}));
     }
 
     /** struct pidfd_info is not in this machine's C headers: check our layout against the running kernel instead. */

@@ -1,7 +1,6 @@
 package dev.evring;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -23,20 +22,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#all")
-class EmbedWatcherTest {
-    @Parameter
-    LoopVariant variant;
+class EmbedWatcherTest extends LoopTestBase {
 
     /** The variant's own loop, except on poll, which has no fd to embed: then epoll inside a poll outer loop. */
     EventLoop openInner() {
-        if (variant.backend() == Backend.POLL) return EventLoop.builder().backend(Backend.EPOLL).open();
-        return variant.open();
+        return open(variant.backend() == Backend.POLL ? EventLoop.builder().backend(Backend.EPOLL) : builder());
     }
 
     @Test
     void theInnerLoopsIoWatchersRunFromTheOuterLoop() {
         int[] sp = TestFds.socketpair();
-        try (EventLoop inner = openInner(); EventLoop outer = variant.open()) {
+        EventLoop inner = openInner();
+        EventLoop outer = open(builder());
+        try {
             List<Integer> got = new ArrayList<>();
             IoWatcher r = inner.io(sp[0], Events.READ, (w, ev) -> got.add(TestFds.drain(sp[0])));
             EmbedWatcher e = outer.embed(inner, null);
@@ -45,7 +43,7 @@ class EmbedWatcherTest {
             outer.runNoWait();
             assertEquals(List.of(), got);
             TestFds.write(sp[1], (byte) 1, (byte) 2, (byte) 3);
-            TestLoops.runUntil(outer, () -> !got.isEmpty(), "the inner watcher ran");
+            runUntil(outer, () -> !got.isEmpty(), "the inner watcher ran");
             assertEquals(List.of(3), got);
             assertSame(inner, e.other());
             r.stop();
@@ -61,7 +59,9 @@ class EmbedWatcherTest {
         if (variant.backend() == Backend.POLL) return; // cannot be embedded: aPollLoopCannotBeEmbedded
         for (Backend outerBackend : new Backend[] {Backend.EPOLL, Backend.POLL}) {
             int[] sp = TestFds.socketpair();
-            try (EventLoop inner = variant.open(); EventLoop outer = EventLoop.builder().backend(outerBackend).open()) {
+            EventLoop inner = open(builder());
+            EventLoop outer = open(EventLoop.builder().backend(outerBackend));
+            try {
                 List<Integer> got = new ArrayList<>();
                 IoWatcher r = inner.io(sp[0], Events.READ, (w, ev) -> got.add(TestFds.drain(sp[0])));
                 r.start();
@@ -69,7 +69,7 @@ class EmbedWatcherTest {
                 e.start();
                 outer.runNoWait();
                 TestFds.write(sp[1], (byte) 1, (byte) 2);
-                TestLoops.runUntil(outer, () -> !got.isEmpty(), variant + " inside " + outerBackend);
+                runUntil(outer, () -> !got.isEmpty(), variant + " inside " + outerBackend);
                 assertEquals(List.of(2), got);
                 r.stop();
                 e.stop();
@@ -82,7 +82,9 @@ class EmbedWatcherTest {
     @Test
     void withACallbackTheOuterLoopOnlySweepsWhenAsked() {
         int[] sp = TestFds.socketpair();
-        try (EventLoop inner = openInner(); EventLoop outer = variant.open()) {
+        EventLoop inner = openInner();
+        EventLoop outer = open(builder());
+        try {
             AtomicInteger innerRuns = new AtomicInteger();
             AtomicInteger embedCalls = new AtomicInteger();
             IoWatcher r = inner.io(sp[0], Events.READ, (w, ev) -> {
@@ -97,9 +99,9 @@ class EmbedWatcherTest {
             e.start();
             outer.runNoWait(); // its prepare phase hands r to the inner backend (and sweeps once, as libev's does)
             TestFds.write(sp[1], (byte) 1);
-            TestLoops.runUntil(outer, () -> embedCalls.get() >= 1, "the embed callback ran");
+            runUntil(outer, () -> embedCalls.get() >= 1, "the embed callback ran");
             assertEquals(0, innerRuns.get(), "not swept yet");
-            TestLoops.runUntil(outer, () -> innerRuns.get() == 1, "swept on the second call");
+            runUntil(outer, () -> innerRuns.get() == 1, "swept on the second call");
             r.stop();
             e.stop();
         } finally {
@@ -109,82 +111,79 @@ class EmbedWatcherTest {
 
     @Test
     void anAsyncSendToTheInnerLoopWakesTheOuterLoop() throws Exception {
-        try (EventLoop inner = openInner(); EventLoop outer = variant.open()) {
-            AtomicInteger got = new AtomicInteger();
-            AsyncWatcher a = inner.async((w, ev) -> got.incrementAndGet());
-            a.start();
-            outer.embed(inner, null).start();
-            outer.runNoWait();
-            CompletableFuture.runAsync(() -> {
-                try {
-                    TimeUnit.MILLISECONDS.sleep(20);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                a.send();
-            });
-            TestLoops.runUntil(outer, () -> got.get() == 1, "the inner async watcher ran");
-            a.stop();
-        }
+        EventLoop inner = openInner();
+        EventLoop outer = open(builder());
+        AtomicInteger got = new AtomicInteger();
+        AsyncWatcher a = inner.async((w, ev) -> got.incrementAndGet());
+        a.start();
+        outer.embed(inner, null).start();
+        outer.runNoWait();
+        CompletableFuture.runAsync(() -> {
+            try {
+                TimeUnit.MILLISECONDS.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            a.send();
+        });
+        runUntil(outer, () -> got.get() == 1, "the inner async watcher ran");
+        a.stop();
     }
 
     @Test
     void aStoppedEmbedNoLongerKeepsTheOuterLoopAlive() {
-        try (EventLoop inner = openInner(); EventLoop outer = variant.open()) {
-            EmbedWatcher e = outer.embed(inner, null);
-            e.start();
-            assertTrue(e.isActive());
-            assertTrue(outer.runNoWait(), "an active embed keeps the outer loop alive");
-            e.stop();
-            assertFalse(outer.runNoWait());
-        }
+        EventLoop inner = openInner();
+        EventLoop outer = open(builder());
+        EmbedWatcher e = outer.embed(inner, null);
+        e.start();
+        assertTrue(e.isActive());
+        assertTrue(outer.runNoWait(), "an active embed keeps the outer loop alive");
+        e.stop();
+        assertFalse(outer.runNoWait());
     }
 
     @Test
     void closingTheInnerLoopStopsTheEmbedWithAReport() {
         List<Throwable> errors = new ArrayList<>();
         EventLoop inner = openInner();
-        try (EventLoop outer = variant.builder().exceptionHandler((w, x) -> errors.add(x)).open()) {
-            EmbedWatcher e = outer.embed(inner, null);
-            e.start();
-            inner.close();
-            outer.runNoWait();
-            assertFalse(e.isActive());
-            assertEquals(1, errors.size(), errors.toString());
-            assertTrue(errors.get(0).getMessage().contains("closed"), errors.get(0).getMessage());
-        }
+        EventLoop outer = open(builder().exceptionHandler((w, x) -> errors.add(x)));
+        EmbedWatcher e = outer.embed(inner, null);
+        e.start();
+        inner.close();
+        outer.runNoWait();
+        assertFalse(e.isActive());
+        assertEquals(1, errors.size(), errors.toString());
+        assertTrue(errors.get(0).getMessage().contains("closed"), errors.get(0).getMessage());
     }
 
     @Test
     void aPollLoopCannotBeEmbedded() {
-        try (EventLoop inner = EventLoop.builder().backend(Backend.POLL).open(); EventLoop outer = variant.open()) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> outer.embed(inner, null));
-            assertTrue(e.getMessage().contains("poll"), e.getMessage());
-        }
+        EventLoop inner = open(EventLoop.builder().backend(Backend.POLL));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> loop.embed(inner, null));
+        assertTrue(e.getMessage().contains("poll"), e.getMessage());
     }
 
     @Test
     void aLoopOfAnotherThreadOrItselfCannotBeEmbedded() throws Exception {
-        try (EventLoop outer = variant.open()) {
-            assertThrows(IllegalArgumentException.class, () -> outer.embed(outer, null));
-            assertThrows(IllegalArgumentException.class, () -> outer.embed(null, null));
-            CompletableFuture<EventLoop> elsewhere = new CompletableFuture<>();
-            CompletableFuture<Void> release = new CompletableFuture<>();
-            Thread t = new Thread(() -> {
-                try (EventLoop l = EventLoop.builder().backend(Backend.EPOLL).open()) {
-                    elsewhere.complete(l);
-                    release.join();
-                }
-            });
-            t.start();
-            try {
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                        () -> outer.embed(elsewhere.get(10, TimeUnit.SECONDS), null));
-                assertTrue(e.getMessage().contains("thread"), e.getMessage());
-            } finally {
-                release.complete(null);
-                t.join(10_000);
+        EventLoop outer = open(builder());
+        assertThrows(IllegalArgumentException.class, () -> outer.embed(outer, null));
+        assertThrows(IllegalArgumentException.class, () -> outer.embed(null, null));
+        CompletableFuture<EventLoop> elsewhere = new CompletableFuture<>();
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try (EventLoop l = EventLoop.builder().backend(Backend.EPOLL).open()) {
+                elsewhere.complete(l);
+                release.join();
             }
+        });
+        t.start();
+        try {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> outer.embed(elsewhere.get(10, TimeUnit.SECONDS), null));
+            assertTrue(e.getMessage().contains("thread"), e.getMessage());
+        } finally {
+            release.complete(null);
+            t.join(10_000);
         }
     }
 }

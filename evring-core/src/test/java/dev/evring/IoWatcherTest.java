@@ -1,10 +1,7 @@
 package dev.evring;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -18,47 +15,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Readiness on real fds, on every backend. */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#all")
-class IoWatcherTest {
-    @Parameter
-    LoopVariant variant;
-
-    EventLoop loop;
-    final List<Integer> toClose = new ArrayList<>();
-
-    @BeforeEach
-    void open() {
-        loop = variant.open();
-    }
-
-    @AfterEach
-    void close() {
-        if (loop != null) loop.close(); // null when the variant was skipped before it opened
-        for (int fd : toClose) TestFds.close(fd);
-    }
-
-    int[] socketpair() {
-        int[] sp = TestFds.socketpair();
-        toClose.add(sp[0]);
-        toClose.add(sp[1]);
-        return sp;
-    }
-
-    int[] pipe() {
-        int[] p = TestFds.pipe();
-        toClose.add(p[0]);
-        toClose.add(p[1]);
-        return p;
-    }
-
-    /** Runs the loop until {@code done} or the deadline; a safety timer keeps run() from blocking forever. */
-    void runUntil(java.util.function.BooleanSupplier done) {
-        TestLoops.runUntil(loop, done);
-    }
+class IoWatcherTest extends LoopTestBase {
 
     @Test
     void socketpairBecomesReadableWhenPeerWrites() {
@@ -198,8 +161,7 @@ class IoWatcherTest {
             got.set(ev);
             x.stop();
         }).start();
-        TestFds.close(sp[1]);
-        toClose.remove(Integer.valueOf(sp[1]));
+        closeNow(sp[1]);
         runUntil(() -> got.get() != 0);
         assertEquals(Events.READ, got.get());
         assertEquals(0, TestFds.read(sp[0], 10).length, "end of stream");
@@ -209,8 +171,7 @@ class IoWatcherTest {
     void regularFileIsAlwaysReady(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("data");
         Files.write(f, new byte[] {1, 2, 3});
-        int fd = TestFds.openFile(f);
-        toClose.add(fd);
+        int fd = closeAfter(TestFds.openFile(f));
         AtomicInteger calls = new AtomicInteger();
         IoWatcher w = loop.io(fd, Events.READ, (x, ev) -> {
             assertEquals(Events.READ, ev);
@@ -252,7 +213,7 @@ class IoWatcherTest {
     @Test
     void watcherOfAClosedFdGetsAnErrorAndIsStopped() {
         int[] sp = TestFds.socketpair();
-        toClose.add(sp[1]);
+        closeAfter(sp[1]);
         AtomicInteger got = new AtomicInteger();
         IoWatcher w = loop.io(sp[0], Events.READ, (x, ev) -> got.set(ev));
         w.start();
@@ -311,5 +272,147 @@ class IoWatcherTest {
         loop.runNoWait();
         for (int[] p : pairs) TestFds.write(p[1], (byte) 1);
         runUntil(() -> seen.get() == n);
+    }
+
+    /** Issue 9 defect 3: set() stops and restarts, and a stop clears what the old fd had pending. */
+    @Test
+    void setOnAPendingWatcherDropsTheEventOfItsOldFd() {
+        int[] busy = socketpair();
+        int[] quiet = socketpair();
+        int[] trigger = socketpair();
+        TestFds.write(busy[1], (byte) 1); // never drained: READ on every iteration
+        TestFds.write(trigger[1], (byte) 1);
+        List<String> log = new ArrayList<>();
+        IoWatcher moved = loop.io(busy[0], Events.READ, (w, ev) -> log.add("moved " + Events.toString(ev) + " on " + w.fd()));
+        IoWatcher first = loop.io(trigger[0], Events.READ, (w, ev) -> {
+            log.add("first");
+            assertTrue(moved.isPending(), "both fds were ready in this iteration");
+            moved.set(quiet[0], Events.READ); // from now on the empty socket: the busy one's READ is not its business
+            assertFalse(moved.isPending(), "set() cleared the event of the old fd");
+            w.stop();
+        });
+        first.priority(1); // runs before moved in the same iteration
+        moved.start();
+        first.start();
+        runUntil(() -> !log.isEmpty(), "the first callback");
+        for (int i = 0; i < 3; i++) loop.runNoWait();
+        assertEquals(List.of("first"), log, "the moved watcher was called for its old fd");
+        assertTrue(moved.isActive());
+        TestFds.write(quiet[1], (byte) 2);
+        runUntil(() -> log.size() == 2, "READ on the new fd");
+        assertEquals("moved READ on " + quiet[0], log.get(1));
+        moved.stop();
+    }
+
+    @Test
+    void setOnAnInactiveWatcherWithAFedEventDropsIt() {
+        int[] sp = socketpair();
+        AtomicInteger calls = new AtomicInteger();
+        IoWatcher w = loop.io(sp[0], Events.READ, (x, ev) -> calls.incrementAndGet());
+        w.feed(Events.READ);
+        w.events(Events.WRITE); // set() is stop() + change: the fed READ was about the old setting
+        assertFalse(w.isPending());
+        loop.runNoWait();
+        assertEquals(0, calls.get());
+    }
+
+    static long hardFdLimit() {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment rl = a.allocate(dev.evring.linux.Resource.RLIMIT);
+            assertEquals(0, dev.evring.linux.Resource.getrlimit(dev.evring.linux.Libc.threadCallState(),
+                    dev.evring.linux.Resource.RLIMIT_NOFILE, rl));
+            return rl.get(java.lang.foreign.ValueLayout.JAVA_LONG, dev.evring.linux.Resource.OFF_RLIM_MAX);
+        }
+    }
+
+    /**
+     * Issue 9 defects 5 and 19: an fd no file can have is refused by value, up front, never with an internal
+     * exception and never after growing the loop's tables to its size.
+     */
+    @Test
+    void anFdBeyondTheProcessLimitIsRefusedNamingIt() {
+        long limit = hardFdLimit();
+        Watcher.Callback<IoWatcher> cb = (w, ev) -> {};
+        for (int fd : new int[] {Integer.MAX_VALUE, 100_000_000, (int) Math.min(limit, Integer.MAX_VALUE)}) {
+            if (fd < limit) continue; // a machine whose limit allows it: not an fd no file can have
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> loop.io(fd, Events.READ, cb));
+            assertTrue(e.getMessage().contains(Integer.toString(fd)) && e.getMessage().contains("RLIMIT_NOFILE"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> loop.once(fd, Events.READ, null, ev -> {}));
+        }
+        int[] sp = socketpair();
+        IoWatcher w = loop.io(sp[0], Events.READ, cb);
+        w.start();
+        assertThrows(IllegalArgumentException.class, () -> w.set(Integer.MAX_VALUE, Events.READ));
+        assertEquals(sp[0], w.fd(), "a refused set() changes nothing");
+        assertTrue(w.isActive());
+        w.stop();
+    }
+
+    /** An fd below the limit that is not open is the README's bad fd: an error event, and the watcher stopped. */
+    @Test
+    void aNeverOpenedFdBelowTheLimitGetsAnError() {
+        long limit = hardFdLimit();
+        int fd = (int) Math.min(limit - 1, 1 << 20);
+        assertFalse(Files.exists(Path.of("/proc/self/fd/" + fd)), "fd " + fd + " is open in this process");
+        AtomicInteger got = new AtomicInteger();
+        IoWatcher w = loop.io(fd, Events.READ, (x, ev) -> got.set(ev));
+        w.start();
+        runUntil(() -> got.get() != 0, "the error event");
+        assertEquals(Events.ERROR | Events.READ | Events.WRITE, got.get());
+        assertFalse(w.isActive());
+    }
+
+    /**
+     * Found by LoopModelTest on io_uring multishot-poll: a second watcher added to an fd another watches (the request
+     * updated, not replaced) got its first readiness an iteration late. Every iteration reports what is ready.
+     */
+    @Test
+    void aWatcherAddedToAWatchedFdIsReportedAtTheFirstIteration() {
+        int[] sp = socketpair();
+        List<String> log = new ArrayList<>();
+        IoWatcher reader = loop.io(sp[0], Events.READ | Events.WRITE, (x, ev) -> log.add("reader " + Events.toString(ev)));
+        IoWatcher writer = loop.io(sp[0], Events.WRITE, (x, ev) -> log.add("writer " + Events.toString(ev)));
+        writer.start();
+        writer.stop(); // its fresh fd (set) is taken: its next start only widens the fd's interest
+        reader.set(sp[0], Events.READ);
+        reader.start();
+        loop.runNoWait();
+        assertEquals(List.of(), log);
+        TestFds.write(sp[1], (byte) 1);
+        writer.start();
+        for (int i = 0; i < 3; i++) {
+            log.clear();
+            loop.runNoWait();
+            assertEquals(List.of("reader READ", "writer WRITE"), log.stream().sorted().toList(), "iteration " + i);
+        }
+    }
+
+    /**
+     * Found by LoopModelTest on epoll: after an fd number was reused, set() then stop() before the loop ran handed the
+     * backend its refresh together with an empty interest, which epoll drops (it removes lazily), so the next start
+     * trusted the old file's registration and the new file was never watched.
+     */
+    @Test
+    void aSetOnAReusedFdStillCountsWhenTheWatcherStopsBeforeTheLoopRuns() {
+        int[] sp = TestFds.socketpair();
+        List<String> log = new ArrayList<>();
+        IoWatcher w = loop.io(sp[0], Events.WRITE, (x, ev) -> log.add(Events.toString(ev)));
+        w.start();
+        loop.runNoWait();
+        assertEquals(List.of("WRITE"), log);
+        w.stop();
+        TestFds.close(sp);
+        int[] again = socketpair();
+        int fd = again[0] == sp[0] ? again[0] : again[1] == sp[0] ? again[1] : -1;
+        org.junit.jupiter.api.Assumptions.assumeTrue(fd >= 0, "the kernel did not reuse fd " + sp[0]);
+        w.set(fd, Events.WRITE);
+        w.start();
+        w.stop(); // before the loop ran: the refresh meets an empty interest
+        loop.runNoWait();
+        w.start();
+        log.clear();
+        loop.runNoWait();
+        assertEquals(List.of("WRITE"), log, "the new file behind fd " + fd + " was never watched");
+        w.stop();
     }
 }

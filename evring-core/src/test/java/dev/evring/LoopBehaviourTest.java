@@ -1,9 +1,6 @@
 package dev.evring;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -27,22 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The loop's own semantics (libev's ev_run and the watcher life cycle), on every backend. */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#all")
-class LoopBehaviourTest {
-    @Parameter
-    LoopVariant variant;
-
-    EventLoop loop;
-    final List<Throwable> thrown = new ArrayList<>();
-
-    @BeforeEach
-    void open() {
-        loop = variant.builder().exceptionHandler((w, e) -> thrown.add(e)).open();
-    }
-
-    @AfterEach
-    void close() {
-        if (loop != null && !loop.isClosed()) loop.close(); // null when the variant was skipped before it opened
-    }
+class LoopBehaviourTest extends LoopTestBase {
 
     @Test
     void reportsTheBackendItRunsOn() {
@@ -311,6 +293,7 @@ class LoopBehaviourTest {
 
     @Test
     void throwingCallbackDoesNotStopTheOthers() {
+        callbacksMayThrow = true;
         List<String> ran = new ArrayList<>();
         IdleWatcher bad = loop.idle((w, ev) -> {
             ran.add("bad");
@@ -337,7 +320,7 @@ class LoopBehaviourTest {
 
     @Test
     void throwingExceptionHandlerDoesNotKillTheLoop() {
-        try (EventLoop l = variant.builder().exceptionHandler((w, e) -> { throw new RuntimeException("handler"); }).open()) {
+        try (EventLoop l = open(variant.builder().exceptionHandler((w, e) -> { throw new RuntimeException("handler"); }))) {
             AtomicInteger ran = new AtomicInteger();
             IdleWatcher bad = l.idle((w, ev) -> { throw new RuntimeException("cb"); });
             IdleWatcher good = l.idle((w, ev) -> ran.incrementAndGet());
@@ -440,20 +423,17 @@ class LoopBehaviourTest {
         assertMessage(assertThrows(IllegalArgumentException.class, () -> loop.io(1, 0, (w, ev) -> {})), "empty");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> loop.io(1, Events.READ | Events.TIMER, (w, ev) -> {})), "0x101");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> loop.io(1, Events.READ, null)), "callback");
-        assertMessage(assertThrows(IllegalArgumentException.class, () -> loop.timer(-5, 0, (w, ev) -> {})), "-5");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> loop.timer(0, -7, (w, ev) -> {})), "-7");
         assertMessage(assertThrows(IllegalArgumentException.class,
-                () -> loop.timer(Duration.ofMillis(-2), Duration.ZERO, (w, ev) -> {})), "PT-0.002S");
+                () -> loop.timer(Duration.ZERO, Duration.ofMillis(-2), (w, ev) -> {})), "PT-0.002S");
         IdleWatcher idle = loop.idle((w, ev) -> {});
         assertMessage(assertThrows(IllegalArgumentException.class, () -> idle.priority(3)), "3");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> idle.priority(-9)), "-9");
         IoWatcher io = loop.io(0, Events.READ, (w, ev) -> {});
         assertMessage(assertThrows(IllegalArgumentException.class, () -> io.set(-1, Events.READ)), "-1");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> io.events(0x40)), "0x40");
-        try (EventLoop other = variant.open()) {
-            IdleWatcher foreign = other.idle((w, ev) -> {});
-            assertMessage(assertThrows(IllegalArgumentException.class, () -> loop.feedEvent(foreign, Events.CUSTOM)), "another loop");
-        }
+        IdleWatcher foreign = open(builder()).idle((w, ev) -> {});
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> loop.feedEvent(foreign, Events.CUSTOM)), "another loop");
         assertThrows(IllegalArgumentException.class, () -> Backend.parse("kqueue"));
         idle.start();
         assertThrows(IllegalStateException.class, () -> idle.priority(1), "priority of an active watcher");
@@ -524,5 +504,66 @@ class LoopBehaviourTest {
         } finally {
             TestFds.close(a[0], a[1], b[0], b[1]);
         }
+    }
+
+    static int recurse(int n) {
+        return recurse(n + 1) + 1;
+    }
+
+    /** Issue 9 defect 8: a stack overflow in one callback is that callback's failure, not the loop's. */
+    @Test
+    void aStackOverflowInOneCallbackIsReportedAndTheRestOfTheIterationRuns() {
+        callbacksMayThrow = true;
+        List<String> ran = new ArrayList<>();
+        IdleWatcher deep = loop.idle((w, ev) -> {
+            ran.add("deep");
+            recurse(0);
+        });
+        IdleWatcher after = loop.idle((w, ev) -> ran.add("after"));
+        loop.feedEvent(deep, Events.CUSTOM);
+        loop.feedEvent(after, Events.CUSTOM);
+        loop.runNoWait();
+        assertEquals(List.of("deep", "after"), ran, "the callback after the overflow waited for another run()");
+        assertEquals(1, thrown.size());
+        assertInstanceOf(StackOverflowError.class, thrown.get(0));
+        assertSame(deep, thrownSources.get(0));
+    }
+
+    /** The errors the loop does not survive leave it consistent: what was pending still is, the next run goes on. */
+    @Test
+    void anOutOfMemoryErrorEscapesRunAndLeavesTheRestPending() {
+        List<String> ran = new ArrayList<>();
+        IdleWatcher oom = loop.idle((w, ev) -> {
+            ran.add("oom");
+            throw new OutOfMemoryError("test: pretend the heap is gone");
+        });
+        IdleWatcher after = loop.idle((w, ev) -> ran.add("after"));
+        loop.feedEvent(oom, Events.CUSTOM);
+        loop.feedEvent(after, Events.CUSTOM);
+        assertThrows(OutOfMemoryError.class, loop::runNoWait);
+        assertEquals(0, loop.depth());
+        assertFalse(oom.isPending());
+        assertTrue(after.isPending());
+        loop.runNoWait();
+        assertEquals(List.of("oom", "after"), ran);
+        assertEquals(0, loop.pendingCount());
+        assertEquals(List.of(), thrown, "an escaping error is not reported");
+    }
+
+    @Test
+    void theExceptionHandlerIsToldTheSource() {
+        callbacksMayThrow = true;
+        IdleWatcher w = loop.idle((x, ev) -> { throw new IllegalStateException("watcher"); });
+        loop.feedEvent(w, Events.CUSTOM);
+        EventLoop.InvokePendingHook hook = l -> {
+            l.invokePending();
+            throw new IllegalStateException("hook");
+        };
+        loop.invokePendingHook(hook);
+        loop.runNoWait();
+        loop.invokePendingHook(null);
+        assertEquals(List.of("watcher", "hook"), thrown.stream().map(Throwable::getMessage).distinct().limit(2).toList());
+        assertSame(w, thrownSources.get(0));
+        assertSame(hook, thrownSources.get(1));
     }
 }

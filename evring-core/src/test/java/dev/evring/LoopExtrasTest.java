@@ -1,7 +1,6 @@
 package dev.evring;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -22,9 +21,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /** Suspend/resume, libev's collect intervals and the invoke-pending hook, on every backend. */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#all")
-class LoopExtrasTest {
-    @Parameter
-    LoopVariant variant;
+class LoopExtrasTest extends LoopTestBase {
 
     static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
     static final long SEC = TimeUnit.SECONDS.toNanos(1);
@@ -32,53 +29,49 @@ class LoopExtrasTest {
     @Test
     void timersAreShiftedByTheTimeSpentSuspended() {
         ManualClock clock = new ManualClock();
-        try (EventLoop loop = variant.builder().clock(clock).open()) {
-            AtomicInteger fired = new AtomicInteger();
-            TimerWatcher t = loop.timer(10 * SEC, 0, (w, ev) -> fired.incrementAndGet());
-            t.start();
-            clock.advance(4 * SEC);
-            loop.suspend();
-            assertTrue(loop.isSuspended());
-            clock.advance(3600 * SEC); // the machine sleeps an hour
-            loop.resume();
-            assertEquals(6 * SEC, t.remainingNanos(), "the 6 s it had left when suspended");
-            loop.runNoWait();
-            assertEquals(0, fired.get());
-            clock.advance(6 * SEC + 1);
-            loop.runNoWait();
-            assertEquals(1, fired.get());
-        }
+        EventLoop loop = open(builder().clock(clock));
+        AtomicInteger fired = new AtomicInteger();
+        TimerWatcher t = loop.timer(10 * SEC, 0, (w, ev) -> fired.incrementAndGet());
+        t.start();
+        clock.advance(4 * SEC);
+        loop.suspend();
+        assertTrue(loop.isSuspended());
+        clock.advance(3600 * SEC); // the machine sleeps an hour
+        loop.resume();
+        assertEquals(6 * SEC, t.remainingNanos(), "the 6 s it had left when suspended");
+        loop.runNoWait();
+        assertEquals(0, fired.get());
+        clock.advance(6 * SEC + 1);
+        loop.runNoWait();
+        assertEquals(1, fired.get());
     }
 
     @Test
     void resumeReschedulesPeriodicsAgainstTheWallClock() {
         ManualClock clock = new ManualClock();
-        try (EventLoop loop = variant.builder().clock(clock).open()) {
-            long rt0 = loop.realtimeNanos();
-            AtomicInteger fired = new AtomicInteger();
-            PeriodicWatcher p = loop.periodic(Duration.ZERO, Duration.ofSeconds(10), (w, ev) -> fired.incrementAndGet());
-            p.start();
-            loop.suspend();
-            clock.advance(95 * SEC);
-            loop.resume();
-            assertEquals(rt0 + 100 * SEC, p.atNanos(), "the next point after the wall-clock time of the resume");
-            loop.runNoWait();
-            assertEquals(0, fired.get(), "points missed while suspended do not fire");
-        }
+        EventLoop loop = open(builder().clock(clock));
+        long rt0 = loop.realtimeNanos();
+        AtomicInteger fired = new AtomicInteger();
+        PeriodicWatcher p = loop.periodic(Duration.ZERO, Duration.ofSeconds(10), (w, ev) -> fired.incrementAndGet());
+        p.start();
+        loop.suspend();
+        clock.advance(95 * SEC);
+        loop.resume();
+        assertEquals(rt0 + 100 * SEC, p.atNanos(), "the next point after the wall-clock time of the resume");
+        loop.runNoWait();
+        assertEquals(0, fired.get(), "points missed while suspended do not fire");
     }
 
     @Test
     void suspendAndResumeMustPairAndTheLoopDoesNotRunSuspended() {
-        try (EventLoop loop = variant.open()) {
-            assertThrows(IllegalStateException.class, loop::resume);
-            loop.suspend();
-            assertThrows(IllegalStateException.class, loop::suspend);
-            IllegalStateException e = assertThrows(IllegalStateException.class, loop::runNoWait);
-            assertTrue(e.getMessage().contains("resume"), e.getMessage());
-            loop.resume();
-            assertFalse(loop.isSuspended());
-            loop.runNoWait();
-        }
+        assertThrows(IllegalStateException.class, loop::resume);
+        loop.suspend();
+        assertThrows(IllegalStateException.class, loop::suspend);
+        IllegalStateException e = assertThrows(IllegalStateException.class, loop::runNoWait);
+        assertTrue(e.getMessage().contains("resume"), e.getMessage());
+        loop.resume();
+        assertFalse(loop.isSuspended());
+        loop.runNoWait();
     }
 
     @Test
@@ -88,7 +81,7 @@ class LoopExtrasTest {
 
     private void ioCollectIntervalMakesABlockingIterationLastThatLong() {
         int[] sp = TestFds.socketpair();
-        try (EventLoop loop = variant.open()) {
+        try (EventLoop loop = variant.open()) { // a loop of the fresh thread
             loop.ioCollectInterval(Duration.ofMillis(40));
             assertEquals(Duration.ofMillis(40), loop.ioCollectInterval());
             AtomicInteger reads = new AtomicInteger();
@@ -118,7 +111,7 @@ class LoopExtrasTest {
     }
 
     private void timeoutCollectIntervalBatchesNearbyTimers() {
-        try (EventLoop loop = variant.open()) {
+        try (EventLoop loop = variant.open()) { // a loop of the fresh thread
             loop.timeoutCollectInterval(Duration.ofMillis(40));
             assertEquals(Duration.ofMillis(40), loop.timeoutCollectInterval());
             List<Integer> fired = new ArrayList<>();
@@ -160,62 +153,57 @@ class LoopExtrasTest {
 
     @Test
     void collectIntervalsRefuseNegativeValues() {
-        try (EventLoop loop = variant.open()) {
-            assertThrows(IllegalArgumentException.class, () -> loop.ioCollectInterval(Duration.ofMillis(-1)));
-            assertThrows(IllegalArgumentException.class, () -> loop.timeoutCollectInterval(null));
-        }
+        assertThrows(IllegalArgumentException.class, () -> loop.ioCollectInterval(Duration.ofMillis(-1)));
+        assertThrows(IllegalArgumentException.class, () -> loop.timeoutCollectInterval(null));
     }
 
     @Test
     void theInvokePendingHookRunsInsteadOfTheLoopsOwnInvocation() {
         List<Throwable> errors = new ArrayList<>();
-        try (EventLoop loop = variant.builder().exceptionHandler((w, e) -> errors.add(e)).open()) {
-            List<String> log = new ArrayList<>();
-            IdleWatcher idle = loop.idle((w, ev) -> log.add("idle"));
-            loop.invokePendingHook(l -> {
-                assertSame(loop, l);
-                log.add("hook:" + l.pendingCount());
-                l.invokePending();
-            });
-            loop.feedEvent(idle, Events.CUSTOM);
-            loop.runNoWait();
-            assertTrue(log.containsAll(List.of("hook:1", "idle")), log.toString());
-            assertTrue(log.indexOf("hook:1") < log.indexOf("idle"));
+        EventLoop loop = open(builder().exceptionHandler((w, e) -> errors.add(e)));
+        List<String> log = new ArrayList<>();
+        IdleWatcher idle = loop.idle((w, ev) -> log.add("idle"));
+        loop.invokePendingHook(l -> {
+            assertSame(loop, l);
+            log.add("hook:" + l.pendingCount());
+            l.invokePending();
+        });
+        loop.feedEvent(idle, Events.CUSTOM);
+        loop.runNoWait();
+        assertTrue(log.containsAll(List.of("hook:1", "idle")), log.toString());
+        assertTrue(log.indexOf("hook:1") < log.indexOf("idle"));
 
-            log.clear();
-            loop.invokePendingHook(l -> log.add("holding back"));
-            loop.feedEvent(idle, Events.CUSTOM);
-            loop.runNoWait();
-            assertFalse(log.contains("idle"), "a hook that does not invoke leaves the callbacks pending");
-            assertTrue(idle.isPending());
+        log.clear();
+        loop.invokePendingHook(l -> log.add("holding back"));
+        loop.feedEvent(idle, Events.CUSTOM);
+        loop.runNoWait();
+        assertFalse(log.contains("idle"), "a hook that does not invoke leaves the callbacks pending");
+        assertTrue(idle.isPending());
 
-            loop.invokePendingHook(l -> {
-                throw new IllegalStateException("hook failed");
-            });
-            loop.runNoWait(); // the hook runs where libev's EV_INVOKE_PENDING does: at the start and the end of run
-            assertFalse(errors.isEmpty());
-            for (Throwable t : errors) assertEquals("hook failed", t.getMessage());
+        loop.invokePendingHook(l -> {
+            throw new IllegalStateException("hook failed");
+        });
+        loop.runNoWait(); // the hook runs where libev's EV_INVOKE_PENDING does: at the start and the end of run
+        assertFalse(errors.isEmpty());
+        for (Throwable t : errors) assertEquals("hook failed", t.getMessage());
 
-            loop.invokePendingHook(null); // the loop's own invocation again
-            loop.runNoWait();
-            assertTrue(log.contains("idle"));
-        }
+        loop.invokePendingHook(null); // the loop's own invocation again
+        loop.runNoWait();
+        assertTrue(log.contains("idle"));
     }
 
     @Test
     void aCancelledBreakLetsTheLoopRunOn() {
-        try (EventLoop loop = variant.open()) {
-            AtomicInteger ticks = new AtomicInteger();
-            TimerWatcher t = loop.timer(0, MS, (w, ev) -> {
-                int n = ticks.incrementAndGet();
-                loop.breakLoop(EventLoop.Break.ONE);
-                if (n < 3) loop.breakLoop(EventLoop.Break.CANCEL); // changed its mind
-            });
-            t.start();
-            assertTrue(loop.run(), "broken out with the timer still active");
-            assertEquals(3, ticks.get());
-            t.stop();
-        }
+        AtomicInteger ticks = new AtomicInteger();
+        TimerWatcher t = loop.timer(0, MS, (w, ev) -> {
+            int n = ticks.incrementAndGet();
+            loop.breakLoop(EventLoop.Break.ONE);
+            if (n < 3) loop.breakLoop(EventLoop.Break.CANCEL); // changed its mind
+        });
+        t.start();
+        assertTrue(loop.run(), "broken out with the timer still active");
+        assertEquals(3, ticks.get());
+        t.stop();
     }
 
     /** The wall clock is read on every iteration of a loop with periodics: that read must not allocate. */
@@ -224,21 +212,19 @@ class LoopExtrasTest {
         assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean,
                 "per-thread allocation counters need HotSpot's ThreadMXBean");
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        try (EventLoop loop = variant.open()) {
-            AtomicInteger fired = new AtomicInteger();
-            loop.periodic(Duration.ZERO, Duration.ofMillis(1), (w, ev) -> fired.incrementAndGet()).start();
-            loop.timer(Duration.ofHours(1), Duration.ZERO, (w, ev) -> {}).start();
-            // The first iterations allocate while the JIT compiles (interpreted downcalls box); once compiled, a
-            // window of 10,000 iterations allocates nothing (a stray JVM sample may add a few hundred bytes; one
-            // object per iteration would be hundreds of kilobytes). Try windows until then, at most 60 of them.
-            long tid = Thread.currentThread().threadId();
-            long allocated = Long.MAX_VALUE;
-            for (int window = 0; window < 60 && allocated >= 1024; window++) {
-                long before = mx.getThreadAllocatedBytes(tid);
-                for (int i = 0; i < 10_000; i++) loop.runNoWait();
-                allocated = mx.getThreadAllocatedBytes(tid) - before;
-            }
-            assertTrue(allocated < 1024, allocated + " bytes allocated by the last 10,000 iterations (the periodic fired " + fired.get() + " times)");
+        AtomicInteger fired = new AtomicInteger();
+        loop.periodic(Duration.ZERO, Duration.ofMillis(1), (w, ev) -> fired.incrementAndGet()).start();
+        loop.timer(Duration.ofHours(1), Duration.ZERO, (w, ev) -> {}).start();
+        // The first iterations allocate while the JIT compiles (interpreted downcalls box); once compiled, a
+        // window of 10,000 iterations allocates nothing (a stray JVM sample may add a few hundred bytes; one
+        // object per iteration would be hundreds of kilobytes). Try windows until then, at most 60 of them.
+        long tid = Thread.currentThread().threadId();
+        long allocated = Long.MAX_VALUE;
+        for (int window = 0; window < 60 && allocated >= 1024; window++) {
+            long before = mx.getThreadAllocatedBytes(tid);
+            for (int i = 0; i < 10_000; i++) loop.runNoWait();
+            allocated = mx.getThreadAllocatedBytes(tid) - before;
         }
+        assertTrue(allocated < 1024, allocated + " bytes allocated by the last 10,000 iterations (the periodic fired " + fired.get() + " times)");
     }
 }

@@ -1,7 +1,6 @@
 package dev.evring;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -18,15 +17,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** libev's ev_once on every backend: fd or timeout, whichever first, exactly once. */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#all")
-class OnceTest {
-    @Parameter
-    LoopVariant variant;
+class OnceTest extends LoopTestBase {
 
     @Test
     void aReadyFdWinsOverTheTimeout() {
         int[] sp = TestFds.socketpair();
         ManualClock clock = new ManualClock();
-        try (EventLoop loop = variant.builder().clock(clock).open()) {
+        EventLoop loop = open(builder().clock(clock));
+        try {
             List<Integer> calls = new ArrayList<>();
             loop.once(sp[0], Events.READ, Duration.ofSeconds(1), calls::add);
             TestFds.write(sp[1], (byte) 1);
@@ -44,7 +42,8 @@ class OnceTest {
     void theTimeoutWinsOverAnIdleFd() {
         int[] sp = TestFds.socketpair();
         ManualClock clock = new ManualClock();
-        try (EventLoop loop = variant.builder().clock(clock).open()) {
+        EventLoop loop = open(builder().clock(clock));
+        try {
             List<Integer> calls = new ArrayList<>();
             loop.once(sp[0], Events.READ, Duration.ofMillis(10), calls::add);
             loop.runNoWait();
@@ -63,7 +62,7 @@ class OnceTest {
     @Test
     void onlyAnFdOrOnlyATimeoutWorkToo() {
         int[] sp = TestFds.socketpair();
-        try (EventLoop loop = variant.open()) {
+        try {
             List<Integer> calls = new ArrayList<>();
             loop.once(sp[0], Events.WRITE, null, calls::add); // writable at once
             loop.once(-1, 0, Duration.ofMillis(1), calls::add);
@@ -74,14 +73,20 @@ class OnceTest {
         }
     }
 
+    /** Issue 9 defect 9: a timeout already past is due at once, as libev's. */
+    @Test
+    void aNegativeTimeoutFiresAtTheNextIteration() {
+        List<Integer> got = new ArrayList<>();
+        loop.once(-1, 0, Duration.ofSeconds(-1), got::add);
+        loop.runNoWait();
+        assertEquals(List.of(Events.TIMER), got);
+    }
+
     @Test
     void badArgumentsAreRefusedByValue() {
-        try (EventLoop loop = variant.open()) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> loop.once(-1, 0, null, ev -> {}));
-            assertTrue(e.getMessage().contains("fd -1"), e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> loop.once(0, 0, null, ev -> {}));
-            assertThrows(IllegalArgumentException.class, () -> loop.once(-1, 0, Duration.ofSeconds(-1), ev -> {}));
-            assertThrows(IllegalArgumentException.class, () -> loop.once(-1, 0, Duration.ZERO, null));
-        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> loop.once(-1, 0, null, ev -> {}));
+        assertTrue(e.getMessage().contains("fd -1"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> loop.once(0, 0, null, ev -> {}));
+        assertThrows(IllegalArgumentException.class, () -> loop.once(-1, 0, Duration.ZERO, null));
     }
 }

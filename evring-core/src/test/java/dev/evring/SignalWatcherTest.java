@@ -4,7 +4,6 @@ import dev.evring.linux.Libc;
 import dev.evring.linux.SysSignal;
 import dev.evring.linux.Unistd;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 import sun.misc.Signal;
@@ -32,9 +31,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#all")
-class SignalWatcherTest {
-    @Parameter
-    LoopVariant variant;
+class SignalWatcherTest extends LoopTestBase {
 
     static void assumeUsr2IsFree() {
         String why = SignalRegistry.reservedReason(SysSignal.SIGUSR2, System.getenv(SignalRegistry.SR_SIGNUM_ENV));
@@ -49,24 +46,22 @@ class SignalWatcherTest {
     @Test
     void aRealKillOfTheProcessReachesTheWatcher() {
         assumeUsr2IsFree();
-        try (EventLoop loop = variant.open()) {
-            AtomicInteger got = new AtomicInteger();
-            List<Thread> threads = new ArrayList<>();
-            SignalWatcher w = loop.signal("USR2", (x, ev) -> {
-                assertEquals(Events.SIGNAL, ev);
-                threads.add(Thread.currentThread());
-                got.incrementAndGet();
-            });
-            w.start();
-            assertEquals(SysSignal.SIGUSR2, w.signum());
-            assertEquals("USR2", w.signalName());
-            killSelf(SysSignal.SIGUSR2);
-            TestLoops.runUntil(loop, () -> got.get() > 0, "the first USR2");
-            assertEquals(List.of(Thread.currentThread()), threads, "the callback ran on the loop's thread, once");
-            killSelf(SysSignal.SIGUSR2); // and again: the handler stays installed while the watcher is active
-            TestLoops.runUntil(loop, () -> got.get() > 1, "the second USR2");
-            w.stop();
-        }
+        AtomicInteger got = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        SignalWatcher w = loop.signal("USR2", (x, ev) -> {
+            assertEquals(Events.SIGNAL, ev);
+            threads.add(Thread.currentThread());
+            got.incrementAndGet();
+        });
+        w.start();
+        assertEquals(SysSignal.SIGUSR2, w.signum());
+        assertEquals("USR2", w.signalName());
+        killSelf(SysSignal.SIGUSR2);
+        runUntil(loop, () -> got.get() > 0, "the first USR2");
+        assertEquals(List.of(Thread.currentThread()), threads, "the callback ran on the loop's thread, once");
+        killSelf(SysSignal.SIGUSR2); // and again: the handler stays installed while the watcher is active
+        runUntil(loop, () -> got.get() > 1, "the second USR2");
+        w.stop();
     }
 
     @Test
@@ -75,12 +70,12 @@ class SignalWatcherTest {
         CountDownLatch otherWatching = new CountDownLatch(1);
         CompletableFuture<Integer> otherGot = new CompletableFuture<>();
         Thread other = new Thread(() -> {
-            try (EventLoop loop2 = variant.open()) {
+            try (EventLoop loop2 = variant.open()) { // a loop of this thread
                 AtomicInteger n = new AtomicInteger();
                 SignalWatcher w2 = loop2.signal("SIGUSR2", (x, ev) -> n.incrementAndGet());
                 w2.start();
                 otherWatching.countDown();
-                TestLoops.runUntil(loop2, () -> n.get() > 0, "USR2 in the second loop");
+                runUntil(loop2, () -> n.get() > 0, "USR2 in the second loop");
                 w2.stop();
                 otherGot.complete(n.get());
             } catch (Throwable t) {
@@ -88,7 +83,7 @@ class SignalWatcherTest {
                 otherGot.completeExceptionally(t);
             }
         }, "second-loop");
-        try (EventLoop loop = variant.open()) {
+        try {
             AtomicInteger a = new AtomicInteger();
             AtomicInteger b = new AtomicInteger();
             SignalWatcher w1 = loop.signal("usr2", (x, ev) -> a.incrementAndGet());
@@ -98,7 +93,7 @@ class SignalWatcherTest {
             other.start();
             assertTrue(otherWatching.await(10, TimeUnit.SECONDS));
             killSelf(SysSignal.SIGUSR2);
-            TestLoops.runUntil(loop, () -> a.get() > 0 && b.get() > 0, "USR2 for both watchers");
+            runUntil(loop, () -> a.get() > 0 && b.get() > 0, "USR2 for both watchers");
             assertEquals(1, otherGot.get(10, TimeUnit.SECONDS), "the loop of the other thread got it too");
             w1.stop();
             w1b.stop();
@@ -114,7 +109,7 @@ class SignalWatcherTest {
         AtomicInteger probeCalls = new AtomicInteger();
         SignalHandler probe = s -> probeCalls.incrementAndGet();
         SignalHandler original = Signal.handle(usr2, probe);
-        try (EventLoop loop = variant.open()) {
+        try {
             SignalWatcher w1 = loop.signal("USR2", (x, ev) -> {});
             SignalWatcher w2 = loop.signal("USR2", (x, ev) -> {});
             w1.start();
@@ -139,7 +134,7 @@ class SignalWatcherTest {
         SignalHandler probe = s -> {};
         SignalHandler original = Signal.handle(usr2, probe);
         try {
-            EventLoop loop = variant.open();
+            EventLoop loop = open(builder()); // closed by the test itself
             loop.signal("USR2", (x, ev) -> {}).start();
             loop.close();
             assertSame(probe, Signal.handle(usr2, probe), "closing with an active watcher restores the handler");
@@ -150,30 +145,26 @@ class SignalWatcherTest {
 
     @Test
     void feedSignalDeliversToEveryWatchingLoopWithoutAKill() {
-        try (EventLoop loop = variant.open()) {
-            AtomicInteger got = new AtomicInteger();
-            SignalWatcher w = loop.signal("WINCH", (x, ev) -> got.incrementAndGet());
-            w.start();
-            EventLoop.feedSignal("SIGWINCH"); // as the JVM's signal thread would: through the wakeup
-            TestLoops.runUntil(loop, () -> got.get() == 1, "the fed WINCH");
-            loop.feedSignalEvent("WINCH"); // straight into this loop's pending queue
-            loop.runNoWait();
-            assertEquals(2, got.get());
-            w.stop();
-        }
+        AtomicInteger got = new AtomicInteger();
+        SignalWatcher w = loop.signal("WINCH", (x, ev) -> got.incrementAndGet());
+        w.start();
+        EventLoop.feedSignal("SIGWINCH"); // as the JVM's signal thread would: through the wakeup
+        runUntil(loop, () -> got.get() == 1, "the fed WINCH");
+        loop.feedSignalEvent("WINCH"); // straight into this loop's pending queue
+        loop.runNoWait();
+        assertEquals(2, got.get());
+        w.stop();
     }
 
     @Test
     void signalsTheJvmKeepsAreRefusedSayingWhy() {
-        try (EventLoop loop = variant.open()) {
-            for (String name : new String[] {"SEGV", "BUS", "FPE", "ILL", "QUIT", "KILL", "STOP", "PIPE", "XFSZ"}) {
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> loop.signal(name, (x, ev) -> {}), name);
-                assertTrue(e.getMessage().startsWith("cannot watch SIG" + name + ": "), e.getMessage());
-            }
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> loop.signal("NOPE", (x, ev) -> {}));
-            assertTrue(e.getMessage().contains("\"NOPE\""), e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> loop.signal(null, (x, ev) -> {}));
+        for (String name : new String[] {"SEGV", "BUS", "FPE", "ILL", "QUIT", "KILL", "STOP", "PIPE", "XFSZ"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> loop.signal(name, (x, ev) -> {}), name);
+            assertTrue(e.getMessage().startsWith("cannot watch SIG" + name + ": "), e.getMessage());
         }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> loop.signal("NOPE", (x, ev) -> {}));
+        assertTrue(e.getMessage().contains("\"NOPE\""), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> loop.signal(null, (x, ev) -> {}));
     }
 
     @Test

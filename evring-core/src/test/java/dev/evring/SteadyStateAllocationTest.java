@@ -3,7 +3,6 @@ package dev.evring;
 import dev.evring.linux.Libc;
 import dev.evring.linux.Unistd;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -18,14 +17,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The loop allocates nothing per event once warmed up: a ping-pong over socketpairs (io watchers, a re-armed timer,
- * an async watcher) is measured with the thread's allocation counter. The callbacks themselves use preallocated native
+ * an async watcher, tasks given to execute) is measured with the thread's allocation counter. The callbacks themselves use preallocated native
  * buffers, so whatever is counted is the loop's.
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#all")
-class SteadyStateAllocationTest {
-    @Parameter
-    LoopVariant variant;
+class SteadyStateAllocationTest extends LoopTestBase {
 
     static final int CHAINS = 10;
     static final int PAIRS = 20;
@@ -38,7 +35,7 @@ class SteadyStateAllocationTest {
         com.sun.management.ThreadMXBean tmx = (com.sun.management.ThreadMXBean) mx;
         tmx.setThreadAllocatedMemoryEnabled(true);
 
-        try (EventLoop loop = variant.open(); Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofConfined()) {
             MemorySegment cs = Libc.allocateCallState(arena);
             MemorySegment buf = arena.allocate(64);
             int[][] pairs = new int[PAIRS][];
@@ -48,6 +45,8 @@ class SteadyStateAllocationTest {
             idleTimeout.start();
             AsyncWatcher async = loop.async((w, ev) -> events[0]++);
             async.start();
+            long[] tasksRun = new long[1];
+            Runnable task = () -> tasksRun[0]++; // made once: execute() itself must allocate nothing per task
             IoWatcher[] ws = new IoWatcher[PAIRS];
             for (int i = 0; i < PAIRS; i++) {
                 final int next = (i + 1) % PAIRS;
@@ -58,6 +57,7 @@ class SteadyStateAllocationTest {
                     events[0]++;
                     idleTimeout.again();
                     if ((events[0] & 1023) == 0) async.send();
+                    if ((events[0] & 255) == 128) loop.execute(task);
                 });
                 ws[i].start();
             }
@@ -85,6 +85,7 @@ class SteadyStateAllocationTest {
             async.stop();
             for (int[] p : pairs) TestFds.close(p);
             assertTrue(measured >= 100_000);
+            assertTrue(tasksRun[0] >= 100_000 / 256, tasksRun[0] + " tasks ran");
             // A few hundred bytes may come from the JVM itself (a deoptimisation, a JFR or JMX sample); one object per
             // event would be megabytes.
             assertTrue(allocated < 64 * 1024,

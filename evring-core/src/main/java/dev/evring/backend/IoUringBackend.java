@@ -323,7 +323,10 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
             removePoll(fd); // the fd may be another file now
             addPoll(fd, newEvents);
         } else if (armed != newEvents) {
-            if (multishot) {
+            // A POLL_UPDATE that adds bits reports their readiness only at the next enter (the kernel re-arms through
+            // task work), an iteration late for a watcher started on an fd that is ready; a new request reports it at
+            // once. So an update only narrows the mask.
+            if (multishot && (newEvents & ~armed) == 0) {
                 pollArmed[fd] = newEvents;
                 updatePoll(fd, TAG_POLL_UPDATE);
                 pollUpdates++;

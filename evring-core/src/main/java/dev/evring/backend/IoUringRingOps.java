@@ -39,16 +39,14 @@ final class IoUringRingOps implements RingOps {
 
     /**
      * Delivers one CQE to the handler of its tag; false when no handler has that tag (a stray CQE). A handler that
-     * throws is reported to the loop's exception handler; only VirtualMachineErrors go on.
+     * throws is handed to the loop, which reports it or lets it propagate (ExceptionReporter decides).
      */
     boolean dispatch(int tag, long userData, int res, int flags) {
         CompletionHandler h = handlers[tag];
         if (h == null) return false;
         try {
             h.onCompletion(userData, res, flags);
-        } catch (VirtualMachineError e) {
-            throw e;
-        } catch (Throwable t) {
+        } catch (Throwable t) { // the loop decides what it survives (ExceptionReporter)
             host.reportException(h, t);
         }
         return true;
@@ -65,9 +63,7 @@ final class IoUringRingOps implements RingOps {
             CompletionHandler h = handlers[t];
             try {
                 h.onRingReset(fresh != null);
-            } catch (VirtualMachineError e) {
-                throw e;
-            } catch (Throwable e) {
+            } catch (Throwable e) { // the loop decides what it survives (ExceptionReporter)
                 host.reportException(h, e);
             }
         }
@@ -92,6 +88,11 @@ final class IoUringRingOps implements RingOps {
     @Override
     public long nextSqe() {
         return ring().nextSqe();
+    }
+
+    @Override
+    public boolean revokeSqe(long sqe, long userData) {
+        return ring().revoke(sqe, userData);
     }
 
     @Override

@@ -50,8 +50,8 @@ public abstract class LoopBackend {
     }
 
     /**
-     * The loop's io_uring for the layers above the loop (completion I/O), while this backend has one; null otherwise
-     * (epoll, poll, or an io_uring backend that moved to epoll). Loop thread only.
+     * The ring operations for the layers above the loop, while this backend runs on an io_uring ring; null otherwise
+     * (epoll, poll, or an io_uring backend that moved to epoll). Ask again after a ring reset: the answer may change.
      */
     public RingOps ringOps() {
         return null;

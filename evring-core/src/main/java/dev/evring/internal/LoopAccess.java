@@ -3,6 +3,7 @@ package dev.evring.internal;
 import dev.evring.EventLoop;
 import dev.evring.backend.BackendOptions;
 import dev.evring.backend.LoopBackend;
+import dev.evring.uring.RingOps;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -15,8 +16,22 @@ import java.lang.foreign.MemorySegment;
  * <p>Every method requires the caller to be on the loop's thread; each checks it as the public API does.
  */
 public interface LoopAccess {
-    /** The backend driver the loop runs on. */
+    /** The backend the loop runs on. Prefer {@link #ring}: the layers above need nothing else of it. */
     LoopBackend backend(EventLoop loop);
+
+    /**
+     * The one way in to the loop's io_uring for the layers above it: its ring operations while the loop runs on
+     * io_uring and the ring exists, else null (the loop runs on epoll or poll, or its io_uring moved to epoll; ask again
+     * after {@code CompletionHandler.onRingReset}, since the answer can change then, never back to non-null).
+     */
+    RingOps ring(EventLoop loop);
+
+    /**
+     * The value of option {@code key} the loop was opened with: the builder's ({@code EventLoop.Builder.option}), else
+     * the system property {@code evring.<key>}, trimmed; null when neither gives one. The layer that owns the key
+     * parses and validates it.
+     */
+    String option(EventLoop loop, String key);
 
     /** The loop's errno segment, for downcalls made on its thread. */
     MemorySegment callState(EventLoop loop);

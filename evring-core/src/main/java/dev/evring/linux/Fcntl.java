@@ -20,6 +20,7 @@ public final class Fcntl {
     public static final int O_APPEND = 02000;
     public static final int O_NONBLOCK = 04000;
     public static final int O_DIRECTORY = 0200000;
+    public static final int O_NOFOLLOW = 0400000;
     public static final int O_CLOEXEC = 02000000;
 
     public static final int F_DUPFD_CLOEXEC = 1030;

@@ -43,8 +43,7 @@ public final class AsyncFile extends IoHandle {
         Net.requireCallback(callback);
         if (position < 0) throw new IllegalArgumentException("position " + position + " is negative");
         long t = StreamSocket.timeoutNanos(timeout);
-        net.lend(dst);
-        return net.startSingle(this, Op.READ, dst, position, callback, t, 0);
+        return net.startSingle(this, Op.READ, net.lend(dst), position, callback, t, 0);
     }
 
     /**
@@ -62,8 +61,8 @@ public final class AsyncFile extends IoHandle {
         checkOpen();
         if (position < 0) throw new IllegalArgumentException("position " + position + " is negative");
         long t = StreamSocket.timeoutNanos(timeout);
-        net.lend(src);
-        return net.startSingle(this, Op.WRITE, src, position, callback, t, src.length);
+        BufferSlot slot = net.lend(src);
+        return net.startSingle(this, Op.WRITE, slot, position, callback, t, slot.length);
     }
 
     @Override

@@ -21,194 +21,191 @@ import java.nio.charset.Charset;
  * <p>Contents: bytes {@code [0, length())} are the data; {@link #put} appends, {@link #clear()} empties. Indices are
  * checked: a bad index throws {@link IndexOutOfBoundsException}, never touches other memory.
  *
- * <p>Thread contract: a buffer belongs to its loop's thread (its memory is the loop's confined arena; another thread
- * gets {@link WrongThreadException}). No method makes a system call; none allocates except {@link #toArray()},
- * {@link #toString(Charset)}, {@link #sender()} and the {@link ByteBuffer} copies (a segment view of the ByteBuffer).
+ * <p>A {@code Buffer} is a handle, not the memory: each time a buffer is handed to you (by {@link Net#allocate()}, a
+ * receive or a file read) you get a new handle, and the handle you give back refuses every later call for good, even
+ * once the memory behind it serves another owner with a handle of its own. A reference kept past {@link #release()}
+ * can never read or write someone else's data. The price is one small object (16 bytes) per buffer handed to you.
+ *
+ * <p>Thread contract: a buffer belongs to its loop's thread. Every method, {@link #release()} included, throws
+ * {@link IllegalStateException} on another thread before it touches anything, so a call from the wrong thread never
+ * loses a buffer. ({@link #toString()} alone answers anywhere.) No method makes a system call; none allocates except
+ * {@link #toArray()}, {@link #toString(Charset)}, {@link #sender()} and the {@link ByteBuffer} copies.
  */
 public final class Buffer {
-    static final byte FREE = 0;
-    static final byte USER = 1;
-    static final byte LENT = 2;
+    /** The pooled memory this handle stands for, as long as it is the slot's current handle. */
+    final BufferSlot slot;
 
-    final BufferPool pool;
-    /** Index in the pool, and the buffer id ({@code bid}) the kernel reports for a provided buffer. */
-    final int id;
-    final MemorySegment memory;
-    /** A {@code sockaddr_storage} for the sender of a datagram received into this buffer, or its destination. */
-    final MemorySegment peer;
-    int peerLength;
-    int length;
-    byte state;
-    /** Lent to the kernel's provided-buffer ring (not yet picked by a receive). */
-    boolean inKernelRing;
-
-    Buffer(BufferPool pool, int id, MemorySegment memory, MemorySegment peer) {
-        this.pool = pool;
-        this.id = id;
-        this.memory = memory;
-        this.peer = peer;
+    Buffer(BufferSlot slot) {
+        this.slot = slot;
     }
 
-    private void checkOwned() {
-        if (state != USER) throw notOwned();
+    /** The slot, after checking the thread and that this handle is the caller's to use. */
+    BufferSlot own() {
+        BufferSlot s = slot;
+        s.pool.checkThread();
+        if (s.handle != this) throw notOwned(s);
+        return s;
     }
 
-    private IllegalStateException notOwned() {
-        return new IllegalStateException("buffer " + id + " of the " + pool.name + " pool is not yours: it was "
-                + (state == FREE ? "released to its pool" : "handed to an operation that has not given it back"));
+    private IllegalStateException notOwned(BufferSlot s) {
+        return new IllegalStateException(s + " is not yours through this handle: it was released, or handed to an "
+                + "operation (send, write), and is given out again only through new handles");
     }
 
     /** Whether the buffer is yours to use (see the class comment); false once released or handed to an operation. */
     public boolean isOwned() {
-        return state == USER;
+        BufferSlot s = slot;
+        s.pool.checkThread();
+        return s.handle == this;
     }
 
     /** The fixed capacity in bytes. */
     public int capacity() {
-        return (int) memory.byteSize();
+        BufferSlot s = slot;
+        s.pool.checkThread();
+        return s.capacity();
     }
 
     /** The number of data bytes. */
     public int length() {
-        checkOwned();
-        return length;
+        return own().length;
     }
 
     /** Room left after the data: {@code capacity() - length()}. */
     public int writable() {
-        checkOwned();
-        return capacity() - length;
+        BufferSlot s = own();
+        return s.capacity() - s.length;
     }
 
     /** Sets the data length (after writing with {@link #set}); at most the capacity. */
     public Buffer length(int length) {
-        checkOwned();
-        if (length < 0 || length > capacity()) {
-            throw new IndexOutOfBoundsException("length " + length + " outside [0, " + capacity() + "]");
+        BufferSlot s = own();
+        if (length < 0 || length > s.capacity()) {
+            throw new IndexOutOfBoundsException("length " + length + " outside [0, " + s.capacity() + "]");
         }
-        this.length = length;
+        s.length = length;
         return this;
     }
 
     /** Empties the buffer (length 0). */
     public Buffer clear() {
-        checkOwned();
-        length = 0;
+        own().length = 0;
         return this;
     }
 
     /** The byte at {@code index}, which must be below {@link #length()}. */
     public byte get(int index) {
-        checkOwned();
-        if (index < 0 || index >= length) throw new IndexOutOfBoundsException("index " + index + " outside [0, " + length + ")");
-        return memory.get(ValueLayout.JAVA_BYTE, index);
+        BufferSlot s = own();
+        if (index < 0 || index >= s.length) throw new IndexOutOfBoundsException("index " + index + " outside [0, " + s.length + ")");
+        return s.memory.get(ValueLayout.JAVA_BYTE, index);
     }
 
     /** Copies {@code len} data bytes from {@code index} into {@code dst[off..]}. */
     public Buffer get(int index, byte[] dst, int off, int len) {
-        checkOwned();
-        checkRange(index, len, length);
-        MemorySegment.copy(memory, ValueLayout.JAVA_BYTE, index, dst, off, len);
+        BufferSlot s = own();
+        checkRange(index, len, s.length);
+        MemorySegment.copy(s.memory, ValueLayout.JAVA_BYTE, index, dst, off, len);
         return this;
     }
 
     /** Copies as much of the data as fits into {@code dst} (from its position) and returns the count. */
     public int get(ByteBuffer dst) {
-        checkOwned();
-        int n = Math.min(length, dst.remaining());
-        MemorySegment.ofBuffer(dst).copyFrom(memory.asSlice(0, n));
+        BufferSlot s = own();
+        int n = Math.min(s.length, dst.remaining());
+        MemorySegment.ofBuffer(dst).copyFrom(s.memory.asSlice(0, n));
         dst.position(dst.position() + n);
         return n;
     }
 
     /** Copies {@code len} data bytes from {@code index} into a segment of yours. */
     public Buffer get(int index, MemorySegment dst, long dstOffset, int len) {
-        checkOwned();
-        checkRange(index, len, length);
-        MemorySegment.copy(memory, index, dst, dstOffset, len);
+        BufferSlot s = own();
+        checkRange(index, len, s.length);
+        MemorySegment.copy(s.memory, index, dst, dstOffset, len);
         return this;
     }
 
     /** Writes {@code b} at {@code index} (below the capacity); the length does not change. */
     public Buffer set(int index, byte b) {
-        checkOwned();
-        if (index < 0 || index >= capacity()) throw new IndexOutOfBoundsException("index " + index + " outside [0, " + capacity() + ")");
-        memory.set(ValueLayout.JAVA_BYTE, index, b);
+        BufferSlot s = own();
+        if (index < 0 || index >= s.capacity()) throw new IndexOutOfBoundsException("index " + index + " outside [0, " + s.capacity() + ")");
+        s.memory.set(ValueLayout.JAVA_BYTE, index, b);
         return this;
     }
 
     /** Appends one byte. */
     public Buffer put(byte b) {
-        checkOwned();
-        if (length >= capacity()) throw full(1);
-        memory.set(ValueLayout.JAVA_BYTE, length++, b);
+        BufferSlot s = own();
+        if (s.length >= s.capacity()) throw full(s, 1);
+        s.memory.set(ValueLayout.JAVA_BYTE, s.length++, b);
         return this;
     }
 
     /** Appends all of {@code src}. */
     public Buffer put(byte[] src) {
+        own();
         return put(src, 0, src.length);
     }
 
     /** Appends {@code src[off, off + len)}. */
     public Buffer put(byte[] src, int off, int len) {
-        checkOwned();
-        if (len > capacity() - length) throw full(len);
-        MemorySegment.copy(src, off, memory, ValueLayout.JAVA_BYTE, length, len);
-        length += len;
+        BufferSlot s = own();
+        if (len > s.capacity() - s.length) throw full(s, len);
+        MemorySegment.copy(src, off, s.memory, ValueLayout.JAVA_BYTE, s.length, len);
+        s.length += len;
         return this;
     }
 
     /** Appends the remaining bytes of {@code src} (all must fit), advancing its position. */
     public Buffer put(ByteBuffer src) {
-        checkOwned();
+        BufferSlot s = own();
         int n = src.remaining();
-        if (n > capacity() - length) throw full(n);
-        memory.asSlice(length, n).copyFrom(MemorySegment.ofBuffer(src));
+        if (n > s.capacity() - s.length) throw full(s, n);
+        s.memory.asSlice(s.length, n).copyFrom(MemorySegment.ofBuffer(src));
         src.position(src.position() + n);
-        length += n;
+        s.length += n;
         return this;
     }
 
     /** Appends {@code len} bytes of a segment of yours. */
     public Buffer put(MemorySegment src, long srcOffset, int len) {
-        checkOwned();
-        if (len > capacity() - length) throw full(len);
-        MemorySegment.copy(src, srcOffset, memory, length, len);
-        length += len;
+        BufferSlot s = own();
+        if (len > s.capacity() - s.length) throw full(s, len);
+        MemorySegment.copy(src, srcOffset, s.memory, s.length, len);
+        s.length += len;
         return this;
     }
 
     /** Appends the data of {@code other} (which stays yours). */
     public Buffer put(Buffer other) {
-        checkOwned();
-        other.checkOwned();
-        if (other.length > capacity() - length) throw full(other.length);
-        MemorySegment.copy(other.memory, 0, memory, length, other.length);
-        length += other.length;
+        BufferSlot s = own();
+        BufferSlot o = other.own();
+        if (o.length > s.capacity() - s.length) throw full(s, o.length);
+        MemorySegment.copy(o.memory, 0, s.memory, s.length, o.length);
+        s.length += o.length;
         return this;
     }
 
     /** The first index at or after {@code from} holding {@code b}, or -1. */
     public int indexOf(byte b, int from) {
-        checkOwned();
-        for (int i = Math.max(0, from); i < length; i++) {
-            if (memory.get(ValueLayout.JAVA_BYTE, i) == b) return i;
+        BufferSlot s = own();
+        for (int i = Math.max(0, from); i < s.length; i++) {
+            if (s.memory.get(ValueLayout.JAVA_BYTE, i) == b) return i;
         }
         return -1;
     }
 
     /** Whether the data equals {@code bytes}. */
     public boolean contentEquals(byte[] bytes) {
-        checkOwned();
-        if (bytes.length != length) return false;
-        return MemorySegment.mismatch(memory, 0, length, MemorySegment.ofArray(bytes), 0, bytes.length) == -1;
+        BufferSlot s = own();
+        if (bytes.length != s.length) return false;
+        return MemorySegment.mismatch(s.memory, 0, s.length, MemorySegment.ofArray(bytes), 0, bytes.length) == -1;
     }
 
     /** A copy of the data (allocates). */
     public byte[] toArray() {
-        checkOwned();
-        return memory.asSlice(0, length).toArray(ValueLayout.JAVA_BYTE);
+        BufferSlot s = own();
+        return s.memory.asSlice(0, s.length).toArray(ValueLayout.JAVA_BYTE);
     }
 
     /** The data decoded as text (allocates). */
@@ -221,14 +218,17 @@ public final class Buffer {
      * buffer carries no address.
      */
     public SocketAddress sender() {
-        checkOwned();
-        return peerLength == 0 ? null : SockAddr.read(peer, peerLength);
+        BufferSlot s = own();
+        return s.peerLength == 0 ? null : SockAddr.read(s.peer, s.peerLength);
     }
 
-    /** Gives the buffer back to its pool; it is no longer yours. Releasing a buffer that is not yours throws. */
+    /**
+     * Gives the buffer back to its pool; this handle is no longer yours, for good. Releasing a buffer that is not
+     * yours, or from another thread, throws and changes nothing.
+     */
     public void release() {
-        checkOwned();
-        pool.recycle(this);
+        BufferSlot s = own();
+        s.pool.release(s);
     }
 
     private static void checkRange(int index, int len, int limit) {
@@ -237,14 +237,16 @@ public final class Buffer {
         }
     }
 
-    private IndexOutOfBoundsException full(int wanted) {
-        return new IndexOutOfBoundsException("buffer full: " + wanted + " more bytes do not fit (length " + length
-                + ", capacity " + capacity() + ")");
+    private static IndexOutOfBoundsException full(BufferSlot s, int wanted) {
+        return new IndexOutOfBoundsException("buffer full: " + wanted + " more bytes do not fit (length " + s.length
+                + ", capacity " + s.capacity() + ")");
     }
 
+    /** A description; answers on any thread (what it says of another thread's buffer may be out of date). */
     @Override
     public String toString() {
-        return "Buffer[" + pool.name + " #" + id + (state == USER ? ", length " + length : state == FREE ? ", released" : ", lent")
-                + ", capacity " + capacity() + "]";
+        BufferSlot s = slot;
+        return "Buffer[" + s.pool.name + " #" + s.id + (s.handle == this ? ", length " + s.length : ", not yours")
+                + ", capacity " + s.capacity() + "]";
     }
 }

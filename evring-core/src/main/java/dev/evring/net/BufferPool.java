@@ -1,108 +1,269 @@
 package dev.evring.net;
 
+import dev.evring.linux.SysSocket;
+import dev.evring.uring.BufferRing;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A fixed set of equal buffers carved once out of one page-aligned block of the loop's arena; a free list of their
- * indices. Taking and recycling a buffer allocates nothing. When {@link #ring} is set, free buffers live in the
- * kernel's provided-buffer ring instead of the free list, and the kernel picks them.
+ * A fixed set of equal buffers carved once out of one page-aligned block of the loop's arena, and the one keeper of
+ * who has each of them: free, the application's (through a {@link Buffer} handle), lent to an operation, or in the
+ * kernel's provided-buffer ring. Every change of a {@link BufferSlot}'s state goes through a method here; the kernel
+ * ring is a client that is told what to hold. Taking and recycling allocate nothing; handing a buffer to user code
+ * allocates its handle.
  *
- * <p>An operation that needs a buffer when none is free waits here (in FIFO order) and is resumed, by its driver, when
- * one comes back: running dry slows receiving down, it never drops a connection or data.
+ * <p>An operation that needs a buffer when none is free waits here (in FIFO order) and is resumed, by its engine,
+ * when one comes back: running dry slows receiving down, it never drops a connection or data.
  */
 final class BufferPool {
-    /** Where released buffers go instead of the free list: the kernel's provided-buffer ring. */
-    interface KernelRing {
-        void push(Buffer buffer);
-
-        /** Buffers the kernel may still pick (our count: pushed minus those CQEs have reported used). */
-        int available();
-    }
+    /** Bounds of {@code count} and of the buffer size (the size is also the most a datagram or a chunk can be). */
+    static final int MAX_COUNT = BufferRing.MAX_ENTRIES;
+    static final int MIN_SIZE = 64;
+    static final int MAX_SIZE = 1 << 24;
 
     final Net net;
     final String name;
     final int bufferSize;
-    final MemorySegment memory;
-    final Buffer[] buffers;
+    private final Thread owner;
+    private final BufferSlot[] slots;
     private final int[] free;
     private int freeCount;
-    KernelRing ring;
+
+    /** Where released buffers go instead of the free list while set: the kernel's provided-buffer ring. */
+    private BufferRing ring;
+    /** Slots in {@link #ring} as far as CQEs told us: added minus reported picked. */
+    private int inRing;
 
     private Op waitHead;
     private Op waitTail;
     private int waiting;
     /** How many times an operation found the pool dry and had to wait. */
     long waits;
+    /** Free buffers kept for woken waiters that have not taken them yet. */
+    private int granted;
+    /** Buffers out of use for good ({@link #retire}). */
+    int retired;
 
     BufferPool(Net net, String name, int count, int bufferSize, Arena arena) {
-        if (count < 1 || count > 32768) throw new IllegalArgumentException(name + " buffer count " + count + " outside [1, 32768]");
-        if (bufferSize < 64 || bufferSize > (1 << 24)) {
-            throw new IllegalArgumentException(name + " buffer size " + bufferSize + " outside [64, 16 MiB]");
-        }
+        checkSize(name, count, bufferSize);
         this.net = net;
+        this.owner = net.owner;
         this.name = name;
         this.bufferSize = bufferSize;
-        this.memory = arena.allocate((long) count * bufferSize, 4096);
-        MemorySegment peers = arena.allocate(dev.evring.linux.SysSocket.SOCKADDR_STORAGE_SIZE * count, 8);
-        this.buffers = new Buffer[count];
+        MemorySegment memory = arena.allocate((long) count * bufferSize, 4096);
+        MemorySegment peers = arena.allocate(SysSocket.SOCKADDR_STORAGE_SIZE * count, 8);
+        this.slots = new BufferSlot[count];
         this.free = new int[count];
         for (int i = 0; i < count; i++) {
-            buffers[i] = new Buffer(this, i, memory.asSlice((long) i * bufferSize, bufferSize),
-                    peers.asSlice(i * dev.evring.linux.SysSocket.SOCKADDR_STORAGE_SIZE, dev.evring.linux.SysSocket.SOCKADDR_STORAGE_SIZE));
+            slots[i] = new BufferSlot(this, i, memory.asSlice((long) i * bufferSize, bufferSize),
+                    peers.asSlice(i * SysSocket.SOCKADDR_STORAGE_SIZE, SysSocket.SOCKADDR_STORAGE_SIZE));
             free[count - 1 - i] = i; // hand out low ids first
         }
         this.freeCount = count;
     }
 
+    /** Refuses sizes that are out of range or do not fit memory, naming them; before anything is allocated. */
+    static void checkSize(String name, int count, int bufferSize) {
+        if (count < 1 || count > MAX_COUNT) {
+            throw new IllegalArgumentException(name + " buffer count " + count + " outside [1, " + MAX_COUNT + "]");
+        }
+        if (bufferSize < MIN_SIZE || bufferSize > MAX_SIZE) {
+            throw new IllegalArgumentException(name + " buffer size " + bufferSize + " outside [" + MIN_SIZE + ", 16 MiB]");
+        }
+    }
+
     int count() {
-        return buffers.length;
+        return slots.length;
     }
 
-    /** A free buffer, lent to the caller (an operation), or null when none is free. */
-    Buffer take() {
+    /** Loop thread only, checked first by every handle call. */
+    void checkThread() {
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("a buffer of " + net.loop + " was used from thread \""
+                    + Thread.currentThread().getName() + "\": buffers belong to their loop's thread");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // the free list and operations
+
+    /**
+     * A free buffer, lent to the caller, or null when none is free for it: buffers granted to woken waiters are kept
+     * for them ({@link #take(Op)}).
+     */
+    BufferSlot take() {
+        if (freeCount - granted <= 0) return null;
+        return takeFree();
+    }
+
+    /**
+     * A free buffer for {@code op}, a receive that waits here when there is none, or null. First come, first served:
+     * while receives wait, a newcomer gets none (it queues behind them) and a buffer coming back is granted to the
+     * oldest waiter, kept for it until it takes it. Without this, a woken waiter went to the back of the line each time
+     * newcomers took the buffer first, and some connections waited dozens of iterations (the completion emulation's
+     * p99 at 1,000 connections).
+     */
+    BufferSlot take(Op op) {
+        if (op.bufferGranted) {
+            op.bufferGranted = false;
+            granted--;
+            return takeFree();
+        }
+        if (waitHead != null) return null;
+        return take();
+    }
+
+    private BufferSlot takeFree() {
         if (freeCount == 0) return null;
-        Buffer b = buffers[free[--freeCount]];
-        b.state = Buffer.LENT;
-        b.length = 0;
-        b.peerLength = 0;
-        return b;
+        BufferSlot s = slots[free[--freeCount]];
+        s.state = BufferSlot.LENT;
+        s.length = 0;
+        s.peerLength = 0;
+        return s;
     }
 
-    /** Takes every buffer off the free list, for a kernel ring being filled at setup. */
-    int freeCount() {
-        return freeCount;
+    /** A receive of {@code h} took {@code s}: it counts toward {@code h}'s share until it comes back. */
+    void assign(BufferSlot s, IoHandle h) {
+        s.receiver = h;
+        h.heldBuffers++;
     }
 
-    /** Back to the pool (the kernel ring, or the free list); resumes one waiting operation. */
-    void recycle(Buffer b) {
-        if (b.pool != this || b.state == Buffer.FREE) throw new IllegalStateException("buffer " + b + " recycled twice");
-        b.length = 0;
-        b.peerLength = 0;
+    /** {@code s} comes back: its receiver holds one less, and a receive paused for its share may go on. */
+    private void unassign(BufferSlot s) {
+        IoHandle h = s.receiver;
+        if (h == null) return;
+        s.receiver = null;
+        h.heldBuffers--;
+        Op r = h.readOp;
+        if (r != null && r.sharePaused && !net.shareFull(h)) {
+            r.sharePaused = false;
+            net.engine.shareAvailable(r);
+        }
+    }
+
+    /** Back to the pool (the kernel ring, or the free list) from an operation; resumes one waiting operation. */
+    void recycle(BufferSlot s) {
+        if (s.pool != this || s.state != BufferSlot.LENT) throw new IllegalStateException(s + " recycled while " + s.state);
+        unassign(s);
+        s.length = 0;
+        s.peerLength = 0;
         if (ring != null) {
-            b.state = Buffer.LENT;
-            ring.push(b);
+            s.state = BufferSlot.IN_RING;
+            ring.add(s.memory.address(), (int) s.memory.byteSize(), s.id, 0);
+            ring.advance(1);
+            inRing++;
         } else {
-            b.state = Buffer.FREE;
-            free[freeCount++] = b.id;
+            s.state = BufferSlot.FREE;
+            free[freeCount++] = s.id;
         }
         if (waitHead != null) wakeOne();
     }
 
-    /** Moves every free-listed buffer into the kernel ring (after the ring was registered or rebuilt). */
-    void fillRing() {
-        while (freeCount > 0) {
-            Buffer b = buffers[free[--freeCount]];
-            b.state = Buffer.LENT;
-            ring.push(b);
-        }
+    /**
+     * Takes a buffer out of use for good: an operation the kernel may still be running holds it (after a ring reset,
+     * a file read or write in an io-wq worker), so it can never be handed out again. The pool has one less.
+     */
+    void retire(BufferSlot s) {
+        unassign(s);
+        s.state = BufferSlot.RETIRED;
+        s.handle = null;
+        retired++;
     }
 
-    /** Detaches the kernel ring; buffers it held must be put back with {@link #returnFromRing}. */
-    void returnFromRing(Buffer b) {
-        b.state = Buffer.FREE;
-        free[freeCount++] = b.id;
+    // ------------------------------------------------------------------------------------------------------------
+    // the application's handles
+
+    /** Hands a slot an operation filled to the application: a new handle, the one allocation of a hand-out. */
+    Buffer handOut(BufferSlot s) {
+        if (s.state != BufferSlot.LENT) throw new IllegalStateException(s + " handed out while " + s.state);
+        Buffer b = new Buffer(s);
+        s.handle = b;
+        s.state = BufferSlot.USER;
+        return b;
     }
+
+    /** A free buffer, empty, handed to the application; null when none is free. */
+    Buffer allocate() {
+        BufferSlot s = take();
+        return s == null ? null : handOut(s);
+    }
+
+    /**
+     * Takes the application's buffer for an operation of {@code net} (a send, a write, a read into it): the handle
+     * is spent, the slot lent to the operation.
+     *
+     * @throws IllegalArgumentException for a null buffer or one of another Net
+     * @throws IllegalStateException on another thread, or when the handle is not the caller's
+     */
+    static BufferSlot lend(Buffer b, Net net) {
+        if (b == null) throw new IllegalArgumentException("buffer is null");
+        BufferSlot s = b.slot;
+        if (s.pool.net != net) throw new IllegalArgumentException(b + " belongs to another Net");
+        s.pool.checkThread();
+        if (s.handle != b) throw new IllegalStateException(b + " is not yours to hand over: released or already handed to an operation");
+        s.handle = null;
+        s.state = BufferSlot.LENT;
+        return s;
+    }
+
+    /** The application gives a buffer back ({@link Buffer#release()}, after its checks). */
+    void release(BufferSlot s) {
+        s.handle = null;
+        s.state = BufferSlot.LENT;
+        recycle(s);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // the kernel ring, a client
+
+    /** From now on free buffers live in {@code r} (registered by the caller): moves the free list there, one advance. */
+    void attachRing(BufferRing r) {
+        this.ring = r;
+        int n = 0;
+        while (freeCount > 0) {
+            BufferSlot s = slots[free[--freeCount]];
+            s.state = BufferSlot.IN_RING;
+            r.add(s.memory.address(), (int) s.memory.byteSize(), s.id, n++);
+        }
+        r.advance(n);
+        inRing += n;
+    }
+
+    /**
+     * The ring's registration is gone (unregistered, or the kernel ring with it): nothing in it can be picked any more,
+     * so those buffers are free again. The caller attaches a ring again, or not.
+     */
+    void detachRing() {
+        ring = null;
+        for (BufferSlot s : slots) {
+            if (s.state == BufferSlot.IN_RING) {
+                s.state = BufferSlot.FREE;
+                free[freeCount++] = s.id;
+            }
+        }
+        inRing = 0;
+    }
+
+    boolean hasRing() {
+        return ring != null;
+    }
+
+    /**
+     * The buffer a CQE says the kernel picked from the ring and filled, lent now to the operation; null if that id is
+     * not one the ring holds (a corrupt or stale CQE: never trusted).
+     */
+    BufferSlot pickedByKernel(int bid) {
+        if (bid < 0 || bid >= slots.length) return null;
+        BufferSlot s = slots[bid];
+        if (s.state != BufferSlot.IN_RING) return null;
+        s.state = BufferSlot.LENT;
+        inRing--;
+        return s;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // waiting for a buffer
 
     /** Parks {@code op} until a buffer comes back. */
     void await(Op op) {
@@ -137,6 +298,7 @@ final class BufferPool {
         return waiting;
     }
 
+    /** A buffer came back: it is granted to the oldest waiter (kept for it), which is resumed. */
     private void wakeOne() {
         Op op = waitHead;
         waitHead = op.next;
@@ -144,18 +306,32 @@ final class BufferPool {
         op.next = null;
         op.waitingForBuffer = false;
         waiting--;
-        net.driver.bufferAvailable(op);
+        if (ring == null) { // buffers in the kernel ring cannot be kept for anyone: the woken receive retries
+            op.bufferGranted = true;
+            granted++;
+        }
+        net.engine.bufferAvailable(op);
     }
 
-    /** Counts of buffers by owner, for stats: {free or in the kernel ring, the application's, lent to operations}. */
+    /** {@code op} ended holding a grant it did not use: the buffer goes to the next waiter. */
+    void dropGrant(Op op) {
+        if (!op.bufferGranted) return;
+        op.bufferGranted = false;
+        granted--;
+        if (waitHead != null && freeCount - granted > 0) wakeOne();
+    }
+
+    /**
+     * Counts of buffers by owner, for stats: {free or in the kernel ring, the application's, lent to operations
+     * (retired ones included)}.
+     */
     int[] census() {
         int user = 0;
         int lent = 0;
-        for (Buffer b : buffers) {
-            if (b.state == Buffer.USER) user++;
-            else if (b.state == Buffer.LENT) lent++;
+        for (BufferSlot s : slots) {
+            if (s.state == BufferSlot.USER) user++;
+            else if (s.state == BufferSlot.LENT || s.state == BufferSlot.RETIRED) lent++;
         }
-        int inRing = ring == null ? 0 : ring.available();
-        return new int[] {freeCount + inRing, user, lent - inRing};
+        return new int[] {freeCount + inRing, user, lent};
     }
 }

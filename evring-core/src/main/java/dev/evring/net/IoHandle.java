@@ -31,6 +31,11 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
     int sendQueued;
     /** A close waiting for the handle's other operations to end (see Net.submitCloseWhenAlone). */
     Op closeOp;
+    /**
+     * Pool buffers its receives took and that have not come back yet (delivered, held by the application, queued in a
+     * send of any socket): what it holds against its share ({@link Net#shareFull}).
+     */
+    int heldBuffers;
 
     /** The Net's list of open handles. */
     IoHandle prevHandle;
@@ -90,9 +95,11 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
 
     /**
      * Closes now: ends every running operation (their callbacks get {@link Status#ECANCELED}) and closes the fd with
-     * close(2) before returning, so the number is free at once. Does nothing if already closed (by itself, or by the
-     * close of its Net or loop). One system call (plus,
-     * on io_uring, a cancel request per operation in the kernel, submitted with the loop's next batch).
+     * close(2) before returning, so the number is free at once. Nothing of this handle reaches the file that reuses
+     * the number afterwards: operations prepared and not yet submitted to the kernel are taken back, those the kernel
+     * already holds work on the old file until their cancellation, and none is re-armed or continued. Does nothing if
+     * already closed (by itself, or by the close of its Net or loop). One system call (plus, on io_uring, a cancel
+     * request per operation in the kernel, submitted with the loop's next batch).
      */
     @Override
     public final void close() {

@@ -3,9 +3,6 @@ package dev.evring.net;
 import dev.evring.CleanupWatcher;
 import dev.evring.ErrnoException;
 import dev.evring.EventLoop;
-import dev.evring.Events;
-import dev.evring.IdleWatcher;
-import dev.evring.backend.BackendOptions;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Errno;
 import dev.evring.linux.Fcntl;
@@ -16,68 +13,29 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
-import java.nio.file.OpenOption;
 import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.Arrays;
 
 /**
  * Sockets and completion I/O on one {@link EventLoop}: the factory of its sockets and files, the owner of their buffer
- * pools and of the operations running on them.
+ * pools and of the operations running on them. How the two styles (readiness, completion) work, the completion rules
+ * and the buffer rules are in the package documentation ({@code package-info}) and the README.
  *
- * <h2>Two models on one loop</h2>
- * <b>Readiness</b> (libev's): take a socket's {@link IoHandle#fd() fd}, put an {@link dev.evring.IoWatcher} on it, and
- * when it is ready call the socket's non-blocking methods ({@link StreamListener#tryAccept()},
- * {@link StreamSocket#read(byte[], int, int)}, {@link StreamSocket#write(byte[], int, int)}): one system call each.
- * <br><b>Completion</b> (io_uring's): start an operation ({@code accept}, {@code connect}, {@code recv}, {@code send},
- * {@code recvFrom}, {@code sendTo}, file {@code read}/{@code write}, {@code close}) and get a callback when it is done.
- * On the io_uring backend the kernel does the I/O: operations ride in the loop's one {@code io_uring_enter} per
- * iteration, accept and recv are multishot (one submission serves every connection and every chunk), and received data
- * lands in buffers the kernel picks from a shared ring, so idle connections hold none. On epoll and poll the same API is
- * emulated with readiness and the plain system calls; code written against it runs everywhere, with the same callbacks
- * in the same order and the same error codes.
- *
- * <h2>Completion rules</h2>
- * <ul>
- * <li>Every operation returns an id (for {@link #cancel(long)}) and ends with exactly one final callback. Continuous
- * operations (accept, recv, recvFrom) call back once per connection, chunk or datagram before that.</li>
- * <li>Callbacks run on the loop thread, from the loop (as watcher callbacks do), never inside the call that started the
- * operation. One that throws is reported to the loop's exception handler; the loop and every other operation go on.</li>
- * <li>Failures arrive as a negative errno status ({@link Status}); nothing is thrown from the loop. Cancelled operations
- * report {@link Status#ECANCELED}; expired timeouts {@link Status#ETIMEDOUT}; end of stream is a recv status of 0.</li>
- * <li>A running operation keeps the loop's {@code run()} going (it holds a {@link EventLoop#ref()}).</li>
- * <li>Timeouts: the {@code Duration} overloads bound each wait of the operation (for a continuous operation: the wait for
- * each next connection, chunk or datagram). On io_uring they are linked timeouts (IORING_OP_LINK_TIMEOUT) riding with
- * the operation; on epoll/poll, loop timers.</li>
- * </ul>
- *
- * <h2>Buffers</h2>
- * Two pools of off-heap buffers, carved once from the loop's arena: the <em>receive pool</em> feeds stream receives
- * (on io_uring: the kernel's provided-buffer ring), the <em>general pool</em> serves {@link #allocate()}, datagram
- * receives and file reads. See {@link Buffer} for who may touch a buffer when. When the receive pool runs dry, receiving
- * waits until buffers come back (counted in {@link NetStats#recvBufferWaits()}); no connection is dropped and no byte
- * lost.
- *
- * <h2>Thread contract and costs</h2>
- * A Net belongs to its loop's thread; every method of it, its sockets and its buffers throws
- * {@link IllegalStateException} on another thread. Starting an operation makes no system call on io_uring (the loop
- * submits them in its next batch) and at most one on epoll/poll; nothing allocates per operation in steady state.
- * Closing the loop closes the Net (its cleanup watcher), which closes every socket and file still open.
+ * <p>Thread contract and costs: a Net belongs to its loop's thread; every method of it, its sockets and its buffers
+ * throws {@link IllegalStateException} on another thread. Starting an operation makes no system call on io_uring (the
+ * loop submits them in its next batch) and at most one on epoll/poll; nothing allocates per operation in steady state
+ * but the handle of each buffer handed to you. Closing the loop closes the Net (its cleanup watcher), which closes
+ * every socket and file still open.
  */
 public final class Net implements AutoCloseable {
-    static final int DEFAULT_RECV_BUFFERS = 256;
-    static final int DEFAULT_RECV_BUFFER_SIZE = 16384;
-    static final int DEFAULT_BUFFERS = 256;
-    static final int DEFAULT_BUFFER_SIZE = 16384;
-    static final long DEFAULT_ACCEPT_BACKOFF_NANOS = 100_000_000L;
-
     /** Opens a Net on {@code loop} with the default pools (or the {@code net.*} options of the loop). Loop thread only. */
     public static Net open(EventLoop loop) {
         return builder(loop).open();
@@ -91,7 +49,8 @@ public final class Net implements AutoCloseable {
      * Sizes and switches of a {@link Net}. Unset values come from the loop's options ({@code EventLoop.Builder.option}
      * or {@code -Devring.<key>}): {@code net.recv_buffers}, {@code net.recv_buffer_size}, {@code net.buffers},
      * {@code net.buffer_size}, {@code net.accept_backoff_ms}, and the io_uring switches {@code net.completion},
-     * {@code net.multishot_accept}, {@code net.buffer_ring}, {@code net.multishot_recv} (see the README).
+     * {@code net.multishot_accept}, {@code net.buffer_ring}, {@code net.multishot_recv} (see the README). Every value
+     * is checked when the Net opens, whatever the backend.
      */
     public static final class Builder {
         private final EventLoop loop;
@@ -100,6 +59,7 @@ public final class Net implements AutoCloseable {
         private int buffers = -1;
         private int bufferSize = -1;
         private long acceptBackoffNanos = -1;
+        private int recvShare = -1;
 
         private Builder(EventLoop loop) {
             if (loop == null) throw new IllegalArgumentException("loop is null");
@@ -107,33 +67,63 @@ public final class Net implements AutoCloseable {
         }
 
         /**
-         * The receive pool: {@code count} buffers (1..32768) of {@code size} bytes. Stream receives take from it; on
-         * io_uring it is the kernel's provided-buffer ring. Default 256 x 16 KiB.
+         * The receive pool: {@code count} buffers (1..32768) of {@code size} bytes (64..16 MiB). Stream receives take
+         * from it; on io_uring it is the kernel's provided-buffer ring. Default 256 x 16 KiB.
+         *
+         * @throws IllegalArgumentException naming the value that is out of range
          */
         public Builder recvBuffers(int count, int size) {
+            BufferPool.checkSize("receive", count, size);
             this.recvBuffers = count;
             this.recvBufferSize = size;
             return this;
         }
 
         /**
-         * The general pool: {@code count} buffers of {@code size} bytes for {@link Net#allocate()}, datagram receives
-         * (the size bounds a datagram) and file reads. Default 256 x 16 KiB.
+         * The general pool: {@code count} buffers (1..32768) of {@code size} bytes (64..16 MiB) for
+         * {@link Net#allocate()}, datagram receives (the size bounds a datagram) and file reads. Default 256 x 16 KiB.
+         *
+         * @throws IllegalArgumentException naming the value that is out of range
          */
         public Builder buffers(int count, int size) {
+            BufferPool.checkSize("general", count, size);
             this.buffers = count;
             this.bufferSize = size;
             return this;
         }
 
-        /** How long accepting pauses when the process is out of fds (EMFILE/ENFILE) before it tries again. Default 100 ms. */
-        public Builder acceptBackoff(Duration pause) {
-            if (pause == null || pause.isNegative() || pause.isZero()) throw new IllegalArgumentException("accept backoff " + pause + " must be positive");
-            this.acceptBackoffNanos = pause.toNanos();
+        /**
+         * The most pool buffers one socket's receives may hold at a time: delivered and not yet given back (held by
+         * the application, or queued in a send). At its share a socket's receive pauses, its data waiting in the
+         * socket, until it gives buffers back; the other sockets go on. So a peer that does not read stalls only its
+         * own connection. Default: 16, or a sixteenth of the larger pool of the two when that is more (never more
+         * than the pool). 0: no bound, and on io_uring multishot receives (a little cheaper; one connection may then
+         * take the whole pool).
+         *
+         * @throws IllegalArgumentException when negative
+         */
+        public Builder recvShare(int buffers) {
+            if (buffers < 0) throw new IllegalArgumentException("receive share " + buffers + " is negative");
+            this.recvShare = buffers;
             return this;
         }
 
-        /** Opens the Net. Loop thread only. */
+        /**
+         * How long accepting pauses when the process is out of fds (EMFILE/ENFILE) before it tries again. Default
+         * 100 ms.
+         *
+         * @throws IllegalArgumentException when not positive, or too long for a long of nanoseconds
+         */
+        public Builder acceptBackoff(Duration pause) {
+            this.acceptBackoffNanos = NetSettings.positiveNanos("accept backoff", pause);
+            return this;
+        }
+
+        /**
+         * Opens the Net. Loop thread only. Either it opens whole or it throws having changed nothing of the loop.
+         *
+         * @throws IllegalArgumentException for a bad {@code net.*} option, or pools that do not fit in memory
+         */
         public Net open() {
             return new Net(this);
         }
@@ -144,11 +134,18 @@ public final class Net implements AutoCloseable {
     final LoopAccess access;
     final MemorySegment callState;
     final Arena arena;
-    final BackendOptions options;
+    final NetSettings settings;
     final BufferPool recvPool;
     final BufferPool pool;
     final long acceptBackoffNanos;
-    Driver driver;
+    /** The most pool buffers one socket's receives may hold at a time; 0: no bound ({@link Builder#recvShare}). */
+    final int recvShare;
+    /** How operations get done: on the ring, or emulated with readiness (a ring reset may swap it). */
+    Engine engine;
+    private final OpTable ops;
+    private final DeliveryQueue delivery;
+    private final CleanupWatcher cleanup;
+    private boolean closing;
     boolean closed;
 
     // scratch for the immediate calls (bind, options, addresses, copying reads and writes)
@@ -157,36 +154,18 @@ public final class Net implements AutoCloseable {
     final MemorySegment optScratch;
     final MemorySegment ioScratch;
 
-    // operation slots: index -> Op, with a free list; scratch memory carved in chunks
-    private Op[] ops = new Op[64];
-    private int opCount;
-    private int[] freeOps = new int[64];
-    private int freeOpCount;
-    private int liveOps;
-
-    // completions waiting to be delivered from the loop: a ring of (op, status, buffer, final)
-    private Op[] qOp = new Op[256];
-    private int[] qRes = new int[256];
-    private Buffer[] qBuf = new Buffer[256];
-    private boolean[] qFinal = new boolean[256];
-    private int qHead;
-    private int qTail;
-    /** Fed (not started) to run {@link #deliver()} in the current iteration's callback pass. */
-    private final IdleWatcher deliverer;
-    /** A zero-delay timer: runs {@link #deliver()} in the next iteration, for what callbacks queued. */
-    private final dev.evring.TimerWatcher nextIteration;
-    /** A delivery is scheduled (fed or timed), or running: pushes need not schedule another. */
-    private boolean deliveryFed;
-    private final CleanupWatcher cleanup;
-
+    /** The open handles, for close. */
     IoHandle handles;
 
     // stats
     long opsStarted;
+    /** Operations started and not finished. */
+    int running;
     long callbacks;
     long acceptPauses;
     long staleCompletions;
     long recvRearms;
+    long recvSharePauses;
 
     private Net(Builder b) {
         EventLoop loop = b.loop;
@@ -195,29 +174,39 @@ public final class Net implements AutoCloseable {
         this.loop = loop;
         this.owner = Thread.currentThread();
         this.arena = access.arena(loop);
-        this.options = access.options(loop);
-        int rc = b.recvBuffers >= 0 ? b.recvBuffers : options.integer("net.recv_buffers", DEFAULT_RECV_BUFFERS);
-        int rs = b.recvBufferSize >= 0 ? b.recvBufferSize : options.integer("net.recv_buffer_size", DEFAULT_RECV_BUFFER_SIZE);
-        int gc = b.buffers >= 0 ? b.buffers : options.integer("net.buffers", DEFAULT_BUFFERS);
-        int gs = b.bufferSize >= 0 ? b.bufferSize : options.integer("net.buffer_size", DEFAULT_BUFFER_SIZE);
-        this.acceptBackoffNanos = b.acceptBackoffNanos > 0 ? b.acceptBackoffNanos
-                : positive("net.accept_backoff_ms", options.integer("net.accept_backoff_ms", (int) (DEFAULT_ACCEPT_BACKOFF_NANOS / 1_000_000))) * 1_000_000L;
-        this.recvPool = new BufferPool(this, "receive", rc, rs, arena);
-        this.pool = new BufferPool(this, "general", gc, gs, arena);
+        // everything that can be refused is checked before anything is allocated or registered
+        this.settings = NetSettings.of(loop, access, b.recvBuffers, b.recvBufferSize, b.buffers, b.bufferSize,
+                b.acceptBackoffNanos, b.recvShare);
+        this.acceptBackoffNanos = settings.acceptBackoffNanos();
+        this.recvShare = settings.recvShare();
+        this.recvPool = newPool("receive", settings.recvBuffers(), settings.recvBufferSize());
+        this.pool = newPool("general", settings.buffers(), settings.bufferSize());
         this.addrScratch = arena.allocate(SysSocket.SOCKADDR_STORAGE_SIZE, 8);
         this.addrLenScratch = arena.allocate(8, 8);
         this.optScratch = arena.allocate(16, 8);
         this.ioScratch = arena.allocate(65536, 64);
-        this.deliverer = loop.idle((w, ev) -> deliver());
-        this.nextIteration = loop.timer(0L, 0L, (w, ev) -> deliver());
+        this.ops = new OpTable(arena);
+        this.delivery = new DeliveryQueue(loop, this::deliver);
+        // the engine may take a ring handler tag and register a buffer ring: the last step that can fail
+        this.engine = Engine.create(this);
         this.cleanup = loop.cleanup((w, ev) -> close());
         cleanup.start();
-        this.driver = Driver.create(this);
     }
 
-    private static int positive(String key, int v) {
-        if (v <= 0) throw new IllegalArgumentException("option " + key + "=" + v + " must be positive");
-        return v;
+    private BufferPool newPool(String name, int count, int size) {
+        try {
+            return new BufferPool(this, name, count, size, arena);
+        } catch (OutOfMemoryError e) {
+            // the arena's native memory is bounded (MaxDirectMemorySize): a pool beyond it is a bad size, not a crash
+            throw new IllegalArgumentException("the " + name + " pool of " + count + " buffers of " + size + " bytes ("
+                    + bytes((long) count * size) + ") does not fit in the memory this JVM may allocate: " + e.getMessage());
+        }
+    }
+
+    private static String bytes(long n) {
+        if (n >= 1L << 30) return (n >> 30) + " GiB";
+        if (n >= 1L << 20) return (n >> 20) + " MiB";
+        return n + " bytes";
     }
 
     /** The loop this Net runs on. */
@@ -340,6 +329,7 @@ public final class Net implements AutoCloseable {
      */
     public AsyncFile openFile(Path path, OpenOption... openOptions) {
         checkOwner();
+        if (path == null) throw new IllegalArgumentException("path is null");
         boolean read = false;
         boolean write = false;
         int flags = Fcntl.O_CLOEXEC;
@@ -350,7 +340,7 @@ public final class Net implements AutoCloseable {
             else if (o == StandardOpenOption.CREATE) flags |= Fcntl.O_CREAT;
             else if (o == StandardOpenOption.CREATE_NEW) flags |= Fcntl.O_CREAT | Fcntl.O_EXCL;
             else if (o == StandardOpenOption.TRUNCATE_EXISTING) flags |= Fcntl.O_TRUNC;
-            else if (o == LinkOption.NOFOLLOW_LINKS) flags |= O_NOFOLLOW;
+            else if (o == LinkOption.NOFOLLOW_LINKS) flags |= Fcntl.O_NOFOLLOW;
             else throw new IllegalArgumentException("open option " + o + " is not supported");
         }
         if (!read && !write) read = true;
@@ -363,14 +353,12 @@ public final class Net implements AutoCloseable {
         return new AsyncFile(this, fd, path);
     }
 
-    private static final int O_NOFOLLOW = 0400000;
-
     // ------------------------------------------------------------------------------------------------------------
     // buffers
 
     /**
      * A buffer of the general pool, empty and yours: fill it and send it, or read a file into it; release it if you do
-     * neither.
+     * neither. Allocates its handle (16 bytes).
      *
      * @throws IllegalStateException when every buffer of the pool is in use (see {@link #tryAllocate()})
      */
@@ -386,9 +374,7 @@ public final class Net implements AutoCloseable {
     /** As {@link #allocate()}, but null when the pool is exhausted. */
     public Buffer tryAllocate() {
         checkOwner();
-        Buffer b = pool.take();
-        if (b != null) b.state = Buffer.USER;
-        return b;
+        return pool.allocate();
     }
 
     /** The general pool's buffer size: the most one buffer, a datagram or a file read holds. */
@@ -397,11 +383,28 @@ public final class Net implements AutoCloseable {
     }
 
     /** Checks that {@code b} is the caller's and belongs to this Net, and takes it for an operation. */
-    void lend(Buffer b) {
-        if (b == null) throw new IllegalArgumentException("buffer is null");
-        if (b.pool.net != this) throw new IllegalArgumentException(b + " belongs to another Net");
-        if (b.state != Buffer.USER) throw new IllegalStateException(b + " is not yours to send: released or already handed to an operation");
-        b.state = Buffer.LENT;
+    BufferSlot lend(Buffer b) {
+        return BufferPool.lend(b, this);
+    }
+
+    BufferPool bufferPoolOf(Op op) {
+        return op.kind == Op.RECV ? recvPool : pool;
+    }
+
+    /** The receive share of the README's fairness rule: whether {@code h}'s receives hold all they may. */
+    boolean shareFull(IoHandle h) {
+        return recvShare > 0 && h.heldBuffers >= recvShare;
+    }
+
+    /** {@code op} waits for its connection to give buffers back; the data stays in the socket meanwhile. */
+    void pauseForShare(Op op) {
+        if (!op.sharePaused) recvSharePauses++;
+        op.sharePaused = true;
+    }
+
+    /** The per-connection share of pool buffers (see {@link Builder#recvShare}); 0 when unbounded. */
+    public int recvShare() {
+        return recvShare;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -409,69 +412,22 @@ public final class Net implements AutoCloseable {
 
     /** A fresh slot for a {@code kind} operation on {@code h}, live and holding a loop reference. */
     Op acquire(IoHandle h, byte kind, Object callback, long timeoutNanos) {
-        Op op = freeOpCount > 0 ? ops[freeOps[--freeOpCount]] : newOp();
-        int gen = (op.gen + 1) & Op.GEN_MASK;
-        op.gen = gen == 0 ? 1 : gen;
-        op.kind = kind;
-        op.state = Op.ACTIVE;
-        op.handle = h;
-        op.callback = callback;
-        op.timeoutNanos = timeoutNanos;
-        op.buffer = null;
-        op.done = 0;
-        op.report = 0;
-        op.position = 0;
-        op.addrLength = 0;
-        op.continuous = false;
-        op.cancelRequested = false;
-        op.timedOut = false;
-        op.waitingForBuffer = false;
-        op.writeBlocked = false;
-        op.next = null;
-        op.ringCqes = 0;
-        op.ringResult = 0;
-        op.ringFlags = 0;
-        op.ringMultishot = false;
-        op.ringTimeoutFired = false;
+        Op op = ops.acquire(h, kind, callback, timeoutNanos);
         h.linkLive(op);
-        liveOps++;
         opsStarted++;
+        running++;
         loop.ref();
         return op;
     }
 
-    private Op newOp() {
-        if (opCount == Op.INDEX_MASK) throw new IllegalStateException("too many operations in flight: " + opCount);
-        if (opCount == ops.length) {
-            ops = Arrays.copyOf(ops, opCount * 2);
-            freeOps = Arrays.copyOf(freeOps, opCount * 2);
-        }
-        // scratch in chunks of 64 slots, so growing costs one arena allocation per 64 operations
-        int chunk = 64;
-        MemorySegment block = arena.allocate(Op.SCRATCH_SIZE * chunk, 16);
-        int first = opCount;
-        for (int i = 0; i < chunk && opCount < ops.length; i++) {
-            ops[opCount] = new Op(opCount, block.asSlice(i * Op.SCRATCH_SIZE, Op.SCRATCH_SIZE));
-            opCount++;
-        }
-        for (int i = opCount - 1; i > first; i--) freeOps[freeOpCount++] = i;
-        return ops[first];
+    /** The operation slots, for walking every operation (a ring reset). */
+    OpTable ops() {
+        return ops;
     }
 
-    /** The live operation with this id, or null (finished, or never was). */
-    Op find(long id) {
-        int index = Op.indexOf(id);
-        if (index >= opCount || id <= 0) return null;
-        Op op = ops[index];
-        if (op.gen != Op.genOf(id) || op.state == Op.FREE || op.state == Op.FINISHING) return null;
-        return op;
-    }
-
-    /** The operation a kernel payload names, if its generation still matches (io_uring's user_data). */
+    /** The operation a CQE's payload names, if its generation still matches ({@link OpId}). */
     Op opAt(int index, int gen) {
-        if (index < 0 || index >= opCount) return null;
-        Op op = ops[index];
-        return op.gen == gen && op.state != Op.FREE ? op : null;
+        return ops.at(index, gen);
     }
 
     /**
@@ -483,7 +439,7 @@ public final class Net implements AutoCloseable {
      */
     public boolean cancel(long operationId) {
         checkOwner();
-        Op op = find(operationId);
+        Op op = ops.find(operationId);
         return op != null && cancelOp(op);
     }
 
@@ -499,15 +455,11 @@ public final class Net implements AutoCloseable {
             // not in the kernel: end it here
             bufferPoolOf(op).cancelWait(op);
             complete(op, Status.ECANCELED, null, true);
-            driver.ended(op.handle);
+            engine.ended(op.handle);
             return true;
         }
-        driver.cancel(op);
+        engine.cancel(op);
         return true;
-    }
-
-    BufferPool bufferPoolOf(Op op) {
-        return op.kind == Op.RECV ? recvPool : pool;
     }
 
     /** Starts the continuous read-side operation of {@code h} (accept, recv, recvFrom). */
@@ -519,9 +471,8 @@ public final class Net implements AutoCloseable {
                     + ": stop it first (and wait for its final callback)");
         }
         Op op = acquire(h, kind, callback, timeoutNanos);
-        op.continuous = true;
         h.readOp = op;
-        driver.submit(op);
+        engine.submit(op);
         return op.id();
     }
 
@@ -534,17 +485,17 @@ public final class Net implements AutoCloseable {
         MemorySegment.copy(addrScratch, 0, op.scratch, Op.SCRATCH_ADDR, len);
         op.addrLength = len;
         s.connectOp = op;
-        driver.submit(op);
+        engine.submit(op);
         return op.id();
     }
 
     /** Queues a send-side operation (send, sendTo, shutdown) behind the ones before it. */
-    long enqueue(IoHandle h, byte kind, Buffer data, Object callback, long timeoutNanos, int report) {
+    long enqueue(IoHandle h, byte kind, BufferSlot data, Object callback, long timeoutNanos, int report) {
         return enqueue(h, kind, data, callback, timeoutNanos, report, null, 0);
     }
 
     /** As above, with a destination address (sendTo) copied into the operation's own scratch. */
-    long enqueue(IoHandle h, byte kind, Buffer data, Object callback, long timeoutNanos, int report,
+    long enqueue(IoHandle h, byte kind, BufferSlot data, Object callback, long timeoutNanos, int report,
                  MemorySegment addr, int addrLength) {
         Op op = acquire(h, kind, callback, timeoutNanos);
         op.buffer = data;
@@ -556,7 +507,7 @@ public final class Net implements AutoCloseable {
         h.sendQueued++;
         if (h.sendTail == null) {
             h.sendHead = h.sendTail = op;
-            driver.submit(op);
+            engine.submit(op);
         } else {
             op.state = Op.QUEUED;
             h.sendTail.next = op;
@@ -581,12 +532,12 @@ public final class Net implements AutoCloseable {
     }
 
     /** A single operation not in any queue (file read/write). */
-    long startSingle(IoHandle h, byte kind, Buffer buffer, long position, Object callback, long timeoutNanos, int report) {
+    long startSingle(IoHandle h, byte kind, BufferSlot buffer, long position, Object callback, long timeoutNanos, int report) {
         Op op = acquire(h, kind, callback, timeoutNanos);
         op.buffer = buffer;
         op.position = position;
         op.report = report;
-        driver.submit(op);
+        engine.submit(op);
         return op.id();
     }
 
@@ -606,7 +557,8 @@ public final class Net implements AutoCloseable {
             cancelOp(o);
             o = next;
         }
-        driver.handleClosing(h);
+        engine.handleClosing(h);
+        if (h instanceof StreamListener l) l.closing();
         removeHandle(h);
         if (callback == null) {
             int r = Unistd.close(callState, h.fd);
@@ -622,7 +574,7 @@ public final class Net implements AutoCloseable {
     }
 
     /**
-     * The close of {@code h} goes to the driver once every other operation of the handle has ended (on io_uring the
+     * The close of {@code h} goes to the engine once every other operation of the handle has ended (on io_uring the
      * cancellations take a round trip): the close callback is the handle's last, and the fd is closed after the
      * kernel let go of it.
      */
@@ -630,7 +582,7 @@ public final class Net implements AutoCloseable {
         Op c = h.closeOp;
         if (c != null && h.liveHead == c && c.liveNext == null) {
             h.closeOp = null;
-            driver.submit(c);
+            engine.submit(c);
         }
     }
 
@@ -642,25 +594,29 @@ public final class Net implements AutoCloseable {
     // completion
 
     /**
-     * A driver reports a result. {@code fin}: the operation is over (its slot is freed once the callback ran);
+     * An engine reports a result. {@code fin}: the operation is over (its slot is freed once the callback ran);
      * otherwise a continuous operation produced one more result. The callback runs from the loop, after the current
      * backend poll or callback returns.
      */
-    void complete(Op op, int res, Buffer buf, boolean fin) {
+    void complete(Op op, int res, BufferSlot buf, boolean fin) {
         if (fin) {
             op.state = Op.FINISHING;
             IoHandle h = op.handle;
             h.unlinkLive(op);
-            liveOps--;
+            running--;
+            if (op.bufferGranted) bufferPoolOf(op).dropGrant(op);
             if (op.timer != null) op.timer.stop();
-            if (h.readOp == op) h.readOp = null;
+            if (h.readOp == op) {
+                h.readOp = null;
+                if (h instanceof StreamSocket s && s.graceful != null) s.graceful.readSideEnded();
+            }
             if (h.connectOp == op) h.connectOp = null;
             if (op.consumesBuffer() && op.buffer != null) {
                 op.buffer.pool.recycle(op.buffer);
                 op.buffer = null;
             }
         }
-        push(op, res, buf, fin);
+        delivery.push(op, res, buf, fin);
         if (fin) {
             IoHandle h = op.handle;
             if (h.sendHead == op) sendDone(op, res);
@@ -687,98 +643,34 @@ public final class Net implements AutoCloseable {
         Op next = h.sendHead;
         if (next != null && next.state == Op.QUEUED && !h.closed) {
             next.state = Op.ACTIVE;
-            driver.submit(next);
+            engine.submit(next);
         }
     }
 
-    private void push(Op op, int res, Buffer buf, boolean fin) {
-        int n = qOp.length;
-        if (qTail - qHead == n) growQueue();
-        int i = qTail & (qOp.length - 1);
-        qOp[i] = op;
-        qRes[i] = res;
-        qBuf[i] = buf;
-        qFinal[i] = fin;
-        qTail++;
-        if (!deliveryFed && !closing) {
-            deliveryFed = true;
-            deliverer.feed(Events.CUSTOM);
-        }
-    }
-
-    /**
-     * Doubles the queue. Positions are absolute counters (an entry's slot is {@code position & (length - 1)}), so
-     * entries move to their slot in the larger arrays and {@code qHead}/{@code qTail} stay valid: a delivery pass that
-     * remembered where to stop is not disturbed by a callback that made the queue grow.
-     */
-    private void growQueue() {
-        int n = qOp.length;
-        Op[] o = new Op[n * 2];
-        int[] r = new int[n * 2];
-        Buffer[] b = new Buffer[n * 2];
-        boolean[] f = new boolean[n * 2];
-        for (int k = qHead; k != qTail; k++) {
-            int from = k & (n - 1);
-            int to = k & (2 * n - 1);
-            o[to] = qOp[from];
-            r[to] = qRes[from];
-            b[to] = qBuf[from];
-            f[to] = qFinal[from];
-        }
-        qOp = o;
-        qRes = r;
-        qBuf = b;
-        qFinal = f;
-    }
-
-    /**
-     * Runs the queued callbacks, in the order the results came. Only those queued before it started: what the
-     * callbacks cause (an emulated send that completed at once) is delivered in the next loop iteration, as libuv does,
-     * so a callback that keeps starting operations cannot starve the loop.
-     */
-    private void deliver() {
-        deliverQueued(qTail);
-        deliveryFed = false;
-        if (qHead != qTail && !closing && !closed) {
-            deliveryFed = true;
-            nextIteration.start();
-        }
-    }
-
-    /**
-     * Delivers the queued completions up to (not including) queue position {@code end}. A callback that closes the Net
-     * delivers the rest itself, so the head may pass {@code end} (positions wrap as ints: compare by difference).
-     */
-    private void deliverQueued(int end) {
-        while (end - qHead > 0) {
-            int i = qHead & (qOp.length - 1);
-            Op op = qOp[i];
-            int res = qRes[i];
-            Buffer buf = qBuf[i];
-            boolean fin = qFinal[i];
-            qOp[i] = null;
-            qBuf[i] = null;
-            qHead++;
-            deliverOne(op, res, buf, fin);
-        }
-    }
-
-    private void deliverOne(Op op, int res, Buffer buf, boolean fin) {
+    /** A result's turn came ({@link DeliveryQueue}): frees a finished slot, hands the buffer over, runs the callback. */
+    private void deliver(Op op, int res, BufferSlot slot, boolean fin) {
         IoHandle h = op.handle;
         Object cb = op.callback;
         byte kind = op.kind;
         int report = op.report;
-        if (fin) free(op);
-        if (buf != null) {
+        if (fin) {
+            ops.free(op);
+            loop.unref();
+        }
+        Buffer buf = null;
+        if (slot != null) {
             if (h.closed) { // closed by an earlier callback: the data has no taker
-                buf.pool.recycle(buf);
+                slot.pool.recycle(slot);
                 if (!fin) return;
-                buf = null;
             } else {
-                buf.state = Buffer.USER;
+                buf = slot.pool.handOut(slot);
             }
         }
-        if (kind == Op.ACCEPT && res >= 0 && (h.closed || cb == null)) {
+        if (kind == Op.ACCEPT && res >= 0 && (closing || closed || cb == null)) {
+            // A connection the kernel accepted is the application's even when its listener closed or stopped
+            // accepting in between (it was accepted before that took effect): it is delivered, never closed behind the
+            // application's back, where its client would see a clean end of a connection no server code ever saw.
+            // Only a Net that is closing has no taker for it.
             Unistd.close(callState, res);
             return;
         }
@@ -796,9 +688,7 @@ public final class Net implements AutoCloseable {
                 case Op.SEND, Op.SENDTO, Op.WRITE -> callComplete(cb, h, res >= 0 ? report : res);
                 default -> callComplete(cb, h, res);
             }
-        } catch (VirtualMachineError e) {
-            throw e;
-        } catch (Throwable t) {
+        } catch (Throwable t) { // the loop decides what it survives (ExceptionReporter); the handle is the source
             access.reportException(loop, h, t);
         }
     }
@@ -806,16 +696,6 @@ public final class Net implements AutoCloseable {
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static void callComplete(Object cb, IoHandle h, int status) throws Exception {
         ((CompletionCallback) cb).onComplete(h, status);
-    }
-
-    private void free(Op op) {
-        op.state = Op.FREE;
-        op.handle = null;
-        op.callback = null;
-        op.buffer = null;
-        op.next = null;
-        freeOps[freeOpCount++] = op.index;
-        loop.unref();
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -843,13 +723,11 @@ public final class Net implements AutoCloseable {
         checkOwner();
         int[] r = recvPool.census();
         int[] g = pool.census();
-        return new NetStats(driver.name(), driver.features(), opsStarted, liveOps, callbacks,
+        return new NetStats(engine.name(), engine.features(), opsStarted, running, callbacks,
                 recvPool.count(), r[0], r[1], r[2], recvPool.waits, recvPool.waiting(),
                 pool.count(), g[0], g[1], g[2], pool.waits,
-                acceptPauses, recvRearms, staleCompletions);
+                acceptPauses, recvRearms, staleCompletions, recvShare, recvSharePauses);
     }
-
-    private boolean closing;
 
     /**
      * Closes every socket and file of this Net (their running operations get {@link Status#ECANCELED}, delivered before
@@ -871,8 +749,8 @@ public final class Net implements AutoCloseable {
             }
             // operations whose end the kernel has yet to report are abandoned: their buffers stay lent (the pools go
             // with the Net, the memory with the loop, after the ring), their callbacks get ECANCELED now
-            for (int k = 0; k < opCount; k++) {
-                Op op = ops[k];
+            for (int k = 0; k < ops.size(); k++) {
+                Op op = ops.get(k);
                 if (op.state == Op.ACTIVE || op.state == Op.QUEUED) {
                     if (op.waitingForBuffer) bufferPoolOf(op).cancelWait(op);
                     op.buffer = null;
@@ -880,12 +758,11 @@ public final class Net implements AutoCloseable {
                     complete(op, Status.ECANCELED, null, true);
                 }
             }
-            driver.close();
-            while (qHead != qTail) deliverQueued(qTail); // the cancellations, now: the loop may never run again
+            engine.close();
+            delivery.drain(); // the cancellations, now: the loop may never run again
         } finally {
             closed = true;
-            deliverer.stop();
-            nextIteration.stop();
+            delivery.stop();
             cleanup.stop();
         }
     }
@@ -897,6 +774,6 @@ public final class Net implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Net[" + driver.name() + (closed ? ", closed" : "") + "]";
+        return "Net[" + engine.name() + (closed ? ", closed" : "") + "]";
     }
 }

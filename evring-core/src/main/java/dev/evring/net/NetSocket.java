@@ -79,19 +79,19 @@ public abstract sealed class NetSocket extends IoHandle permits StreamListener, 
         if (option == StandardSocketOptions.SO_RCVBUF) return new Native(SysSocket.SOL_SOCKET, SysSocket.SO_RCVBUF, false);
         if (option == StandardSocketOptions.SO_SNDBUF) return new Native(SysSocket.SOL_SOCKET, SysSocket.SO_SNDBUF, false);
         if (inet && option == StandardSocketOptions.TCP_NODELAY) return new Native(NetinetIn.IPPROTO_TCP, NetinetTcp.TCP_NODELAY, true);
-        if (inet && option == NetOptions.TCP_KEEPIDLE) return new Native(NetinetIn.IPPROTO_TCP, NetinetTcp.TCP_KEEPIDLE, false);
-        if (inet && option == NetOptions.TCP_KEEPINTERVAL) return new Native(NetinetIn.IPPROTO_TCP, NetinetTcp.TCP_KEEPINTVL, false);
-        if (inet && option == NetOptions.TCP_KEEPCOUNT) return new Native(NetinetIn.IPPROTO_TCP, NetinetTcp.TCP_KEEPCNT, false);
+        if (inet && option == ExtendedSocketOptions.TCP_KEEPIDLE) return new Native(NetinetIn.IPPROTO_TCP, NetinetTcp.TCP_KEEPIDLE, false);
+        if (inet && option == ExtendedSocketOptions.TCP_KEEPINTERVAL) return new Native(NetinetIn.IPPROTO_TCP, NetinetTcp.TCP_KEEPINTVL, false);
+        if (inet && option == ExtendedSocketOptions.TCP_KEEPCOUNT) return new Native(NetinetIn.IPPROTO_TCP, NetinetTcp.TCP_KEEPCNT, false);
         if (option == StandardSocketOptions.IP_TOS && domain == SysSocket.AF_INET) return new Native(NetinetIn.IPPROTO_IP, NetinetIn.IP_TOS, false);
         if (option == StandardSocketOptions.IP_TOS && domain == SysSocket.AF_INET6) return new Native(NetinetIn.IPPROTO_IPV6, NetinetIn.IPV6_TCLASS, false);
-        if (option == NetOptions.IPV6_V6ONLY && domain == SysSocket.AF_INET6) return new Native(NetinetIn.IPPROTO_IPV6, NetinetIn.IPV6_V6ONLY, true);
+        if (option == ExtendedSocketOptions.IPV6_V6ONLY && domain == SysSocket.AF_INET6) return new Native(NetinetIn.IPPROTO_IPV6, NetinetIn.IPV6_V6ONLY, true);
         throw new IllegalArgumentException("socket option " + option.name() + " is not supported on " + this);
     }
 
     /**
      * Sets a socket option (setsockopt(2)): {@link StandardSocketOptions} SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
      * SO_RCVBUF, SO_SNDBUF, SO_LINGER (seconds; negative turns it off), SO_BROADCAST, TCP_NODELAY, IP_TOS, and
-     * {@link NetOptions}. One system call.
+     * {@link ExtendedSocketOptions}. One system call.
      *
      * @throws IllegalArgumentException naming the option or value: an option this socket does not have (TCP_NODELAY
      *         on a Unix socket), a null or out-of-range value
@@ -163,15 +163,6 @@ public abstract sealed class NetSocket extends IoHandle permits StreamListener, 
         len.set(ValueLayout.JAVA_INT, 0, 4);
         int r = SysSocket.getsockopt(net.callState, fd, SysSocket.SOL_SOCKET, SysSocket.SO_ERROR, v, len);
         return r < 0 ? -r : v.get(ValueLayout.JAVA_INT, 0);
-    }
-
-    static ProtocolFamily familyOfDomain(int domain) {
-        return switch (domain) {
-            case SysSocket.AF_INET -> StandardProtocolFamily.INET;
-            case SysSocket.AF_INET6 -> StandardProtocolFamily.INET6;
-            case SysSocket.AF_UNIX -> StandardProtocolFamily.UNIX;
-            default -> throw new IllegalArgumentException("socket domain " + domain + " is not INET, INET6 or UNIX");
-        };
     }
 
     @Override

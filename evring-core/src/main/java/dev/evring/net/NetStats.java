@@ -23,10 +23,12 @@ package dev.evring.net;
  * @param acceptPauses        times accepting paused for lack of fds (EMFILE/ENFILE)
  * @param recvRearms          io_uring: multishot receives and accepts re-armed after the kernel ended them
  * @param staleCompletions    io_uring: completions dropped because their operation was gone (validated user_data)
+ * @param recvShare           the most pool buffers one socket's receives may hold at a time (0: no bound)
+ * @param recvSharePauses     times a receive paused because its socket held its share (its peer's data waited)
  */
 public record NetStats(String driver, String features, long operationsStarted, int operationsRunning, long callbacks,
                        int recvBuffers, int recvBuffersFree, int recvBuffersHeld, int recvBuffersLent,
                        long recvBufferWaits, int recvWaiting,
                        int buffers, int buffersFree, int buffersHeld, int buffersLent, long bufferWaits,
-                       long acceptPauses, long recvRearms, long staleCompletions) {
+                       long acceptPauses, long recvRearms, long staleCompletions, int recvShare, long recvSharePauses) {
 }

@@ -35,10 +35,6 @@ final class Op {
     /** Its final completion is queued for delivery; the slot is freed when it is delivered. */
     static final byte FINISHING = 3;
 
-    static final int INDEX_BITS = 24;
-    static final int INDEX_MASK = (1 << INDEX_BITS) - 1;
-    static final int GEN_MASK = (1 << 30) - 1;
-
     // layout of the native scratch area
     static final long SCRATCH_ADDR = 0;                                             // sockaddr_storage, 128
     static final long SCRATCH_MSGHDR = SysSocket.SOCKADDR_STORAGE_SIZE;             // msghdr, 56
@@ -58,7 +54,7 @@ final class Op {
     IoHandle handle;
     Object callback;
     /** The buffer the operation holds: data to send or write, or the buffer being filled. */
-    Buffer buffer;
+    BufferSlot buffer;
     /** Bytes sent or written so far. */
     int done;
     /** What the final callback reports for a send split over several buffers (the whole call's byte count). */
@@ -67,17 +63,18 @@ final class Op {
     long position;
     /** Length of the address in {@link #scratch} (connect, sendto). */
     int addrLength;
-    /** Bound on each wait (0: none), and for a queued send, the deadline it counts toward. */
+    /** Bound on each wait (0: none). */
     long timeoutNanos;
-    boolean continuous;
     /** The user asked to cancel it (its end reports -ECANCELED unless it completed first). */
     boolean cancelRequested;
-    /** Its timeout expired (its end reports -ETIMEDOUT). */
-    boolean timedOut;
     /** Waiting in a pool for a free buffer. */
     boolean waitingForBuffer;
+    /** Woken from that wait with a buffer kept for it ({@link BufferPool#take(Op)}). */
+    boolean bufferGranted;
     /** Readiness emulation: a send whose last attempt would have blocked, waiting for writability. */
     boolean writeBlocked;
+    /** A receive paused because its connection holds its share of buffers ({@link Net#shareFull}). */
+    boolean sharePaused;
 
     /** Send queue / buffer wait list. */
     Op next;
@@ -89,8 +86,11 @@ final class Op {
     // until its linked timeout's CQE arrives, whether the multishot form is in use
     int ringCqes;
     int ringResult;
-    int ringFlags;
     boolean ringMultishot;
+    /** Where its SQE was written, for taking it back before submission ({@code RingOps.revokeSqe}). */
+    long ringSqe;
+    /** Its SQE was taken back (turned into a NOP): its CQE reports ECANCELED. */
+    boolean ringRevoked;
     boolean ringTimeoutFired;
 
     // readiness emulation: the timer bounding the wait, made on first use and kept with the slot
@@ -103,17 +103,38 @@ final class Op {
         this.timespec = scratch.asSlice(SCRATCH_TIMESPEC, Time.TIMESPEC_SIZE);
     }
 
-    /** The public id: index and generation. Never 0. */
+    /**
+     * Takes the slot for a new {@code kind} operation on {@code h}: a new generation (so that ids and CQEs of the
+     * slot's previous operation no longer match) and every per-operation field back to its start.
+     */
+    void reset(IoHandle h, byte kind, Object callback, long timeoutNanos) {
+        this.gen = OpId.next(gen);
+        this.kind = kind;
+        this.state = ACTIVE;
+        this.handle = h;
+        this.callback = callback;
+        this.timeoutNanos = timeoutNanos;
+        this.buffer = null;
+        this.done = 0;
+        this.report = 0;
+        this.position = 0;
+        this.addrLength = 0;
+        this.cancelRequested = false;
+        this.waitingForBuffer = false;
+        this.bufferGranted = false;
+        this.writeBlocked = false;
+        this.sharePaused = false;
+        this.next = null;
+        this.ringCqes = 0;
+        this.ringResult = 0;
+        this.ringMultishot = false;
+        this.ringTimeoutFired = false;
+        this.ringRevoked = false;
+    }
+
+    /** The public id: index and generation ({@link OpId}). Never 0. */
     long id() {
-        return ((long) gen << INDEX_BITS) | index;
-    }
-
-    static int indexOf(long id) {
-        return (int) (id & INDEX_MASK);
-    }
-
-    static int genOf(long id) {
-        return (int) ((id >>> INDEX_BITS) & GEN_MASK);
+        return OpId.of(index, gen);
     }
 
     /** Whether the operation consumes its buffer (returns it to the pool at the end) rather than handing it back. */

@@ -34,6 +34,7 @@ final class SockAddr {
     }
 
     static ProtocolFamily familyOf(SocketAddress address) {
+        if (address == null) throw new IllegalArgumentException("address is null");
         if (address instanceof InetSocketAddress isa) {
             checkResolved(isa);
             return isa.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;

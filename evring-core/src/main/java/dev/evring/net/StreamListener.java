@@ -1,5 +1,7 @@
 package dev.evring.net;
 
+import dev.evring.IoWatcher;
+import dev.evring.TimerWatcher;
 import dev.evring.linux.Errno;
 import dev.evring.linux.SysSocket;
 
@@ -19,12 +21,25 @@ import java.time.Duration;
  *
  * <p>Out of fds (EMFILE, ENFILE), a listener cannot take the pending connection, which stays in the backlog, so its
  * fd stays readable: a naive loop spins at 100% CPU. evring pauses accepting instead ({@code Net.Builder.acceptBackoff},
- * 100 ms by default; counted in {@link NetStats#acceptPauses()}), tells the accept callback (status {@code -EMFILE}),
- * and resumes by itself: the waiting connection is accepted as soon as fds are free again, none is dropped.
+ * 100 ms by default; counted in {@link NetStats#acceptPauses()}) in both styles: the completion style tells the accept
+ * callback (status {@code -EMFILE}) and resumes by itself; the readiness style's {@link #tryAccept(IoWatcher)} returns
+ * null and rests your watcher for the pause. The waiting connection is accepted as soon as fds are free again, none is
+ * dropped.
  */
 public final class StreamListener extends NetSocket {
+    /** Readiness style: accepting paused after EMFILE/ENFILE until this timer fires (made on first need). */
+    private TimerWatcher readinessPause;
+    /** The caller's watcher stopped for that pause, started again when it ends. */
+    private IoWatcher pausedWatcher;
+
     StreamListener(Net net, int fd, ProtocolFamily family) {
         super(net, fd, family);
+    }
+
+    /** Closing: the readiness pause ends without restarting anything. */
+    void closing() {
+        if (readinessPause != null) readinessPause.stop();
+        pausedWatcher = null;
     }
 
     /** bind(2) to {@code local}. One system call. */
@@ -77,20 +92,59 @@ public final class StreamListener extends NetSocket {
     }
 
     /**
-     * Readiness style: accepts one pending connection (accept4(2), non-blocking), or returns null if none is waiting.
+     * Readiness style: accepts one pending connection (accept4(2), non-blocking), or returns null when none can be
+     * taken now: none is waiting, or the process is out of fds (EMFILE/ENFILE). Out of fds, accepting pauses as the
+     * completion style's does ({@code Net.Builder.acceptBackoff}, 100 ms by default; counted in
+     * {@link NetStats#acceptPauses()}): until the pause ends this returns null without a system call, and the waiting
+     * connection stays in the backlog, accepted once fds are free. The listener's fd stays readable meanwhile, so a
+     * watcher on it would be called on every iteration: use {@link #tryAccept(IoWatcher)}, which stops it for the pause.
      *
-     * @throws dev.evring.ErrnoException on failure (EMFILE when out of fds: stop watching the fd for a while)
+     * @throws dev.evring.ErrnoException on any other failure (the listener is broken)
      */
     public StreamSocket tryAccept() {
+        return tryAccept(null);
+    }
+
+    /**
+     * As {@link #tryAccept()}, and when accepting pauses for lack of fds, {@code watcher} (yours, watching this
+     * listener's fd) is stopped for the pause and started again when it ends: no spinning on a listener that stays
+     * readable. Null: as {@link #tryAccept()}.
+     */
+    public StreamSocket tryAccept(IoWatcher watcher) {
         checkOpen();
+        if (watcher != null && watcher.fd() != fd) {
+            throw new IllegalArgumentException(watcher + " does not watch this listener's fd " + fd);
+        }
+        if (readinessPause != null && readinessPause.isActive()) return null; // out of fds a moment ago: no syscall
         while (true) {
             int r = SysSocket.accept4(net.callState, fd, MemorySegment.NULL, MemorySegment.NULL,
                     SysSocket.SOCK_NONBLOCK | SysSocket.SOCK_CLOEXEC);
             if (r >= 0) return new StreamSocket(net, r, family);
             if (r == -Errno.EAGAIN) return null;
             if (transientAcceptError(r)) continue;
+            if (r == -Errno.EMFILE || r == -Errno.ENFILE) {
+                pauseReadinessAccept(watcher);
+                return null;
+            }
             throw Errno.exception("accept4(fd " + fd + ")", -r);
         }
+    }
+
+    /** Out of fds in readiness style: no accept4 until the backoff ends; the caller's watcher rests meanwhile. */
+    private void pauseReadinessAccept(IoWatcher watcher) {
+        net.acceptPauses++;
+        pausedWatcher = watcher;
+        if (watcher != null) watcher.stop();
+        if (readinessPause == null) {
+            readinessPause = net.loop.timer(net.acceptBackoffNanos, 0L, (t, ev) -> {
+                IoWatcher w = pausedWatcher;
+                pausedWatcher = null;
+                if (w != null && !closed) w.start();
+            });
+        }
+        readinessPause.stop();
+        readinessPause.setNanos(net.acceptBackoffNanos, 0L);
+        readinessPause.start();
     }
 
     /**

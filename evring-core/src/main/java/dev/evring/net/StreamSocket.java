@@ -15,7 +15,7 @@ import java.time.Duration;
  *
  * <h2>Completion style</h2>
  * {@link #recv(RecvCallback)} delivers every chunk that arrives, in pooled buffers, until end of stream, an error or
- * {@link #stopRecv()} (on io_uring: one multishot IORING_OP_RECV, buffers picked by the kernel from the receive pool's
+ * {@link #stopRecv()} (on io_uring: IORING_OP_RECV with buffers picked by the kernel from the receive pool's
  * ring). {@link #send(Buffer, CompletionCallback)} queues data: sends go out one after the other in call order, a
  * partial send continues by itself, and each callback comes when all of its bytes are written. When the connection
  * breaks (EPIPE, ECONNRESET), the send in progress and every send queued behind it fail with that error.
@@ -26,14 +26,28 @@ import java.time.Duration;
  * {@link java.nio.channels.SocketChannel} does. Do not mix the two styles on one direction of one socket.
  */
 public final class StreamSocket extends NetSocket {
+    /** A graceful close under way: sends are refused, the close's steps run. */
+    GracefulClose graceful;
+
     StreamSocket(Net net, int fd, ProtocolFamily family) {
         super(net, fd, family);
     }
 
+    /** Open, and taking sends: not closing gracefully. */
+    private void checkSendable() {
+        checkOpen();
+        if (graceful != null) throw new IllegalStateException(this + " is closing gracefully: it takes no more sends");
+    }
+
+    /** A timeout as nanoseconds (0 for none, null); refused by name when not positive or too long for nanoseconds. */
     static long timeoutNanos(Duration timeout) {
-        if (timeout == null) return 0;
-        if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout " + timeout + " must be positive");
-        return timeout.toNanos();
+        return timeout == null ? 0 : NetSettings.positiveNanos("timeout", timeout);
+    }
+
+    /** Refuses a null array by name; a range outside it is an IndexOutOfBoundsException, as the JDK's I/O does. */
+    static void checkArray(String name, byte[] a, int off, int len) {
+        if (a == null) throw new IllegalArgumentException(name + " is null");
+        java.util.Objects.checkFromIndexSize(off, len, a.length);
     }
 
     /** bind(2) before connecting, to choose the local address or port. One system call. */
@@ -84,8 +98,7 @@ public final class StreamSocket extends NetSocket {
 
     /**
      * As {@link #recv(RecvCallback)}, with an idle timeout: when no data arrives for {@code idleTimeout}, receiving
-     * ends with {@link Status#ETIMEDOUT}. (On io_uring each chunk is then its own receive with a linked timeout, instead
-     * of one multishot receive.)
+     * ends with {@link Status#ETIMEDOUT}. (On io_uring each chunk is then its own receive with a linked timeout.)
      */
     public long recv(Duration idleTimeout, RecvCallback callback) {
         return net.startContinuous(this, Op.RECV, callback, timeoutNanos(idleTimeout));
@@ -117,10 +130,10 @@ public final class StreamSocket extends NetSocket {
 
     /** As {@link #send(Buffer, CompletionCallback)}, failing with {@link Status#ETIMEDOUT} if the kernel cannot take it within {@code timeout}. */
     public long send(Buffer data, Duration timeout, CompletionCallback<StreamSocket> callback) {
-        checkOpen();
+        checkSendable();
         long t = timeoutNanos(timeout);
-        net.lend(data);
-        return net.enqueue(this, Op.SEND, data, callback, t, data.length);
+        BufferSlot slot = net.lend(data);
+        return net.enqueue(this, Op.SEND, slot, callback, t, slot.length);
     }
 
     /**
@@ -131,12 +144,12 @@ public final class StreamSocket extends NetSocket {
      * @return the operation id of the last part
      */
     public long send(byte[] src, int off, int len, CompletionCallback<StreamSocket> callback) {
-        checkOpen();
-        java.util.Objects.checkFromIndexSize(off, len, src.length);
+        checkSendable();
+        checkArray("src", src, off, len);
         int size = net.pool.bufferSize;
         int parts = Math.max(1, (len + size - 1) / size);
-        Buffer[] taken = parts == 1 ? null : new Buffer[parts];
-        Buffer first = net.pool.take();
+        BufferSlot[] taken = parts == 1 ? null : new BufferSlot[parts];
+        BufferSlot first = net.pool.take();
         if (first == null || (parts > 1 && !takeMore(taken, first, parts))) {
             Op op = net.acquire(this, Op.SEND, callback, 0);
             net.complete(op, Status.ENOBUFS, null, true);
@@ -144,7 +157,7 @@ public final class StreamSocket extends NetSocket {
         }
         long id = 0;
         for (int p = 0; p < parts; p++) {
-            Buffer b = parts == 1 ? first : taken[p];
+            BufferSlot b = parts == 1 ? first : taken[p];
             int n = Math.min(size, len - p * size);
             MemorySegment.copy(src, off + p * size, b.memory, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, n);
             b.length = n;
@@ -154,7 +167,7 @@ public final class StreamSocket extends NetSocket {
         return id;
     }
 
-    private boolean takeMore(Buffer[] taken, Buffer first, int parts) {
+    private boolean takeMore(BufferSlot[] taken, BufferSlot first, int parts) {
         taken[0] = first;
         for (int p = 1; p < parts; p++) {
             taken[p] = net.pool.take();
@@ -173,8 +186,33 @@ public final class StreamSocket extends NetSocket {
      * @return the operation id
      */
     public long shutdown(CompletionCallback<StreamSocket> callback) {
-        checkOpen();
+        checkSendable();
         return net.enqueue(this, Op.SHUTDOWN, null, callback, 0, 0);
+    }
+
+    /**
+     * Closes without losing what was sent: the socket takes no more sends at once; the sends queued before are
+     * written, in order; then the write side is shut down (the peer sees end of stream); then what the peer still
+     * sends is read and dropped until its end of stream, so that close(2) finds nothing unread (unread data makes the
+     * kernel reset the connection, which can cost the peer the tail of what it was sent); then the fd is closed. A
+     * receive still running ends first (its callback gets {@link Status#ECANCELED} after the chunks it got).
+     *
+     * <p>{@code callback} (may be null) comes once the socket is closed: 0 when every queued byte was written and the
+     * write side shut down (whether the peer then ended its side or {@code timeout} expired while it lingered);
+     * {@link Status#ETIMEDOUT} when {@code timeout} expired before the queued sends were written (they are
+     * cancelled); a send's error ({@link Status#EPIPE}, {@link Status#ECONNRESET}) when the connection broke;
+     * {@link Status#ECANCELED} when {@link #close()} came first. Does nothing on a socket that is closed or already
+     * closing gracefully. {@link #close()} keeps its meaning: now, cancelling what is queued.
+     *
+     * @throws IllegalArgumentException when {@code timeout} is null, not positive or too long
+     */
+    public void closeGracefully(Duration timeout, CompletionCallback<StreamSocket> callback) {
+        net.checkOwner();
+        if (timeout == null) throw new IllegalArgumentException("timeout is null: a graceful close needs a bound");
+        long t = NetSettings.positiveNanos("timeout", timeout);
+        if (closed || graceful != null) return;
+        graceful = new GracefulClose(this, t, callback);
+        graceful.start();
     }
 
     /** How many sends (and shutdowns) are queued or in progress. */
@@ -220,7 +258,7 @@ public final class StreamSocket extends NetSocket {
      */
     public int read(byte[] dst, int off, int len) {
         checkOpen();
-        java.util.Objects.checkFromIndexSize(off, len, dst.length);
+        checkArray("dst", dst, off, len);
         MemorySegment scratch = net.ioScratch;
         long n = recvInto(scratch, Math.min(len, (int) scratch.byteSize()));
         if (n > 0) MemorySegment.copy(scratch, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, dst, off, (int) n);
@@ -236,9 +274,10 @@ public final class StreamSocket extends NetSocket {
     /** Reads into the free space of a buffer of yours, appending; the byte count, 0 if nothing yet, -1 at end of stream. */
     public int read(Buffer dst) {
         checkOpen();
-        int room = dst.writable();
-        int n = (int) recvInto(dst.memory.asSlice(dst.length, room), room);
-        if (n > 0) dst.length += n;
+        BufferSlot s = dst.own();
+        int room = s.capacity() - s.length;
+        int n = (int) recvInto(s.memory.asSlice(s.length, room), room);
+        if (n > 0) s.length += n;
         return n;
     }
 
@@ -260,7 +299,7 @@ public final class StreamSocket extends NetSocket {
      */
     public int write(byte[] src, int off, int len) {
         checkOpen();
-        java.util.Objects.checkFromIndexSize(off, len, src.length);
+        checkArray("src", src, off, len);
         MemorySegment scratch = net.ioScratch;
         int n = Math.min(len, (int) scratch.byteSize());
         MemorySegment.copy(src, off, scratch, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, n);
@@ -276,9 +315,10 @@ public final class StreamSocket extends NetSocket {
     /** Writes the data of a buffer of yours from {@code from}; the bytes the kernel took, 0 if none fit now. The buffer stays yours. */
     public int write(Buffer src, int from) {
         checkOpen();
-        int len = src.length() - from;
-        if (from < 0 || len < 0) throw new IndexOutOfBoundsException("from " + from + " outside [0, " + src.length() + "]");
-        return (int) sendFrom(src.memory.asSlice(from, len), len);
+        BufferSlot s = src.own();
+        int len = s.length - from;
+        if (from < 0 || len < 0) throw new IndexOutOfBoundsException("from " + from + " outside [0, " + s.length + "]");
+        return (int) sendFrom(s.memory.asSlice(from, len), len);
     }
 
     private long sendFrom(MemorySegment src, long len) {

@@ -70,8 +70,8 @@ public final class UdpSocket extends NetSocket {
         checkOpen();
         long t = StreamSocket.timeoutNanos(timeout);
         int len = SockAddr.write(target, domain, net.addrScratch);
-        net.lend(data);
-        return net.enqueue(this, Op.SENDTO, data, callback, t, data.length, net.addrScratch, len);
+        BufferSlot slot = net.lend(data);
+        return net.enqueue(this, Op.SENDTO, slot, callback, t, slot.length, net.addrScratch, len);
     }
 
     /**
@@ -80,12 +80,13 @@ public final class UdpSocket extends NetSocket {
      */
     public long reply(Buffer data, Buffer request, CompletionCallback<UdpSocket> callback) {
         checkOpen();
-        if (request.state != Buffer.USER && request != data) throw new IllegalStateException(request + " is not yours");
-        if (request.peerLength == 0) throw new IllegalArgumentException(request + " carries no sender address");
-        int len = request.peerLength;
-        MemorySegment.copy(request.peer, 0, net.addrScratch, 0, len);
-        net.lend(data);
-        return net.enqueue(this, Op.SENDTO, data, callback, 0, data.length, net.addrScratch, len);
+        if (request == null) throw new IllegalArgumentException("request is null");
+        BufferSlot from = request.own();
+        if (from.peerLength == 0) throw new IllegalArgumentException(request + " carries no sender address");
+        int len = from.peerLength;
+        MemorySegment.copy(from.peer, 0, net.addrScratch, 0, len);
+        BufferSlot slot = net.lend(data);
+        return net.enqueue(this, Op.SENDTO, slot, callback, 0, slot.length, net.addrScratch, len);
     }
 
     /**
@@ -94,14 +95,15 @@ public final class UdpSocket extends NetSocket {
      */
     public int receive(Buffer dst) {
         checkOpen();
-        dst.clear();
+        BufferSlot s = dst.own();
+        s.length = 0;
         MemorySegment len = net.addrLenScratch;
         while (true) {
             len.set(ValueLayout.JAVA_INT, 0, (int) SysSocket.SOCKADDR_STORAGE_SIZE);
-            long n = SysSocket.recvfrom(net.callState, fd, dst.memory, dst.capacity(), 0, dst.peer, len);
+            long n = SysSocket.recvfrom(net.callState, fd, s.memory, s.capacity(), 0, s.peer, len);
             if (n >= 0) {
-                dst.length = (int) n;
-                dst.peerLength = len.get(ValueLayout.JAVA_INT, 0);
+                s.length = (int) n;
+                s.peerLength = len.get(ValueLayout.JAVA_INT, 0);
                 return (int) n;
             }
             if (n == -Errno.EAGAIN) return -1;
@@ -112,9 +114,10 @@ public final class UdpSocket extends NetSocket {
     /** Readiness style: sends {@code src}'s data as one datagram to {@code target}: true, or false if it would block. The buffer stays yours. */
     public boolean send(Buffer src, SocketAddress target) {
         checkOpen();
+        BufferSlot s = src.own();
         int len = SockAddr.write(target, domain, net.addrScratch);
         while (true) {
-            long n = SysSocket.sendto(net.callState, fd, src.memory, src.length(), SysSocket.MSG_NOSIGNAL, net.addrScratch, len);
+            long n = SysSocket.sendto(net.callState, fd, s.memory, s.length, SysSocket.MSG_NOSIGNAL, net.addrScratch, len);
             if (n >= 0) return true;
             if (n == -Errno.EAGAIN) return false;
             if (n != -Errno.EINTR) throw Errno.exception("sendto(fd " + fd + ", " + target + ")", (int) -n);

@@ -555,6 +555,33 @@ public final class Ring implements AutoCloseable {
         throw Errno.exception("io_uring_enter(submit " + (sqTail - sqHeadSeen) + " SQEs): the kernel consumed none in 1000 attempts", Errno.EAGAIN);
     }
 
+    /**
+     * Takes back an SQE claimed with {@link #claimSqe()} or {@link #nextSqe()} that the kernel has not read yet, if it
+     * still carries {@code userData}: rewrites it in place into an IORING_OP_NOP with that user_data, keeping only
+     * IOSQE_IO_LINK (a request linked behind it stays linked and still gets its CQE). Returns whether it did; false
+     * when the kernel consumed the entry already (or the entry was claimed again for something else). No system call.
+     *
+     * <p>Why this is safe: without SQPOLL the kernel reads SQEs only inside io_uring_enter, in io_submit_sqes
+     * (io_get_sqe walks from its cached head), and stores the SQ head with release only after those loads
+     * (io_commit_sqring: "Ensure any loads from the SQEs are done at this point, since once we write the new head,
+     * the application could write new data to them"). An entry at or past the head we read with acquire has not been
+     * read; the next io_uring_enter is a system call this thread makes after the stores below.
+     */
+    public boolean revoke(long sqe, long userData) {
+        if (sqe < 0 || sqe % SQE_SIZE != 0 || sqe >= (long) sqEntries * SQE_SIZE) return false;
+        int index = (int) (sqe / SQE_SIZE);
+        sqHeadSeen = (int) INT.getAcquire(sqRing, sqHeadOff); // pairs with the kernel's release of the SQ head
+        int pending = sqTail - sqHeadSeen;
+        int claimsAgo = (sqTail - 1 - index) & sqMask; // the entry's latest claim, counted back from the tail
+        if (claimsAgo >= pending) return false;
+        if (Sqe.userData(sqes, sqe) != userData) return false;
+        int link = Sqe.flags(sqes, sqe) & IOSQE_IO_LINK;
+        Sqe.clear(sqes, sqe);
+        Sqe.prepNop(sqes, sqe, userData);
+        Sqe.flags(sqes, sqe, link);
+        return true;
+    }
+
     /** Claims the next SQE, submitting first if the SQ is full. */
     public long nextSqe() {
         long off = claimSqe();

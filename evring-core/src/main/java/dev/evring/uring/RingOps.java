@@ -42,6 +42,14 @@ public interface RingOps {
      */
     void reserveSqes(int n);
 
+    /**
+     * Takes back an SQE of ours the kernel has not read yet: if the entry at {@code sqe} (an offset {@link #nextSqe()}
+     * returned) is still unsubmitted and still carries {@code userData}, it becomes an IORING_OP_NOP with that
+     * user_data (IOSQE_IO_LINK kept), so it reaches no file; its CQE still comes, with result 0. Returns whether it
+     * did. No system call. For closing an fd whose requests were prepared but not submitted.
+     */
+    boolean revokeSqe(long sqe, long userData);
+
     /** Submits what is queued now (io_uring_enter without waiting). Normally unnecessary. Returns -errno on failure. */
     int submit();
 

@@ -227,6 +227,11 @@ public final class Sqe {
         return sqes.get(JAVA_BYTE, sqe + OFF_SQE_FLAGS) & 0xFF;
     }
 
+    /** sqe->user_data. */
+    public static long userData(MemorySegment sqes, long sqe) {
+        return sqes.get(JAVA_LONG, sqe + OFF_SQE_USER_DATA);
+    }
+
     /** sqe->opcode. */
     public static int opcode(MemorySegment sqes, long sqe) {
         return sqes.get(JAVA_BYTE, sqe + OFF_SQE_OPCODE) & 0xFF;

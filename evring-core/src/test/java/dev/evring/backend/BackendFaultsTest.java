@@ -8,7 +8,7 @@ import dev.evring.IoWatcher;
 import dev.evring.LoopVariant;
 import dev.evring.LoopVariants;
 import dev.evring.TestFds;
-import dev.evring.TestLoops;
+import dev.evring.LoopTestBase;
 import dev.evring.linux.Errno;
 import dev.evring.linux.Faults;
 import dev.evring.linux.IoUring;
@@ -68,7 +68,7 @@ class BackendFaultsTest {
                 loop.runNoWait();
             }
         }
-        TestLoops.runUntil(loop, () -> calls.get() > 0);
+        LoopTestBase.runUntil(loop, () -> calls.get() > 0);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -99,12 +99,12 @@ class BackendFaultsTest {
             int[] sp = fixture.socketpair();
             AtomicInteger calls = readable(loop, sp);
             try (Faults.Rule busy = Faults.on(Faults.Call.IO_URING_ENTER).times(3).fail(Errno.EBUSY)) {
-                TestLoops.runUntil(loop, () -> calls.get() > 0);
+                LoopTestBase.runUntil(loop, () -> calls.get() > 0);
                 assertTrue(busy.spent(), busy.toString());
             }
             try (Faults.Rule again = Faults.on(Faults.Call.IO_URING_ENTER).times(2).fail(Errno.EAGAIN)) {
                 int before = calls.get();
-                TestLoops.runUntil(loop, () -> calls.get() > before);
+                LoopTestBase.runUntil(loop, () -> calls.get() > before);
             }
         }
     }
@@ -124,7 +124,7 @@ class BackendFaultsTest {
                 }).start();
             }
             try (Faults.Rule partial = Faults.on(Faults.Call.IO_URING_ENTER).times(50).limit(1)) {
-                TestLoops.runUntil(loop, () -> calls.get() == n, "every fd, with the kernel taking one SQE per enter");
+                LoopTestBase.runUntil(loop, () -> calls.get() == n, "every fd, with the kernel taking one SQE per enter");
                 assertTrue(partial.hits() > 1, partial.toString());
             }
         }
@@ -139,14 +139,14 @@ class BackendFaultsTest {
         RingFaults.dropCqes(3);
         loop.runNoWait();
         assertEquals(1, b.stats().ringResets(), b.stats().toString());
-        TestLoops.runUntil(loop, () -> calls.get() > 0, "readiness after the rebuild");
+        LoopTestBase.runUntil(loop, () -> calls.get() > 0, "readiness after the rebuild");
         // and EBADR from io_uring_enter, the kernel's own word for "I dropped completions"
         try (Faults.Rule r = Faults.on(Faults.Call.IO_URING_ENTER).fail(Errno.EBADR)) {
             loop.runNoWait();
         }
         assertEquals(2, b.stats().ringResets(), b.stats().toString());
         int before = calls.get();
-        TestLoops.runUntil(loop, () -> calls.get() > before, "readiness after the second rebuild");
+        LoopTestBase.runUntil(loop, () -> calls.get() > before, "readiness after the second rebuild");
     }
 
     @Test
@@ -156,7 +156,7 @@ class BackendFaultsTest {
         AtomicInteger calls = readable(loop, sp);
         IoUringBackend b = IoUringFixture.backend(loop);
         RingFaults.overflowFlag(2);
-        TestLoops.runUntil(loop, () -> calls.get() > 0);
+        LoopTestBase.runUntil(loop, () -> calls.get() > 0);
         assertTrue(b.stats().overflowFlushes() > 0, b.stats().toString());
         try (Faults.Rule r = Faults.on(Faults.Call.IO_URING_ENTER).skip(1).fail(Errno.ENOMEM)) {
             RingFaults.overflowFlag(1);
@@ -184,7 +184,7 @@ class BackendFaultsTest {
         AtomicInteger calls = readable(loop, sp);
         RingFaults.rewriteResult(IoUringBackend.TAG_POLL, -Errno.ECANCELED, 1);
         loop.runNoWait();
-        TestLoops.runUntil(loop, () -> calls.get() > 0, "readiness after the cancelled poll was armed again");
+        LoopTestBase.runUntil(loop, () -> calls.get() > 0, "readiness after the cancelled poll was armed again");
     }
 
     @Test
@@ -196,7 +196,7 @@ class BackendFaultsTest {
             int[] got = {0};
             loop.io(sp[0], Events.READ, (w, ev) -> got[0] |= ev).start();
             RingFaults.rewriteResult(IoUringBackend.TAG_POLL, -Errno.EBADF, 1);
-            TestLoops.runUntil(loop, () -> got[0] != 0);
+            LoopTestBase.runUntil(loop, () -> got[0] != 0);
             assertTrue((got[0] & Events.ERROR) != 0, "EBADF must reach the watcher as ERROR: " + got[0]);
             RingFaults.clear();
         }
@@ -209,7 +209,7 @@ class BackendFaultsTest {
         AtomicInteger calls = readable(loop, sp);
         RingFaults.rewriteResult(IoUringBackend.TAG_POLL, -Errno.EINVAL, 1);
         loop.runNoWait();
-        TestLoops.runUntil(loop, () -> calls.get() > 0);
+        LoopTestBase.runUntil(loop, () -> calls.get() > 0);
         assertEquals(1, IoUringFixture.backend(loop).stats().epollSetFds());
     }
 
@@ -221,18 +221,18 @@ class BackendFaultsTest {
         AtomicInteger calls = new AtomicInteger();
         IoWatcher w = loop.io(sp[0], Events.READ, (x, ev) -> calls.incrementAndGet());
         w.start();
-        TestLoops.runUntil(loop, () -> calls.get() > 0);
+        LoopTestBase.runUntil(loop, () -> calls.get() > 0);
         // the level re-checks (POLL_UPDATE of the same request) answered with errors the kernel may give
         for (int res : new int[] {-Errno.EALREADY, -Errno.ENOENT, -Errno.EINVAL}) {
             RingFaults.injectCqe(UserData.pack(IoUringBackend.TAG_POLL_CHECK, IoUringFixture.pollPayload(loop, sp[0])), res, 0);
             int before = calls.get();
-            TestLoops.runUntil(loop, () -> calls.get() > before, "readiness after a re-check answered " + Errno.name(-res));
+            LoopTestBase.runUntil(loop, () -> calls.get() > before, "readiness after a re-check answered " + Errno.name(-res));
         }
         // a mask change (POLL_UPDATE) answered EALREADY, ENOENT, EINVAL
         for (int res : new int[] {-Errno.EALREADY, -Errno.ENOENT, -Errno.EINVAL}) {
             RingFaults.injectCqe(UserData.pack(IoUringBackend.TAG_POLL_UPDATE, IoUringFixture.pollPayload(loop, sp[0])), res, 0);
             int before = calls.get();
-            TestLoops.runUntil(loop, () -> calls.get() > before, "readiness after an update answered " + Errno.name(-res));
+            LoopTestBase.runUntil(loop, () -> calls.get() > before, "readiness after an update answered " + Errno.name(-res));
         }
         // a remove answered EALREADY (the request was busy posting): asked again
         w.stop();
@@ -273,7 +273,7 @@ class BackendFaultsTest {
             EventLoop loop = fixture.open(variant("io_uring"));
             int[] sp = fixture.socketpair();
             AtomicInteger calls = readable(loop, sp);
-            TestLoops.runUntil(loop, () -> calls.get() > 0);
+            LoopTestBase.runUntil(loop, () -> calls.get() > 0);
             assertTrue(loop.backendDetails().contains("registered ring fd   no"), loop.backendDetails());
             int fd = IoUringFixture.backend(loop).pollFd(); // IORING_REGISTER_EVENTFD refused: the ring fd itself
             assertEquals(IoUringFixture.backend(loop).currentRing().fd(), fd);
@@ -288,7 +288,7 @@ class BackendFaultsTest {
         int[] got = {0};
         try (Faults.Rule r = Faults.on(Faults.Call.EPOLL_CTL).fd(sp[0]).fail(Errno.ENOMEM)) {
             loop.io(sp[0], Events.READ, (w, ev) -> got[0] |= ev).start();
-            TestLoops.runUntil(loop, () -> got[0] != 0);
+            LoopTestBase.runUntil(loop, () -> got[0] != 0);
         }
         assertTrue((got[0] & Events.ERROR) != 0, "ENOMEM must reach the watcher as ERROR: " + got[0]);
         // ENOENT: the registration vanished: ADD again; EEXIST: still there: MOD
@@ -298,7 +298,7 @@ class BackendFaultsTest {
             AtomicInteger calls = new AtomicInteger();
             try (Faults.Rule r = Faults.on(Faults.Call.EPOLL_CTL).fd(p[0]).fail(errno)) {
                 loop.io(p[0], Events.READ, (w, ev) -> calls.incrementAndGet()).start();
-                TestLoops.runUntil(loop, () -> calls.get() > 0, "readiness after epoll_ctl answered " + Errno.name(errno));
+                LoopTestBase.runUntil(loop, () -> calls.get() > 0, "readiness after epoll_ctl answered " + Errno.name(errno));
                 assertTrue(r.spent());
             }
         }
@@ -318,7 +318,7 @@ class BackendFaultsTest {
                 w.stop();
             }).start();
         }
-        TestLoops.runUntil(loop, () -> calls.get() == 16);
+        LoopTestBase.runUntil(loop, () -> calls.get() == 16);
         assertTrue(IoUringFixture.backend(loop).stats().ringResets() > 0);
         assertTrue(loop.backendDetails().contains("NODROP               no"), loop.backendDetails());
     }

@@ -6,7 +6,7 @@ import dev.evring.FdLimit;
 import dev.evring.IoWatcher;
 import dev.evring.LoopVariant;
 import dev.evring.TestFds;
-import dev.evring.TestLoops;
+import dev.evring.LoopTestBase;
 import dev.evring.linux.Errno;
 import dev.evring.linux.EventFd;
 import dev.evring.linux.Libc;
@@ -56,7 +56,7 @@ class FdMarksTest {
             AtomicInteger fileEvents = new AtomicInteger();
             IoWatcher w = loop.io(fd, Events.READ, (x, ev) -> fileEvents.incrementAndGet());
             w.start();
-            TestLoops.runUntil(loop, () -> fileEvents.get() > 0, "the regular file's readiness");
+            LoopTestBase.runUntil(loop, () -> fileEvents.get() > 0, "the regular file's readiness");
             w.stop();
             TestFds.close(fd);
             if (iterationInBetween) loop.runNoWait();
@@ -71,7 +71,7 @@ class FdMarksTest {
             for (int i = 0; i < 5; i++) loop.runOnce();
             assertEquals(0, pipeEvents.get(), "an empty pipe on fd " + fd + " was reported ready (" + variant + ")");
             TestFds.write(p[1], (byte) 1);
-            TestLoops.runUntil(loop, () -> pipeEvents.get() > 0, "the pipe's byte");
+            LoopTestBase.runUntil(loop, () -> pipeEvents.get() > 0, "the pipe's byte");
             guard.stop();
         }
     }
@@ -97,7 +97,7 @@ class FdMarksTest {
                 int index = i;
                 loop.io(fd, Events.READ, (x, ev) -> calls[index]++).start(); // never drained: stays ready
             }
-            TestLoops.runUntil(loop, () -> java.util.Arrays.stream(calls).allMatch(c -> c > 0), "every fd once");
+            LoopTestBase.runUntil(loop, () -> java.util.Arrays.stream(calls).allMatch(c -> c > 0), "every fd once");
             for (int round = 0; round < 3; round++) {
                 int[] before = calls.clone();
                 loop.runOnce();

@@ -2,7 +2,7 @@ package dev.evring.backend;
 
 import dev.evring.EventLoop;
 import dev.evring.LoopVariant;
-import dev.evring.TestLoops;
+import dev.evring.LoopTestBase;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Errno;
 import dev.evring.linux.IoUring;
@@ -25,6 +25,7 @@ import java.util.function.BooleanSupplier;
 import static dev.evring.linux.IoUring.IORING_OP_NOP;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,7 +66,7 @@ class IoUringRingOpsTest {
     /** Runs until {@code done}; operations in flight are no watchers, so the test keeps the loop alive meanwhile. */
     static void runUntil(EventLoop loop, BooleanSupplier done) {
         loop.ref();
-        TestLoops.runUntil(loop, done);
+        LoopTestBase.runUntil(loop, done);
         loop.unref();
     }
 
@@ -145,6 +146,25 @@ class IoUringRingOpsTest {
         runUntil(loop, () -> ok.cqes.size() == 1);
         assertEquals(1, thrown.size());
         assertEquals("handler bug", thrown.get(0).getMessage());
+    }
+
+    static int recurse(int n) {
+        return recurse(n + 1) + 1;
+    }
+
+    /** A stack overflow in a completion handler is that handler's failure: reported, and the loop goes on. */
+    @Test
+    void aStackOverflowInAHandlerIsReportedAndTheLoopCarriesOn() {
+        EventLoop loop = open();
+        RingOps ring = ring(loop);
+        Recorder ok = new Recorder();
+        int deep = ring.registerHandler((u, r, f) -> recurse(0));
+        int good = ring.registerHandler(ok);
+        nop(ring, deep, 1);
+        nop(ring, good, 2);
+        runUntil(loop, () -> ok.cqes.size() == 1);
+        assertEquals(1, thrown.size());
+        assertInstanceOf(StackOverflowError.class, thrown.get(0));
     }
 
     @Test

@@ -3,7 +3,7 @@ package dev.evring.backend;
 import dev.evring.EventLoop;
 import dev.evring.Events;
 import dev.evring.LoopVariant;
-import dev.evring.TestLoops;
+import dev.evring.LoopTestBase;
 import dev.evring.linux.Errno;
 import dev.evring.linux.Libc;
 import dev.evring.linux.SysSocket;
@@ -46,7 +46,7 @@ class ResetPeerTest {
             });
             w.start();
             TcpPair.reset(pair[1]);
-            TestLoops.runUntil(loop, () -> reads.size() >= 2, "the reset and the end of stream after it");
+            LoopTestBase.runUntil(loop, () -> reads.size() >= 2, "the reset and the end of stream after it");
             assertEquals(List.of((long) -Errno.ECONNRESET, 0L), reads.subList(0, 2),
                     "the first read after a reset must report ECONNRESET (" + variant + ")");
             Unistd.close(cs, pair[0]);

@@ -30,12 +30,37 @@ public final class SeccompChild {
             case "register" -> Syscall.SYS_io_uring_register;
             default -> throw new IllegalArgumentException("refuse what? " + args[0]);
         };
-        MemorySegment cs = Libc.threadCallState();
-        int r = Prctl.prctl(cs, Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-        if (r < 0) {
-            System.out.println("SKIP prctl(PR_SET_NO_NEW_PRIVS) failed with errno " + -r);
+        String skip = refuseOnThisThread(refused);
+        if (skip != null) {
+            System.out.println("SKIP " + skip);
             return;
         }
+        try (EventLoop loop = EventLoop.open()) {
+            System.out.println("BACKEND " + loop.backend().id());
+            for (String refusal : loop.backendRefusals()) System.out.println("REFUSAL " + refusal);
+            loop.backendDetails().lines().forEach(l -> System.out.println("DETAILS " + l));
+            boolean[] fired = {false};
+            loop.timer(1_000_000L, 0, (w, ev) -> fired[0] = true).start();
+            loop.run();
+            System.out.println("RAN " + fired[0]);
+        }
+        Backend.Availability a = Backend.IO_URING.availability();
+        System.out.println("AVAILABILITY " + a.available() + " " + a.reason());
+    }
+
+    /** Installs, for the calling thread only, a seccomp filter that fails io_uring_setup with EPERM; null, or why not. */
+    public static String refuseIoUringSetupOnThisThread() {
+        return refuseOnThisThread(Syscall.SYS_io_uring_setup);
+    }
+
+    /**
+     * Installs, for the calling thread only, a seccomp filter that fails system call {@code refused} with EPERM.
+     * Returns null, or why it could not (the caller skips).
+     */
+    public static String refuseOnThisThread(long refused) {
+        MemorySegment cs = Libc.threadCallState();
+        int r = Prctl.prctl(cs, Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        if (r < 0) return "prctl(PR_SET_NO_NEW_PRIVS) failed with errno " + -r;
         Arena arena = Arena.global();
         MemorySegment program = arena.allocate(Filter.SOCK_FILTER.byteSize() * 6, 8);
         int ldW = Filter.BPF_LD | Filter.BPF_W | Filter.BPF_ABS;
@@ -51,20 +76,6 @@ public final class SeccompChild {
         fprog.set(JAVA_SHORT, Filter.OFF_FPROG_LEN, (short) 6);
         fprog.set(ADDRESS, Filter.OFF_FPROG_FILTER, program);
         r = Seccomp.setModeFilter(cs, 0, fprog); // this thread only: the loop opens on it
-        if (r < 0) {
-            System.out.println("SKIP seccomp(SECCOMP_SET_MODE_FILTER) failed with errno " + -r);
-            return;
-        }
-        try (EventLoop loop = EventLoop.open()) {
-            System.out.println("BACKEND " + loop.backend().id());
-            for (String refusal : loop.backendRefusals()) System.out.println("REFUSAL " + refusal);
-            loop.backendDetails().lines().forEach(l -> System.out.println("DETAILS " + l));
-            boolean[] fired = {false};
-            loop.timer(1_000_000L, 0, (w, ev) -> fired[0] = true).start();
-            loop.run();
-            System.out.println("RAN " + fired[0]);
-        }
-        Backend.Availability a = Backend.IO_URING.availability();
-        System.out.println("AVAILABILITY " + a.available() + " " + a.reason());
+        return r < 0 ? "seccomp(SECCOMP_SET_MODE_FILTER) failed with errno " + -r : null;
     }
 }

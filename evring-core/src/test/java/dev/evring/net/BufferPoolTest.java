@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The pools: who may touch a buffer when, and what running dry does (wait, never drop or lose). */
 @ParameterizedClass(name = "{0}")
@@ -161,5 +162,61 @@ class BufferPoolTest extends NetTestBase {
         assertThrows(IllegalArgumentException.class, () -> pair[0].send(foreign, null));
         foreign.release();
         other.close();
+    }
+
+    /**
+     * Issue 9 defect 12 (the p99 at 1,000 connections): receives that waited for a buffer are served in the order they
+     * began to wait, before newcomers. A woken waiter used to go to the back of the line whenever a socket that had not
+     * waited was readable in the same iteration, and some connections waited dozens of iterations. With a kernel
+     * buffer ring the kernel hands buffers to whichever receive has data first: this holds where evring hands them out.
+     */
+    @Test
+    void receivesThatWaitedForABufferAreServedFirstInTheirOrder() {
+        assumeTrue(!net.stats().features().contains("buffer ring"),
+                "with a kernel buffer ring the kernel, not evring, picks which receive gets a returned buffer");
+        StreamSocket[] hog = net.socketPair();
+        List<Buffer> held = new ArrayList<>();
+        hog[0].recv((s, d, n) -> {
+            if (d != null) held.add(d);
+        });
+        for (int i = 0; i < 4; i++) {
+            hog[1].send(new byte[] {1}, 0, 1, null);
+            int k = i;
+            runUntil(() -> held.size() == k + 1, "chunk " + k + " held");
+        }
+        hog[0].stopRecv(); // (without a buffer ring its receive would wait for a fifth buffer itself)
+        runUntil(() -> !hog[0].isReceiving(), "the hog's receive to end");
+        List<String> order = new ArrayList<>();
+        List<StreamSocket[]> waiters = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            StreamSocket[] p = net.socketPair();
+            String name = "waiter" + i;
+            p[0].recv((s, d, n) -> {
+                if (d != null) {
+                    order.add(name);
+                    d.release();
+                }
+            });
+            p[1].send(new byte[] {2}, 0, 1, null);
+            int k = i;
+            runUntil(() -> net.stats().recvWaiting() == k + 1, name + " to wait");
+            waiters.add(p);
+        }
+        StreamSocket[] late = net.socketPair();
+        late[0].recv((s, d, n) -> {
+            if (d != null) {
+                order.add("newcomer");
+                d.release();
+            }
+        });
+        runFor(10);
+        held.remove(0).release();
+        assertEquals(1, late[1].write(new byte[] {3}, 0, 1)); // a newcomer readable as the buffer comes back
+        runUntil(() -> !order.isEmpty(), "a chunk for the returned buffer");
+        assertEquals("waiter0", order.get(0), "the oldest waiter gets the returned buffer: " + order);
+        // waiter0 gave its buffer back at once: it went to the next in line, and so on, the newcomer last
+        runUntil(() -> order.size() == 4, "everyone served, one buffer at a time");
+        assertEquals(List.of("waiter0", "waiter1", "waiter2", "newcomer"), order);
+        for (Buffer b : held) b.release();
     }
 }

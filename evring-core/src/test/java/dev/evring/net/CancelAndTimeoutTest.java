@@ -264,4 +264,197 @@ class CancelAndTimeoutTest extends NetTestBase {
         long again = pair[0].send("b".getBytes(), 0, 1, null); // may reuse the slot, with a new generation
         assertTrue(again != id);
     }
+
+    /**
+     * Issue 9 defect 16: cancel an operation twice, then close its handle (now, or with a callback): each operation
+     * still ends with exactly one final callback, ECANCELED (or the result it had), and the close callback is the
+     * handle's last.
+     */
+    @Test
+    void cancellingTwiceThenClosingEndsEachOperationOnceAndTheCloseLast() {
+        for (boolean asyncClose : new boolean[] {false, true}) {
+            StreamSocket[] pair = cloggedPair();
+            List<String> ends = new ArrayList<>();
+            long recv = pair[0].recv((s, d, n) -> {
+                if (d != null) d.release();
+                else ends.add("recv:" + Status.name(n));
+            });
+            long[] sends = new long[6];
+            for (int i = 0; i < sends.length; i++) {
+                int k = i;
+                Buffer b = net.allocate();
+                b.put(pattern(b.capacity(), i));
+                sends[i] = pair[0].send(b, (s, st) -> ends.add("send" + k + ":" + (st >= 0 ? "OK" : Status.name(st))));
+            }
+            runFor(30); // some in the kernel, some queued
+            for (long id : new long[] {recv, sends[0], sends[5]}) {
+                net.cancel(id);
+                assertFalse(net.cancel(id), "a second cancel finds nothing more to do");
+            }
+            int[] closed = {1};
+            if (asyncClose) pair[0].close((h, st) -> {
+                closed[0] = st;
+                ends.add("close");
+            });
+            else pair[0].close();
+            runUntil(() -> ends.size() == 7 + (asyncClose ? 1 : 0), "every final callback (async close " + asyncClose + ")");
+            runFor(30);
+            assertEquals(7 + (asyncClose ? 1 : 0), ends.size(), "one final callback each: " + ends);
+            assertEquals(1, ends.stream().filter(e -> e.startsWith("recv:")).count(), ends.toString());
+            assertTrue(ends.contains("recv:ECANCELED"), ends.toString());
+            for (int i = 0; i < sends.length; i++) {
+                int k = i;
+                assertEquals(1, ends.stream().filter(e -> e.startsWith("send" + k + ":")).count(), ends.toString());
+                assertTrue(ends.contains("send" + k + ":ECANCELED") || ends.contains("send" + k + ":OK"), ends.toString());
+            }
+            if (asyncClose) {
+                assertEquals("close", ends.get(ends.size() - 1), "the close callback is the handle's last: " + ends);
+                assertEquals(0, closed[0]);
+            }
+            pair[1].close();
+        }
+    }
+
+    /** The same for the other kinds: accept, a pending connect, a datagram receive, file reads. */
+    @Test
+    void cancellingTwiceThenClosingEndsEveryKindOnce() throws Exception {
+        for (boolean asyncClose : new boolean[] {false, true}) {
+            List<String> ends = new ArrayList<>();
+            List<IoHandle> handles = new ArrayList<>();
+            List<Long> ids = new ArrayList<>();
+            StreamListener l = net.listen(loopback4());
+            handles.add(l);
+            ids.add(l.accept((lis, s, st) -> {
+                if (s == null) ends.add("accept:" + Status.name(st));
+                else s.close();
+            }));
+            List<Integer> connects = new ArrayList<>();
+            List<StreamSocket> pending = pendingConnects(connects, null, 6);
+            assertFalse(pending.isEmpty(), "a connect to a full backlog stays pending");
+            StreamSocket c = pending.get(0);
+            handles.add(c);
+            long cid = c.connectOp.id();
+            ids.add(cid);
+            int connectsBefore = connects.size();
+            UdpSocket u = net.bindUdp(loopback4());
+            handles.add(u);
+            ids.add(u.recvFrom((s, d, n) -> {
+                if (d != null) d.release();
+                else ends.add("recvfrom:" + Status.name(n));
+            }));
+            runFor(10);
+            for (long id : ids) {
+                assertTrue(net.cancel(id), "running");
+                assertFalse(net.cancel(id), "a second cancel finds nothing more to do");
+            }
+            List<String> closes = new ArrayList<>();
+            for (IoHandle h : handles) {
+                if (asyncClose) h.close((x, st) -> closes.add(Status.name(st)));
+                else h.close();
+            }
+            runUntil(() -> ends.size() == 2 && connects.size() == connectsBefore + 1
+                    && closes.size() == (asyncClose ? 3 : 0), "every final callback (async close " + asyncClose + ")");
+            runFor(30);
+            assertEquals(List.of("accept:ECANCELED", "recvfrom:ECANCELED"), ends.stream().sorted().toList());
+            assertEquals(Status.ECANCELED, connects.get(connectsBefore), "the connect");
+            assertEquals(connectsBefore + 1, connects.size(), "one final callback for the connect");
+            if (asyncClose) assertEquals(List.of("OK", "OK", "OK"), closes);
+            for (StreamSocket p : pending) p.close();
+        }
+    }
+
+    /**
+     * Issue 9 defect 16: stopAccept() while a connection waits in the backlog (or is being accepted by the kernel),
+     * then closing the listener: the connection is handed to the callback, or refused (the client sees its end), and
+     * no fd is left open for it behind the application's back.
+     */
+    @Test
+    void stoppingAcceptWithAConnectionInTheBacklogThenClosingNeverStrandsIt() throws Exception {
+        int fdsBefore = 0;
+        for (int round = 0; round < 20; round++) {
+            StreamListener l = net.listen(loopback4());
+            List<StreamSocket> delivered = new ArrayList<>();
+            List<Integer> statuses = new ArrayList<>();
+            l.accept((lis, s, st) -> {
+                statuses.add(st);
+                if (s != null) delivered.add(s);
+            });
+            runFor(5);
+            java.net.Socket client = new java.net.Socket();
+            client.connect(l.localAddress(), 1000); // the handshake completes in the kernel: in the backlog now
+            if (round % 2 == 0) runOnceNoWait();     // half the rounds: the kernel may be accepting it right now
+            l.stopAccept();
+            runFor(5);
+            l.close();
+            runUntil(() -> statuses.contains(Status.ECANCELED), "the accept's end");
+            client.setSoTimeout(2000);
+            if (delivered.isEmpty()) {
+                // left in the backlog and refused with the listener: the client must see the end of it
+                try {
+                    assertEquals(-1, client.getInputStream().read(), "round " + round + ": the stranded connection");
+                } catch (java.net.SocketException reset) {
+                    // a reset is an end too
+                }
+            } else {
+                for (StreamSocket s : delivered) s.close();
+            }
+            client.close();
+            if (round == 0) {
+                runFor(5);
+                fdsBefore = dev.evring.TestFds.openFdCount(); // after the JDK's sockets opened what they open once
+            }
+        }
+        runFor(20);
+        assertEquals(fdsBefore, dev.evring.TestFds.openFdCount(), "no fd left behind for a connection nobody got");
+    }
+
+    /**
+     * Connections accepted in one batch (up to 16 per readiness event; several CQEs of a multishot accept): a callback
+     * that stops accepting and closes the listener on the first still gets the others, which the kernel had accepted
+     * already; none is closed behind the application's back (its client would see a clean end of a connection the
+     * server never saw). Those the kernel had not accepted are refused with the listener (a reset).
+     */
+    @Test
+    void connectionsAcceptedBeforeAStopTookEffectAreStillDelivered() throws Exception {
+        StreamListener l = net.listen(loopback4());
+        List<StreamSocket> delivered = new ArrayList<>();
+        List<Integer> statuses = new ArrayList<>();
+        l.accept((lis, s, st) -> {
+            statuses.add(st);
+            if (s == null) return;
+            delivered.add(s);
+            if (delivered.size() == 1) {
+                lis.stopAccept();
+                lis.close();
+            }
+        });
+        runFor(5);
+        List<java.net.Socket> clients = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            java.net.Socket c = new java.net.Socket();
+            c.connect(l.localAddress(), 1000);
+            c.setSoTimeout(150); // a delivered connection stays open: its read times out
+            clients.add(c);
+        }
+        runUntil(() -> statuses.contains(Status.ECANCELED), "the accept's end");
+        runFor(20);
+        int reset = 0;
+        for (java.net.Socket c : clients) {
+            try {
+                int r = c.getInputStream().read(); // a delivered connection is open: nothing to read, it times out
+                assertTrue(r != -1, "a client saw a clean end of a connection the server never handed to the application");
+            } catch (java.net.SocketTimeoutException open) {
+                // delivered and open
+            } catch (java.net.SocketException refused) {
+                reset++;
+            }
+            c.close();
+        }
+        assertEquals(4, delivered.size() + reset, "every connection delivered or refused: " + statuses);
+        for (StreamSocket s : delivered) s.close();
+    }
+
+    private void runOnceNoWait() {
+        loop.runNoWait();
+    }
 }

@@ -134,6 +134,37 @@ abstract class NetTestBase {
         return l;
     }
 
+    /** The README's completion echo server: every chunk goes straight back, end of stream closes gracefully. */
+    StreamListener readmeEchoServer() {
+        StreamListener listener = net.listen(loopback4());
+        listener.accept((l, socket, status) -> {
+            if (socket == null) return;
+            socket.recv((s, data, n) -> {
+                if (n > 0) s.send(data, null);
+                else s.closeGracefully(java.time.Duration.ofSeconds(5), null);
+            });
+        });
+        return listener;
+    }
+
+    /** A receiver that keeps every byte a socket gets, and the statuses of its end (and whether it ended). */
+    static final class Collector implements RecvCallback {
+        final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        final List<Integer> statuses = new ArrayList<>();
+        boolean ended;
+
+        @Override
+        public void onRecv(StreamSocket s, Buffer data, int n) {
+            if (data != null) {
+                bytes.write(data.toArray(), 0, n);
+                data.release();
+            } else {
+                statuses.add(n);
+                ended = true;
+            }
+        }
+    }
+
     static byte[] pattern(int len, int seed) {
         byte[] b = new byte[len];
         for (int i = 0; i < len; i++) b[i] = (byte) (i * 31 + seed);

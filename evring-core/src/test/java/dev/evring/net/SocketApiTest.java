@@ -30,8 +30,8 @@ class SocketApiTest extends NetTestBase {
         s.setOption(StandardSocketOptions.TCP_NODELAY, true).setOption(StandardSocketOptions.SO_KEEPALIVE, true);
         assertTrue(s.getOption(StandardSocketOptions.TCP_NODELAY));
         assertTrue(s.getOption(StandardSocketOptions.SO_KEEPALIVE));
-        s.setOption(NetOptions.TCP_KEEPIDLE, 77);
-        assertEquals(77, s.getOption(NetOptions.TCP_KEEPIDLE));
+        s.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, 77);
+        assertEquals(77, s.getOption(ExtendedSocketOptions.TCP_KEEPIDLE));
         s.setOption(StandardSocketOptions.SO_RCVBUF, 65536);
         assertTrue(s.getOption(StandardSocketOptions.SO_RCVBUF) >= 65536, "the kernel doubles it");
         assertEquals(-1, s.getOption(StandardSocketOptions.SO_LINGER));
@@ -62,7 +62,7 @@ class SocketApiTest extends NetTestBase {
     void ipv6ListenerAcceptsIpv4MappedPeersUnlessV6Only() {
         InetSocketAddress any6 = new InetSocketAddress(loopback6().getAddress() == null ? null : java.net.InetAddress.ofLiteral("::"), 0);
         StreamListener l = net.openListener(StandardProtocolFamily.INET6).bind(any6).listen(16);
-        assertFalse(l.getOption(NetOptions.IPV6_V6ONLY));
+        assertFalse(l.getOption(ExtendedSocketOptions.IPV6_V6ONLY));
         int port = ((InetSocketAddress) l.localAddress()).getPort();
         StreamSocket[] accepted = new StreamSocket[1];
         l.accept((lis, s, st) -> accepted[0] = s);

@@ -2,11 +2,15 @@ package dev.evring.examples;
 
 import dev.evring.net.StreamListener;
 
+import java.time.Duration;
+
 /**
  * An echo server in the completion style: the loop tells you when an operation is done. On io_uring one multishot
- * accept serves every connection and one multishot receive per connection delivers every chunk into a buffer the
+ * accept serves every connection and the receives of each connection deliver every chunk into a buffer the
  * kernel picked; each chunk goes straight back out, in the buffer it arrived in (no copy), and that buffer returns to
- * the pool once sent. On epoll and poll the same code runs on readiness underneath.
+ * the pool once sent. At the end of the stream (or an error) the connection closes gracefully: the echoes still
+ * queued go out first (a plain close() would cancel them and lose the tail of what the client sent). On epoll and poll
+ * the same code runs on readiness underneath.
  */
 public final class CompletionEcho {
     private CompletionEcho() {}
@@ -14,10 +18,10 @@ public final class CompletionEcho {
     /** Echoes every connection {@code listener} accepts, until the loop closes. */
     public static void serve(StreamListener listener) {
         listener.accept((l, socket, status) -> {
-            if (socket == null) return;                // EMFILE pauses and resumes by itself; ECANCELED at shutdown
+            if (socket == null) return;                            // EMFILE pauses by itself; ECANCELED at shutdown
             socket.recv((s, data, n) -> {
-                if (n > 0) s.send(data, null);         // hand the received buffer back out: it is released once sent
-                else s.close();                        // 0: the peer closed; < 0: an error, or ECANCELED at shutdown
+                if (n > 0) s.send(data, null);                     // the received buffer goes straight back out
+                else s.closeGracefully(Duration.ofSeconds(5), null); // end of stream: what is queued goes out, then close
             });
         });
     }

@@ -18,7 +18,7 @@ public final class ReadinessEcho {
     public static void serve(EventLoop loop, StreamListener listener) {
         loop.io(listener.fd(), Events.READ, (w, ev) -> {
             StreamSocket s;
-            while ((s = listener.tryAccept()) != null) new Connection(loop, s);
+            while ((s = listener.tryAccept(w)) != null) new Connection(loop, s); // out of fds: w rests, then resumes
         }).start();
     }
 

@@ -5,6 +5,7 @@ import dev.evring.linux.IoUring;
 import dev.evring.linux.SysSocket;
 import dev.evring.linux.SysUio;
 import dev.evring.linux.Time;
+import dev.evring.uring.BufferRing;
 import dev.evring.uring.CompletionHandler;
 import dev.evring.uring.RingOps;
 import dev.evring.uring.Sqe;
@@ -12,23 +13,24 @@ import dev.evring.uring.UserData;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 
 /**
  * Completion I/O done by the kernel on the loop's io_uring (the {@link RingOps} the io_uring backend offers): each
  * operation is an SQE written into the loop's ring, submitted with the loop's one {@code io_uring_enter} per iteration,
- * and its CQE comes back here, through the handler tag this driver registered.
+ * and its CQE comes back here, through the handler tag this engine registered.
  *
  * <h2>Forms, and their fallbacks</h2>
  * <ul>
  * <li>Accept: multishot (IORING_ACCEPT_MULTISHOT, 5.19), one SQE for every connection; single-shot re-armed after each
  * connection where the kernel lacks it, with a timeout, or with {@code net.multishot_accept=false}.</li>
- * <li>Receive: multishot (IORING_RECV_MULTISHOT, 6.0) with buffers the kernel picks from a provided-buffer ring
- * (IORING_REGISTER_PBUF_RING, 5.19) filled with the receive pool: idle connections hold no buffer. Single-shot with
- * buffer selection without multishot ({@code net.multishot_recv=false}, or an idle timeout); single-shot into a
- * buffer taken from the pool per operation without a buffer ring ({@code net.buffer_ring=false}).</li>
- * <li>When the buffer ring is empty, a multishot receive ends with ENOBUFS: the receive waits (counted) and is
- * re-armed as soon as the application gives a buffer back. Nothing is lost: the data stays in the socket.</li>
+ * <li>Receive: buffers the kernel picks from a provided-buffer ring (IORING_REGISTER_PBUF_RING, 5.19) filled with the
+ * receive pool: idle connections hold no buffer. Single-shot under a per-connection share (the default: a multishot
+ * receive would take as many buffers as the socket has data for within one enter); multishot
+ * (IORING_RECV_MULTISHOT, 6.0) with {@code recvShare(0)}; single-shot without multishot ({@code
+ * net.multishot_recv=false}, or an idle timeout); single-shot into a buffer taken from the pool per operation without
+ * a buffer ring ({@code net.buffer_ring=false}).</li>
+ * <li>When the buffer ring is empty, a receive ends with ENOBUFS: it waits (counted) and is re-armed as soon as the
+ * application gives a buffer back. Nothing is lost: the data stays in the socket.</li>
  * <li>A ring reset (the backend lost completions and rebuilt its ring, or moved to epoll): see
  * {@link #onRingReset}.</li>
  * <li>Timeouts are IORING_OP_LINK_TIMEOUT SQEs linked (IOSQE_IO_LINK) to the operation, so they ride in the same
@@ -36,55 +38,47 @@ import java.lang.invoke.VarHandle;
  * </ul>
  *
  * <h2>user_data</h2>
- * Tag (this driver's) in bits 56..63, then the operation slot index (24 bits), a role (2 bits: the operation, its
- * linked timeout, a cancel request) and the slot's generation (30 bits). Every CQE is checked against the slot's
- * current generation before it is used, and a buffer id the kernel reports is checked against the pool: a stale or
- * corrupt completion is counted and dropped, never followed.
+ * This engine's handler tag in bits 56..63 ({@link UserData}), the operation's {@link OpId} payload below it (slot
+ * index, generation, and the role: the operation, its linked timeout, a cancel of it). Every CQE is checked against
+ * the slot's current generation before it is used, and a buffer id the kernel reports is checked against the pool: a
+ * stale or corrupt completion is counted and dropped, never followed.
  */
-final class RingDriver extends Driver implements CompletionHandler {
-    private static final int ROLE_OP = 0;
-    private static final int ROLE_LINK_TIMEOUT = 1;
-    private static final int ROLE_CANCEL = 2;
-
+final class RingEngine extends Engine implements CompletionHandler {
     private static final int ACCEPT_FLAGS = SysSocket.SOCK_NONBLOCK | SysSocket.SOCK_CLOEXEC;
 
     private final RingOps ring;
     private final int tag;
     private boolean multishotAccept;
     private boolean multishotRecv;
-    private ProvidedRing pbuf;
+    private BufferRing pbuf;
     private final StringBuilder notes = new StringBuilder();
 
-    /** The ring driver if the loop runs on io_uring, else null. */
-    static Driver tryCreate(Net net) {
-        RingOps ring = net.access.backend(net.loop).ringOps();
-        return ring != null ? new RingDriver(net, ring) : null;
-    }
-
-    private RingDriver(Net net, RingOps ring) {
+    RingEngine(Net net, RingOps ring) {
         super(net);
         this.ring = ring;
-        this.tag = ring.registerHandler(this);
         // The kernel's probe lists opcodes, not flags: IORING_OP_SOCKET came with 5.19 (multishot accept, buffer
         // rings), IORING_OP_SEND_ZC with 6.0 (multishot recv). A flag still refused with EINVAL falls back at run time.
-        boolean k519 = ring.opcodeSupported(IoUring.IORING_OP_SOCKET);
-        boolean k60 = ring.opcodeSupported(IoUring.IORING_OP_SEND_ZC);
-        String old = ring.opcodeProbeFailure().isEmpty() ? "kernel < 5.19" : ring.opcodeProbeFailure();
-        this.multishotAccept = net.options.flag("net.multishot_accept", true) && note(k519, "multishot accept", old);
-        boolean wantRing = net.options.flag("net.buffer_ring", true) && note(k519, "buffer ring", old);
+        // Probed before the handler tag is taken: nothing of the loop changes until the last step.
+        boolean has519 = ring.opcodeSupported(IoUring.IORING_OP_SOCKET);
+        boolean has60 = ring.opcodeSupported(IoUring.IORING_OP_SEND_ZC);
+        NetSettings s = net.settings;
+        // a refused probe (io_uring_register denied) is not an old kernel: say what was observed
+        String before519 = ring.opcodeProbeFailure().isEmpty() ? "kernel < 5.19" : ring.opcodeProbeFailure();
+        this.multishotAccept = s.multishotAccept() && note(has519, "multishot accept", before519);
+        boolean wantRing = s.bufferRing() && note(has519, "buffer ring", before519);
+        this.tag = ring.registerHandler(this);
         if (wantRing) {
-            ProvidedRing pr = new ProvidedRing(net.recvPool, tag, ring);
-            int r = pr.register();
+            BufferRing br = new BufferRing(net.arena, BufferRing.entriesFor(net.recvPool.count()), tag);
+            int r = br.register(ring);
             if (r == 0) {
-                pbuf = pr;
-                net.recvPool.ring = pr;
-                net.recvPool.fillRing();
+                pbuf = br;
+                net.recvPool.attachRing(br);
             } else {
                 note(false, "buffer ring", "IORING_REGISTER_PBUF_RING: " + Errno.name(-r));
             }
         }
-        this.multishotRecv = pbuf != null && net.options.flag("net.multishot_recv", true)
-                && note(k60, "multishot recv", ring.opcodeProbeFailure().isEmpty() ? "kernel < 6.0" : ring.opcodeProbeFailure());
+        this.multishotRecv = pbuf != null && s.multishotRecv() && note(has60, "multishot recv",
+                ring.opcodeProbeFailure().isEmpty() ? "kernel < 6.0" : ring.opcodeProbeFailure());
     }
 
     private boolean note(boolean ok, String what, String why) {
@@ -102,13 +96,12 @@ final class RingDriver extends Driver implements CompletionHandler {
         StringBuilder f = new StringBuilder();
         f.append(multishotAccept ? "multishot accept" : "single-shot accept");
         f.append(pbuf != null ? ", buffer ring" : ", per-operation recv buffers");
-        f.append(multishotRecv ? ", multishot recv" : ", single-shot recv");
+        f.append(multishotRecv && net.recvShare == 0 ? ", multishot recv"
+                : multishotRecv ? ", single-shot recv (per-connection share " + net.recvShare + ")" : ", single-shot recv");
         f.append(", linked timeouts");
         String n = notes.toString();
-        boolean forced = !net.options.flag("net.multishot_accept", true) || !net.options.flag("net.buffer_ring", true)
-                || !net.options.flag("net.multishot_recv", true);
         if (!n.isEmpty()) f.append(" [").append(n).append("]");
-        if (forced) f.append(" [fallbacks forced by net.* options]");
+        if (net.settings.fallbacksForced()) f.append(" [fallbacks forced by net.* options]");
         return f.toString();
     }
 
@@ -116,7 +109,7 @@ final class RingDriver extends Driver implements CompletionHandler {
     // user_data
 
     private long userData(Op op, int role) {
-        return UserData.pack(tag, (op.index & Op.INDEX_MASK) | ((long) role << 24) | ((long) op.gen << 26));
+        return UserData.pack(tag, OpId.payload(op.index, op.gen, role));
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -130,7 +123,7 @@ final class RingDriver extends Driver implements CompletionHandler {
         if (timed) ring.reserveSqes(2); // the operation and its linked timeout must go in one submission
         long sqe;
         MemorySegment sqes;
-        long ud = userData(op, ROLE_OP);
+        long ud = userData(op, OpId.ROLE_OP);
         op.ringMultishot = false;
         switch (op.kind) {
             case Op.ACCEPT -> {
@@ -146,31 +139,44 @@ final class RingDriver extends Driver implements CompletionHandler {
                 Sqe.prepConnect(sqes, sqe, fd, op.scratch, op.addrLength, ud);
             }
             case Op.RECV -> {
+                if (net.shareFull(h)) {
+                    net.pauseForShare(op); // resumed by shareAvailable when the connection gives buffers back
+                    return;
+                }
                 if (pbuf != null) {
-                    boolean multi = multishotRecv && !timed;
+                    // Multishot only without a per-connection share: a multishot receive takes as many ring buffers
+                    // as the socket has data for in one io_uring_enter (the kernel loops over the socket), so no share
+                    // could hold. A single-shot receive takes one buffer, and the next is armed only under the share.
+                    boolean multi = multishotRecv && !timed && net.recvShare == 0;
                     sqe = ring.nextSqe();
                     sqes = ring.sqes();
-                    Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.bgid, 0, multi, ud);
+                    Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.groupId(), 0, multi, ud);
                     op.ringMultishot = multi;
                 } else {
-                    Buffer b = net.recvPool.take();
+                    BufferSlot b = net.recvPool.take(op);
                     if (b == null) {
                         net.recvPool.await(op); // resubmitted by bufferAvailable
                         return;
                     }
                     op.buffer = b;
+                    net.recvPool.assign(b, h);
                     sqe = ring.nextSqe();
                     sqes = ring.sqes();
                     Sqe.prepRecv(sqes, sqe, fd, b.memory, 0, b.capacity(), 0, ud);
                 }
             }
             case Op.RECVFROM -> {
-                Buffer b = net.pool.take();
+                if (net.shareFull(h)) {
+                    net.pauseForShare(op);
+                    return;
+                }
+                BufferSlot b = net.pool.take(op);
                 if (b == null) {
                     net.pool.await(op);
                     return;
                 }
                 op.buffer = b;
+                net.pool.assign(b, h);
                 MemorySegment iov = op.scratch;
                 iov.set(ValueLayout.ADDRESS, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_BASE, b.memory);
                 iov.set(ValueLayout.JAVA_LONG, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_LEN, b.capacity());
@@ -180,13 +186,13 @@ final class RingDriver extends Driver implements CompletionHandler {
                 Sqe.prepRecvMsg(sqes, sqe, fd, op.msghdr, 0, ud);
             }
             case Op.SEND -> {
-                Buffer b = op.buffer;
+                BufferSlot b = op.buffer;
                 sqe = ring.nextSqe();
                 sqes = ring.sqes();
                 Sqe.prepSend(sqes, sqe, fd, b.memory, op.done, b.length - op.done, SysSocket.MSG_NOSIGNAL, ud);
             }
             case Op.SENDTO -> {
-                Buffer b = op.buffer;
+                BufferSlot b = op.buffer;
                 MemorySegment iov = op.scratch;
                 iov.set(ValueLayout.ADDRESS, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_BASE, b.memory);
                 iov.set(ValueLayout.JAVA_LONG, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_LEN, b.length);
@@ -201,13 +207,13 @@ final class RingDriver extends Driver implements CompletionHandler {
                 Sqe.prepShutdown(sqes, sqe, fd, SysSocket.SHUT_WR, ud);
             }
             case Op.READ -> {
-                Buffer b = op.buffer;
+                BufferSlot b = op.buffer;
                 sqe = ring.nextSqe();
                 sqes = ring.sqes();
                 Sqe.prepRead(sqes, sqe, fd, b.memory, b.length, b.capacity() - b.length, op.position, ud);
             }
             case Op.WRITE -> {
-                Buffer b = op.buffer;
+                BufferSlot b = op.buffer;
                 sqe = ring.nextSqe();
                 sqes = ring.sqes();
                 Sqe.prepWrite(sqes, sqe, fd, b.memory, op.done, b.length - op.done, op.position + op.done, ud);
@@ -219,6 +225,8 @@ final class RingDriver extends Driver implements CompletionHandler {
             }
             default -> throw new IllegalStateException("unknown operation " + op);
         }
+        op.ringSqe = sqe;
+        op.ringRevoked = false;
         op.ringCqes = 1;
         op.ringResult = 0;
         op.ringTimeoutFired = false;
@@ -226,7 +234,7 @@ final class RingDriver extends Driver implements CompletionHandler {
             Sqe.flags(sqes, sqe, Sqe.flags(sqes, sqe) | IoUring.IOSQE_IO_LINK);
             Time.setTimespec(op.timespec, op.timeoutNanos);
             long t = ring.nextSqe();
-            Sqe.prepLinkTimeout(ring.sqes(), t, op.timespec, 0, userData(op, ROLE_LINK_TIMEOUT));
+            Sqe.prepLinkTimeout(ring.sqes(), t, op.timespec, 0, userData(op, OpId.ROLE_LINK_TIMEOUT));
             op.ringCqes = 2;
         }
     }
@@ -250,26 +258,30 @@ final class RingDriver extends Driver implements CompletionHandler {
     public void onCompletion(long userData, int res, int flags) {
         if (net.closed) return; // late completions of a closed Net: its pools and slots are gone with it
         long payload = UserData.payload(userData);
-        int index = (int) (payload & Op.INDEX_MASK);
-        int role = (int) (payload >>> 24) & 3;
-        int gen = (int) (payload >>> 26) & Op.GEN_MASK;
+        int index = OpId.index(payload);
+        int role = OpId.role(payload);
+        int gen = OpId.generation(payload);
         // A CQE that carries a provided buffer hands it to us whatever became of its operation: account for it first.
-        Buffer selected = null;
+        BufferSlot selected = null;
         if ((flags & IoUring.IORING_CQE_F_BUFFER) != 0) {
-            selected = pbuf == null ? null : pbuf.selected(flags >>> IoUring.IORING_CQE_BUFFER_SHIFT);
+            selected = pbuf == null ? null : net.recvPool.pickedByKernel(flags >>> IoUring.IORING_CQE_BUFFER_SHIFT);
             if (selected == null) {
                 net.staleCompletions++; // a buffer id we never gave the kernel: ignore the CQE rather than trust it
                 return;
             }
         }
-        if (role == ROLE_CANCEL) return; // its target reports for itself
+        if (role == OpId.ROLE_CANCEL) return; // its target reports for itself
         Op op = net.opAt(index, gen);
         if (op == null || op.state != Op.ACTIVE || op.ringCqes == 0) {
             net.staleCompletions++;
             if (selected != null) net.recvPool.recycle(selected);
             return;
         }
-        if (role == ROLE_LINK_TIMEOUT) {
+        if (op.ringRevoked && role == OpId.ROLE_OP) {
+            res = Status.ECANCELED; // the NOP its SQE became: the operation never ran
+            flags = 0;
+        }
+        if (role == OpId.ROLE_LINK_TIMEOUT) {
             if (res == -Errno.ETIME) op.ringTimeoutFired = true;
             if (--op.ringCqes == 0) requestEnded(op);
             return;
@@ -280,8 +292,9 @@ final class RingDriver extends Driver implements CompletionHandler {
                 if (res >= 0) net.complete(op, res, null, false);
             }
             case Op.RECV -> {
-                Buffer b = selected != null ? selected : op.buffer;
+                BufferSlot b = selected != null ? selected : op.buffer;
                 if (selected == null) op.buffer = null;
+                else net.recvPool.assign(selected, op.handle); // counts toward the connection's share
                 if (res > 0 && b != null) {
                     b.length = res;
                     net.complete(op, res, b, false);
@@ -290,7 +303,7 @@ final class RingDriver extends Driver implements CompletionHandler {
                 }
             }
             case Op.RECVFROM -> {
-                Buffer b = op.buffer;
+                BufferSlot b = op.buffer;
                 op.buffer = null;
                 if (res >= 0) {
                     b.length = res;
@@ -335,7 +348,7 @@ final class RingDriver extends Driver implements CompletionHandler {
                 }
             }
             case Op.READ -> {
-                Buffer b = op.buffer;
+                BufferSlot b = op.buffer;
                 op.buffer = null;
                 net.complete(op, res, b, true);
             }
@@ -398,14 +411,27 @@ final class RingDriver extends Driver implements CompletionHandler {
     @Override
     void cancel(Op op) {
         if (op.ringCqes == 0) {
-            // not in the kernel: paused after EMFILE, or waiting for a buffer
+            // not in the kernel: paused after EMFILE, waiting for a buffer, or for its connection's share
+            op.sharePaused = false;
             if (op.waitingForBuffer) net.bufferPoolOf(op).cancelWait(op);
             if (op.handle.acceptPause != null && op.handle.readOp == op) op.handle.acceptPause.stop();
             net.complete(op, Status.ECANCELED, null, true);
             return;
         }
+        long ud = userData(op, OpId.ROLE_OP);
+        if (ring.revokeSqe(op.ringSqe, ud)) {
+            // Prepared, not submitted: its SQE becomes a NOP (its CQE ends it with ECANCELED), so the fd it names is
+            // never looked up. That is what lets close(2) run at once: the kernel resolves a request's fd to a file
+            // when it first issues the request (io_issue_sqe -> io_assign_file, inside the io_uring_enter that
+            // submits it; before 5.18 already in io_init_req), and from then on holds the file, not the number. A
+            // request linked behind another, or flagged IOSQE_ASYNC or IO_DRAIN, would resolve it later, in io-wq or
+            // when its predecessor completes; evring never sets those, and links only a LINK_TIMEOUT (no fd) behind
+            // an operation. So once close() returns, nothing of this handle can reach the file that reuses its number.
+            op.ringRevoked = true;
+            return;
+        }
         long sqe = ring.nextSqe();
-        Sqe.prepCancel(ring.sqes(), sqe, userData(op, ROLE_OP), 0, userData(op, ROLE_CANCEL));
+        Sqe.prepCancel(ring.sqes(), sqe, ud, 0, userData(op, OpId.ROLE_CANCEL));
     }
 
     @Override
@@ -419,6 +445,11 @@ final class RingDriver extends Driver implements CompletionHandler {
     }
 
     @Override
+    void shareAvailable(Op op) {
+        if (op.state == Op.ACTIVE && op.ringCqes == 0 && !op.handle.closed) submit(op);
+    }
+
+    @Override
     void handleClosing(IoHandle h) {
         if (h.acceptPause != null) h.acceptPause.stop();
     }
@@ -426,8 +457,8 @@ final class RingDriver extends Driver implements CompletionHandler {
     @Override
     void close() {
         if (pbuf != null) {
-            pbuf.unregister();
-            net.recvPool.ring = null;
+            pbuf.unregister(ring);
+            net.recvPool.detachRing();
             pbuf = null;
         }
     }
@@ -442,127 +473,45 @@ final class RingDriver extends Driver implements CompletionHandler {
     @Override
     public void onRingReset(boolean ringAvailable) {
         if (net.closed) return;
+        // What the old ring may still touch: on the kernels that lose completions (before 5.5) closing a ring waits
+        // for its requests (io_ring_ctx_wait_and_kill); since then close kills the ring's refs at once and its task
+        // work cancels requests instead of issuing them (io_should_terminate_tw), but a file read or write already
+        // running in an io-wq worker finishes. So: socket buffers come back; file buffers are retired for good; and
+        // the buffer ring gets fresh memory, the old entries cleared, so that nothing of the old registration can
+        // ever name a buffer the new one hands out.
         if (pbuf != null) {
-            pbuf.reset();
-            if (ringAvailable && pbuf.register() == 0) {
-                net.recvPool.fillRing();
+            net.recvPool.detachRing();
+            pbuf.clearEntries();
+            BufferRing fresh = ringAvailable ? new BufferRing(net.arena, pbuf.entries(), pbuf.groupId()) : null;
+            if (fresh != null && fresh.register(ring) == 0) {
+                pbuf = fresh;
+                net.recvPool.attachRing(fresh);
             } else {
-                net.recvPool.ring = null;
                 pbuf = null;
                 multishotRecv = false;
                 note(false, "buffer ring", "ring reset");
             }
         }
-        Driver next = ringAvailable ? this : new ReadinessDriver(net);
-        net.driver = next;
-        for (IoHandle h = net.handles; h != null; h = h.nextHandle) {
-            for (Op op = h.liveHead; op != null; ) {
-                Op following = op.liveNext;
-                if (op.state == Op.ACTIVE && op.ringCqes > 0) {
-                    op.ringCqes = 0;
-                    if (op.buffer != null && (op.kind == Op.RECV || op.kind == Op.RECVFROM)) {
-                        Buffer b = op.buffer; // a per-operation receive buffer the kernel will not fill now
-                        op.buffer = null;
-                        b.pool.recycle(b);
-                    }
-                    if (op.kind == Op.ACCEPT && !op.cancelRequested && !h.closed) next.submit(op);
-                    else net.complete(op, Status.ECANCELED, null, true);
-                }
-                op = following;
+        Engine next = ringAvailable ? this : new ReadinessEngine(net);
+        net.engine = next;
+        // every operation the old ring held, of open handles and of closed ones still waiting for their end
+        OpTable ops = net.ops();
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            if (op.state != Op.ACTIVE || op.ringCqes == 0) continue;
+            op.ringCqes = 0;
+            BufferSlot b = op.buffer;
+            if (b != null && (op.kind == Op.READ || op.kind == Op.WRITE)) {
+                op.buffer = null;
+                b.pool.retire(b); // an io-wq worker may still be reading or filling it
+            } else if (b != null && (op.kind == Op.RECV || op.kind == Op.RECVFROM)) {
+                op.buffer = null;
+                b.pool.recycle(b); // a per-operation receive buffer the kernel will not fill now
             }
+            IoHandle h = op.handle;
+            if (op.kind == Op.ACCEPT && !op.cancelRequested && !h.closed) next.submit(op);
+            else net.complete(op, Status.ECANCELED, null, true);
         }
     }
 
-    // ------------------------------------------------------------------------------------------------------------
-    // the provided-buffer ring
-
-    /**
-     * A provided-buffer ring (IORING_REGISTER_PBUF_RING): an array of {@code io_uring_buf} entries in page-aligned
-     * memory shared with the kernel. We add free buffers at the tail, the kernel takes them from the head when a
-     * buffer-select receive needs one and names the buffer id in the CQE.
-     */
-    static final class ProvidedRing implements BufferPool.KernelRing {
-        /** The tail is a u16 over the first entry's resv field; the kernel reads it with acquire. */
-        private static final VarHandle TAIL = ValueLayout.JAVA_SHORT.varHandle().withInvokeExactBehavior();
-
-        final BufferPool pool;
-        final int bgid;
-        final int entries;
-        final int mask;
-        final MemorySegment memory;
-        private final MemorySegment reg;
-        private final RingOps ops;
-        /** Our copy of the tail, published with release after each entry (wraps as a u16 in the ring). */
-        private int tail;
-        /** Buffers in the ring as far as CQEs told us: pushed minus reported taken. */
-        private int inRing;
-
-        ProvidedRing(BufferPool pool, int bgid, RingOps ops) {
-            this.pool = pool;
-            this.ops = ops;
-            this.bgid = bgid;
-            int n = Integer.highestOneBit(Math.max(1, pool.count() - 1)) << 1;
-            this.entries = Math.min(32768, Math.max(n, pool.count()));
-            this.mask = entries - 1;
-            this.memory = pool.net.arena.allocate(IoUring.IO_URING_BUF.byteSize() * entries, 4096);
-            this.reg = pool.net.arena.allocate(IoUring.BUF_REG_SIZE, 8);
-        }
-
-        int register() {
-            memory.fill((byte) 0);
-            tail = 0;
-            inRing = 0;
-            reg.fill((byte) 0);
-            reg.set(ValueLayout.JAVA_LONG, IoUring.OFF_BUF_REG_RING_ADDR, memory.address());
-            reg.set(ValueLayout.JAVA_INT, IoUring.OFF_BUF_REG_RING_ENTRIES, entries);
-            reg.set(ValueLayout.JAVA_SHORT, IoUring.OFF_BUF_REG_BGID, (short) bgid);
-            return ops.register(IoUring.IORING_REGISTER_PBUF_RING, reg, 1);
-        }
-
-        void unregister() {
-            reg.fill((byte) 0);
-            reg.set(ValueLayout.JAVA_SHORT, IoUring.OFF_BUF_REG_BGID, (short) bgid);
-            ops.register(IoUring.IORING_UNREGISTER_PBUF_RING, reg, 1);
-            reset();
-        }
-
-        /** The registration is gone (unregistered, or the ring rebuilt): the buffers it held are free again. */
-        void reset() {
-            for (Buffer b : pool.buffers) {
-                if (b.state == Buffer.LENT && b.inKernelRing) {
-                    b.inKernelRing = false;
-                    pool.returnFromRing(b);
-                }
-            }
-            inRing = 0;
-        }
-
-        @Override
-        public void push(Buffer b) {
-            long e = (long) (tail & mask) * IoUring.IO_URING_BUF.byteSize();
-            memory.set(ValueLayout.JAVA_LONG, e + IoUring.OFF_BUF_ADDR, b.memory.address());
-            memory.set(ValueLayout.JAVA_INT, e + IoUring.OFF_BUF_LEN, (int) b.memory.byteSize());
-            memory.set(ValueLayout.JAVA_SHORT, e + IoUring.OFF_BUF_BID, (short) b.id);
-            tail++;
-            b.inKernelRing = true;
-            inRing++;
-            // release: the entry's plain stores above are visible to the kernel before it sees the new tail
-            TAIL.setRelease(memory, IoUring.OFF_BUF_RING_TAIL, (short) tail);
-        }
-
-        @Override
-        public int available() {
-            return inRing;
-        }
-
-        /** The buffer a CQE says the kernel filled, if that id is one we gave it; null otherwise. */
-        Buffer selected(int bid) {
-            if (bid < 0 || bid >= pool.buffers.length) return null;
-            Buffer b = pool.buffers[bid];
-            if (b.state != Buffer.LENT || !b.inKernelRing) return null;
-            b.inKernelRing = false;
-            inRing--;
-            return b;
-        }
-    }
 }

@@ -20,7 +20,7 @@ import java.lang.foreign.ValueLayout;
  * <p>One read-side call per readiness event (the loop is level-triggered, so a socket with more data is reported again
  * next iteration: fair to the other connections), up to 16 accepts per event.
  */
-final class ReadinessDriver extends Driver {
+final class ReadinessEngine extends Engine {
     private static final int ACCEPTS_PER_EVENT = 16;
 
     private final Watcher.Callback<IoWatcher> onReadable = (w, ev) -> readable((IoHandle) w.attachment(), ev);
@@ -29,7 +29,7 @@ final class ReadinessDriver extends Driver {
     private final MemorySegment callState;
     private boolean flushing;
 
-    ReadinessDriver(Net net) {
+    ReadinessEngine(Net net) {
         super(net);
         this.callState = net.callState;
     }
@@ -51,7 +51,7 @@ final class ReadinessDriver extends Driver {
     private void updateInterest(IoHandle h) {
         if (h.closed) return;
         Op r = h.readOp;
-        boolean wantRead = r != null && r.state == Op.ACTIVE && !r.waitingForBuffer
+        boolean wantRead = r != null && r.state == Op.ACTIVE && !r.waitingForBuffer && !r.sharePaused
                 && (h.acceptPause == null || !h.acceptPause.isActive());
         boolean wantWrite = h.connectOp != null || (h.sendHead != null && h.sendHead.state == Op.ACTIVE && writeBlocked(h));
         if (wantRead) {
@@ -126,7 +126,7 @@ final class ReadinessDriver extends Driver {
 
     private void fileIo(Op op) {
         IoHandle h = op.handle;
-        Buffer b = op.buffer;
+        BufferSlot b = op.buffer;
         op.buffer = null;
         if (op.kind == Op.READ) {
             long n = Unistd.pread(callState, h.fd, b.memory.asSlice(b.length), b.capacity() - b.length, op.position);
@@ -155,6 +155,11 @@ final class ReadinessDriver extends Driver {
         }
         if ((revents & Events.ERROR) != 0) {
             end(op, -Errno.EBADF);
+            return;
+        }
+        if (op.kind != Op.ACCEPT && net.shareFull(h)) {
+            net.pauseForShare(op); // its data waits in its socket until it gives buffers back (shareAvailable)
+            updateInterest(h);
             return;
         }
         switch (op.kind) {
@@ -193,12 +198,13 @@ final class ReadinessDriver extends Driver {
     }
 
     private void recvOnce(StreamSocket s, Op op) {
-        Buffer b = net.recvPool.take();
+        BufferSlot b = net.recvPool.take(op);
         if (b == null) {
             net.recvPool.await(op); // resumed by bufferAvailable when one comes back
             updateInterest(s);
             return;
         }
+        net.recvPool.assign(b, s);
         long n = SysSocket.recv(callState, s.fd, b.memory, b.capacity(), 0);
         if (n > 0) {
             b.length = (int) n;
@@ -212,12 +218,13 @@ final class ReadinessDriver extends Driver {
     }
 
     private void recvFromOnce(UdpSocket u, Op op) {
-        Buffer b = net.pool.take();
+        BufferSlot b = net.pool.take(op);
         if (b == null) {
             net.pool.await(op);
             updateInterest(u);
             return;
         }
+        net.pool.assign(b, u);
         MemorySegment len = net.addrLenScratch;
         len.set(ValueLayout.JAVA_INT, 0, (int) SysSocket.SOCKADDR_STORAGE_SIZE);
         long n = SysSocket.recvfrom(callState, u.fd, b.memory, b.capacity(), 0, b.peer, len);
@@ -258,7 +265,7 @@ final class ReadinessDriver extends Driver {
                     net.complete(op, r, null, true);
                     continue;
                 }
-                Buffer b = op.buffer;
+                BufferSlot b = op.buffer;
                 long n;
                 if (op.kind == Op.SEND) {
                     // the whole buffer is the common case: no slice (a slice is an object) unless a send was partial
@@ -290,7 +297,6 @@ final class ReadinessDriver extends Driver {
 
     private void timedOut(Op op) {
         if (op.state != Op.ACTIVE) return;
-        op.timedOut = true;
         end(op, Status.ETIMEDOUT);
     }
 
@@ -314,6 +320,11 @@ final class ReadinessDriver extends Driver {
 
     @Override
     void bufferAvailable(Op op) {
+        if (op.state == Op.ACTIVE && op.handle.readOp == op) updateInterest(op.handle);
+    }
+
+    @Override
+    void shareAvailable(Op op) {
         if (op.state == Op.ACTIVE && op.handle.readOp == op) updateInterest(op.handle);
     }
 

@@ -6,8 +6,8 @@ import java.net.SocketOption;
  * Socket options beyond {@link java.net.StandardSocketOptions} (which {@link NetSocket#setOption} also takes:
  * SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_LINGER, SO_BROADCAST, TCP_NODELAY, IP_TOS).
  */
-public final class NetOptions {
-    private NetOptions() {}
+public final class ExtendedSocketOptions {
+    private ExtendedSocketOptions() {}
 
     private record Option<T>(String name, Class<T> type) implements SocketOption<T> {
         @Override

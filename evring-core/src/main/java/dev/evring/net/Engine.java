@@ -2,20 +2,21 @@ package dev.evring.net;
 
 import dev.evring.TimerWatcher;
 import dev.evring.Watcher;
+import dev.evring.uring.RingOps;
 
 /**
- * How a {@link Net} gets its operations done: by the kernel on the loop's io_uring ({@link RingDriver}), or by
- * readiness plus the plain system calls ({@link ReadinessDriver}). Both report through {@link Net#complete}, so the
+ * How a {@link Net} gets its operations done: by the kernel on the loop's io_uring ({@link RingEngine}), or by
+ * readiness plus the plain system calls ({@link ReadinessEngine}). Both report through {@link Net#complete}, so the
  * callbacks users see are the same.
  */
-abstract class Driver {
+abstract class Engine {
     final Net net;
-    /** The accept pause timers call whichever driver the Net has when they fire (a ring reset may swap it). */
+    /** The accept pause timers call whichever engine the Net has when they fire (a ring reset may swap it). */
     private final Watcher.Callback<TimerWatcher> onAcceptResume;
 
-    Driver(Net net) {
+    Engine(Net net) {
         this.net = net;
-        this.onAcceptResume = (w, ev) -> net.driver.acceptResume((IoHandle) w.attachment());
+        this.onAcceptResume = (w, ev) -> net.engine.acceptResume((IoHandle) w.attachment());
     }
 
     /**
@@ -41,22 +42,19 @@ abstract class Driver {
     abstract void acceptResume(IoHandle h);
 
     /**
-     * The driver for {@code net}'s loop: the ring when the loop runs on io_uring (unless the option
-     * {@code net.completion=readiness} asks for the emulation there too), else readiness.
+     * The engine for {@code net}'s loop: the ring while the loop has one (the loop says so: no ring on epoll and poll,
+     * nor once an io_uring loop moved to epoll), unless {@code net.completion=readiness} asks for the emulation there
+     * too; else readiness.
      */
-    static Driver create(Net net) {
-        String mode = net.options.get("net.completion", "auto");
-        if (!mode.equals("auto") && !mode.equals("readiness")) {
-            throw new IllegalArgumentException("option net.completion=" + mode + " is not auto or readiness");
+    static Engine create(Net net) {
+        if (!net.settings.readinessOnly()) {
+            RingOps ring = net.access.ring(net.loop);
+            if (ring != null) return new RingEngine(net, ring);
         }
-        if (mode.equals("auto")) {
-            Driver ring = RingDriver.tryCreate(net);
-            if (ring != null) return ring;
-        }
-        return new ReadinessDriver(net);
+        return new ReadinessEngine(net);
     }
 
-    /** Short name, for stats: "io_uring" or "readiness(epoll)". */
+    /** Short name, for stats: "io_uring" or "readiness". */
     abstract String name();
 
     /** The forms in use, for stats: e.g. "multishot accept, buffer ring, multishot recv". */
@@ -68,15 +66,18 @@ abstract class Driver {
     /** Ends a started operation early ({@code op.cancelRequested} or the handle closing); it must reach {@link Net#complete} with fin. */
     abstract void cancel(Op op);
 
-    /** An operation of {@code h} ended outside the driver (cancelled while waiting for a buffer): adjust interest. */
+    /** An operation of {@code h} ended outside the engine (cancelled while waiting for a buffer): adjust interest. */
     abstract void ended(IoHandle h);
 
     /** A pool resumed {@code op}, which waited for a buffer. */
     abstract void bufferAvailable(Op op);
 
+    /** The receive {@code op} paused for its connection's share may go on: the connection gave buffers back. */
+    abstract void shareAvailable(Op op);
+
     /** {@code h} is closing: drop its watchers and timers (its operations were cancelled already). */
     abstract void handleClosing(IoHandle h);
 
-    /** The Net is closing: release what the driver holds (buffer ring registration, timers). */
+    /** The Net is closing: release what the engine holds (buffer ring registration, timers). */
     abstract void close();
 }

@@ -1,0 +1,99 @@
+package dev.evring;
+
+import dev.evring.backend.LoopBackend;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The one way other threads reach a loop (libev's {@code async_pending}, {@code pipe_write_wanted} and
+ * {@code pipe_write_skipped}): a sender marks its source (an async watcher's flag, a caught signal, a task in the
+ * queue of {@code execute}), then calls {@link #markPending()}; only the first sender since the loop last looked goes
+ * on, and of those only one that finds the loop blocked (or about to block) in its backend wait makes the system call
+ * that wakes it. Any thread, except where a method says "loop thread".
+ *
+ * <p>The handshake with the loop is a Dekker pair: the loop sets {@code wanted} before it reads {@code skipped} and
+ * decides to block; a sender sets {@code skipped} before it reads {@code wanted} and decides to write. Both are
+ * volatile, so at least one side sees the other: the loop does not block, or the sender writes.
+ */
+final class LoopWakeup {
+    private static final int CLOSING_BIT = 1 << 30;
+
+    private final LoopBackend backend;
+    /** Some source was marked since the loop last looked. */
+    private final AtomicInteger pending = new AtomicInteger();
+    /** The loop is in, or about to enter, its backend wait. */
+    private final AtomicInteger wanted = new AtomicInteger();
+    /** A sender skipped the system call; the loop must look without blocking. */
+    private final AtomicInteger skipped = new AtomicInteger();
+    /** Foreign threads inside backend.wakeup(), plus CLOSING_BIT once close began: close waits for them to leave. */
+    private final AtomicInteger gate = new AtomicInteger();
+    /**
+     * How many embed watchers embed this loop (written on the loop's thread, read by senders): an embedded loop's
+     * real wait is its host's, so a wakeup must always reach its backend fd, where the host watches.
+     */
+    private volatile int embedders;
+    /** How many times a sender called backend.wakeup() (for tests: "one system call per burst"). */
+    private final AtomicInteger backendWakeups = new AtomicInteger();
+
+    LoopWakeup(LoopBackend backend) {
+        this.backend = backend;
+    }
+
+    /** Makes the loop look at its cross-thread sources; only the first caller since it last looked goes on to wake it. */
+    void markPending() {
+        if (pending.get() != 0 || pending.getAndSet(1) != 0) return; // the loop will look anyway
+        wake();
+    }
+
+    /** Wakes the loop if it is blocked in, or about to enter, its backend wait ({@code EventLoop.wakeup}). */
+    void wake() {
+        skipped.set(1);
+        if (wanted.get() != 0 || embedders > 0) {
+            skipped.set(0);
+            if ((gate.incrementAndGet() & CLOSING_BIT) == 0) {
+                backendWakeups.incrementAndGet();
+                backend.wakeup();
+            }
+            gate.decrementAndGet();
+        }
+    }
+
+    /** Loop thread, before the backend wait: returns whether it may block (no sender skipped its system call). */
+    boolean enterWait() {
+        wanted.set(1); // a sender that sees this writes to the backend instead of skipping
+        return skipped.get() == 0;
+    }
+
+    /** Loop thread, after the backend wait: returns whether a sender skipped its system call meanwhile. */
+    boolean leaveWait() {
+        wanted.set(0);
+        return skipped.get() != 0;
+    }
+
+    /**
+     * Loop thread, after a wakeup or a skipped one: returns whether some source was marked; the caller then looks at
+     * every source. Cleared before the caller looks, so a sender racing with the look wakes the loop once more.
+     */
+    boolean takePending() {
+        skipped.set(0);
+        if (pending.get() == 0) return false;
+        pending.set(0);
+        return true;
+    }
+
+    int backendWakeups() {
+        return backendWakeups.get();
+    }
+
+    /** An embed watcher of another loop starts ({@code +1}) or stops ({@code -1}) embedding this loop. Loop thread. */
+    void embedded(int delta) {
+        embedders += delta;
+    }
+
+    /** Close: no sender calls backend.wakeup() after this returns (those inside it have left). Loop thread. */
+    void shut() {
+        if ((gate.getAndAdd(CLOSING_BIT) & ~CLOSING_BIT) != 0) {
+            while ((gate.get() & ~CLOSING_BIT) != 0) Thread.onSpinWait();
+        }
+    }
+}

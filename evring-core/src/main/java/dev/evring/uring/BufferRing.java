@@ -1,0 +1,119 @@
+package dev.evring.uring;
+
+import dev.evring.linux.IoUring;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A provided-buffer ring (IORING_REGISTER_PBUF_RING, 5.19), liburing's {@code io_uring_buf_ring}: an array of
+ * {@code struct io_uring_buf} entries in page-aligned memory shared with the kernel, whose tail we own. The kernel
+ * takes buffers from its head when a buffer-select request needs one and names the buffer id in the CQE
+ * ({@code IORING_CQE_F_BUFFER}). The shape is liburing's: {@link #add} n entries, then one {@link #advance}.
+ *
+ * <p>Knows nothing of who owns the buffers: its caller decides what goes in and accounts for what the kernel reports
+ * taken. Loop thread only; no method makes a system call except {@link #register} and {@link #unregister}.
+ */
+public final class BufferRing {
+    /** The most entries a buffer ring may have (the kernel's limit: the tail is a u16 and entries a power of two). */
+    public static final int MAX_ENTRIES = 32768;
+
+    /** The tail is a u16 over the first entry's {@code resv} field; the kernel reads it with acquire. */
+    private static final VarHandle TAIL = ValueLayout.JAVA_SHORT.varHandle().withInvokeExactBehavior();
+
+    private final MemorySegment entriesMemory;
+    private final MemorySegment registration;
+    private final int entries;
+    private final int mask;
+    private final int groupId;
+    /** Our copy of the tail: entries added and advanced so far (the kernel sees it modulo 2^16). */
+    private int tail;
+
+    /**
+     * A ring of {@code entries} (a power of two, at most {@link #MAX_ENTRIES}) for buffer group {@code groupId},
+     * its memory taken from {@code arena}. Not registered yet.
+     */
+    public BufferRing(Arena arena, int entries, int groupId) {
+        if (entries < 1 || entries > MAX_ENTRIES || Integer.bitCount(entries) != 1) {
+            throw new IllegalArgumentException("buffer ring entries " + entries + " must be a power of two in [1, " + MAX_ENTRIES + "]");
+        }
+        if ((groupId & ~0xFFFF) != 0) throw new IllegalArgumentException("buffer group id " + groupId + " is not a u16");
+        this.entries = entries;
+        this.mask = entries - 1;
+        this.groupId = groupId;
+        this.entriesMemory = arena.allocate(IoUring.BUF_SIZE * entries, 4096);
+        this.registration = arena.allocate(IoUring.BUF_REG_SIZE, 8);
+    }
+
+    /** The smallest ring that holds {@code buffers} entries. */
+    public static int entriesFor(int buffers) {
+        if (buffers < 1 || buffers > MAX_ENTRIES) {
+            throw new IllegalArgumentException(buffers + " buffers do not fit a buffer ring (1.." + MAX_ENTRIES + ")");
+        }
+        return buffers == 1 ? 1 : Integer.highestOneBit(buffers - 1) << 1;
+    }
+
+    public int entries() {
+        return entries;
+    }
+
+    /** The buffer group id ({@code sqe->buf_group}) requests name to select from this ring. */
+    public int groupId() {
+        return groupId;
+    }
+
+    /**
+     * Registers the ring, empty, with {@code ring} (liburing's {@code io_uring_register_buf_ring} then
+     * {@code io_uring_buf_ring_init}): 0, or {@code -errno} (EINVAL before 5.19).
+     */
+    public int register(RingOps ring) {
+        entriesMemory.fill((byte) 0);
+        tail = 0;
+        registration.fill((byte) 0);
+        registration.set(ValueLayout.JAVA_LONG, IoUring.OFF_BUF_REG_RING_ADDR, entriesMemory.address());
+        registration.set(ValueLayout.JAVA_INT, IoUring.OFF_BUF_REG_RING_ENTRIES, entries);
+        registration.set(ValueLayout.JAVA_SHORT, IoUring.OFF_BUF_REG_BGID, (short) groupId);
+        return ring.register(IoUring.IORING_REGISTER_PBUF_RING, registration, 1);
+    }
+
+    /** Unregisters the ring from {@code ring}: 0 or {@code -errno}. The kernel takes no buffer from it afterwards. */
+    public int unregister(RingOps ring) {
+        registration.fill((byte) 0);
+        registration.set(ValueLayout.JAVA_SHORT, IoUring.OFF_BUF_REG_BGID, (short) groupId);
+        return ring.register(IoUring.IORING_UNREGISTER_PBUF_RING, registration, 1);
+    }
+
+    /**
+     * Writes the entry {@code offset} places past the tail (liburing's {@code io_uring_buf_ring_add}): buffer
+     * {@code bid} of {@code length} bytes at {@code address}. The kernel sees it only after {@link #advance}.
+     */
+    public void add(long address, int length, int bid, int offset) {
+        long e = (long) ((tail + offset) & mask) * IoUring.BUF_SIZE;
+        entriesMemory.set(ValueLayout.JAVA_LONG, e + IoUring.OFF_BUF_ADDR, address);
+        entriesMemory.set(ValueLayout.JAVA_INT, e + IoUring.OFF_BUF_LEN, length);
+        entriesMemory.set(ValueLayout.JAVA_SHORT, e + IoUring.OFF_BUF_BID, (short) bid);
+    }
+
+    /**
+     * Clears every entry (address, length and id 0) and leaves the tail as it is: for a registration given up without
+     * the kernel's word that it is gone (a ring torn down), so that a late pick from it finds no buffer to write.
+     */
+    public void clearEntries() {
+        for (int i = 0; i < entries; i++) {
+            long e = (long) i * IoUring.BUF_SIZE;
+            entriesMemory.set(ValueLayout.JAVA_LONG, e + IoUring.OFF_BUF_ADDR, 0L);
+            entriesMemory.set(ValueLayout.JAVA_INT, e + IoUring.OFF_BUF_LEN, 0);
+            entriesMemory.set(ValueLayout.JAVA_SHORT, e + IoUring.OFF_BUF_BID, (short) 0);
+        }
+    }
+
+    /** Publishes {@code count} entries written with {@link #add} (liburing's {@code io_uring_buf_ring_advance}). */
+    public void advance(int count) {
+        tail += count;
+        // release: the entries' plain stores above are visible to the kernel before it sees the new tail (it loads
+        // the tail with acquire in io_ring_buffer_select)
+        TAIL.setRelease(entriesMemory, IoUring.OFF_BUF_RING_TAIL, (short) tail);
+    }
+}
