@@ -68,7 +68,9 @@ public final class BenchContext {
         for (RowSelection.Variant v : sel.unmatched(rows, name, kind)) {
             progress("  variant \"" + v + "\": no evring row here has the words \"" + String.join(" ", v.base()) + "\"");
         }
-        return sel.select(rows, name, kind, withOptions);
+        List<R> selected = sel.select(rows, name, kind, withOptions);
+        if (selected.isEmpty() && !rows.isEmpty()) progress("  no row here matches --rows " + sel);
+        return selected;
     }
 
     public void progress(String line) {

@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
  * evring options set, so that a table shows what a feature buys (the row with it, the row without).
  * <pre>
  *   --rows evring,libev                                   rows whose name contains "evring" or "libev"
+ *   --rows 'io_uring completion'                          rows whose name has both words: evring io_uring (completion)
  *   --rows 'io_uring completion [net.buffer_ring=false]'  evring's io_uring completion row, and the same server with
  *                                                          -Devring.net.buffer_ring=false, as a row of its own
  *   --rows 'netty,completion [net.multishot_recv=false,net.buffer_ring=false]'
@@ -31,7 +32,7 @@ import java.util.regex.Pattern;
  * {@code -Devring.<key>=<value>}, which its loop and net layer read as they read {@code EventLoop.Builder.option}.
  * Peer rows (Netty, the JDK, libev) know nothing of evring's options and get no variants.
  *
- * @param words    lower-case substrings: a row whose name contains one runs
+ * @param words    lower-case entries: a row whose name contains one, or has all of its words, runs
  * @param variants the variants asked for, in order
  */
 public record RowSelection(List<String> words, List<Variant> variants) {
@@ -164,7 +165,8 @@ public record RowSelection(List<String> words, List<Variant> variants) {
     public boolean wants(String row, RowKind kind) {
         if (words.isEmpty() && variants.isEmpty()) return true;
         String r = row.toLowerCase(Locale.ROOT);
-        for (String w : words) if (r.contains(w)) return true;
+        Set<String> rowWords = nameWords(row);
+        for (String w : words) if (r.contains(w) || rowWords.containsAll(nameWords(w))) return true;
         for (Variant v : variants) if (v.appliesTo(row, kind)) return true;
         return false;
     }
@@ -190,6 +192,14 @@ public record RowSelection(List<String> words, List<Variant> variants) {
             if (rows.stream().noneMatch(r -> v.appliesTo(name.apply(r), kind.apply(r)))) out.add(v);
         }
         return out;
+    }
+
+    /** As given: {@code netty,io_uring completion [net.buffer_ring=false]}. */
+    @Override
+    public String toString() {
+        List<String> all = new ArrayList<>(words);
+        for (Variant v : variants) all.add(v.toString());
+        return String.join(",", all);
     }
 
     /** The words of a row name: lower case, split at everything but letters, digits, '_' and '.'. */

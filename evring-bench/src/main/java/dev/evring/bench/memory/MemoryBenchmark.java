@@ -71,6 +71,8 @@ public final class MemoryBenchmark implements Benchmark {
     static final int WANTED = 10_000;
     /** Fds a server JVM or the load generator needs besides its connections. */
     static final int FD_RESERVE = 200;
+    /** How long every echo of a ping may take: well under a second for 10,000 connections on a server that serves. */
+    static final Duration PING_LIMIT = Duration.ofSeconds(20);
     /** The message of the second phase. */
     static final int MESSAGE_SIZE = 64;
 
@@ -226,7 +228,11 @@ public final class MemoryBenchmark implements Benchmark {
             }
             Thread.sleep(settleMs);
             idle = warmup ? null : read(server, ss, jitWait, "idle");
-            c.ping(limit);
+            try {
+                c.ping(PING_LIMIT);
+            } catch (IOException e) {
+                throw new IOException(e.getMessage() + unread(ss, server.port(), n), e);
+            }
             Thread.sleep(settleMs);
             after = warmup ? null : read(server, ss, jitWait, "after one message each");
         } catch (IOException e) {
@@ -258,6 +264,17 @@ public final class MemoryBenchmark implements Benchmark {
         }
         return String.format(Locale.ROOT, "the server had not accepted every connection after %d s: %,d of %,d established, %,d in its accept queue",
                 limit.toSeconds(), established, n, queued);
+    }
+
+    /** ", with 3,743 of 4,000 of the server's sockets holding bytes it has not read", or nothing when ss cannot say. */
+    private static String unread(Path ss, int port, int n) throws InterruptedException {
+        if (ss == null) return "";
+        try {
+            return String.format(Locale.ROOT, ", with %,d of the server's %,d sockets holding bytes it has not read",
+                    MemoryProbe.unreadSockets(ss, port), n);
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     private static void awaitClosed(Path ss, int port, Duration limit) throws IOException, InterruptedException {

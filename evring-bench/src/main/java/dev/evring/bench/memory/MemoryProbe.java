@@ -232,6 +232,24 @@ final class MemoryProbe {
         return new SocketBuffers(sockets, bytes);
     }
 
+    /**
+     * How many of the established sockets whose local port is {@code port} (a server's ends) hold bytes the server
+     * has not read: what to say when its echoes do not come back.
+     */
+    static int unreadSockets(Path ss, int port) throws IOException, InterruptedException {
+        return parseUnread(run(List.of(ss.toString(), "-tnH", "state", "established", "( sport = :" + port + " )")));
+    }
+
+    /** The lines of {@code ss -tnH state established} (Recv-Q Send-Q Local Peer) whose Recv-Q is not 0. */
+    static int parseUnread(String ssOutput) {
+        int n = 0;
+        for (String line : ssOutput.lines().toList()) {
+            String[] f = line.strip().split("\\s+");
+            if (f.length >= 2 && !f[0].equals("0") && f[0].chars().allMatch(Character::isDigit)) n++;
+        }
+        return n;
+    }
+
     /** The accept queue of the listener on {@code port} (its Recv-Q in {@code ss -ltn}); -1 when there is no listener. */
     static int acceptQueue(Path ss, int port) throws IOException, InterruptedException {
         return parseAcceptQueue(run(List.of(ss.toString(), "-ltnH", "( sport = :" + port + " )")));

@@ -49,6 +49,12 @@ class RowSelectionTest {
     }
 
     @Test
+    void anEntryOfSeveralWordsPicksTheRowsThatHaveThemAll() {
+        assertEquals(List.of("evring io_uring (completion)"), names(rows("io_uring completion")));
+        assertEquals(List.of("evring epoll (completion)", "evring epoll (readiness)"), names(rows("evring epoll")));
+    }
+
+    @Test
     void aVariantRunsBesideItsBaseRowWithItsOptionsAsSystemProperties() {
         RowSelection s = rows("io_uring completion [net.buffer_ring=false, net.multishot_recv=false]");
         List<ServerRow> picked = s.select(ROWS, ServerRow::name, ServerRow::kind, ServerRow::withOptions);

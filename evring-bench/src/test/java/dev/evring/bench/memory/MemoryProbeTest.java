@@ -67,6 +67,7 @@ class MemoryProbeTest {
                 + "0      0      127.0.0.1:48695 127.0.0.1:54274\n\t skmem:(r0,rb131072,t700,tb2626560,f100,w1400,o16,bl300,d2)\n";
         assertEquals(new MemoryProbe.SocketBuffers(2, 5832 + 2360 + 100 + 1400 + 16), MemoryProbe.parseSkmem(ss));
         assertEquals(new MemoryProbe.SocketBuffers(0, 0), MemoryProbe.parseSkmem(""));
+        assertEquals(1, MemoryProbe.parseUnread("64     0      127.0.0.1:7007 127.0.0.1:40000\n0      0      127.0.0.1:7007 127.0.0.1:40002\n"));
         assertEquals(7, MemoryProbe.parseAcceptQueue("LISTEN 7      4096   [::ffff:127.0.0.1]:17020 *:*\n"));
         assertEquals(-1, MemoryProbe.parseAcceptQueue(""));
     }
@@ -138,6 +139,7 @@ class MemoryProbeTest {
             }
             assertEquals(3, b.sockets(), "only the server's ends: local port " + port);
             assertTrue(b.bytes() >= 10_000, "the unread bytes and their overhead: " + b);
+            assertEquals(1, MemoryProbe.unreadSockets(ss.path(), port));
             InputStream in = open.get(1).getInputStream();
             assertEquals(10_000, in.readNBytes(10_000).length);
             open.add(new Socket(InetAddress.getLoopbackAddress(), port)); // not accepted: waits in the queue
