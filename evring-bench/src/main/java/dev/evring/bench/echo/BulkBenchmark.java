@@ -6,7 +6,6 @@ import dev.evring.bench.harness.Benchmark;
 import dev.evring.bench.harness.CpuWindow;
 import dev.evring.bench.harness.NativeTools;
 import dev.evring.bench.harness.ServerRounds;
-import dev.evring.bench.harness.ServerRow;
 import dev.evring.bench.report.BenchmarkResults;
 import dev.evring.bench.report.CaseResult;
 import dev.evring.bench.report.Metric;
@@ -70,14 +69,13 @@ public final class BulkBenchmark implements Benchmark {
         Settings s = settings(ctx);
         return "bulk: " + String.join(", ", loads(ctx).stream().map(Load::label).toList()) + "; "
                 + s.repeats + " windows of " + s.windowMs + " ms per case\n"
-                + "  rows: " + String.join(", ", ServerRounds.selected(ctx, EchoServers.rows(ctx, evring(ctx), List.of())).stream()
-                .map(ServerRow::name).toList());
+                + ServerRounds.rowsLine(ctx, EchoServers.rows(ctx, evring(ctx), List.of()));
     }
 
     @Override
     public BenchmarkResults run(BenchContext ctx) throws Exception {
         BenchmarkResults results = new BenchmarkResults(id(), "TCP echo of large messages: 64 KiB, 1 MiB stream and blocks, server on one CPU",
-                List.of(MBPS, P50, P99, SERVER_CPU, CpuWindow.SERVER_CPU_PCT, CpuWindow.CLIENT_CPU_PCT, CpuWindow.OTHER_CPU_PCT));
+                CpuWindow.withShares(MBPS, P50, P99, SERVER_CPU));
         Settings set = settings(ctx);
         NativeTools.Binary client = ctx.tools().compile("echo_load", NativeTools.Needs.IO_URING_HEADER);
         if (!ctx.pinned()) results.addNote(ctx.unpinnedNote());

@@ -73,14 +73,14 @@ public final class EchoBenchmark implements Benchmark {
         Settings s = settings(ctx);
         return "echo: " + String.join(", ", loads(ctx).stream().map(Load::label).toList()) + " (connections x messages in flight), "
                 + MESSAGE_SIZE + "-byte messages; " + s.repeats + " windows of " + s.windowMs + " ms per case\n"
-                + "  rows: " + String.join(", ", ServerRounds.selected(ctx, servers(ctx)).stream().map(ServerRow::name).toList());
+                + ServerRounds.rowsLine(ctx, servers(ctx));
     }
 
     /** Every server at once, warmed up at 50 x 8, then the loads repeat by repeat, the servers in turn (see ServerRounds). */
     @Override
     public BenchmarkResults run(BenchContext ctx) throws Exception {
         BenchmarkResults results = new BenchmarkResults(id(), "TCP echo: 64-byte messages, server on one CPU",
-                List.of(MSGS, P50, P99, P999, SERVER_CPU, CpuWindow.SERVER_CPU_PCT, CpuWindow.CLIENT_CPU_PCT, CpuWindow.OTHER_CPU_PCT));
+                CpuWindow.withShares(MSGS, P50, P99, P999, SERVER_CPU));
         Settings set = settings(ctx);
         NativeTools.Binary client = ctx.tools().compile("echo_load", NativeTools.Needs.IO_URING_HEADER);
         if (!ctx.pinned()) results.addNote(ctx.unpinnedNote());

@@ -163,6 +163,11 @@ public final class ServerRounds {
         return ctx.selectRows(rows, ServerRow::name, ServerRow::kind, ServerRow::withOptions);
     }
 
+    /** The plan's line of rows ({@code --list}): {@code "  rows: a, b, c"}, as {@link #selected} picks them. */
+    public static String rowsLine(BenchContext ctx, List<ServerRow> rows) {
+        return "  rows: " + String.join(", ", selected(ctx, rows).stream().map(ServerRow::name).toList());
+    }
+
     /**
      * A server benchmark's progress line for a result: the primary metric's median and noise, p99, the server's CPU
      * per operation and the client's CPU use, or why there are no figures.

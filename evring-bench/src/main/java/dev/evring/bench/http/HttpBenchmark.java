@@ -127,14 +127,13 @@ public final class HttpBenchmark implements Benchmark {
         Settings s = settings(ctx);
         return "http: " + String.join(", ", loads(ctx).stream().map(Load::label).toList()) + " (connections x pipelined requests), "
                 + "wrk -t1; " + s.repeats + " windows of " + s.windowSeconds + " s per case\n"
-                + "  rows: " + String.join(", ", ServerRounds.selected(ctx, rows(ctx, ctx.tools().program("nginx", "nginx"))).stream()
-                .map(ServerRow::name).toList());
+                + ServerRounds.rowsLine(ctx, rows(ctx, ctx.tools().program("nginx", "nginx")));
     }
 
     @Override
     public BenchmarkResults run(BenchContext ctx) throws Exception {
         BenchmarkResults results = new BenchmarkResults(id(), "HTTP/1.1 plaintext (TechEmpower), server on one CPU, wrk on another",
-                List.of(REQUESTS, P50, P99, SERVER_CPU, CpuWindow.SERVER_CPU_PCT, CpuWindow.CLIENT_CPU_PCT, CpuWindow.OTHER_CPU_PCT));
+                CpuWindow.withShares(REQUESTS, P50, P99, SERVER_CPU));
         Settings set = settings(ctx);
         NativeTools.Binary wrk = ctx.tools().program("wrk", "wrk");
         NativeTools.Binary nginx = ctx.tools().program("nginx", "nginx");

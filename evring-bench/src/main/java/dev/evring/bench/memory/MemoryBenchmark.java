@@ -7,7 +7,6 @@ import dev.evring.bench.harness.BenchContext;
 import dev.evring.bench.harness.Benchmark;
 import dev.evring.bench.harness.NativeTools;
 import dev.evring.bench.harness.ServerRounds;
-import dev.evring.bench.harness.ServerRow;
 import dev.evring.bench.report.BenchmarkResults;
 import dev.evring.bench.report.CaseResult;
 import dev.evring.bench.report.Format;
@@ -129,9 +128,9 @@ public final class MemoryBenchmark implements Benchmark {
     @Override
     public String plan(BenchContext ctx) {
         Settings s = settings(ctx, openFileLimit());
-        return String.format(Locale.ROOT, "memory: %,d idle connections per server, then one %d-byte message echoed on each; "
-                        + "%d run(s) per server, %d ms to settle%n  rows: %s", s.connections, MESSAGE_SIZE, s.repeats, s.settleMs,
-                String.join(", ", ServerRounds.selected(ctx, EchoServers.rows(ctx, evring(ctx), SERVER_JVM)).stream().map(ServerRow::name).toList()));
+        return String.format(Locale.ROOT, "memory: %,d idle connections per server, then one %d-byte message echoed on each, then "
+                        + "closed; %d run(s) per server, %d ms to settle%n", s.connections, MESSAGE_SIZE, s.repeats, s.settleMs)
+                + ServerRounds.rowsLine(ctx, EchoServers.rows(ctx, evring(ctx), SERVER_JVM));
     }
 
     @Override
