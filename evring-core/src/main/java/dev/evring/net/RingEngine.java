@@ -150,7 +150,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                     boolean multi = multishotRecv && !timed && net.recvShare == 0;
                     sqe = ring.nextSqe();
                     sqes = ring.sqes();
-                    Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.groupId(), 0, multi, ud);
+                    Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.groupId(), 0, multi, false, ud);
                     op.ringMultishot = multi;
                 } else {
                     BufferSlot b = net.recvPool.take(op);
