@@ -605,6 +605,7 @@ public final class Net implements AutoCloseable {
             h.unlinkLive(op);
             running--;
             if (op.bufferGranted) bufferPoolOf(op).dropGrant(op);
+            if (op.bufferWoken) bufferPoolOf(op).wokenEnded(op);
             if (op.timer != null) op.timer.stop();
             if (h.readOp == op) {
                 h.readOp = null;

@@ -71,6 +71,16 @@ final class Op {
     boolean waitingForBuffer;
     /** Woken from that wait with a buffer kept for it ({@link BufferPool#take(Op)}). */
     boolean bufferGranted;
+    /**
+     * Woken from that wait for a buffer in the kernel's ring (which cannot be kept for anyone): resubmitted, its CQE
+     * not back yet ({@link BufferPool#serveWaiters}).
+     */
+    boolean bufferWoken;
+    /**
+     * A receive whose socket is known to be readable: it waited for a buffer after the kernel saw data, or its last
+     * chunk's CQE said more data is queued (IORING_CQE_F_SOCK_NONEMPTY). Nobody else reads the socket, so it still is.
+     */
+    boolean recvReadable;
     /** Readiness emulation: a send whose last attempt would have blocked, waiting for writability. */
     boolean writeBlocked;
     /** A receive paused because its connection holds its share of buffers ({@link Net#shareFull}). */
@@ -89,6 +99,12 @@ final class Op {
     boolean ringMultishot;
     /** Where its SQE was written, for taking it back before submission ({@code RingOps.revokeSqe}). */
     long ringSqe;
+    /** The request in flight waits for readability first (IORING_RECVSEND_POLL_FIRST, or a POLL_ADD of its own). */
+    boolean ringPollFirst;
+    /** Receives into a pool buffer without a buffer ring: the request in flight is the POLL_ADD that precedes it. */
+    boolean ringPolling;
+    /** The receive pool's count of buffers added to the kernel ring when this request was prepared. */
+    int ringAddSeq;
     /** Its SQE was taken back (turned into a NOP): its CQE reports ECANCELED. */
     boolean ringRevoked;
     boolean ringTimeoutFired;
@@ -122,6 +138,8 @@ final class Op {
         this.cancelRequested = false;
         this.waitingForBuffer = false;
         this.bufferGranted = false;
+        this.bufferWoken = false;
+        this.recvReadable = false;
         this.writeBlocked = false;
         this.sharePaused = false;
         this.next = null;
@@ -130,6 +148,8 @@ final class Op {
         this.ringMultishot = false;
         this.ringTimeoutFired = false;
         this.ringRevoked = false;
+        this.ringPollFirst = false;
+        this.ringPolling = false;
     }
 
     /** The public id: index and generation ({@link OpId}). Never 0. */

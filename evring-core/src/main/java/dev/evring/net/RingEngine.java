@@ -2,6 +2,7 @@ package dev.evring.net;
 
 import dev.evring.linux.Errno;
 import dev.evring.linux.IoUring;
+import dev.evring.linux.Poll;
 import dev.evring.linux.SysSocket;
 import dev.evring.linux.SysUio;
 import dev.evring.linux.Time;
@@ -140,6 +141,7 @@ final class RingEngine extends Engine implements CompletionHandler {
             }
             case Op.RECV -> {
                 if (net.shareFull(h)) {
+                    net.recvPool.wokenEnded(op); // (it goes nowhere now)
                     net.pauseForShare(op); // resumed by shareAvailable when the connection gives buffers back
                     return;
                 }
@@ -148,11 +150,17 @@ final class RingEngine extends Engine implements CompletionHandler {
                     // as the socket has data for in one io_uring_enter (the kernel loops over the socket), so no share
                     // could hold. A single-shot receive takes one buffer, and the next is armed only under the share.
                     boolean multi = multishotRecv && !timed && net.recvShare == 0;
+                    // The kernel picks a buffer before it looks at the socket: without POLL_FIRST an empty ring ends
+                    // the receive with ENOBUFS whether or not data is there. Poll first unless the socket is known
+                    // to hold data (cheaper then: the receive completes at once).
+                    boolean pollFirst = !op.recvReadable;
                     sqe = ring.nextSqe();
                     sqes = ring.sqes();
-                    Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.groupId(), 0, multi, false, ud);
+                    Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.groupId(), 0, multi, pollFirst, ud);
                     op.ringMultishot = multi;
-                } else {
+                    op.ringPollFirst = pollFirst;
+                    op.ringAddSeq = net.recvPool.added();
+                } else if (op.recvReadable || op.bufferGranted) {
                     BufferSlot b = net.recvPool.take(op);
                     if (b == null) {
                         net.recvPool.await(op); // resubmitted by bufferAvailable
@@ -163,6 +171,16 @@ final class RingEngine extends Engine implements CompletionHandler {
                     sqe = ring.nextSqe();
                     sqes = ring.sqes();
                     Sqe.prepRecv(sqes, sqe, fd, b.memory, 0, b.capacity(), 0, ud);
+                    op.ringPollFirst = false;
+                } else {
+                    // Without a buffer ring the receive names its buffer up front, and would hold it in the kernel
+                    // for as long as the peer sends nothing: an idle connection must hold no buffer, so it waits for
+                    // data with a POLL_ADD of its own, and takes a buffer once the socket is readable.
+                    sqe = ring.nextSqe();
+                    sqes = ring.sqes();
+                    Sqe.prepPollAdd(sqes, sqe, fd, Poll.POLLIN, 0, ud);
+                    op.ringPolling = true;
+                    op.ringPollFirst = true;
                 }
             }
             case Op.RECVFROM -> {
@@ -292,11 +310,18 @@ final class RingEngine extends Engine implements CompletionHandler {
                 if (res >= 0) net.complete(op, res, null, false);
             }
             case Op.RECV -> {
+                if (op.bufferWoken && res != -Errno.ENOBUFS) net.recvPool.wokenEnded(op); // (ENOBUFS: await)
+                if (op.ringPolling) { // the POLL_ADD before a receive into a pool buffer
+                    op.ringPolling = false;
+                    if (res > 0) op.recvReadable = true; // res: the poll mask
+                    break;
+                }
                 BufferSlot b = selected != null ? selected : op.buffer;
                 if (selected == null) op.buffer = null;
                 else net.recvPool.assign(selected, op.handle); // counts toward the connection's share
                 if (res > 0 && b != null) {
                     b.length = res;
+                    op.recvReadable = (flags & IoUring.IORING_CQE_F_SOCK_NONEMPTY) != 0;
                     net.complete(op, res, b, false);
                 } else if (b != null) {
                     net.recvPool.recycle(b);
@@ -394,8 +419,13 @@ final class RingEngine extends Engine implements CompletionHandler {
                 submit(op);
             }
         } else if (res == -Errno.ENOBUFS && op.kind == Op.RECV && pbuf != null && !stop) {
-            // The buffer ring ran dry: the data stays in the socket; wait for the application to give a buffer back.
-            net.recvPool.await(op);
+            if (op.ringPollFirst || op.recvReadable) {
+                // The buffer ring ran dry with data waiting: it stays in the socket until a buffer comes back.
+                op.recvReadable = true;
+                net.recvPool.await(op);
+            } else {
+                submit(op); // refused before the kernel looked at the socket: wait in the kernel for data first
+            }
         } else if (res == -Errno.EINVAL && op.ringMultishot && !stop) {
             multishotRecv = false;
             note(false, "multishot recv", "EINVAL");
@@ -442,11 +472,22 @@ final class RingEngine extends Engine implements CompletionHandler {
     @Override
     void bufferAvailable(Op op) {
         if (op.state == Op.ACTIVE && op.ringCqes == 0 && !op.handle.closed) submit(op);
+        else net.recvPool.wokenEnded(op);
     }
 
     @Override
     void shareAvailable(Op op) {
         if (op.state == Op.ACTIVE && op.ringCqes == 0 && !op.handle.closed) submit(op);
+    }
+
+    /**
+     * For tests: how many buffers the kernel's view of the buffer ring holds (our tail less its head,
+     * IORING_REGISTER_PBUF_STATUS, 6.8), or -1 without a buffer ring or on a kernel that cannot say.
+     */
+    int kernelRingBuffers() {
+        if (pbuf == null) return -1;
+        int head = pbuf.kernelHead(ring);
+        return head < 0 ? -1 : (pbuf.tail() - head) & 0xFFFF;
     }
 
     @Override
@@ -512,6 +553,7 @@ final class RingEngine extends Engine implements CompletionHandler {
             if (op.kind == Op.ACCEPT && !op.cancelRequested && !h.closed) next.submit(op);
             else net.complete(op, Status.ECANCELED, null, true);
         }
+        net.recvPool.serveWaiters(); // the fresh ring's buffers, or the free list, for receives that waited
     }
 
 }
