@@ -214,19 +214,40 @@ final class BufferPool {
      * @throws IllegalStateException on another thread, or when the handle is not the caller's
      */
     static BufferSlot lend(Buffer b, Net net) {
+        BufferSlot s = checkLendable(b, net);
+        s.handle = null;
+        closeViews(s);
+        s.state = BufferSlot.LENT;
+        return s;
+    }
+
+    /** The handle's read-only views die with it: closing their scope makes every later access throw. */
+    static void closeViews(BufferSlot s) {
+        if (s.views != null) {
+            s.views.close();
+            s.views = null;
+        }
+    }
+
+    /** The Net closes: the views of buffers still in the application's hands die before the memory goes. */
+    void closeAllViews() {
+        for (BufferSlot s : slots) closeViews(s);
+    }
+
+    /** The checks of {@link #lend}, changing nothing: a gather checks every buffer before it takes any. */
+    static BufferSlot checkLendable(Buffer b, Net net) {
         if (b == null) throw new IllegalArgumentException("buffer is null");
         BufferSlot s = b.slot;
         if (s.pool.net != net) throw new IllegalArgumentException(b + " belongs to another Net");
         s.pool.checkThread();
         if (s.handle != b) throw new IllegalStateException(b + " is not yours to hand over: released or already handed to an operation");
-        s.handle = null;
-        s.state = BufferSlot.LENT;
         return s;
     }
 
     /** The application gives a buffer back ({@link Buffer#release()}, after its checks). */
     void release(BufferSlot s) {
         s.handle = null;
+        closeViews(s);
         s.state = BufferSlot.LENT;
         recycle(s);
     }

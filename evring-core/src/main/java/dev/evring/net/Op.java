@@ -57,6 +57,13 @@ final class Op {
     BufferSlot buffer;
     /** Bytes sent or written so far. */
     int done;
+    /** A stream send's data: its first piece not yet written, and its last ({@link Outbound}); -1 when none. */
+    int piece = -1;
+    int pieceTail = -1;
+    /** A stream send covered by the write request in the kernel (its socket's {@link IoHandle#sendCarrier}). */
+    boolean inFlight;
+    /** The native msghdr + iovecs of the write request this send carries ({@link Outbound#takeGather}); -1: none. */
+    int gather = -1;
     /** What the final callback reports for a send split over several buffers (the whole call's byte count). */
     int report;
     /** File position. */
@@ -85,6 +92,8 @@ final class Op {
     boolean writeBlocked;
     /** A receive paused because its connection holds its share of buffers ({@link Net#shareFull}). */
     boolean sharePaused;
+    /** A receive not in the kernel because the application paused receiving ({@link Net#pauseRecv}). */
+    boolean userPaused;
 
     /** Send queue / buffer wait list. */
     Op next;
@@ -132,6 +141,10 @@ final class Op {
         this.timeoutNanos = timeoutNanos;
         this.buffer = null;
         this.done = 0;
+        this.piece = -1;
+        this.pieceTail = -1;
+        this.inFlight = false;
+        this.gather = -1;
         this.report = 0;
         this.position = 0;
         this.addrLength = 0;
@@ -142,6 +155,7 @@ final class Op {
         this.recvReadable = false;
         this.writeBlocked = false;
         this.sharePaused = false;
+        this.userPaused = false;
         this.next = null;
         this.ringCqes = 0;
         this.ringResult = 0;

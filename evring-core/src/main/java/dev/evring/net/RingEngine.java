@@ -140,6 +140,11 @@ final class RingEngine extends Engine implements CompletionHandler {
                 Sqe.prepConnect(sqes, sqe, fd, op.scratch, op.addrLength, ud);
             }
             case Op.RECV -> {
+                if (h.recvPaused) {
+                    net.recvPool.wokenEnded(op); // (it goes nowhere now)
+                    op.userPaused = true; // resumed by recvPauseChanged
+                    return;
+                }
                 if (net.shareFull(h)) {
                     net.recvPool.wokenEnded(op); // (it goes nowhere now)
                     net.pauseForShare(op); // resumed by shareAvailable when the connection gives buffers back
@@ -204,13 +209,27 @@ final class RingEngine extends Engine implements CompletionHandler {
                 Sqe.prepRecvMsg(sqes, sqe, fd, op.msghdr, 0, ud);
             }
             case Op.SEND -> {
-                BufferSlot b = op.buffer;
+                // the head and the sends behind it, gathered: one SEND for one run, else one SENDMSG
+                Outbound out = net.outbound;
+                int g = out.takeGather();
+                MemorySegment msg = out.gatherMemory(g);
+                int runs = out.gather(h, msg);
+                op.gather = g;
+                h.sendCarrier = op;
                 sqe = ring.nextSqe();
                 sqes = ring.sqes();
-                Sqe.prepSend(sqes, sqe, fd, b.memory, op.done, b.length - op.done, SysSocket.MSG_NOSIGNAL, ud);
+                op.position = out.gatherBytes; // what the request asks the kernel to take
+                if (runs == 0) {
+                    Sqe.prepNop(sqes, sqe, ud); // empty sends only: they complete in their turn
+                } else if (runs == 1) {
+                    Sqe.prepSend(sqes, sqe, fd, out.firstMem, out.firstOff, out.firstLen, SysSocket.MSG_NOSIGNAL, ud);
+                } else {
+                    Sqe.prepSendMsg(sqes, sqe, fd, msg, SysSocket.MSG_NOSIGNAL, ud);
+                }
             }
             case Op.SENDTO -> {
                 BufferSlot b = op.buffer;
+                h.sendCarrier = op;
                 MemorySegment iov = op.scratch;
                 iov.set(ValueLayout.ADDRESS, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_BASE, b.memory);
                 iov.set(ValueLayout.JAVA_LONG, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_LEN, b.length);
@@ -220,6 +239,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                 Sqe.prepSendMsg(sqes, sqe, fd, op.msghdr, SysSocket.MSG_NOSIGNAL, ud);
             }
             case Op.SHUTDOWN -> {
+                h.sendCarrier = op;
                 sqe = ring.nextSqe();
                 sqes = ring.sqes();
                 Sqe.prepShutdown(sqes, sqe, fd, SysSocket.SHUT_WR, ud);
@@ -338,7 +358,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                     net.pool.recycle(b);
                 }
             }
-            case Op.SEND, Op.WRITE -> {
+            case Op.WRITE -> {
                 if (res > 0) op.done += res;
             }
             case Op.READ -> {
@@ -360,7 +380,17 @@ final class RingEngine extends Engine implements CompletionHandler {
         switch (op.kind) {
             case Op.ACCEPT -> acceptEnded(op, res);
             case Op.RECV, Op.RECVFROM -> recvEnded(op, res);
-            case Op.SEND, Op.WRITE -> {
+            case Op.SEND -> {
+                Outbound out = net.outbound;
+                out.releaseGather(op.gather);
+                op.gather = -1;
+                h.sendCarrier = null;
+                if (res > 0) out.written(h, res);
+                // a write that took nothing of what it asked: the peer is gone
+                out.requestEnded(h, res == 0 && op.position > 0 ? Status.EPIPE : res);
+                if (h.sendHead != null) net.sendQueueChanged(h);
+            }
+            case Op.WRITE -> {
                 int total = op.buffer.length;
                 if (res < 0) {
                     net.complete(op, res, null, true);
@@ -441,13 +471,19 @@ final class RingEngine extends Engine implements CompletionHandler {
     @Override
     void cancel(Op op) {
         if (op.ringCqes == 0) {
-            // not in the kernel: paused after EMFILE, waiting for a buffer, or for its connection's share
+            // not in the kernel: paused after EMFILE, waiting for a buffer, for its connection's share, or by the application
             op.sharePaused = false;
+            op.userPaused = false;
             if (op.waitingForBuffer) net.bufferPoolOf(op).cancelWait(op);
             if (op.handle.acceptPause != null && op.handle.readOp == op) op.handle.acceptPause.stop();
             net.complete(op, Status.ECANCELED, null, true);
             return;
         }
+        cancelRequest(op);
+    }
+
+    /** Cancels {@code op}'s request in the kernel: taken back if not submitted yet, else an ASYNC_CANCEL. */
+    private void cancelRequest(Op op) {
         long ud = userData(op, OpId.ROLE_OP);
         if (ring.revokeSqe(op.ringSqe, ud)) {
             // Prepared, not submitted: its SQE becomes a NOP (its CQE ends it with ECANCELED), so the fd it names is
@@ -462,6 +498,29 @@ final class RingEngine extends Engine implements CompletionHandler {
         }
         long sqe = ring.nextSqe();
         Sqe.prepCancel(ring.sqes(), sqe, ud, 0, userData(op, OpId.ROLE_CANCEL));
+    }
+
+    @Override
+    void recvPauseChanged(IoHandle h) {
+        // pausing: a request in the kernel may still complete (Net keeps its results); resuming: re-arm one held back
+        Op op = h.readOp;
+        if (!h.recvPaused && op != null && op.userPaused && op.state == Op.ACTIVE && op.ringCqes == 0 && !h.closed) {
+            op.userPaused = false;
+            submit(op);
+        }
+    }
+
+    @Override
+    void flushSends(IoHandle h) {
+        Op head = h.sendHead;
+        head.state = Op.ACTIVE;
+        submit(head);
+    }
+
+    @Override
+    void cancelSends(IoHandle h) {
+        Op carrier = h.sendCarrier;
+        if (carrier != null && carrier.ringCqes > 0) cancelRequest(carrier);
     }
 
     @Override
@@ -550,8 +609,17 @@ final class RingEngine extends Engine implements CompletionHandler {
                 b.pool.recycle(b); // a per-operation receive buffer the kernel will not fill now
             }
             IoHandle h = op.handle;
-            if (op.kind == Op.ACCEPT && !op.cancelRequested && !h.closed) next.submit(op);
-            else net.complete(op, Status.ECANCELED, null, true);
+            if (op.kind == Op.ACCEPT && !op.cancelRequested && !h.closed) {
+                next.submit(op);
+            } else if (op.kind == Op.SEND && h.sendCarrier == op) {
+                // how much of the write went out died with its completion: nothing behind it can follow in order
+                net.outbound.releaseGather(op.gather);
+                op.gather = -1;
+                h.sendCarrier = null;
+                net.outbound.failAll(h, Status.ECANCELED);
+            } else {
+                net.complete(op, Status.ECANCELED, null, true);
+            }
         }
         net.recvPool.serveWaiters(); // the fresh ring's buffers, or the free list, for receives that waited
     }
