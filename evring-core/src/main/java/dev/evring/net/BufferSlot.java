@@ -43,6 +43,15 @@ final class BufferSlot {
     /** The socket whose copied sends fill it (its fill buffer, counted in its send share); null otherwise. */
     IoHandle fillOf;
 
+    /** The memory as a ByteBuffer, made on first use and kept: copying from a direct ByteBuffer allocates nothing. */
+    private java.nio.ByteBuffer nio;
+
+    java.nio.ByteBuffer nio() {
+        java.nio.ByteBuffer b = nio;
+        if (b == null) nio = b = memory.asByteBuffer();
+        return b;
+    }
+
     BufferSlot(BufferPool pool, int id, MemorySegment memory, MemorySegment peer) {
         this.pool = pool;
         this.id = id;

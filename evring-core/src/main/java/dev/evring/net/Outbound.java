@@ -182,12 +182,17 @@ final class Outbound {
         copyIn(op, null, src, srcOff, n);
     }
 
-    /** Copies {@code n} bytes of {@code src} at {@code srcOff} into {@code op}'s pieces. */
-    void copyIn(Op op, MemorySegment src, long srcOff, int n) {
-        copyIn(op, src, null, srcOff, n);
+    /** Copies the remaining bytes of a direct buffer into {@code op}'s pieces (its position does not move here). */
+    void copyIn(Op op, java.nio.ByteBuffer direct) {
+        copyIn(op, null, null, direct, direct.position(), direct.remaining());
     }
 
     private void copyIn(Op op, MemorySegment src, byte[] array, long srcOff, int n) {
+        copyIn(op, src, array, null, srcOff, n);
+    }
+
+    /** From exactly one of {@code src}, {@code array}, {@code direct}: no object is made to read any of them. */
+    private void copyIn(Op op, MemorySegment src, byte[] array, java.nio.ByteBuffer direct, long srcOff, int n) {
         IoHandle h = op.handle;
         op.report += n;
         while (n > 0) {
@@ -196,6 +201,10 @@ final class Outbound {
             if (room == 0) {
                 f = h.sendBuffers < net.sendShare ? net.pool.take() : null;
                 if (f == null) {
+                    if (direct != null) { // a spill allocates anyway: read the buffer through a segment
+                        src = MemorySegment.ofBuffer(direct).asSlice(srcOff - direct.position());
+                        srcOff = 0;
+                    }
                     spill(op, src, array, srcOff, n);
                     return;
                 }
@@ -206,6 +215,7 @@ final class Outbound {
             }
             int k = Math.min(room, n);
             if (array != null) MemorySegment.copy(array, (int) srcOff, f.memory, ValueLayout.JAVA_BYTE, f.length, k);
+            else if (direct != null) f.nio().put(f.length, direct, (int) srcOff, k);
             else MemorySegment.copy(src, srcOff, f.memory, f.length, k);
             int p = op.pieceTail;
             if (p >= 0 && slot[p] == f && off[p] + len[p] == f.length) len[p] += k; // the same run goes on

@@ -292,11 +292,8 @@ public final class StreamSocket extends NetSocket {
 
     private static void copyRemaining(Outbound out, Op op, ByteBuffer src) {
         int n = src.remaining();
-        if (src.hasArray()) {
-            out.copyIn(op, src.array(), src.arrayOffset() + src.position(), n);
-        } else {
-            out.copyIn(op, MemorySegment.ofBuffer(src), 0, n); // a direct buffer's segment starts at its position
-        }
+        if (src.hasArray()) out.copyIn(op, src.array(), src.arrayOffset() + src.position(), n);
+        else out.copyIn(op, src);
         src.position(src.limit());
     }
 
