@@ -5,6 +5,8 @@ import java.util.Objects;
 
 import static dev.evring.linux.IoUring.IORING_ACCEPT_MULTISHOT;
 import static dev.evring.linux.IoUring.IORING_OP_ACCEPT;
+import static dev.evring.linux.IoUring.IORING_OP_SENDMSG_ZC;
+import static dev.evring.linux.IoUring.IORING_OP_SEND_ZC;
 import static dev.evring.linux.IoUring.IORING_RECVSEND_POLL_FIRST;
 import static dev.evring.linux.IoUring.IORING_OP_ASYNC_CANCEL;
 import static dev.evring.linux.IoUring.IORING_OP_CLOSE;
@@ -165,6 +167,19 @@ public final class Sqe {
         sqes.set(JAVA_SHORT, sqe + OFF_SQE_BUF_INDEX, (short) bufGroup);
         int ioprio = (multishot ? IORING_RECV_MULTISHOT : 0) | (pollFirst ? IORING_RECVSEND_POLL_FIRST : 0);
         if (ioprio != 0) sqes.set(JAVA_SHORT, sqe + OFF_SQE_IOPRIO, (short) ioprio);
+    }
+
+    /**
+     * The zero-copy form of {@link #prepSend} (IORING_OP_SEND_ZC, 6.0) or of {@link #prepSendMsg} (IORING_OP_SENDMSG_ZC,
+     * 6.1, when {@code msghdr} is given instead of {@code buf}): the kernel pins the pages instead of copying them, and
+     * posts two CQEs, the result (IORING_CQE_F_MORE set) and later a notification (IORING_CQE_F_NOTIF) once it no
+     * longer reads the memory: only then may the buffer be reused.
+     */
+    public static void prepSendZc(MemorySegment sqes, long sqe, int fd, MemorySegment buf, long bufOffset, int len,
+                                  MemorySegment msghdr, int msgFlags, long userData) {
+        if (msghdr != null) prepRw(sqes, sqe, IORING_OP_SENDMSG_ZC, fd, msghdr.address(), 1, 0, userData);
+        else prepRw(sqes, sqe, IORING_OP_SEND_ZC, fd, address(buf, bufOffset, len), len, 0, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, msgFlags);
     }
 
     /** SEND of {@code len} bytes from {@code buf} at {@code bufOffset}, with send(2) {@code msgFlags}. */
