@@ -50,6 +50,8 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
     int lowWater;
     int highWater;
     boolean unwritable;
+    /** The socket refused a zero-copy write (EOPNOTSUPP): written the ordinary way from then on. */
+    boolean zeroCopyRefused;
     /** Not 0 once the output broke (a failed write, a send cancelled or timed out half-written): later sends fail with it. */
     int outputError;
     WritabilityCallback writabilityCallback;

@@ -14,7 +14,8 @@ import java.util.Locale;
  */
 record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean bufferRing, boolean multishotRecv,
                    int recvBuffers, int recvBufferSize, int buffers, int bufferSize, long acceptBackoffNanos,
-                   int recvShare, int sendShare, int sendLowWater, int sendHighWater, int recvAccumulationLimit) {
+                   int recvShare, int sendShare, int sendLowWater, int sendHighWater, int recvAccumulationLimit,
+                   int sendZeroCopyMin) {
     static final int DEFAULT_RECV_BUFFERS = 256;
     static final int DEFAULT_RECV_BUFFER_SIZE = 16384;
     static final int DEFAULT_BUFFERS = 256;
@@ -29,7 +30,7 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
     /** Reads and checks everything; {@code b*} are the builder's values, negative when it was not given one. */
     static NetSettings of(EventLoop loop, LoopAccess access, int bRecvBuffers, int bRecvBufferSize, int bBuffers,
                           int bBufferSize, long bAcceptBackoffNanos, int bRecvShare, int bLowWater, int bHighWater,
-                          int bAccumulationLimit) {
+                          int bAccumulationLimit, int bZeroCopyMin) {
         Options o = new Options(loop, access);
         String completion = o.get("net.completion", "auto");
         if (!completion.equals("auto") && !completion.equals("readiness")) {
@@ -69,8 +70,10 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
         int accumulation = o.integer("net.recv_accumulation_limit", DEFAULT_RECV_ACCUMULATION_LIMIT, BufferPool.MIN_SIZE,
                 MAX_RECV_ACCUMULATION_LIMIT);
         if (bAccumulationLimit > 0) accumulation = bAccumulationLimit;
+        int zc = o.integer("net.send_zc_min", 0, 0, Integer.MAX_VALUE);
+        if (bZeroCopyMin >= 0) zc = bZeroCopyMin;
         return new NetSettings(completion.equals("readiness"), multishotAccept, bufferRing, multishotRecv,
-                rc, rs, gc, gs, backoff, share, defaultShare(gc), low, high, accumulation);
+                rc, rs, gc, gs, backoff, share, defaultShare(gc), low, high, accumulation, zc);
     }
 
     /**

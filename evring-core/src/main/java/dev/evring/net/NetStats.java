@@ -32,6 +32,7 @@ package dev.evring.net;
  * @param sendSpillBytes      the bytes those spills held
  * @param recvAccumulatedBytes bytes accumulating receives keep for messages not yet complete, all sockets together
  *                            (each socket's bounded by the accumulation limit)
+ * @param zeroCopyWrites      io_uring: writes that went out zero-copy ({@link Net.Builder#sendZeroCopyAbove})
  */
 public record NetStats(String driver, String features, long operationsStarted, int operationsRunning, long callbacks,
                        int recvBuffers, int recvBuffersFree, int recvBuffersHeld, int recvBuffersLent,
@@ -39,5 +40,5 @@ public record NetStats(String driver, String features, long operationsStarted, i
                        int buffers, int buffersFree, int buffersHeld, int buffersLent, long bufferWaits,
                        long acceptPauses, long recvRearms, long staleCompletions, int recvShare, long recvSharePauses,
                        long sendQueuedBytes, int unwritableSockets, long sendSpills, long sendSpillBytes,
-                       long recvAccumulatedBytes) {
+                       long recvAccumulatedBytes, long zeroCopyWrites) {
 }

@@ -108,6 +108,8 @@ final class Op {
     boolean ringMultishot;
     /** Where its SQE was written, for taking it back before submission ({@code RingOps.revokeSqe}). */
     long ringSqe;
+    /** The write request in flight is zero-copy: its notification CQE ends it ({@code RingEngine}). */
+    boolean ringZc;
     /** The request in flight waits for readability first (IORING_RECVSEND_POLL_FIRST, or a POLL_ADD of its own). */
     boolean ringPollFirst;
     /** Receives into a pool buffer without a buffer ring: the request in flight is the POLL_ADD that precedes it. */
@@ -164,6 +166,7 @@ final class Op {
         this.ringRevoked = false;
         this.ringPollFirst = false;
         this.ringPolling = false;
+        this.ringZc = false;
     }
 
     /** The public id: index and generation ({@link OpId}). Never 0. */

@@ -52,6 +52,10 @@ final class RingEngine extends Engine implements CompletionHandler {
     private boolean multishotAccept;
     private boolean multishotRecv;
     private BufferRing pbuf;
+    /** Writes of at least this many bytes go zero-copy (0: never); the forms the kernel has for it. */
+    private final int zeroCopyMin;
+    private final boolean sendZc;
+    private final boolean sendMsgZc;
     private final StringBuilder notes = new StringBuilder();
 
     RingEngine(Net net, RingOps ring) {
@@ -78,6 +82,9 @@ final class RingEngine extends Engine implements CompletionHandler {
                 note(false, "buffer ring", "IORING_REGISTER_PBUF_RING: " + Errno.name(-r));
             }
         }
+        this.zeroCopyMin = s.sendZeroCopyMin();
+        this.sendZc = has60;
+        this.sendMsgZc = ring.opcodeSupported(IoUring.IORING_OP_SENDMSG_ZC);
         this.multishotRecv = pbuf != null && s.multishotRecv() && note(has60, "multishot recv",
                 ring.opcodeProbeFailure().isEmpty() ? "kernel < 6.0" : ring.opcodeProbeFailure());
     }
@@ -100,6 +107,7 @@ final class RingEngine extends Engine implements CompletionHandler {
         f.append(multishotRecv && net.recvShare == 0 ? ", multishot recv"
                 : multishotRecv ? ", single-shot recv (per-connection share " + net.recvShare + ")" : ", single-shot recv");
         f.append(", linked timeouts");
+        if (zeroCopyMin > 0) f.append(sendZc ? ", zero-copy writes from " + zeroCopyMin + " bytes" : ", no zero-copy writes (kernel < 6.0)");
         String n = notes.toString();
         if (!n.isEmpty()) f.append(" [").append(n).append("]");
         if (net.settings.fallbacksForced()) f.append(" [fallbacks forced by net.* options]");
@@ -219,8 +227,14 @@ final class RingEngine extends Engine implements CompletionHandler {
                 sqe = ring.nextSqe();
                 sqes = ring.sqes();
                 op.position = out.gatherBytes; // what the request asks the kernel to take
+                op.ringZc = zeroCopyMin > 0 && out.gatherBytes >= zeroCopyMin && !h.zeroCopyRefused
+                        && (runs == 1 ? sendZc : runs > 1 && sendMsgZc);
                 if (runs == 0) {
                     Sqe.prepNop(sqes, sqe, ud); // empty sends only: they complete in their turn
+                } else if (op.ringZc) {
+                    net.zeroCopyWrites++;
+                    Sqe.prepSendZc(sqes, sqe, fd, out.firstMem, out.firstOff, out.firstLen, runs == 1 ? null : msg,
+                            SysSocket.MSG_NOSIGNAL, ud);
                 } else if (runs == 1) {
                     Sqe.prepSend(sqes, sqe, fd, out.firstMem, out.firstOff, out.firstLen, SysSocket.MSG_NOSIGNAL, ud);
                 } else {
@@ -358,6 +372,16 @@ final class RingEngine extends Engine implements CompletionHandler {
                     net.pool.recycle(b);
                 }
             }
+            case Op.SEND -> {
+                if (op.ringZc) {
+                    if ((flags & IoUring.IORING_CQE_F_NOTIF) != 0) {
+                        res = op.ringResult; // the kernel let go of the pages: the write's result stands
+                    } else if (more) {
+                        op.ringResult = res; // the result; the notification follows
+                        return;
+                    }
+                }
+            }
             case Op.WRITE -> {
                 if (res > 0) op.done += res;
             }
@@ -385,6 +409,11 @@ final class RingEngine extends Engine implements CompletionHandler {
                 out.releaseGather(op.gather);
                 op.gather = -1;
                 h.sendCarrier = null;
+                if (res == -Errno.EOPNOTSUPP && op.ringZc) {
+                    h.zeroCopyRefused = true; // (a Unix socket): nothing was written, write it the ordinary way
+                    res = 0;
+                    op.position = 0;
+                }
                 if (res > 0) out.written(h, res);
                 // a write that took nothing of what it asked: the peer is gone
                 out.requestEnded(h, res == 0 && op.position > 0 ? Status.EPIPE : res);

@@ -288,4 +288,43 @@ class SendQueueTest extends NetTestBase {
         assertThrows(IllegalArgumentException.class, () -> pair[0].sendWaterMarks(10, 10));
         assertThrows(IllegalArgumentException.class, () -> Net.builder(loop).sendWaterMarks(-1, 10));
     }
+
+    /**
+     * Zero-copy writes (IORING_OP_SEND_ZC / SENDMSG_ZC on io_uring, ignored elsewhere): every byte arrives in order
+     * over TCP, and a Unix socket, which refuses them (EOPNOTSUPP), gets its bytes the ordinary way; buffers go back
+     * only after the kernel's notification, and all of them do.
+     */
+    @Test
+    void zeroCopyWritesDeliverEveryByteAndFallBackWhereRefused() {
+        net.close();
+        net = Net.builder(loop).sendZeroCopyAbove(1).open();
+        StreamListener l = net.listen(loopback4());
+        StreamSocket[] accepted = new StreamSocket[1];
+        l.accept((x, s, st) -> {
+            if (s != null) accepted[0] = s;
+        });
+        StreamSocket client = net.connect(l.localAddress(), (s, st) -> {});
+        runUntil(() -> accepted[0] != null, "the connection");
+        StreamSocket[] unix = net.socketPair();
+        for (StreamSocket[] pair : List.of(new StreamSocket[] {client, accepted[0]}, unix)) {
+            byte[] data = pattern(8 << 20, 4);
+            OrderedReader reader = new OrderedReader(data);
+            pair[1].recv(reader);
+            for (int off = 0; off < data.length; ) {
+                Buffer b = net.tryAllocate();
+                if (b == null) {
+                    runFor(2);
+                    continue;
+                }
+                int n = Math.min(b.capacity(), data.length - off);
+                pair[0].send(b.put(data, off, n), null);
+                off += n;
+            }
+            runUntil(() -> reader.got == data.length || reader.mismatch != null, 30, "8 MiB");
+            assertEquals(null, reader.mismatch);
+            runUntil(() -> net.stats().buffersFree() == net.stats().buffers(), "every buffer back after its notification");
+        }
+        NetStats st = net.stats();
+        if (st.features().contains("zero-copy writes from")) assertTrue(st.zeroCopyWrites() > 0, st.toString());
+    }
 }
