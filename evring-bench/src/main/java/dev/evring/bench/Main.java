@@ -4,6 +4,8 @@ import dev.evring.ErrnoException;
 import dev.evring.examples.CommandLine;
 import dev.evring.examples.EchoClient;
 import dev.evring.examples.EchoServer;
+import dev.evring.examples.VirtualThreadEchoServer;
+import dev.evring.examples.VirtualThreadHttpServer;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -30,6 +32,8 @@ public final class Main {
         m.put("echo-server", new Command(EchoServer.COMMAND_LINE, EchoServer::run));
         m.put("echo-client", new Command(EchoClient.COMMAND_LINE, EchoClient::run));
         m.put("echo-alloc", new Command(EchoCommands.COMMAND_LINE, EchoCommands::alloc));
+        m.put("vt-echo-server", new Command(VirtualThreadEchoServer.COMMAND_LINE, VirtualThreadEchoServer::run));
+        m.put("vt-http-server", new Command(VirtualThreadHttpServer.COMMAND_LINE, VirtualThreadHttpServer::run));
         return m;
     }
 
@@ -86,7 +90,7 @@ public final class Main {
 
     static String usage(Map<String, Command> commands) {
         StringBuilder sb = new StringBuilder("usage: ./evring <command> [options]   (./evring <command> --help: its options)\n\ncommands:\n");
-        commands.forEach((name, c) -> sb.append(String.format("  %-13s %s%n", name, c.options().summary())));
+        commands.forEach((name, c) -> sb.append(String.format("  %-15s %s%n", name, c.options().summary())));
         return sb.toString();
     }
 }

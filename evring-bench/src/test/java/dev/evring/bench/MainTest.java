@@ -70,7 +70,15 @@ class MainTest {
             new Bad("echo-alloc", "--connections 100000", "--connections"),
             new Bad("echo-alloc", "--backend x", "--backend"),
             new Bad("echo-alloc", "--echoes", "--echoes"),
-            new Bad("echo-alloc", "--fast", "--fast"));
+            new Bad("echo-alloc", "--fast", "--fast"),
+            new Bad("vt-echo-server", "--port abc", "--port"),
+            new Bad("vt-echo-server", "--port 70000", "--port"),
+            new Bad("vt-echo-server", "--sockets", "--sockets"),
+            new Bad("vt-echo-server", "--sockets bogus", "--sockets"),
+            new Bad("vt-echo-server", "stray", "stray"),
+            new Bad("vt-http-server", "--port -1", "--port"),
+            new Bad("vt-http-server", "--sockets nio", "--sockets"),
+            new Bad("vt-http-server", "--backend epoll", "--backend"));
 
     @Test
     void everySubcommandHasItsBadCommandLinesHere() {
