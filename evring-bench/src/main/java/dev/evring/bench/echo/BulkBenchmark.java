@@ -75,7 +75,7 @@ public final class BulkBenchmark implements Benchmark {
     @Override
     public BenchmarkResults run(BenchContext ctx) throws Exception {
         BenchmarkResults results = new BenchmarkResults(id(), "TCP echo of large messages: 64 KiB, 1 MiB stream and blocks, server on one CPU",
-                CpuWindow.withShares(MBPS, P50, P99, SERVER_CPU));
+                CpuWindow.withWindowMetrics(MBPS, P50, P99, SERVER_CPU));
         Settings set = settings(ctx);
         NativeTools.Binary client = ctx.tools().compile("echo_load", NativeTools.Needs.IO_URING_HEADER);
         if (!ctx.pinned()) results.addNote(ctx.unpinnedNote());

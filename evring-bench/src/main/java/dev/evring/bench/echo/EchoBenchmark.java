@@ -80,7 +80,7 @@ public final class EchoBenchmark implements Benchmark {
     @Override
     public BenchmarkResults run(BenchContext ctx) throws Exception {
         BenchmarkResults results = new BenchmarkResults(id(), "TCP echo: 64-byte messages, server on one CPU",
-                CpuWindow.withShares(MSGS, P50, P99, P999, SERVER_CPU));
+                CpuWindow.withWindowMetrics(MSGS, P50, P99, P999, SERVER_CPU));
         Settings set = settings(ctx);
         NativeTools.Binary client = ctx.tools().compile("echo_load", NativeTools.Needs.IO_URING_HEADER);
         if (!ctx.pinned()) results.addNote(ctx.unpinnedNote());

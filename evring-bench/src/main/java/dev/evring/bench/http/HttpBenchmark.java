@@ -133,7 +133,7 @@ public final class HttpBenchmark implements Benchmark {
     @Override
     public BenchmarkResults run(BenchContext ctx) throws Exception {
         BenchmarkResults results = new BenchmarkResults(id(), "HTTP/1.1 plaintext (TechEmpower), server on one CPU, wrk on another",
-                CpuWindow.withShares(REQUESTS, P50, P99, SERVER_CPU));
+                CpuWindow.withWindowMetrics(REQUESTS, P50, P99, SERVER_CPU));
         Settings set = settings(ctx);
         NativeTools.Binary wrk = ctx.tools().program("wrk", "wrk");
         NativeTools.Binary nginx = ctx.tools().program("nginx", "nginx");

@@ -5,7 +5,9 @@ import dev.evring.Backend;
 import dev.evring.bench.echo.EchoServers;
 import dev.evring.bench.harness.BenchContext;
 import dev.evring.bench.harness.Benchmark;
+import dev.evring.bench.harness.CpuWindow;
 import dev.evring.bench.harness.NativeTools;
+import dev.evring.bench.harness.ProcStat;
 import dev.evring.bench.harness.ServerRounds;
 import dev.evring.bench.report.BenchmarkResults;
 import dev.evring.bench.report.CaseResult;
@@ -41,7 +43,7 @@ public final class MemoryBenchmark implements Benchmark {
     public static final Metric HEAP = new Metric("heap_bytes_per_conn", "live heap delta", "B/conn", false);
     public static final Metric SOCKET_BUFFERS = new Metric("socket_buffer_bytes_per_conn", "kernel socket buffers", "B/conn", false);
     public static final Metric SLAB = new Metric("slab_bytes_per_conn", "kernel slab (machine, both ends)", "B/conn", false);
-    public static final Metric SERVER_RSS = new Metric("server_rss_mb", "server RSS", "MB", false);
+    public static final Metric SERVER_RSS = CpuWindow.SERVER_RSS;
 
     /**
      * The phases of one run, each a case of the table: the connections open and idle, after one message echoed on
@@ -189,7 +191,7 @@ public final class MemoryBenchmark implements Benchmark {
                 why += " (no socket buffers: " + e.getMessage() + ")";
             }
         }
-        double rss = MemoryProbe.treeRssBytes(server.pid());
+        double rss = ProcStat.treeRssBytes(server.pid());
         Reading r = new Reading(rss - jit, heap, buffers, MemoryProbe.slabBytes(), MemoryProbe.sockstat());
         log(server.log(), String.format(Locale.ROOT, "memory %s: VmRSS %,.0f B less JIT scratch %,.0f B, live heap %,.0f B, %s, slab %,.0f B, %s; "
                 + "read in %d ms%s", when, rss, jit, heap, buffers, r.slab(), r.sockstat(), (System.nanoTime() - t0) / 1_000_000, why));
