@@ -42,6 +42,12 @@ public final class Main {
         return commands().containsKey(name);
     }
 
+    /** The options of {@code ./evring name} (what its {@code --help} lists), or null when there is no such command. */
+    public static CommandLine commandLine(String name) {
+        Command c = commands().get(name);
+        return c == null ? null : c.options();
+    }
+
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }

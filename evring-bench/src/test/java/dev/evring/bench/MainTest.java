@@ -53,6 +53,8 @@ class MainTest {
             new Bad("bench", "--only pipes,bogus", "bogus"),
             new Bad("bench", "--quick=yes", "--quick"),
             new Bad("bench", "--out", "--out"),
+            new Bad("bench", "--loops 0", "--loops"),
+            new Bad("bench", "--loops 1,two", "--loops"),
             new Bad("echo-server", "--port abc", "--port"),
             new Bad("echo-server", "--port 70000", "--port"),
             new Bad("echo-server", "--port -1", "--port"),

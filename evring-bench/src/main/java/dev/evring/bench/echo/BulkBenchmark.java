@@ -69,7 +69,7 @@ public final class BulkBenchmark implements Benchmark {
         Settings s = settings(ctx);
         return "bulk: " + String.join(", ", loads(ctx).stream().map(Load::label).toList()) + "; "
                 + s.repeats + " windows of " + s.windowMs + " ms per case\n"
-                + ServerRounds.rowsLine(ctx, EchoServers.rows(ctx, evring(ctx), List.of()));
+                + ServerRounds.rowsLine(ctx, EchoServers.rows(ctx, evring(ctx), List.of(), false), List.of(1));
     }
 
     @Override
@@ -81,7 +81,7 @@ public final class BulkBenchmark implements Benchmark {
         if (!ctx.pinned()) results.addNote(ctx.unpinnedNote());
         results.addNote("MB/s counts each byte once (it also came back); server CPU per KiB covers its receive and its send; "
                 + "the stream has no latency (no message to time)");
-        ServerRounds.run(ctx, results, EchoServers.rows(ctx, evring(ctx), List.of()), client.ok() ? null : "load generator: " + client.missing(),
+        ServerRounds.run(ctx, results, EchoServers.rows(ctx, evring(ctx), List.of(), false), client.ok() ? null : "load generator: " + client.missing(),
                 new ServerRounds.Schedule<>(loads(ctx), Load::label, ECHO_64K_50, set.repeats),
                 (r, load, server, warmup) -> measure(ctx, r, client.path(), server, load,
                         warmup ? set.firstWarmupMs : set.warmupMs, warmup ? 200 : set.windowMs),
