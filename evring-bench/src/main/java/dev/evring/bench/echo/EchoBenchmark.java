@@ -45,7 +45,7 @@ public final class EchoBenchmark implements Benchmark {
 
         String label() {
             String l = String.format(Locale.ROOT, "%,d x %d", connections, inFlight);
-            return pauseMs == 0 ? l : l + String.format(Locale.ROOT, ", idle %,d ms between round trips", pauseMs);
+            return pauseMs == 0 ? l : l + " idle-mostly";
         }
     }
 
