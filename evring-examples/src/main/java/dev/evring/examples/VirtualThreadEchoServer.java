@@ -24,9 +24,7 @@ public final class VirtualThreadEchoServer extends VirtualThreadServer {
             Plain JDK code: ServerSocket.accept() in a loop, Thread.ofVirtual().start(...), InputStream and OutputStream;
             --sockets picks the ServerSocketFactory, the one thing that differs between the JDK's sockets and evring's.
             Listens on every local address.""");
-    static final CommandLine.Option<Integer> PORT = COMMAND_LINE.integer("--port", "P", 7007, 0, 65_535,
-            "the port to listen on (default 7007; 0: any free one)");
-    static final CommandLine.Option<String> SOCKETS = SocketFactories.option(COMMAND_LINE);
+    static final Options OPTIONS = Options.declare(COMMAND_LINE, 7007);
 
     public VirtualThreadEchoServer(ServerSocketFactory sockets, InetSocketAddress address) throws IOException {
         super(sockets, address);
@@ -49,6 +47,6 @@ public final class VirtualThreadEchoServer extends VirtualThreadServer {
 
     /** Runs the server with its parsed options until the process ends; returns the exit status. */
     public static int run(CommandLine.Parsed options) throws IOException {
-        return runCommand(options, PORT, SOCKETS, "vt echo server", VirtualThreadEchoServer::new);
+        return runCommand(options, OPTIONS, "vt echo server", VirtualThreadEchoServer::new);
     }
 }

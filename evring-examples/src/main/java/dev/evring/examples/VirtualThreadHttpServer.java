@@ -57,9 +57,7 @@ public final class VirtualThreadHttpServer extends VirtualThreadServer {
             in a loop, Thread.ofVirtual().start(...), InputStream and BufferedOutputStream; --sockets picks the
             ServerSocketFactory, the one thing that differs between the JDK's sockets and evring's. Listens on every
             local address.""");
-    static final CommandLine.Option<Integer> PORT = COMMAND_LINE.integer("--port", "P", 8080, 0, 65_535,
-            "the port to listen on (default 8080; 0: any free one)");
-    static final CommandLine.Option<String> SOCKETS = SocketFactories.option(COMMAND_LINE);
+    static final Options OPTIONS = Options.declare(COMMAND_LINE, 8080);
 
     public VirtualThreadHttpServer(ServerSocketFactory sockets, InetSocketAddress address) throws IOException {
         super(sockets, address);
@@ -77,7 +75,7 @@ public final class VirtualThreadHttpServer extends VirtualThreadServer {
 
     /** Runs the server with its parsed options until the process ends; returns the exit status. */
     public static int run(CommandLine.Parsed options) throws IOException {
-        return runCommand(options, PORT, SOCKETS, "vt http server", VirtualThreadHttpServer::new);
+        return runCommand(options, OPTIONS, "vt http server", VirtualThreadHttpServer::new);
     }
 
     // ---- answers: everything up to the Date value is fixed per status ----

@@ -95,6 +95,15 @@ public abstract class VirtualThreadServer implements AutoCloseable {
         listener.close();
     }
 
+    /** The options every virtual-thread server's command has: where it listens, and on which sockets. */
+    record Options(CommandLine.Option<Integer> port, CommandLine.Option<String> sockets) {
+        /** Declares {@code --port} (default {@code defaultPort}) and {@code --sockets} ({@link SocketFactories#option}). */
+        static Options declare(CommandLine commandLine, int defaultPort) {
+            return new Options(commandLine.integer("--port", "P", defaultPort, 0, 65_535,
+                    "the port to listen on (default " + defaultPort + "; 0: any free one)"), SocketFactories.option(commandLine));
+        }
+    }
+
     /** A server of the kind {@link #runCommand} starts. */
     @FunctionalInterface
     interface Maker {
@@ -106,10 +115,9 @@ public abstract class VirtualThreadServer implements AutoCloseable {
      * local address at {@code --port} with the sockets {@code --sockets} names, says so in one line, and serves until
      * the process ends (Ctrl-C).
      */
-    static int runCommand(CommandLine.Parsed options, CommandLine.Option<Integer> port, CommandLine.Option<String> sockets,
-                          String what, Maker maker) throws IOException {
-        String name = options.get(sockets);
-        try (VirtualThreadServer server = maker.make(SocketFactories.get(name), new InetSocketAddress(options.get(port)))) {
+    static int runCommand(CommandLine.Parsed parsed, Options options, String what, Maker maker) throws IOException {
+        String name = parsed.get(options.sockets());
+        try (VirtualThreadServer server = maker.make(SocketFactories.get(name), new InetSocketAddress(parsed.get(options.port())))) {
             System.out.println(what + " on port " + server.port() + ", " + name + " sockets, a virtual thread per connection; Ctrl-C stops it");
             server.serve();
         }

@@ -1,7 +1,6 @@
 package dev.evring.examples;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -32,21 +31,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(120)
 class VirtualThreadEchoServerTest {
-    private VirtualThreadEchoServer server;
-    private Thread acceptor;
+    @AutoClose // after each test: the listener closed, serve() returned
+    private final ServingOnLoopback<VirtualThreadEchoServer> serving = ServingOnLoopback.start(VirtualThreadEchoServer::new);
+    private final VirtualThreadEchoServer server = serving.server;
 
-    @BeforeEach
-    void start() throws IOException {
-        server = new VirtualThreadEchoServer(SocketFactories.get(SocketFactories.JDK), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        acceptor = Thread.ofVirtual().start(server::serve);
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        server.close();
-        acceptor.join(5_000);
-        assertTrue(!acceptor.isAlive(), "serve() returns once the listener is closed");
-    }
+    VirtualThreadEchoServerTest() throws IOException {}
 
     Socket connect() throws IOException {
         Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port());
@@ -195,12 +184,12 @@ class VirtualThreadEchoServerTest {
                 return jdk.createServerSocket(port, backlog, address);
             }
         };
-        try (VirtualThreadEchoServer own = new VirtualThreadEchoServer(counting, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+        VirtualThreadEchoServer own = new VirtualThreadEchoServer(counting, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        Thread t = Thread.ofVirtual().start(own::serve);
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), own.port())) {
             assertEquals(1, made.get());
-            Thread t = Thread.ofVirtual().start(own::serve);
-            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), own.port())) {
-                echoOnce(s, 1);
-            }
+            echoOnce(s, 1);
+        } finally {
             own.close();
             t.join(5_000);
         }

@@ -1,7 +1,6 @@
 package dev.evring.examples;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,20 +31,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(60)
 class VirtualThreadHttpServerTest {
-    private VirtualThreadHttpServer server;
-    private Thread acceptor;
+    @AutoClose // after each test: the listener closed, serve() returned
+    private final ServingOnLoopback<VirtualThreadHttpServer> serving = ServingOnLoopback.start(VirtualThreadHttpServer::new);
+    private final VirtualThreadHttpServer server = serving.server;
 
-    @BeforeEach
-    void start() throws IOException {
-        server = new VirtualThreadHttpServer(SocketFactories.get(SocketFactories.JDK), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        acceptor = Thread.ofVirtual().start(server::serve);
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        server.close();
-        acceptor.join(5_000);
-    }
+    VirtualThreadHttpServerTest() throws IOException {}
 
     /** A client connection: raw bytes out, answers parsed in. */
     final class Client implements AutoCloseable {
