@@ -53,6 +53,8 @@ class MainTest {
             new Bad("bench", "--only pipes,bogus", "bogus"),
             new Bad("bench", "--quick=yes", "--quick"),
             new Bad("bench", "--out", "--out"),
+            new Bad("bench", "--loops 0", "--loops"),
+            new Bad("bench", "--loops 1,two", "--loops"),
             new Bad("echo-server", "--port abc", "--port"),
             new Bad("echo-server", "--port 70000", "--port"),
             new Bad("echo-server", "--port -1", "--port"),
@@ -71,7 +73,17 @@ class MainTest {
             new Bad("echo-alloc", "--backend x", "--backend"),
             new Bad("echo-alloc", "--echoes", "--echoes"),
             new Bad("echo-alloc", "--fast", "--fast"),
-            new Bad("http-server", "--port abc", "--port"), new Bad("http-server", "--mode sideways", "--mode"), new Bad("http-server", "--backend x", "--backend"));
+            new Bad("http-server", "--port abc", "--port"),
+            new Bad("http-server", "--mode sideways", "--mode"),
+            new Bad("http-server", "--backend x", "--backend"),
+            new Bad("vt-echo-server", "--port abc", "--port"),
+            new Bad("vt-echo-server", "--port 70000", "--port"),
+            new Bad("vt-echo-server", "--sockets", "--sockets"),
+            new Bad("vt-echo-server", "--sockets bogus", "--sockets"),
+            new Bad("vt-echo-server", "stray", "stray"),
+            new Bad("vt-http-server", "--port -1", "--port"),
+            new Bad("vt-http-server", "--sockets nio", "--sockets"),
+            new Bad("vt-http-server", "--backend epoll", "--backend"));
 
     @Test
     void everySubcommandHasItsBadCommandLinesHere() {
