@@ -9,6 +9,8 @@ import dev.evring.linux.Libc;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -138,6 +140,21 @@ public final class EventLoop implements AutoCloseable, Executor {
 
     static {
         LoopAccess.install(new LoopInternals());
+    }
+
+    // activeCount and iteration, read by other threads for stats and load with getOpaque: a whole, fresh-enough value,
+    // for no cost on the loop's side (iteration is written with setOpaque, activeCount is an int)
+    private static final VarHandle ACTIVE_COUNT;
+    private static final VarHandle ITERATION;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            ACTIVE_COUNT = l.findVarHandle(EventLoop.class, "activeCount", int.class);
+            ITERATION = l.findVarHandle(EventLoop.class, "iteration", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     // run flags and break states, as libev's EVRUN_* and EVBREAK_*
@@ -752,7 +769,7 @@ public final class EventLoop implements AutoCloseable, Executor {
                 if ((flags & RUN_NOWAIT) == 0 && idleAll == 0 && activeCount > 0 && mayBlock && !tasks.hasWork()) {
                     wait = blockTime(prevNow);
                 }
-                iteration++;
+                ITERATION.setOpaque(this, iteration + 1);
                 backend.poll(wait);
                 if (wakeup.leaveWait()) drainAsyncs();
 
@@ -1107,6 +1124,26 @@ public final class EventLoop implements AutoCloseable, Executor {
      */
     void wakeupForSignal() {
         if (!closed) wakeup.markPending();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // stats
+
+    /**
+     * The loop's counters now (see {@link LoopStats}). Callable from any thread, also after close; reads each counter
+     * once without a lock and allocates the record, nothing else.
+     */
+    public LoopStats stats() {
+        return new LoopStats(kind, (long) ITERATION.getOpaque(this), (int) ACTIVE_COUNT.getOpaque(this), tasks.executed(),
+                tasks.waiting(), wakeup.received(), wakeup.backendWakeups());
+    }
+
+    /**
+     * Any thread: how loaded the loop is, for {@link LoopGroup#leastLoaded()}: its active watchers and refs as of its
+     * latest change, plus the tasks accepted and not run yet (which counts a hand-off the moment it is made).
+     */
+    long load() {
+        return (int) ACTIVE_COUNT.getOpaque(this) + tasks.waiting();
     }
 
     // ------------------------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@ package dev.evring;
 
 import dev.evring.backend.LoopBackend;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -14,9 +16,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>The handshake with the loop is a Dekker pair: the loop sets {@code wanted} before it reads {@code skipped} and
  * decides to block; a sender sets {@code skipped} before it reads {@code wanted} and decides to write. Both are
  * volatile, so at least one side sees the other: the loop does not block, or the sender writes.
+
  */
 final class LoopWakeup {
     private static final int CLOSING_BIT = 1 << 30;
+    private static final VarHandle RECEIVED;
+
+    static {
+        try {
+            RECEIVED = MethodHandles.lookup().findVarHandle(LoopWakeup.class, "received", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final LoopBackend backend;
     /** Some source was marked since the loop last looked. */
@@ -32,8 +44,10 @@ final class LoopWakeup {
      * real wait is its host's, so a wakeup must always reach its backend fd, where the host watches.
      */
     private volatile int embedders;
-    /** How many times a sender called backend.wakeup() (for tests: "one system call per burst"). */
+    /** How many times a sender called backend.wakeup() (stats, and tests: "one system call per burst"). */
     private final AtomicInteger backendWakeups = new AtomicInteger();
+    /** How many times the loop took a pending mark (written on the loop's thread with setOpaque; stats). */
+    private long received;
 
     LoopWakeup(LoopBackend backend) {
         this.backend = backend;
@@ -78,11 +92,18 @@ final class LoopWakeup {
         skipped.set(0);
         if (pending.get() == 0) return false;
         pending.set(0);
+        RECEIVED.setOpaque(this, received + 1);
         return true;
     }
 
+    /** Any thread: how many times a sender called backend.wakeup(). */
     int backendWakeups() {
         return backendWakeups.get();
+    }
+
+    /** Any thread: how many times the loop took a pending mark and looked at its cross-thread sources. */
+    long received() {
+        return (long) RECEIVED.getOpaque(this);
     }
 
     /** An embed watcher of another loop starts ({@code +1}) or stops ({@code -1}) embedding this loop. Loop thread. */

@@ -1,5 +1,7 @@
 package dev.evring;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 
 /**
@@ -17,6 +19,21 @@ import java.util.Arrays;
  * done), which keeps submission order.
  */
 final class TaskQueue extends Watcher {
+    // the two counters other threads read for stats and load (EventLoop.stats, LoopGroup.leastLoaded): written with
+    // setOpaque by their one writer, read with getOpaque, so a reader sees a whole value and never a hoisted one
+    private static final VarHandle SUBMITTED;
+    private static final VarHandle EXECUTED;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            SUBMITTED = l.findVarHandle(TaskQueue.class, "submitted", long.class);
+            EXECUTED = l.findVarHandle(TaskQueue.class, "executed", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final Object lock = new Object();
     // submitters' side, under lock
     private Runnable[] incoming = new Runnable[16];
@@ -24,6 +41,10 @@ final class TaskQueue extends Watcher {
     private boolean closed;
     /** {@code incomingCount}, readable without the lock. */
     private volatile int queued;
+    /** Tasks accepted so far (written under lock). */
+    private long submitted;
+    /** Tasks run so far (written on the loop's thread). */
+    private long executed;
     // the loop's side
     private Runnable[] batch = new Runnable[16];
     private int batchPos;
@@ -40,6 +61,7 @@ final class TaskQueue extends Watcher {
             if (incomingCount == incoming.length) incoming = Arrays.copyOf(incoming, incomingCount * 2);
             incoming[incomingCount++] = task;
             queued = incomingCount;
+            SUBMITTED.setOpaque(this, submitted + 1);
         }
         return true;
     }
@@ -47,6 +69,20 @@ final class TaskQueue extends Watcher {
     /** Loop thread: whether a task is waiting to run (queued, or left in the batch). */
     boolean hasWork() {
         return batchPos < batchEnd || queued > 0;
+    }
+
+    /** Any thread: how many tasks have run. */
+    long executed() {
+        return (long) EXECUTED.getOpaque(this);
+    }
+
+    /**
+     * Any thread: how many tasks were accepted and have not run yet. Read without the lock, so a moment old (the two
+     * counters are read apart, hence the clamp).
+     */
+    long waiting() {
+        long done = (long) EXECUTED.getOpaque(this);
+        return Math.max(0, (long) SUBMITTED.getOpaque(this) - done);
     }
 
     /** Loop thread: refuses every later offer. */
@@ -65,6 +101,7 @@ final class TaskQueue extends Watcher {
                 Runnable task = batch[batchPos];
                 batch[batchPos++] = null;
                 loop.runTask(task);
+                EXECUTED.setOpaque(this, executed + 1);
             }
         } finally {
             // tasks submitted meanwhile, or left behind by an error the loop does not survive: look again next time
@@ -95,6 +132,7 @@ final class TaskQueue extends Watcher {
             Arrays.fill(incoming, null);
             batchPos = batchEnd = incomingCount = 0;
             queued = 0;
+            SUBMITTED.setOpaque(this, submitted - left.length); // reported as refused, not waiting
             return left;
         }
     }
