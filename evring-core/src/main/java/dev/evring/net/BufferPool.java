@@ -274,6 +274,7 @@ final class BufferPool {
         else waitTail.next = op;
         waitTail = op;
         waiting++;
+        NetEvents.bufferWait(this, waiting);
         waits++;
         // A buffer may have come back between the kernel's ENOBUFS and this CQE (its recycle found no one waiting):
         // nothing would wake this wait, so wake it (or the oldest waiter) now.
