@@ -48,6 +48,7 @@ class MainTest {
             new Bad("info", "extra", "extra"),
             new Bad("top", "", "--pid"),
             new Bad("top", "--pid x", "--pid"),
+            new Bad("top", "--pid 1 --file evring.jfr", "--pid"),
             new Bad("top", "--pid 0", "--pid"),
             new Bad("top", "--pid 1 --interval 0", "--interval"),
             new Bad("top", "--pid 1 --count -1", "--count"),

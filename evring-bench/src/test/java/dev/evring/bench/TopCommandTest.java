@@ -74,7 +74,10 @@ class TopCommandTest {
         assertTrue(text.contains("slow callback") && text.contains("TimerWatcher") && text.contains(SlowTicker.class.getName()), text);
     }
 
-    /** The README's recipe: a recording started on the running JVM with jcmd, then read with jfr. */
+    /**
+     * The README's recipe: a recording started on the running JVM with jcmd, then read with jfr, and summarized with
+     * {@code ./evring top --file}.
+     */
     @Test
     void theReadmeRecipeRecordsTheLoopsEvents() throws Exception {
         Path file = dir.resolve("evring.jfr");
@@ -92,6 +95,15 @@ class TopCommandTest {
         }
         String slow = run(bin + "/jfr", "print", "--events", "dev.evring.SlowCallback", file.toString());
         assertTrue(slow.contains("source = \"TimerWatcher"), slow);
+
+        // and ./evring top --file on the same recording: the table over the recording and the distributions
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        assertEquals(0, TopCommand.summarize(file, new PrintStream(bytes, true, StandardCharsets.UTF_8)));
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(text.lines().anyMatch(l -> l.matches("\\s+\\d+ main .*")), text);
+        assertTrue(text.contains("per iteration (dev.evring.LoopIteration"), text);
+        assertTrue(text.contains("slow callback") && text.contains("TimerWatcher"), text);
+        assertTrue(text.contains("events: ") && text.contains("dev.evring.LoopStatistics"), text);
     }
 
     private String run(String... command) throws Exception {
