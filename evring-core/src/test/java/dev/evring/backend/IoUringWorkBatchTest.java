@@ -4,11 +4,8 @@ import dev.evring.EventLoop;
 import dev.evring.Events;
 import dev.evring.FdLimit;
 import dev.evring.LoopStats;
-import dev.evring.LoopVariant;
 import dev.evring.TestFds;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -23,18 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#ioUring")
-class IoUringWorkBatchTest {
+class IoUringWorkBatchTest extends VariantFixtureTest {
     static final int SOCKETS = 1_000;
-
-    @Parameter
-    LoopVariant variant;
-
-    final IoUringFixture fixture = new IoUringFixture();
-
-    @AfterEach
-    void close() {
-        fixture.close();
-    }
 
     @Test
     void aThousandSocketsTurningReadableTakeOneIterationAndAFewEnters() {
