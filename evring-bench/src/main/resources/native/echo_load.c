@@ -1,16 +1,26 @@
 /*
- * The load generator of the echo benchmark: CONNS TCP connections to 127.0.0.1:PORT, each keeping INFLIGHT messages
- * of SIZE bytes in flight. Each message carries its send time; the echo's arrival time minus it is the latency.
+ * The load generator of the echo, bulk and memory benchmarks: TCP connections to an echo server on 127.0.0.1:PORT.
  *
- * It is built to cost less per message than the servers it measures: io_uring through raw system calls (no
- * liburing), one recv always posted per connection, the messages a recv completes answered by one send, and every
- * recv and send of a pass over the completion queue submitted by one io_uring_enter. Where io_uring cannot be set up
- * it says so and exits (the harness reports it).
+ * It is built to cost less per byte and per message than the servers it measures: io_uring through raw system calls
+ * (no liburing), one recv always posted per connection, the messages a recv completes answered by one send, and
+ * every recv and send of a pass over the completion queue submitted by one io_uring_enter. Where io_uring cannot be
+ * set up it says so and exits (the harness reports it).
  *
- *   echo_load <port> <conns> <inflight> <size> <warmup_ms> <window_ms>
+ *   echo_load echo <port> <conns> <inflight> <size> <warmup_ms> <window_ms>
+ *       each connection keeps INFLIGHT messages of SIZE bytes in flight; each message carries its send time, the
+ *       echo's arrival time minus it is the latency (a 1 MiB message is a block echoed whole before the next)
+ *   echo_load stream <port> <conns> <size> <warmup_ms> <window_ms>
+ *       bulk transfer: each connection writes SIZE-byte writes back to back, never waiting for the echo, while its
+ *       recv drains what comes back; the bytes not yet back are capped at STREAM_WRITES writes per connection, so
+ *       the server is never asked to queue without bound. No latency: there is no message to time
+ *   echo_load idle <port> <conns> <size>
+ *       opens CONNS connections and holds them, doing nothing until told on stdin: "ping" sends one SIZE-byte message
+ *       on every connection and waits for every echo; "close" (or the end of stdin) closes them all and exits
  *
- * Output (DriverProtocol-like lines the harness reads): "window-start", "window-end", then
- *   "stats messages=<n> seconds=<s> client_cpu_seconds=<s> errors=<n>" and "hist <lower_bound_ns> <count>" lines.
+ * Output (DriverProtocol-like lines the harness reads): echo and stream print "window-start", "window-end", then
+ *   "stats messages=<n> bytes=<n> seconds=<s> client_cpu_seconds=<s> errors=<n>" and, for echo,
+ *   "hist <lower_bound_ns> <count>" lines; idle prints "connected <n> <ms>", "echoed <n> <ms>" per ping, "closed".
+ *   A failure is "error <what>" and exit status 3; bad arguments exit with status 2.
  */
 #include "bench_common.h"
 #include <linux/io_uring.h>
@@ -57,7 +67,7 @@ static int ring_init(struct ring *r, unsigned entries) {
     int fd = -1;
     for (unsigned i = 0; i < sizeof flag_sets / sizeof flag_sets[0] && fd < 0; i++) {
         memset(&p, 0, sizeof p);
-        p.flags = flag_sets[i] | IORING_SETUP_CQSIZE;
+        p.flags = flag_sets[i] | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP; /* CLAMP: 4 x 32768 is past the CQ's limit */
         p.cq_entries = entries * 4;
         fd = (int)syscall(__NR_io_uring_setup, entries, &p);
     }
@@ -122,14 +132,18 @@ struct conn {
     char *wbuf;
     unsigned wlen, woff; /* bytes of the send in flight, and how many of them went */
     unsigned owed;       /* messages to send once the send in flight completes */
+    unsigned unanswered; /* stream mode: bytes sent whose echo has not come back yet */
     int send_busy;
 };
+
+/* stream mode: the writes a connection may have sent whose echo has not come back yet */
+#define STREAM_WRITES 4
 
 static struct ring ring;
 static struct conn *conns;
 static unsigned msg_size, inflight, rbuf_size, wbuf_size;
-static int running = 1, measuring = 0;
-static uint64_t received_in_window, errors;
+static int running = 1, measuring = 0, streaming = 0;
+static uint64_t received_in_window, bytes_in_window, errors;
 
 static int post_recv(unsigned i) {
     struct io_uring_sqe *s = ring_sqe(&ring);
@@ -167,12 +181,28 @@ static int send_messages(unsigned i, unsigned count) {
     return post_send(i);
 }
 
+/* Stream mode: one more SIZE-byte write if fewer than STREAM_WRITES writes are unanswered and none is in flight. */
+static int stream_more(unsigned i) {
+    struct conn *c = &conns[i];
+    if (!running || c->send_busy || c->unanswered + msg_size > STREAM_WRITES * msg_size) return 0;
+    c->wlen = msg_size;
+    c->woff = 0;
+    c->unanswered += msg_size;
+    return post_send(i);
+}
+
 static int on_recv(unsigned i, int res) {
     struct conn *c = &conns[i];
     if (res <= 0) {
         if (res == -EINTR || res == -EAGAIN) return post_recv(i);
         errors++;
         return running ? -1 : 0;
+    }
+    if (streaming) { /* the bytes only count; rbuf is overwritten by the next recv */
+        if (measuring) bytes_in_window += (unsigned)res;
+        c->unanswered -= (unsigned)res < c->unanswered ? (unsigned)res : c->unanswered;
+        if (stream_more(i) < 0) return -1;
+        return post_recv(i);
     }
     c->rlen += (unsigned)res;
     unsigned whole = c->rlen / msg_size;
@@ -183,6 +213,7 @@ static int on_recv(unsigned i, int res) {
         if (measuring) {
             hist[hist_index(t > sent ? t - sent : 0)]++;
             received_in_window++;
+            bytes_in_window += msg_size;
         }
     }
     unsigned rest = c->rlen - whole * msg_size;
@@ -204,6 +235,7 @@ static int on_send(unsigned i, int res) {
     }
     c->woff += (unsigned)res;
     if (c->woff < c->wlen) return post_send(i); /* a short send: the rest goes next */
+    if (streaming) return stream_more(i);
     if (running && c->owed) {
         unsigned n = c->owed;
         c->owed = 0;
@@ -218,32 +250,14 @@ static double cpu_seconds(void) {
     return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-int main(int argc, char **argv) {
-    if (argc != 7) {
-        fprintf(stderr, "usage: %s <port> <conns> <inflight> <size> <warmup_ms> <window_ms>\n", argv[0]);
-        return 2;
-    }
-    int port = atoi(argv[1]);
-    unsigned n = (unsigned)atoi(argv[2]);
-    inflight = (unsigned)atoi(argv[3]);
-    msg_size = (unsigned)atoi(argv[4]);
-    uint64_t warmup_ns = (uint64_t)atol(argv[5]) * 1000000ull, window_ns = (uint64_t)atol(argv[6]) * 1000000ull;
-    if (port <= 0 || n == 0 || inflight == 0 || msg_size < 8 || window_ns == 0) {
-        fprintf(stderr, "bad arguments\n");
-        return 2;
-    }
-    raise_nofile();
-    rbuf_size = msg_size * inflight * 2;
-    wbuf_size = msg_size * inflight;
-    unsigned entries = 1;
-    while (entries < 2 * n + 8) entries <<= 1;
-    if (entries > 32768) entries = 32768;
-    int e = ring_init(&ring, entries);
-    if (e < 0) {
-        printf("error io_uring_setup: %s\n", strerror(-e));
+/* Opens n blocking TCP connections to 127.0.0.1:port (TCP_NODELAY) into conns, with buffers of rbuf_size and
+ * wbuf_size. Returns 0, or 3 after printing the error line. */
+static int connect_all(int port, unsigned n) {
+    conns = calloc(n, sizeof *conns);
+    if (!conns) {
+        printf("error out of memory for %u connections\n", n);
         return 3;
     }
-    conns = calloc(n, sizeof *conns);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     for (unsigned i = 0; i < n; i++) {
@@ -257,39 +271,73 @@ int main(int argc, char **argv) {
         conns[i].fd = fd;
         conns[i].rbuf = calloc(1, rbuf_size);
         conns[i].wbuf = calloc(1, wbuf_size);
+        if (!conns[i].rbuf || !conns[i].wbuf) {
+            printf("error out of memory for connection #%u\n", i);
+            return 3;
+        }
         memset(conns[i].wbuf, 'x', wbuf_size);
     }
+    return 0;
+}
+
+/* A ring big enough for a recv and a send on each of n connections at once. Returns 0, or 3 after the error line. */
+static int setup_ring(unsigned n) {
+    unsigned entries = 1;
+    while (entries < 2 * n + 8) entries <<= 1;
+    if (entries > 32768) entries = 32768;
+    int e = ring_init(&ring, entries);
+    if (e < 0) {
+        printf("error io_uring_setup: %s\n", strerror(-e));
+        return 3;
+    }
+    return 0;
+}
+
+/* Passes over the completion queue once (after an enter that waits for one), handing each CQE to its connection. */
+static int reap(unsigned n, int (*on_cqe)(unsigned i, int is_send, int res)) {
+    int r = ring_enter(&ring, 1);
+    if (r < 0 && r != -EINTR && r != -EBUSY) {
+        printf("error io_uring_enter: %s\n", strerror(-r));
+        return 3;
+    }
+    unsigned head = *ring.cq_head;
+    /* the CQ tail is written by the kernel: acquire pairs with its release */
+    unsigned tail = atomic_load_explicit((_Atomic unsigned *)ring.cq_tail, memory_order_acquire);
+    for (; head != tail; head++) {
+        struct io_uring_cqe *cqe = &ring.cqes[head & *ring.cq_mask];
+        uint64_t ud = cqe->user_data;
+        unsigned i = (unsigned)(ud >> 1);
+        if (i >= n) continue;
+        if (on_cqe(i, (int)(ud & 1), cqe->res) < 0) {
+            printf("error connection %u: %s\n", i, cqe->res < 0 ? strerror(-cqe->res) : "closed by the server");
+            return 3;
+        }
+    }
+    /* release the CQ slots: pairs with the kernel's acquire of the head */
+    atomic_store_explicit((_Atomic unsigned *)ring.cq_head, head, memory_order_release);
+    return 0;
+}
+
+static int on_load_cqe(unsigned i, int is_send, int res) {
+    return is_send ? on_send(i, res) : on_recv(i, res);
+}
+
+/* echo and stream: the load, a warm-up, then one measured window; prints the window's figures. */
+static int run_load(int port, unsigned n, uint64_t warmup_ns, uint64_t window_ns) {
+    int e = setup_ring(n);
+    if (e) return e;
+    if ((e = connect_all(port, n))) return e;
     for (unsigned i = 0; i < n; i++) {
-        if (post_recv(i) < 0 || send_messages(i, inflight) < 0) {
+        if (post_recv(i) < 0 || (streaming ? stream_more(i) : send_messages(i, inflight)) < 0) {
             printf("error submission queue full\n");
             return 3;
         }
     }
     uint64_t start = now_ns(), window_start = 0, window_end = 0;
     double cpu_start = 0, cpu_end = 0;
-    uint64_t received_at_end = 0;
+    uint64_t received_at_end = 0, bytes_at_end = 0;
     while (running) {
-        int r = ring_enter(&ring, 1);
-        if (r < 0 && r != -EINTR && r != -EBUSY) {
-            printf("error io_uring_enter: %s\n", strerror(-r));
-            return 3;
-        }
-        unsigned head = *ring.cq_head;
-        /* the CQ tail is written by the kernel: acquire pairs with its release */
-        unsigned tail = atomic_load_explicit((_Atomic unsigned *)ring.cq_tail, memory_order_acquire);
-        for (; head != tail; head++) {
-            struct io_uring_cqe *cqe = &ring.cqes[head & *ring.cq_mask];
-            uint64_t ud = cqe->user_data;
-            unsigned i = (unsigned)(ud >> 1);
-            if (i >= n) continue;
-            int rc = (ud & 1) ? on_send(i, cqe->res) : on_recv(i, cqe->res);
-            if (rc < 0) {
-                printf("error connection %u: %s\n", i, cqe->res < 0 ? strerror(-cqe->res) : "closed by the server");
-                return 3;
-            }
-        }
-        /* release the CQ slots: pairs with the kernel's acquire of the head */
-        atomic_store_explicit((_Atomic unsigned *)ring.cq_head, head, memory_order_release);
+        if ((e = reap(n, on_load_cqe))) return e;
         uint64_t t = now_ns();
         if (!measuring && window_start == 0 && t - start >= warmup_ns) {
             measuring = 1;
@@ -301,16 +349,108 @@ int main(int argc, char **argv) {
             window_end = t;
             cpu_end = cpu_seconds();
             received_at_end = received_in_window;
+            bytes_at_end = bytes_in_window;
             running = 0;
             OUT("window-end\n");
         }
     }
-    OUT("stats messages=%llu seconds=%.6f client_cpu_seconds=%.6f errors=%llu\n",
-        (unsigned long long)received_at_end, (window_end - window_start) / 1e9, cpu_end - cpu_start,
-        (unsigned long long)errors);
+    OUT("stats messages=%llu bytes=%llu seconds=%.6f client_cpu_seconds=%.6f errors=%llu\n",
+        (unsigned long long)received_at_end, (unsigned long long)bytes_at_end, (window_end - window_start) / 1e9,
+        cpu_end - cpu_start, (unsigned long long)errors);
     for (int i = 0; i < HIST_BUCKETS; i++) {
         if (hist[i]) printf("hist %llu %llu\n", (unsigned long long)hist_value(i), (unsigned long long)hist[i]);
     }
     fflush(stdout);
     return 0;
+}
+
+/* idle: each connection's share of a ping, and how many connections have their whole echo back */
+static unsigned ping_done;
+
+static int on_ping_cqe(unsigned i, int is_send, int res) {
+    struct conn *c = &conns[i];
+    if (res < 0 && (res == -EINTR || res == -EAGAIN)) return is_send ? post_send(i) : post_recv(i);
+    if (res < 0 || (!is_send && res == 0)) return -1;
+    if (is_send) {
+        c->send_busy = 0;
+        c->woff += (unsigned)res;
+        return c->woff < c->wlen ? post_send(i) : 0;
+    }
+    c->rlen += (unsigned)res;
+    if (c->rlen < msg_size) return post_recv(i);
+    if (c->rlen > msg_size || memcmp(c->rbuf, c->wbuf, msg_size) != 0) {
+        printf("error connection %u: the echo differs from the message sent\n", i);
+        fflush(stdout);
+        exit(3);
+    }
+    ping_done++;
+    return 0;
+}
+
+/* idle: connect, then follow the commands on stdin (see the top of this file). */
+static int run_idle(int port, unsigned n) {
+    rbuf_size = msg_size;
+    wbuf_size = msg_size;
+    int e = setup_ring(n);
+    if (e) return e;
+    uint64_t t0 = now_ns();
+    if ((e = connect_all(port, n))) return e;
+    OUT("connected %u %.1f\n", n, (now_ns() - t0) / 1e6);
+    char line[64];
+    while (fgets(line, sizeof line, stdin)) {
+        if (strncmp(line, "close", 5) == 0) break;
+        if (strncmp(line, "ping", 4) != 0) {
+            printf("error unknown command: %s", line);
+            return 3;
+        }
+        t0 = now_ns();
+        ping_done = 0;
+        for (unsigned i = 0; i < n; i++) {
+            struct conn *c = &conns[i];
+            c->rlen = 0;
+            c->wlen = msg_size;
+            c->woff = 0;
+            if (post_recv(i) < 0 || post_send(i) < 0) {
+                printf("error submission queue full\n");
+                return 3;
+            }
+        }
+        while (ping_done < n) {
+            if ((e = reap(n, on_ping_cqe))) return e;
+        }
+        OUT("echoed %u %.1f\n", n, (now_ns() - t0) / 1e6);
+    }
+    for (unsigned i = 0; i < n; i++) close(conns[i].fd);
+    OUT("closed\n");
+    return 0;
+}
+
+static int usage(const char *self) {
+    fprintf(stderr, "usage: %s echo <port> <conns> <inflight> <size> <warmup_ms> <window_ms>\n"
+                    "       %s stream <port> <conns> <size> <warmup_ms> <window_ms>\n"
+                    "       %s idle <port> <conns> <size>\n", self, self, self);
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return usage(argv[0]);
+    const char *mode = argv[1];
+    int echo = strcmp(mode, "echo") == 0, stream = strcmp(mode, "stream") == 0, idle = strcmp(mode, "idle") == 0;
+    if ((echo && argc != 8) || (stream && argc != 7) || (idle && argc != 5) || !(echo || stream || idle)) return usage(argv[0]);
+    int port = atoi(argv[2]);
+    unsigned n = (unsigned)atoi(argv[3]);
+    inflight = echo ? (unsigned)atoi(argv[4]) : 1;
+    msg_size = (unsigned)atoi(argv[echo ? 5 : 4]);
+    uint64_t warmup_ns = idle ? 0 : (uint64_t)atol(argv[echo ? 6 : 5]) * 1000000ull;
+    uint64_t window_ns = idle ? 1 : (uint64_t)atol(argv[echo ? 7 : 6]) * 1000000ull;
+    if (port <= 0 || port > 65535 || n == 0 || inflight == 0 || msg_size < 8 || msg_size > (64u << 20) || window_ns == 0) {
+        fprintf(stderr, "bad arguments\n");
+        return 2;
+    }
+    raise_nofile();
+    if (idle) return run_idle(port, n);
+    streaming = stream;
+    rbuf_size = stream ? msg_size : msg_size * inflight * 2;
+    wbuf_size = msg_size * inflight;
+    return run_load(port, n, warmup_ns, window_ns);
 }

@@ -6,6 +6,7 @@ import dev.evring.backend.BackendOptions;
 import dev.evring.backend.LoopBackend;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Libc;
+import dev.evring.uring.RingOps;
 
 
 import java.lang.foreign.Arena;
@@ -102,6 +103,19 @@ public final class EventLoop implements AutoCloseable, Executor {
         void invokePending(EventLoop loop) throws Exception;
     }
 
+    /**
+     * Told once when the loop's graceful shutdown begins ({@link EventLoop#shutdownGracefully}, or its
+     * {@link LoopGroup}'s): stop taking new work (close listening sockets), and finish what is in flight by
+     * {@code deadlineNanos} (on the loop's clock, {@link EventLoop#now()}), after which the loop's {@code run()} returns
+     * and its owner closes it. Whatever is still active keeps the loop running until then, so a connection that is
+     * still sending its last reply needs nothing more than to stay open until it is done. Called on the loop's thread;
+     * what it throws goes to the exception handler.
+     */
+    @FunctionalInterface
+    public interface ShutdownListener {
+        void onShutdown(EventLoop loop, long deadlineNanos) throws Exception;
+    }
+
     /** The callback of {@link EventLoop#once}: {@code revents} is READ and/or WRITE, or TIMER on timeout. */
     @FunctionalInterface
     public interface OnceCallback {
@@ -158,6 +172,12 @@ public final class EventLoop implements AutoCloseable, Executor {
         }
     }
 
+    /**
+     * The loop of this thread whose {@link WakeSender} its wakeups of other loops use ({@link LoopWakeup} asks it
+     * first): the first loop the thread opened that has one, until that loop closes.
+     */
+    private static final ThreadLocal<EventLoop> SENDING = new ThreadLocal<>();
+
     // run flags and break states, as libev's EVRUN_* and EVBREAK_*
     private static final int RUN_ONCE = 1;
     private static final int RUN_NOWAIT = 2;
@@ -203,6 +223,9 @@ public final class EventLoop implements AutoCloseable, Executor {
     private final LoopWakeup wakeup;
     /** The tasks of {@link #execute}. */
     private final TaskQueue tasks;
+    /** This loop's way to wake other loops from its thread, if it has one besides their backends (see WakeSender). */
+    private WakeSender wakeSender;
+    private final LoopShutdown shutdown = new LoopShutdown(this);
     private final Timers timers = new Timers(this);
     private final Periodics periodics = new Periodics(this);
     /** Created with the first signal watcher (the JVM's signal thread reaches it through SignalRegistry, not here). */
@@ -227,10 +250,15 @@ public final class EventLoop implements AutoCloseable, Executor {
         this.owner = Thread.currentThread();
         this.clock = b.clock;
         this.reporter = new ExceptionReporter(b.exceptionHandler);
+        this.options = new BackendOptions(b.options);
+        // first what can fail by the caller's doing (a bad option, a clock that throws), before anything is opened
+        // that would then leak. loop.wakeup_messages=false keeps other loops' wakeups on the eventfd (for comparison)
+        boolean wakeupMessages = options.flag("loop.wakeup_messages", true);
+        long mono = clock.monotonicNanos();
+        long realtime = clock.realtimeNanos();
         this.arena = Arena.ofConfined();
         this.callState = Libc.allocateCallState(arena);
         for (int p = 0; p < NUM_PRI; p++) idles[p] = new WatcherList<>(2);
-        this.options = new BackendOptions(b.options);
         BackendSelector.Selection sel;
         try {
             metrics.configure(options, clock.monotonicNanos()); // a bad loop.* option is refused before anything opens
@@ -243,9 +271,11 @@ public final class EventLoop implements AutoCloseable, Executor {
         this.backend = sel.backend();
         this.wakeup = new LoopWakeup(backend);
         this.tasks = new TaskQueue(this);
+        RingOps ring = backend.ringOps();
+        if (ring != null && ring.messagesSupported() && wakeupMessages) sendWakeupsThrough(new RingWakeSender(ring));
         this.backendRefusals = List.copyOf(sel.refusals());
-        this.now = clock.monotonicNanos();
-        this.rtmnDiff = clock.realtimeNanos() - now;
+        this.now = mono;
+        this.rtmnDiff = realtime - mono;
     }
 
     /** Opens a loop on the best backend available here, owned by the calling thread. */
@@ -298,6 +328,16 @@ public final class EventLoop implements AutoCloseable, Executor {
             if (value == null) options.remove(key);
             else options.put(key, value);
             return this;
+        }
+
+        /** A builder with the same settings, for opening loops like this one on other threads ({@link LoopGroup}). */
+        Builder copy() {
+            Builder b = new Builder();
+            b.backend = backend;
+            b.exceptionHandler = exceptionHandler;
+            b.clock = clock;
+            b.options.putAll(options);
+            return b;
         }
 
         /**
@@ -1118,6 +1158,29 @@ public final class EventLoop implements AutoCloseable, Executor {
         wakeup.wake();
     }
 
+    /** Any thread: the wake sender of the calling thread's loop, if it has one ({@link LoopWakeup#wake()} asks it). */
+    static WakeSender wakeSenderOfThisThread() {
+        EventLoop own = SENDING.get();
+        return own == null ? null : own.wakeSender;
+    }
+
+    /**
+     * Loop thread: this loop wakes other loops through {@code sender} (null: through their backends), and this thread's
+     * wakeups of other loops go through this loop's sender, unless another loop of the thread has one already.
+     */
+    void sendWakeupsThrough(WakeSender sender) {
+        if (Thread.currentThread() != owner) throw ownerFailure();
+        this.wakeSender = sender;
+        EventLoop own = SENDING.get();
+        if (sender != null && own == null) SENDING.set(this);
+        else if (sender == null && own == this) SENDING.remove();
+    }
+
+    /** The wake sender this loop has (tests). */
+    WakeSender wakeSenderForTest() {
+        return wakeSender;
+    }
+
     /** Loop thread: runs after a wakeup (or a skipped one); queues every async watcher that was sent. */
     private void drainAsyncs() {
         if (!wakeup.takePending()) return;
@@ -1136,6 +1199,64 @@ public final class EventLoop implements AutoCloseable, Executor {
      */
     void wakeupForSignal() {
         if (!closed) wakeup.markPending();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // graceful shutdown
+
+    /**
+     * Begins a graceful shutdown: at the loop's next iteration (as a task given to {@link #execute}, so tasks submitted
+     * before this call run first), every {@link ShutdownListener} is told once, in the order they were added, with the
+     * deadline {@code timeout} from then; from then on {@code run()} returns as soon as nothing keeps the loop alive
+     * (everything drained), or at the deadline, whichever comes first, and the loop's owner closes it
+     * ({@link LoopGroup} does this for its loops). A later call with an earlier deadline moves it closer
+     * ({@code Duration.ZERO}: at once); one with a later deadline changes nothing. Callable from any thread; nothing
+     * happens on a loop that is closed or closing.
+     *
+     * <p>Costs: one task (a lambda allocated), then one timer that does not keep the loop alive.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is null or negative
+     */
+    public void shutdownGracefully(Duration timeout) {
+        long t = TimerWatcher.toNanos("shutdown timeout", timeout);
+        try {
+            execute(() -> shutdown.begin(t));
+        } catch (RejectedExecutionException closing) {
+            // closed or closing: nothing left to shut down gracefully
+        }
+    }
+
+    /** Loop thread: {@link #shutdownGracefully}'s task, for the group's own (which first releases its ref). */
+    void beginShutdown(long timeoutNanos) {
+        shutdown.begin(timeoutNanos);
+    }
+
+    /**
+     * Adds a listener told when the loop's graceful shutdown begins (see {@link ShutdownListener}). Register one per
+     * component (a server, a pool of connections), not per connection: removal looks through the list. A listener
+     * added once the shutdown began is told at the next iteration. Loop thread.
+     *
+     * @throws IllegalArgumentException if {@code listener} is null
+     */
+    public void addShutdownListener(ShutdownListener listener) {
+        checkOwner();
+        shutdown.add(listener);
+    }
+
+    /** Removes a listener added before; false if it was not there (or was told already). Loop thread. */
+    public boolean removeShutdownListener(ShutdownListener listener) {
+        checkOwner();
+        return shutdown.remove(listener);
+    }
+
+    /** Whether the loop's graceful shutdown has begun (its listeners were told). Loop thread. */
+    public boolean isShuttingDown() {
+        checkOwner();
+        return shutdown.begun();
+    }
+
+    boolean isShuttingDownUnchecked() {
+        return shutdown.begun();
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -1160,7 +1281,7 @@ public final class EventLoop implements AutoCloseable, Executor {
         }
         backend.counters(c);
         return new LoopStats(kind, (long) ITERATION.getOpaque(this), (int) ACTIVE_COUNT.getOpaque(this), tasks.executed(),
-                tasks.waiting(), wakeup.received(), wakeup.backendWakeups(),
+                tasks.waiting(), wakeup.received(), wakeup.backendWakeups(), wakeup.messages(),
                 metrics.waitNanos(), metrics.workNanos(), metrics.callbacks(),
                 c[BackendCounters.ENTER_WAIT], c[BackendCounters.ENTER_SUBMIT], c[BackendCounters.SQES_SUBMITTED],
                 c[BackendCounters.CQES_REAPED], c[BackendCounters.CQES_BACKEND], c[BackendCounters.CQES_HANDLERS],
@@ -1315,6 +1436,7 @@ public final class EventLoop implements AutoCloseable, Executor {
             }
             resources.clear();
             LoopEvents.closed(this);
+            if (SENDING.get() == this) SENDING.remove(); // its ring goes now
             closed = true;
             wakeup.shut();
             try {

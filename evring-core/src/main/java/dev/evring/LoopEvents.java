@@ -116,6 +116,9 @@ final class LoopEvents {
         long wakeups;
         @Label("Wakeup Calls")
         long wakeupCalls;
+        @Label("Wakeup Messages")
+        @Description("ring messages other loops posted to wake this one, instead of a wakeup call")
+        long wakeupMessages;
         @Label("System Calls")
         @Description("io_uring_enter, epoll_wait and poll calls of the loop's thread")
         long systemCalls;
@@ -240,6 +243,7 @@ final class LoopEvents {
             e.active = s.active();
             e.wakeups = s.wakeups();
             e.wakeupCalls = s.wakeupCalls();
+            e.wakeupMessages = s.wakeupMessages();
             e.systemCalls = s.systemCalls();
             e.enterWait = s.enterWait();
             e.enterSubmit = s.enterSubmit();

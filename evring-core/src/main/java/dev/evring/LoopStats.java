@@ -26,6 +26,8 @@ package dev.evring;
  * @param wakeupCalls      system calls other threads made to wake it from its wait (eventfd writes), for tasks, async
  *                         sends, signals or {@link EventLoop#wakeup()}: a sender that finds the loop busy, or another
  *                         sender ahead of it, makes none
+ * @param wakeupMessages   ring messages other loops' threads posted to wake it instead (IORING_OP_MSG_RING, where both
+ *                         run on io_uring): no system call of their own, no eventfd; a part of {@code messagesReceived}
  * @param waitNanos        time spent in the backend's poll: blocked waiting, plus the poll's own system calls (on
  *                         io_uring the kernel's work on the SQEs the enter submits, sends included) and the reaping of
  *                         what it returned; an io collect interval's sleep counts here too
@@ -56,10 +58,10 @@ package dev.evring;
  * @param pollCalls        {@code poll(2)} calls
  * @param pollEvents       pollfds {@code poll(2)} found ready
  * @param messagesSent     ring messages ({@code IORING_OP_MSG_RING}) this loop's ring queued for other loops
- * @param messagesReceived ring messages other loops or threads posted to this loop's ring
+ * @param messagesReceived ring messages other loops or threads posted to this loop's ring (wakeups among them)
  */
 public record LoopStats(Backend backend, long iterations, int active, long tasksExecuted, long tasksQueued,
-                        long wakeups, long wakeupCalls,
+                        long wakeups, long wakeupCalls, long wakeupMessages,
                         long waitNanos, long workNanos, long callbacks,
                         long enterWait, long enterSubmit, long sqesSubmitted,
                         long cqesReaped, long cqesBackend, long cqesHandlers, long cqesStray, long cqesStale,

@@ -1,6 +1,7 @@
 package dev.evring;
 
 import dev.evring.backend.LoopBackend;
+import dev.evring.uring.MessageTarget;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -16,7 +17,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>The handshake with the loop is a Dekker pair: the loop sets {@code wanted} before it reads {@code skipped} and
  * decides to block; a sender sets {@code skipped} before it reads {@code wanted} and decides to write. Both are
  * volatile, so at least one side sees the other: the loop does not block, or the sender writes.
-
+ *
+ * <p>How a sender that must wake the loop does it is chosen per calling thread: a thread that owns a loop with a
+ * {@link WakeSender} (a message from its ring) asks it first; every other thread, and a sender that cannot reach this
+ * loop, writes to the backend ({@link #wakeBackend()}: the eventfd).
  */
 final class LoopWakeup {
     private static final int CLOSING_BIT = 1 << 30;
@@ -46,6 +50,8 @@ final class LoopWakeup {
     private volatile int embedders;
     /** How many times a sender called backend.wakeup() (stats, and tests: "one system call per burst"). */
     private final AtomicInteger backendWakeups = new AtomicInteger();
+    /** How many ring messages other loops posted to wake this one (stats). */
+    private final AtomicInteger messages = new AtomicInteger();
     /** How many times the loop took a pending mark (written on the loop's thread with setOpaque; stats). */
     private long received;
 
@@ -59,17 +65,50 @@ final class LoopWakeup {
         wake();
     }
 
-    /** Wakes the loop if it is blocked in, or about to enter, its backend wait ({@code EventLoop.wakeup}). */
+    /**
+     * Wakes the loop if it is blocked in, or about to enter, its backend wait ({@code EventLoop.wakeup}): through the
+     * calling thread's loop's {@link WakeSender} if it has one that reaches this loop, else through the backend.
+     */
     void wake() {
         skipped.set(1);
         if (wanted.get() != 0 || embedders > 0) {
             skipped.set(0);
-            if ((gate.incrementAndGet() & CLOSING_BIT) == 0) {
-                backendWakeups.incrementAndGet();
-                backend.wakeup();
+            if (embedders == 0) {
+                WakeSender via = EventLoop.wakeSenderOfThisThread();
+                if (via != null && via.wake(this)) return;
             }
-            gate.decrementAndGet();
+            wakeBackend();
         }
+    }
+
+    /**
+     * The loop's own wakeup channel, the backend's (an eventfd write): any thread, and what a {@link WakeSender} falls
+     * back to when its message failed. Does nothing once close began.
+     */
+    void wakeBackend() {
+        if ((gate.incrementAndGet() & CLOSING_BIT) == 0) {
+            backendWakeups.incrementAndGet();
+            backend.wakeup();
+        }
+        gate.decrementAndGet();
+    }
+
+    /**
+     * Any thread: where a ring message wakes this loop instead of {@link #wakeBackend()} (the backend's
+     * {@code wakeupTarget()}), or null. Read it after marking the work the loop is to look at.
+     */
+    MessageTarget messageTarget() {
+        return backend.wakeupTarget();
+    }
+
+    /** A {@link WakeSender} posted a message to wake this loop (stats). */
+    void messagePosted() {
+        messages.incrementAndGet();
+    }
+
+    /** Any thread: whether close began (no wakeup reaches the backend any more). */
+    boolean isShut() {
+        return (gate.get() & CLOSING_BIT) != 0;
     }
 
     /** Loop thread, before the backend wait: returns whether it may block (no sender skipped its system call). */
@@ -99,6 +138,11 @@ final class LoopWakeup {
     /** Any thread: how many times a sender called backend.wakeup(). */
     int backendWakeups() {
         return backendWakeups.get();
+    }
+
+    /** Any thread: how many ring messages other loops posted to wake this one. */
+    int messages() {
+        return messages.get();
     }
 
     /** Any thread: how many times the loop took a pending mark and looked at its cross-thread sources. */

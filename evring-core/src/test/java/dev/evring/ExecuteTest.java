@@ -161,8 +161,10 @@ class ExecuteTest extends LoopTestBase {
         int calls = loop.backendWakeupsForTest() - before;
         long waits = loop.iteration() - waitsBefore;
         // how often the loop falls asleep while the burst comes in depends on the scheduler (a busy machine makes it
-        // many times); what must hold is at most one wakeup call per time it slept, never one per task
-        assertTrue(calls >= 1 && calls <= waits, calls + " wakeup system calls for a burst of " + burst + " over " + waits + " waits");
+        // many times); what must hold is a wakeup call per time it slept, plus at most one more for a task that came
+        // as it woke (between the backend reporting the wakeup, where the loop takes the pending mark, and the end of
+        // its wait, where it stops counting as asleep), never one per task
+        assertTrue(calls >= 1 && calls <= 2 * waits, calls + " wakeup system calls for a burst of " + burst + " over " + waits + " waits");
         assertTrue(calls < burst / 10, calls + " wakeup system calls for a burst of " + burst);
     }
 

@@ -60,10 +60,12 @@ class LoopStatsTest extends LoopTestBase {
         assertEquals(0, after.tasksQueued());
         assertTrue(after.waitNanos() - before.waitNanos() >= 20_000_000L, "waited for the timer: " + after);
         assertTrue(after.workNanos() - before.workNanos() >= 30_000_000L, "worked in the timer's callback: " + after);
-        assertTrue(after.systemCalls() - before.systemCalls() >= 11, after.toString());
         switch (loop.backend()) {
             case IO_URING -> {
-                assertTrue(after.enterWait() - before.enterWait() >= 11, after.toString());
+                // a read's CQE may be in the CQ before the loop polls (posted when the writing thread left write(2)):
+                // that poll reaps it without a wait, or without any enter; the timer's wait is always an enter
+                assertTrue(after.enterWait() - before.enterWait() >= 1, "the timer's wait: " + after);
+                assertEquals(after.enterWait() + after.enterSubmit(), after.systemCalls(), after.toString());
                 assertTrue(after.sqesSubmitted() - before.sqesSubmitted() >= 10, "a re-armed poll per read: " + after);
                 assertTrue(after.cqesReaped() - before.cqesReaped() >= 10, after.toString());
                 assertEquals(after.cqesReaped(), after.cqesBackend() + after.cqesHandlers() + after.cqesStray(), after.toString());
@@ -109,7 +111,7 @@ class LoopStatsTest extends LoopTestBase {
         long before = mx.getCurrentThreadAllocatedBytes();
         for (int i = 0; i < n; i++) sink += loop.stats().cqesReaped();
         long perCall = (mx.getCurrentThreadAllocatedBytes() - before) / n;
-        // the record: a header, one reference, one int and 25 longs (about 224 bytes); not the 168-byte array as well
+        // the record: a header, one reference, one int and 26 longs (about 232 bytes); not the 168-byte array as well
         assertTrue(perCall <= 240, perCall + " bytes per stats() (" + sink + ")");
     }
 }

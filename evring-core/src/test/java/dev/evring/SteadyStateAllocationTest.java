@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The loop allocates nothing per event once warmed up: a ping-pong over socketpairs (io watchers, a re-armed timer,
  * an async watcher, tasks given to execute) is measured with the thread's allocation counter. The callbacks themselves use preallocated native
- * buffers, so whatever is counted is the loop's.
+ * buffers, so whatever is counted is the loop's. The same for tasks handed back and forth between the two loops of a
+ * {@link LoopGroup}, on both loop threads.
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#all")
@@ -91,6 +92,47 @@ class SteadyStateAllocationTest extends LoopTestBase {
             assertTrue(allocated < 64 * 1024,
                     variant + ": " + allocated + " bytes allocated over " + measured + " events (" + (allocated / (double) measured) + " per event)");
             assertEquals(0, loop.pendingCount());
+        }
+    }
+
+    @Test
+    void tasksHandedBetweenTwoLoopsAllocateNothing() throws Exception {
+        var mx = ManagementFactory.getThreadMXBean();
+        assumeTrue(mx instanceof com.sun.management.ThreadMXBean tmx && tmx.isThreadAllocatedMemorySupported(),
+                "this JVM cannot count allocated bytes per thread");
+        com.sun.management.ThreadMXBean tmx = (com.sun.management.ThreadMXBean) mx;
+        tmx.setThreadAllocatedMemoryEnabled(true);
+        try (LoopGroup g = LoopGroup.builder().loops(2).loop(variant.builder()).open()) {
+            EventLoop a = g.loop(0);
+            EventLoop b = g.loop(1);
+            long[] tids = new long[2];
+            java.util.concurrent.CountDownLatch known = new java.util.concurrent.CountDownLatch(2);
+            a.execute(() -> { tids[0] = Thread.currentThread().threadId(); known.countDown(); });
+            b.execute(() -> { tids[1] = Thread.currentThread().threadId(); known.countDown(); });
+            assertTrue(known.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            // a round trip: a task on a hands a task to b, which hands one back; made once, as a user would
+            java.util.concurrent.atomic.AtomicLong trips = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicLong target = new java.util.concurrent.atomic.AtomicLong();
+            Runnable[] ping = new Runnable[1];
+            Runnable pong = () -> a.execute(ping[0]);
+            ping[0] = () -> {
+                if (trips.incrementAndGet() < target.get()) b.execute(pong);
+            };
+            long[] windows = {20_000, 20_000, 20_000, 20_000, 20_000, 100_000};
+            long allocated = 0;
+            for (int w = 0; w < windows.length; w++) {
+                long before = tmx.getThreadAllocatedBytes(tids[0]) + tmx.getThreadAllocatedBytes(tids[1]);
+                long start = trips.get();
+                target.set(start + windows[w] + 1);
+                a.execute(ping[0]);
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+                while (trips.get() < target.get() && System.nanoTime() < deadline) Thread.sleep(1);
+                assertEquals(target.get(), trips.get(), "the round trips stopped");
+                allocated = tmx.getThreadAllocatedBytes(tids[0]) + tmx.getThreadAllocatedBytes(tids[1]) - before;
+                if (allocated == 0 && w >= 2) break; // warmed up (the JIT has compiled the downcalls) and clean
+            }
+            // the last window: 100,000 round trips (200,000 tasks and their wakeups) on the two loop threads
+            assertTrue(allocated < 64 * 1024, variant + ": " + allocated + " bytes allocated by the loop threads over a window of round trips");
         }
     }
 }

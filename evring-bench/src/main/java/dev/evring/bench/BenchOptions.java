@@ -1,11 +1,12 @@
 package dev.evring.bench;
 
+import dev.evring.bench.harness.RowSelection;
+import dev.evring.bench.report.RowKind;
 import dev.evring.examples.CommandLine;
 
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -14,14 +15,15 @@ import java.util.Set;
  *
  * @param quick     a short run (under 2 minutes): fewer repeats, fewer writes, shorter windows, no JMH
  * @param only      the benchmarks to run, in the suite's order (all of the default set if not given)
- * @param rowFilter case-insensitive substrings: only rows whose name contains one of them run (empty: all)
+ * @param rows      which rows run ({@code --rows}: words picking rows by name, and variants of evring rows with
+ *                  evring options set; see {@link RowSelection})
  * @param repeats   measured repeats per case, overriding the mode's default (0: the default)
  * @param out       the folder under which {@code <timestamp>/} is created
  * @param install   whether missing tools may be installed with apt-get
  * @param list      only print what would run
  * @param help      only print the usage
  */
-public record BenchOptions(boolean quick, Set<String> only, List<String> rowFilter, int repeats, Path out,
+public record BenchOptions(boolean quick, Set<String> only, RowSelection rows, int repeats, Path out,
                            boolean install, boolean list, boolean help) {
 
     /** Every benchmark, in the order a run does them. */
@@ -34,8 +36,9 @@ public record BenchOptions(boolean quick, Set<String> only, List<String> rowFilt
     static final CommandLine.Option<List<String>> ONLY = COMMAND_LINE.list("--only", "LIST", BENCHMARKS,
             "run only these benchmarks, comma-separated: " + String.join(", ", BENCHMARKS));
     static final CommandLine.Option<Boolean> JMH = COMMAND_LINE.flag("--jmh", "the JMH microbenchmarks only (same as --only jmh)");
-    static final CommandLine.Option<List<String>> ROWS = COMMAND_LINE.list("--rows", "LIST", List.of(),
-            "run only rows whose name contains one of these words (e.g. --rows evring,libev)");
+    static final CommandLine.Option<List<RowSelection>> ROWS = COMMAND_LINE.values("--rows", "LIST", v -> List.of(RowSelection.parse(v)),
+            "only rows whose name has one of these words (--rows evring,libev); 'WORDS [key=value,...]' also runs "
+            + "evring's WORDS rows with -Devring.key=value (--rows 'io_uring completion [net.buffer_ring=false]')");
     static final CommandLine.Option<Integer> REPEATS = COMMAND_LINE.integer("--repeats", "N", 0, 1, 100,
             "measured repeats per case (default: each benchmark's, fewer in --quick)");
     static final CommandLine.Option<Path> OUT = COMMAND_LINE.value("--out", "DIR", null, Path::of,
@@ -59,15 +62,12 @@ public record BenchOptions(boolean quick, Set<String> only, List<String> rowFilt
             if (only.isEmpty() ? inDefault : only.contains(b)) selected.add(b);
         }
         Path out = p.given(OUT) ? p.get(OUT) : defaultOut;
-        return new BenchOptions(quick, selected, p.get(ROWS), p.get(REPEATS), out, !p.get(NO_INSTALL), p.get(LIST), p.help());
+        return new BenchOptions(quick, selected, RowSelection.of(p.get(ROWS)), p.get(REPEATS), out, !p.get(NO_INSTALL), p.get(LIST), p.help());
     }
 
-    /** Whether a row of this name is selected by {@code --rows}. */
-    public boolean wantsRow(String row) {
-        if (rowFilter.isEmpty()) return true;
-        String r = row.toLowerCase(Locale.ROOT);
-        for (String f : rowFilter) if (r.contains(f)) return true;
-        return false;
+    /** Whether a row of this name and kind is selected by {@code --rows} (a variant's base row is). */
+    public boolean wantsRow(String row, RowKind kind) {
+        return rows.wants(row, kind);
     }
 
     /** The measured repeats per case: {@code --repeats}, else {@code quickDefault} in a quick run, else {@code fullDefault}. */

@@ -4,6 +4,7 @@ import dev.evring.ErrnoException;
 import dev.evring.examples.CommandLine;
 import dev.evring.examples.EchoClient;
 import dev.evring.examples.EchoServer;
+import dev.evring.examples.HttpServer;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -31,6 +32,7 @@ public final class Main {
         m.put("echo-server", new Command(EchoServer.COMMAND_LINE, EchoServer::run));
         m.put("echo-client", new Command(EchoClient.COMMAND_LINE, EchoClient::run));
         m.put("echo-alloc", new Command(EchoCommands.COMMAND_LINE, EchoCommands::alloc));
+        m.put("http-server", new Command(HttpServer.COMMAND_LINE, HttpServer::run));
         return m;
     }
 

@@ -1,5 +1,6 @@
 package dev.evring.bench;
 
+import dev.evring.bench.report.RowKind;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ class BenchOptionsTest {
     @Test
     void fullRunSelectsEveryBenchmarkIncludingJmh() {
         BenchOptions o = parse();
-        assertEquals(List.of("pipes", "echo", "http", "timers", "jmh"), List.copyOf(o.only()));
+        assertEquals(List.of("pipes", "echo", "bulk", "memory", "http", "timers", "jmh"), List.copyOf(o.only()));
         assertFalse(o.quick());
         assertTrue(o.install());
         assertEquals(OUT, o.out());
@@ -31,7 +32,7 @@ class BenchOptionsTest {
     @Test
     void quickRunLeavesJmhOutAndUsesQuickRepeats() {
         BenchOptions o = parse("--quick");
-        assertEquals(List.of("pipes", "echo", "http", "timers"), List.copyOf(o.only()));
+        assertEquals(List.of("pipes", "echo", "bulk", "memory", "http", "timers"), List.copyOf(o.only()));
         assertEquals(3, o.repeatsOr(3, 5));
     }
 
@@ -75,10 +76,10 @@ class BenchOptionsTest {
     @Test
     void rowFilterMatchesSubstringsCaseInsensitively() {
         BenchOptions o = parse("--rows", "Evring,libev");
-        assertTrue(o.wantsRow("evring epoll (readiness)"));
-        assertTrue(o.wantsRow("libev 4.33 (C) epoll"));
-        assertFalse(o.wantsRow("JDK NIO Selector"));
-        assertTrue(parse().wantsRow("anything"));
+        assertTrue(o.wantsRow("evring epoll (readiness)", RowKind.EVRING));
+        assertTrue(o.wantsRow("libev 4.33 (C) epoll", RowKind.PEER));
+        assertFalse(o.wantsRow("JDK NIO Selector", RowKind.PEER));
+        assertTrue(parse().wantsRow("anything", RowKind.PEER));
     }
 
     @Test

@@ -76,7 +76,8 @@ class MainTest {
             new Bad("echo-alloc", "--connections 100000", "--connections"),
             new Bad("echo-alloc", "--backend x", "--backend"),
             new Bad("echo-alloc", "--echoes", "--echoes"),
-            new Bad("echo-alloc", "--fast", "--fast"));
+            new Bad("echo-alloc", "--fast", "--fast"),
+            new Bad("http-server", "--port abc", "--port"), new Bad("http-server", "--mode sideways", "--mode"), new Bad("http-server", "--backend x", "--backend"));
 
     @Test
     void everySubcommandHasItsBadCommandLinesHere() {

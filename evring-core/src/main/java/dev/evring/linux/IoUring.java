@@ -66,6 +66,13 @@ public final class IoUring {
     public static final int IORING_SETUP_NO_SQARRAY = 1 << 16;
 
     // ---------------------------------------------------------------------------------------------------------------
+    /** {@code struct io_uring_buf_status}: the argument of {@link #IORING_REGISTER_PBUF_STATUS} (6.8). */
+    public static final StructLayout IO_URING_BUF_STATUS = MemoryLayout.structLayout(
+            JAVA_INT.withName("buf_group"),
+            JAVA_INT.withName("head"),
+            MemoryLayout.sequenceLayout(8, JAVA_INT).withName("resv")
+    ).withName("struct io_uring_buf_status");
+
     // io_uring_params.features
 
     /** SQ and CQ rings share one mmap (5.4). */
@@ -592,6 +599,9 @@ public final class IoUring {
     /** The buffer ring's tail: a u16 over {@code bufs[0].resv} (struct io_uring_buf_ring). Store it with release. */
     public static final long OFF_BUF_RING_TAIL = IO_URING_BUF.byteOffset(groupElement("resv"));
     public static final long BUF_REG_SIZE = IO_URING_BUF_REG.byteSize();
+    public static final long BUF_STATUS_SIZE = IO_URING_BUF_STATUS.byteSize();
+    public static final long OFF_BUF_STATUS_BUF_GROUP = IO_URING_BUF_STATUS.byteOffset(groupElement("buf_group"));
+    public static final long OFF_BUF_STATUS_HEAD = IO_URING_BUF_STATUS.byteOffset(groupElement("head"));
     public static final long OFF_BUF_REG_RING_ADDR = IO_URING_BUF_REG.byteOffset(groupElement("ring_addr"));
     public static final long OFF_BUF_REG_RING_ENTRIES = IO_URING_BUF_REG.byteOffset(groupElement("ring_entries"));
     public static final long OFF_BUF_REG_BGID = IO_URING_BUF_REG.byteOffset(groupElement("bgid"));

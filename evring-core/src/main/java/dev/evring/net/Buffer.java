@@ -15,8 +15,9 @@ import java.nio.charset.Charset;
  * {@link #release()}, or by passing it to an operation that consumes it ({@code send}, {@code sendTo}, file
  * {@code write}), which returns it to its pool when done. A buffer that is not yours (released, lent to the kernel,
  * queued for sending) refuses every access with {@link IllegalStateException}: no code of yours can read memory the
- * kernel may be writing, and no released buffer is ever written by you. The buffer's memory is not handed out as a
- * {@link MemorySegment} for the same reason: copy in and out with the methods here.
+ * kernel may be writing, and no released buffer is ever written by you. Its memory is handed out only as read-only
+ * views that die with the handle ({@link #segment()}, {@link #asByteBuffer()}): read in place, or copy in and out with
+ * the methods here.
  *
  * <p>Contents: bytes {@code [0, length())} are the data; {@link #put} appends, {@link #clear()} empties. Indices are
  * checked: a bad index throws {@link IndexOutOfBoundsException}, never touches other memory.
@@ -29,7 +30,7 @@ import java.nio.charset.Charset;
  * <p>Thread contract: a buffer belongs to its loop's thread. Every method, {@link #release()} included, throws
  * {@link IllegalStateException} on another thread before it touches anything, so a call from the wrong thread never
  * loses a buffer. ({@link #toString()} alone answers anywhere.) No method makes a system call; none allocates except
- * {@link #toArray()}, {@link #toString(Charset)}, {@link #sender()} and the {@link ByteBuffer} copies.
+ * {@link #toArray()}, {@link #toString(Charset)}, {@link #sender()}, the views and the {@link ByteBuffer} copies.
  */
 public final class Buffer {
     /** The pooled memory this handle stands for, as long as it is the slot's current handle. */
@@ -200,6 +201,26 @@ public final class Buffer {
         BufferSlot s = own();
         if (bytes.length != s.length) return false;
         return MemorySegment.mismatch(s.memory, 0, s.length, MemorySegment.ofArray(bytes), 0, bytes.length) == -1;
+    }
+
+    /**
+     * The data, {@code [0, length())} as it is now, as a read-only segment, for parsing in place: valid until this
+     * handle is given back (released, or handed to a send or write). Then its scope is closed, and every access
+     * through it, or through any {@link ByteBuffer} made from it, throws {@link IllegalStateException}: a view kept
+     * too long can never read the memory's next owner's data. It is confined to the loop's thread. The first view of
+     * a handle allocates its scope (a confined arena), each view its segment; the rest of the buffer API allocates
+     * nothing.
+     */
+    public MemorySegment segment() {
+        BufferSlot s = own();
+        java.lang.foreign.Arena views = s.views;
+        if (views == null) s.views = views = java.lang.foreign.Arena.ofConfined();
+        return s.memory.asSlice(0, s.length).reinterpret(views, null).asReadOnly();
+    }
+
+    /** The data as a read-only {@link ByteBuffer}, with the lifetime of {@link #segment()}. */
+    public ByteBuffer asByteBuffer() {
+        return segment().asByteBuffer();
     }
 
     /** A copy of the data (allocates). */

@@ -15,6 +15,18 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>An operation that needs a buffer when none is free waits here (in FIFO order) and is resumed, by its engine,
  * when one comes back: running dry slows receiving down, it never drops a connection or data.
+ *
+ * <h2>Waiting, and the rule that keeps it from stalling</h2>
+ * Only a receive whose socket is readable waits here (the engines make sure of it: the readiness emulation takes a
+ * buffer once the socket is readable; on io_uring a receive refused with ENOBUFS before the kernel looked at its
+ * socket is first sent to wait for data, IORING_RECVSEND_POLL_FIRST or a POLL_ADD), so a woken waiter always uses
+ * the buffer it was woken for, or finds that another took it. The rule, checked whenever a buffer comes back, a waiter
+ * joins and a woken receive's completion arrives ({@link #serveWaiters}): <em>while receives wait, every free buffer
+ * has a woken receive on its way to it</em>. Without a kernel ring a free buffer is granted to the oldest waiter and
+ * kept for it. A buffer in the kernel's ring cannot be kept for anyone (the kernel gives it to whichever receive has
+ * data first), so as many of the oldest waiters are resubmitted as the ring holds buffers beyond the woken receives
+ * still on their way ({@link #woken}); each of those ends with a completion soon (its socket is readable), which
+ * settles it. Once traffic settles, no receive waits while a buffer is free.
  */
 final class BufferPool {
     /** Bounds of {@code count} and of the buffer size (the size is also the most a datagram or a chunk can be). */
@@ -42,6 +54,10 @@ final class BufferPool {
     long waits;
     /** Free buffers kept for woken waiters that have not taken them yet. */
     private int granted;
+    /** Waiters resubmitted for a buffer in the kernel ring whose completion has not come back yet. */
+    private int woken;
+    /** Buffers ever added to the kernel ring (wrapping): tells a late ENOBUFS from one that saw every buffer added. */
+    private int added;
     /** Buffers out of use for good ({@link #retire}). */
     int retired;
 
@@ -153,11 +169,12 @@ final class BufferPool {
             ring.add(s.memory.address(), (int) s.memory.byteSize(), s.id, 0);
             ring.advance(1);
             inRing++;
+            added++;
         } else {
             s.state = BufferSlot.FREE;
             free[freeCount++] = s.id;
         }
-        if (waitHead != null) wakeOne();
+        if (waitHead != null) serveWaiters();
     }
 
     /**
@@ -197,19 +214,40 @@ final class BufferPool {
      * @throws IllegalStateException on another thread, or when the handle is not the caller's
      */
     static BufferSlot lend(Buffer b, Net net) {
+        BufferSlot s = checkLendable(b, net);
+        s.handle = null;
+        closeViews(s);
+        s.state = BufferSlot.LENT;
+        return s;
+    }
+
+    /** The handle's read-only views die with it: closing their scope makes every later access throw. */
+    static void closeViews(BufferSlot s) {
+        if (s.views != null) {
+            s.views.close();
+            s.views = null;
+        }
+    }
+
+    /** The Net closes: the views of buffers still in the application's hands die before the memory goes. */
+    void closeAllViews() {
+        for (BufferSlot s : slots) closeViews(s);
+    }
+
+    /** The checks of {@link #lend}, changing nothing: a gather checks every buffer before it takes any. */
+    static BufferSlot checkLendable(Buffer b, Net net) {
         if (b == null) throw new IllegalArgumentException("buffer is null");
         BufferSlot s = b.slot;
         if (s.pool.net != net) throw new IllegalArgumentException(b + " belongs to another Net");
         s.pool.checkThread();
         if (s.handle != b) throw new IllegalStateException(b + " is not yours to hand over: released or already handed to an operation");
-        s.handle = null;
-        s.state = BufferSlot.LENT;
         return s;
     }
 
     /** The application gives a buffer back ({@link Buffer#release()}, after its checks). */
     void release(BufferSlot s) {
         s.handle = null;
+        closeViews(s);
         s.state = BufferSlot.LENT;
         recycle(s);
     }
@@ -228,6 +266,7 @@ final class BufferPool {
         }
         r.advance(n);
         inRing += n;
+        added += n;
     }
 
     /**
@@ -243,6 +282,11 @@ final class BufferPool {
             }
         }
         inRing = 0;
+    }
+
+    /** Buffers in the kernel ring as far as CQEs told us. */
+    int inRing() {
+        return inRing;
     }
 
     boolean hasRing() {
@@ -265,20 +309,60 @@ final class BufferPool {
     // ------------------------------------------------------------------------------------------------------------
     // waiting for a buffer
 
-    /** Parks {@code op} until a buffer comes back. */
+    /**
+     * Parks {@code op}, a receive whose socket is readable, until a buffer comes back. A woken receive that found the
+     * ring empty again keeps its place at the head of the line. With a kernel ring, a buffer added after the request
+     * was prepared ({@code op.ringAddSeq}) may have come too late for it: the waiters are served at once.
+     */
     void await(Op op) {
         if (op.waitingForBuffer) return;
+        boolean again = op.bufferWoken;
+        settle(op);
         op.waitingForBuffer = true;
-        op.next = null;
-        if (waitTail == null) waitHead = op;
-        else waitTail.next = op;
-        waitTail = op;
+        if (again && waitHead != null) {
+            op.next = waitHead;
+            waitHead = op;
+        } else {
+            op.next = null;
+            if (waitTail == null) waitHead = op;
+            else waitTail.next = op;
+            waitTail = op;
+        }
         waiting++;
         NetEvents.bufferWait(this, waiting);
         waits++;
-        // A buffer may have come back between the kernel's ENOBUFS and this CQE (its recycle found no one waiting):
-        // nothing would wake this wait, so wake it (or the oldest waiter) now.
-        if (ring != null ? inRing > 0 : freeCount - granted > 0) wakeOne();
+        if (ring != null && added != op.ringAddSeq) serveWaiters();
+    }
+
+    /** The number of buffers added to the kernel ring so far: an engine notes it when it prepares a receive. */
+    int added() {
+        return added;
+    }
+
+    /**
+     * Wakes waiters while there are free buffers nobody is on the way to: without a kernel ring each is granted one,
+     * kept for it; with one, as many waiters as the ring holds buffers beyond the woken receives in flight are
+     * resubmitted. See the class comment for why this cannot leave a receive waiting beside a free buffer.
+     */
+    void serveWaiters() {
+        if (ring != null) {
+            while (waitHead != null && inRing > woken) wakeOne();
+        } else {
+            while (waitHead != null && freeCount - granted > 0) wakeOne();
+        }
+    }
+
+    /** A woken receive's request ended (its completion came, or it did not go to the kernel): serve the next. */
+    void wokenEnded(Op op) {
+        if (!op.bufferWoken) return;
+        settle(op);
+        if (waitHead != null) serveWaiters();
+    }
+
+    private void settle(Op op) {
+        if (!op.bufferWoken) return;
+        op.bufferWoken = false;
+        woken--;
     }
 
     /** Removes a waiting operation (cancelled, closed). */
@@ -310,9 +394,12 @@ final class BufferPool {
         op.next = null;
         op.waitingForBuffer = false;
         waiting--;
-        if (ring == null) { // buffers in the kernel ring cannot be kept for anyone: the woken receive retries
+        if (ring == null) {
             op.bufferGranted = true;
             granted++;
+        } else { // a buffer in the kernel ring cannot be kept for anyone: the woken receive tries for it
+            op.bufferWoken = true;
+            woken++;
         }
         net.engine.bufferAvailable(op);
     }
@@ -322,7 +409,7 @@ final class BufferPool {
         if (!op.bufferGranted) return;
         op.bufferGranted = false;
         granted--;
-        if (waitHead != null && freeCount - granted > 0) wakeOne();
+        if (waitHead != null) serveWaiters();
     }
 
     /**

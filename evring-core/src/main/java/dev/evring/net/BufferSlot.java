@@ -34,6 +34,23 @@ final class BufferSlot {
     Buffer handle;
     /** The socket whose receive took it, until it comes back to the pool: it counts toward that socket's share. */
     IoHandle receiver;
+    /** Pieces of queued sends that refer to it ({@link Outbound}): it goes back to its pool when the last is written. */
+    int sendRefs;
+    /** A paused receive's chunks, kept in order until it resumes ({@link Net#resumeRecv}). */
+    BufferSlot parkedNext;
+    /** The scope of the read-only views its current handle gave out ({@link Buffer#segment()}), closed when given back. */
+    java.lang.foreign.Arena views;
+    /** The socket whose copied sends fill it (its fill buffer, counted in its send share); null otherwise. */
+    IoHandle fillOf;
+
+    /** The memory as a ByteBuffer, made on first use and kept: copying from a direct ByteBuffer allocates nothing. */
+    private java.nio.ByteBuffer nio;
+
+    java.nio.ByteBuffer nio() {
+        java.nio.ByteBuffer b = nio;
+        if (b == null) nio = b = memory.asByteBuffer();
+        return b;
+    }
 
     BufferSlot(BufferPool pool, int id, MemorySegment memory, MemorySegment peer) {
         this.pool = pool;

@@ -19,6 +19,8 @@ final class DeliveryQueue {
     }
 
     private final Sink sink;
+    /** Runs at the end of every pass (news that is no operation's result: writability changes). */
+    private final Runnable passEnded;
     private Op[] ops = new Op[256];
     private int[] statuses = new int[256];
     private BufferSlot[] buffers = new BufferSlot[256];
@@ -35,8 +37,9 @@ final class DeliveryQueue {
     /** No more scheduling: the Net is closing and delivers the rest itself. */
     private boolean stopped;
 
-    DeliveryQueue(EventLoop loop, Sink sink) {
+    DeliveryQueue(EventLoop loop, Sink sink, Runnable passEnded) {
         this.sink = sink;
+        this.passEnded = passEnded;
         this.thisIteration = loop.idle((w, ev) -> deliverPass());
         this.nextIteration = loop.timer(0L, 0L, (w, ev) -> deliverPass());
     }
@@ -49,6 +52,11 @@ final class DeliveryQueue {
         buffers[i] = buffer;
         finals[i] = fin;
         tail++;
+        schedule();
+    }
+
+    /** Makes sure a pass runs: in this iteration's callback pass if the loop is before it, else the next. */
+    void schedule() {
         if (!scheduled && !stopped) {
             scheduled = true;
             thisIteration.feed(Events.CUSTOM);
@@ -86,6 +94,7 @@ final class DeliveryQueue {
 
     private void deliverPass() {
         deliverUpTo(tail);
+        passEnded.run();
         scheduled = false;
         if (head != tail && !stopped) {
             scheduled = true;

@@ -64,6 +64,18 @@ abstract class Engine {
     /** Starts {@code op} (ACTIVE); for the head of a send queue, its turn has come. */
     abstract void submit(Op op);
 
+    /**
+     * Before the loop waits: {@code h}'s send queue changed and no request of it is in the kernel: start the head's
+     * (for stream sends, a gathered write of the head and the sends behind it), unless it waits for writability.
+     */
+    abstract void flushSends(IoHandle h);
+
+    /** A send in {@code h}'s write request in flight was cancelled: cancel the request ({@link Outbound#requestEnded} settles it). */
+    abstract void cancelSends(IoHandle h);
+
+    /** The application paused or resumed {@code h}'s receiving: stop or start reading accordingly. */
+    abstract void recvPauseChanged(IoHandle h);
+
     /** Ends a started operation early ({@code op.cancelRequested} or the handle closing); it must reach {@link Net#complete} with fin. */
     abstract void cancel(Op op);
 

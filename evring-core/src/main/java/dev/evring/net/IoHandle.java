@@ -31,6 +31,33 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
     int sendQueued;
     /** A close waiting for the handle's other operations to end (see Net.submitCloseWhenAlone). */
     Op closeOp;
+    /** Receiving paused by the application ({@link StreamSocket#pauseRecv()}), and what came meanwhile. */
+    boolean recvPaused;
+    BufferSlot parkedHead;
+    BufferSlot parkedTail;
+    boolean parkedFin;
+    int parkedStatus;
+    /** The queued operation whose request is in the kernel (a write request covers it and the sends behind it). */
+    Op sendCarrier;
+    /** On the Net's list of handles whose send queue needs the engine's attention before the next poll. */
+    boolean flushQueued;
+    IoHandle flushNext;
+
+    // stream output ({@link Outbound}): the pool buffer copies go into, how many the sends hold, what is queued
+    BufferSlot fill;
+    int sendBuffers;
+    long queuedBytes;
+    int lowWater;
+    int highWater;
+    boolean unwritable;
+    /** The socket refused a zero-copy write (EOPNOTSUPP): written the ordinary way from then on. */
+    boolean zeroCopyRefused;
+    /** Not 0 once the output broke (a failed write, a send cancelled or timed out half-written): later sends fail with it. */
+    int outputError;
+    WritabilityCallback writabilityCallback;
+    boolean writableReported = true;
+    boolean writabilityQueued;
+    IoHandle writabilityNext;
     /**
      * Pool buffers its receives took and that have not come back yet (delivered, held by the application, queued in a
      * send of any socket): what it holds against its share ({@link Net#shareFull}).

@@ -3,6 +3,8 @@ package dev.evring.net;
 import dev.evring.CleanupWatcher;
 import dev.evring.ErrnoException;
 import dev.evring.EventLoop;
+import dev.evring.PrepareWatcher;
+import dev.evring.Watcher;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Errno;
 import dev.evring.linux.Fcntl;
@@ -60,6 +62,10 @@ public final class Net implements AutoCloseable {
         private int bufferSize = -1;
         private long acceptBackoffNanos = -1;
         private int recvShare = -1;
+        private int lowWater = -1;
+        private int highWater = -1;
+        private int accumulationLimit = -1;
+        private int zeroCopyMin = -1;
 
         private Builder(EventLoop loop) {
             if (loop == null) throw new IllegalArgumentException("loop is null");
@@ -109,6 +115,54 @@ public final class Net implements AutoCloseable {
         }
 
         /**
+         * The water marks of every stream socket's send queue (each socket may set its own,
+         * {@link StreamSocket#sendWaterMarks}): once more than {@code high} bytes are queued the socket is unwritable
+         * ({@link StreamSocket#isWritable()} false, {@link StreamSocket#onWritabilityChanged} told), until the queue
+         * drains to {@code low}. Sends are never refused for it: the mark tells a producer to stop. Default 32 KiB /
+         * 64 KiB (Netty's), or the {@code net.send_low_water}, {@code net.send_high_water} options.
+         *
+         * @throws IllegalArgumentException when {@code low} is negative or not below {@code high}
+         */
+        public Builder sendWaterMarks(int low, int high) {
+            checkWaterMarks(low, high);
+            this.lowWater = low;
+            this.highWater = high;
+            return this;
+        }
+
+        /**
+         * The most bytes a socket's accumulating receive ({@link StreamSocket#recvAccumulated}) keeps for a message
+         * not yet complete; beyond it the receive ends with {@link Status#EMSGSIZE}. Default 1 MiB, or the
+         * {@code net.recv_accumulation_limit} option.
+         *
+         * @throws IllegalArgumentException outside [64 bytes, 1 GiB]
+         */
+        public Builder recvAccumulationLimit(int bytes) {
+            if (bytes < BufferPool.MIN_SIZE || bytes > NetSettings.MAX_RECV_ACCUMULATION_LIMIT) {
+                throw new IllegalArgumentException("receive accumulation limit " + bytes + " outside [" + BufferPool.MIN_SIZE
+                        + ", " + NetSettings.MAX_RECV_ACCUMULATION_LIMIT + "]");
+            }
+            this.accumulationLimit = bytes;
+            return this;
+        }
+
+        /**
+         * On io_uring, writes of at least {@code bytes} go out zero-copy (IORING_OP_SEND_ZC, 6.0; SENDMSG_ZC, 6.1, for
+         * a gather): the kernel pins the pages instead of copying them, and the buffers go back only after its
+         * notification. 0 (the default, or the {@code net.send_zc_min} option): never. Pays where a NIC sends from
+         * the pages (large writes, tens of KiB and up); on loopback and Unix sockets the data is copied anyway and it
+         * only costs (see the README's measurement). Ignored by the readiness emulation; a socket that refuses it
+         * (EOPNOTSUPP: Unix sockets) is written the ordinary way.
+         *
+         * @throws IllegalArgumentException when negative
+         */
+        public Builder sendZeroCopyAbove(int bytes) {
+            if (bytes < 0) throw new IllegalArgumentException("zero-copy threshold " + bytes + " is negative");
+            this.zeroCopyMin = bytes;
+            return this;
+        }
+
+        /**
          * How long accepting pauses when the process is out of fds (EMFILE/ENFILE) before it tries again. Default
          * 100 ms.
          *
@@ -144,6 +198,14 @@ public final class Net implements AutoCloseable {
     Engine engine;
     private final OpTable ops;
     private final DeliveryQueue delivery;
+    /** Stream sockets' queued data and the rules of their send queues. */
+    final Outbound outbound;
+    /** The most general-pool buffers one socket's copied sends may hold at a time (the rest spills). */
+    final int sendShare;
+    /** Handles whose send queue the engine must look at before the loop next waits ({@link #flushSendQueues}). */
+    private IoHandle flushHead;
+    /** Runs {@link #flushSendQueues} before each poll while handles wait for it; the loop's lowest priority. */
+    private final PrepareWatcher flusher;
     private final CleanupWatcher cleanup;
     private boolean closing;
     boolean closed;
@@ -168,6 +230,10 @@ public final class Net implements AutoCloseable {
     long recvSharePauses;
     /** The loop's watch on slow callbacks: a slow completion callback is reported under its handle (JFR). */
     private final dev.evring.internal.CallbackTimer callbackTimer;
+    /** io_uring: writes that went out zero-copy. */
+    long zeroCopyWrites;
+    /** Bytes kept by accumulating receives for messages not complete yet. */
+    long accumulatedBytes;
 
     private Net(Builder b) {
         EventLoop loop = b.loop;
@@ -180,7 +246,7 @@ public final class Net implements AutoCloseable {
         this.arena = access.arena(loop);
         // everything that can be refused is checked before anything is allocated or registered
         this.settings = NetSettings.of(loop, access, b.recvBuffers, b.recvBufferSize, b.buffers, b.bufferSize,
-                b.acceptBackoffNanos, b.recvShare);
+                b.acceptBackoffNanos, b.recvShare, b.lowWater, b.highWater, b.accumulationLimit, b.zeroCopyMin);
         this.acceptBackoffNanos = settings.acceptBackoffNanos();
         this.recvShare = settings.recvShare();
         this.recvPool = newPool("receive", settings.recvBuffers(), settings.recvBufferSize());
@@ -190,7 +256,11 @@ public final class Net implements AutoCloseable {
         this.optScratch = arena.allocate(16, 8);
         this.ioScratch = arena.allocate(65536, 64);
         this.ops = new OpTable(arena);
-        this.delivery = new DeliveryQueue(loop, this::deliver);
+        this.delivery = new DeliveryQueue(loop, this::deliver, this::passEnded);
+        this.outbound = new Outbound(this, arena);
+        this.sendShare = settings.sendShare();
+        // after every other prepare watcher: sends they queue still go out before the loop waits
+        this.flusher = (PrepareWatcher) loop.prepare((w, ev) -> flushSendQueues()).priority(Watcher.MIN_PRIORITY);
         // the engine may take a ring handler tag and register a buffer ring: the last step that can fail
         this.engine = Engine.create(this);
         this.cleanup = loop.cleanup((w, ev) -> close());
@@ -448,6 +518,12 @@ public final class Net implements AutoCloseable {
     }
 
     boolean cancelOp(Op op) {
+        if (op.kind == Op.SEND) return op.state != Op.FINISHING && outbound.cancel(op);
+        if (op.kind == Op.RECV && op.handle.readOp == op && (op.handle.parkedHead != null || op.handle.parkedFin)) {
+            // paused with results kept: they come first (the stop rule: what arrived before it is delivered), and a
+            // receive that had already ended is not cancelled
+            if (releaseParked(op.handle)) return false;
+        }
         if (op.state == Op.QUEUED) {
             removeQueued(op);
             complete(op, Status.ECANCELED, null, true);
@@ -493,7 +569,7 @@ public final class Net implements AutoCloseable {
         return op.id();
     }
 
-    /** Queues a send-side operation (send, sendTo, shutdown) behind the ones before it. */
+    /** Queues a send-side operation (sendTo, shutdown) behind the ones before it. */
     long enqueue(IoHandle h, byte kind, BufferSlot data, Object callback, long timeoutNanos, int report) {
         return enqueue(h, kind, data, callback, timeoutNanos, report, null, 0);
     }
@@ -508,19 +584,50 @@ public final class Net implements AutoCloseable {
             MemorySegment.copy(addr, 0, op.scratch, Op.SCRATCH_ADDR, addrLength);
             op.addrLength = addrLength;
         }
-        h.sendQueued++;
-        if (h.sendTail == null) {
-            h.sendHead = h.sendTail = op;
-            engine.submit(op);
-        } else {
-            op.state = Op.QUEUED;
-            h.sendTail.next = op;
-            h.sendTail = op;
-        }
+        enqueueOp(op);
         return op.id();
     }
 
-    private void removeQueued(Op op) {
+    /**
+     * Puts {@code op} at the end of its handle's send queue. Nothing goes to the engine now: the queue is looked at
+     * before the loop next waits ({@link #flushSendQueues}), so the sends of one pass of callbacks leave together.
+     */
+    void enqueueOp(Op op) {
+        IoHandle h = op.handle;
+        op.state = Op.QUEUED;
+        h.sendQueued++;
+        if (h.sendTail == null) {
+            h.sendHead = h.sendTail = op;
+        } else {
+            h.sendTail.next = op;
+            h.sendTail = op;
+        }
+        sendQueueChanged(h);
+    }
+
+    /** {@code h}'s send queue has work the engine may start: before the loop next waits, it gets the chance. */
+    void sendQueueChanged(IoHandle h) {
+        if (h.flushQueued || h.closed) return;
+        h.flushQueued = true;
+        h.flushNext = flushHead;
+        flushHead = h;
+        if (!flusher.isActive()) flusher.start();
+    }
+
+    /** Before the loop waits: each handle whose queue changed gets its next request started (if none is running). */
+    private void flushSendQueues() {
+        while (flushHead != null) {
+            IoHandle h = flushHead;
+            flushHead = h.flushNext;
+            h.flushNext = null;
+            h.flushQueued = false;
+            if (!h.closed && h.sendHead != null && h.sendCarrier == null) engine.flushSends(h);
+        }
+        flusher.stop();
+    }
+
+    /** Takes {@code op} out of its handle's send queue. */
+    void removeQueued(Op op) {
         IoHandle h = op.handle;
         Op prev = null;
         for (Op o = h.sendHead; o != null; prev = o, o = o.next) {
@@ -528,11 +635,11 @@ public final class Net implements AutoCloseable {
                 if (prev == null) h.sendHead = o.next;
                 else prev.next = o.next;
                 if (h.sendTail == o) h.sendTail = prev;
+                h.sendQueued--;
                 break;
             }
         }
         op.next = null;
-        h.sendQueued--;
     }
 
     /** A single operation not in any queue (file read/write). */
@@ -550,7 +657,7 @@ public final class Net implements AutoCloseable {
         // end everything still running on it: queued sends first (not in the kernel), then the rest
         for (Op o = h.sendHead; o != null; ) {
             Op next = o.next;
-            if (o.state == Op.QUEUED) {
+            if (o.state == Op.QUEUED && !o.inFlight && o.done == 0) {
                 removeQueued(o);
                 complete(o, Status.ECANCELED, null, true);
             }
@@ -590,6 +697,12 @@ public final class Net implements AutoCloseable {
         }
     }
 
+    static void checkWaterMarks(int low, int high) {
+        if (low < 0 || low >= high) {
+            throw new IllegalArgumentException("send water marks: low " + low + " must be at least 0 and below high " + high);
+        }
+    }
+
     static void requireCallback(Object callback) {
         if (callback == null) throw new IllegalArgumentException("callback is null");
     }
@@ -603,12 +716,18 @@ public final class Net implements AutoCloseable {
      * backend poll or callback returns.
      */
     void complete(Op op, int res, BufferSlot buf, boolean fin) {
+        IoHandle ph = op.handle;
+        if (ph.recvPaused && op.kind == Op.RECV && ph.readOp == op && !op.cancelRequested && !ph.closed) {
+            park(ph, res, buf, fin); // receiving is paused: kept until resumeRecv, nothing reaches the callback
+            return;
+        }
         if (fin) {
             op.state = Op.FINISHING;
             IoHandle h = op.handle;
             h.unlinkLive(op);
             running--;
             if (op.bufferGranted) bufferPoolOf(op).dropGrant(op);
+            if (op.bufferWoken) bufferPoolOf(op).wokenEnded(op);
             if (op.timer != null) op.timer.stop();
             if (h.readOp == op) {
                 h.readOp = null;
@@ -619,36 +738,91 @@ public final class Net implements AutoCloseable {
                 op.buffer.pool.recycle(op.buffer);
                 op.buffer = null;
             }
+            if (op.piece >= 0) outbound.dropPieces(op);
+            if (h.sendCarrier == op) h.sendCarrier = null;
         }
         delivery.push(op, res, buf, fin);
         if (fin) {
             IoHandle h = op.handle;
-            if (h.sendHead == op) sendDone(op, res);
+            if (h.sendHead == op) sendDone(op);
             if (h.closeOp != null) submitCloseWhenAlone(h);
         }
     }
 
-    /** The head of a send queue finished: start the next, or fail them all when the stream broke. */
-    private void sendDone(Op op, int res) {
+    /**
+     * A result of {@code h}'s receive while it is paused (a request that was in the kernel when the pause came):
+     * kept, in order, for {@link #resumeRecv}. Chunks still count toward the socket's share.
+     */
+    private void park(IoHandle h, int res, BufferSlot buf, boolean fin) {
+        if (buf != null) {
+            buf.parkedNext = null;
+            if (h.parkedTail == null) h.parkedHead = buf;
+            else h.parkedTail.parkedNext = buf;
+            h.parkedTail = buf;
+        }
+        if (fin) {
+            h.parkedFin = true;
+            h.parkedStatus = res;
+        }
+    }
+
+    /**
+     * What {@code h}'s paused receive kept goes to its callback now (through the delivery queue, in order): the
+     * chunks, then its end if it ended. Returns whether it had ended.
+     */
+    private boolean releaseParked(IoHandle h) {
+        Op op = h.readOp;
+        BufferSlot s = h.parkedHead;
+        h.parkedHead = h.parkedTail = null;
+        while (s != null) {
+            BufferSlot next = s.parkedNext;
+            s.parkedNext = null;
+            delivery.push(op, s.length, s, false);
+            s = next;
+        }
+        if (!h.parkedFin) return false;
+        h.parkedFin = false;
+        boolean paused = h.recvPaused;
+        h.recvPaused = false; // (so that complete() lets it through)
+        complete(op, h.parkedStatus, null, true);
+        h.recvPaused = paused;
+        return true;
+    }
+
+    /** {@link StreamSocket#pauseRecv()}: no receive callback until {@link #resumeRecv}; the receive keeps running. */
+    void pauseRecv(IoHandle h) {
+        if (h.recvPaused) return;
+        h.recvPaused = true;
+        engine.recvPauseChanged(h);
+    }
+
+    /** {@link StreamSocket#resumeRecv()}: what was kept is delivered (from the loop), and receiving goes on. */
+    void resumeRecv(IoHandle h) {
+        if (!h.recvPaused) return;
+        h.recvPaused = false;
+        Op op = h.readOp;
+        if (op != null && op.kind == Op.RECV && releaseParked(h)) return;
+        engine.recvPauseChanged(h);
+    }
+
+    /** The head of a send queue finished: the next one's turn (the engine starts it before the loop waits). */
+    private void sendDone(Op op) {
         IoHandle h = op.handle;
         h.sendHead = op.next;
         if (h.sendTail == op) h.sendTail = null;
         op.next = null;
         h.sendQueued--;
-        if (res < 0 && res != Status.ECANCELED && res != Status.ETIMEDOUT) {
-            // the connection is broken (EPIPE, ECONNRESET, ...): what was queued behind cannot be sent either
-            while (h.sendHead != null) {
-                Op o = h.sendHead;
-                removeQueued(o);
-                complete(o, res, null, true);
-            }
-            return;
-        }
-        Op next = h.sendHead;
-        if (next != null && next.state == Op.QUEUED && !h.closed) {
-            next.state = Op.ACTIVE;
-            engine.submit(next);
-        }
+        if (h.sendHead != null) sendQueueChanged(h);
+    }
+
+    /** The delivery pass ended: what it changed in the sockets' writability is told now. */
+    private void passEnded() {
+        outbound.deliverWritability();
+    }
+
+    /** Makes sure a delivery pass runs soon (for news that is not an operation's result: writability). */
+    void scheduleDelivery() {
+        delivery.schedule();
     }
 
     /** A result's turn came ({@link DeliveryQueue}): frees a finished slot, hands the buffer over, runs the callback. */
@@ -662,11 +836,13 @@ public final class Net implements AutoCloseable {
             loop.unref();
         }
         Buffer buf = null;
+        Accumulator acc = kind == Op.RECV && cb instanceof Accumulator a ? a : null;
         if (slot != null) {
             if (h.closed) { // closed by an earlier callback: the data has no taker
                 slot.pool.recycle(slot);
+                slot = null;
                 if (!fin) return;
-            } else {
+            } else if (acc == null) {
                 buf = slot.pool.handOut(slot);
             }
         }
@@ -687,7 +863,11 @@ public final class Net implements AutoCloseable {
                     StreamListener l = (StreamListener) h;
                     ((AcceptCallback) cb).onAccept(l, res >= 0 ? new StreamSocket(this, res, l.family) : null, res >= 0 ? 0 : res);
                 }
-                case Op.RECV -> ((RecvCallback) cb).onRecv((StreamSocket) h, buf, res);
+                case Op.RECV -> {
+                    if (acc == null) ((RecvCallback) cb).onRecv((StreamSocket) h, buf, res);
+                    else if (slot != null) acc.chunk(slot, res); // no handle: the accumulator shows it in place
+                    else acc.end(res);
+                }
                 case Op.RECVFROM -> ((DatagramCallback) cb).onDatagram((UdpSocket) h, buf, res);
                 case Op.READ -> ((ReadCallback) cb).onRead((AsyncFile) h, buf, res);
                 case Op.SEND, Op.SENDTO, Op.WRITE -> callComplete(cb, h, res >= 0 ? report : res);
@@ -732,7 +912,9 @@ public final class Net implements AutoCloseable {
         return new NetStats(engine.name(), engine.features(), opsStarted, running, callbacks,
                 recvPool.count(), r[0], r[1], r[2], recvPool.waits, recvPool.waiting(),
                 pool.count(), g[0], g[1], g[2], pool.waits,
-                acceptPauses, recvRearms, staleCompletions, recvShare, recvSharePauses);
+                acceptPauses, recvRearms, staleCompletions, recvShare, recvSharePauses,
+                outbound.queuedBytes, outbound.unwritable, outbound.spills, outbound.spillBytes, accumulatedBytes,
+                zeroCopyWrites);
     }
 
     /**
@@ -760,16 +942,20 @@ public final class Net implements AutoCloseable {
                 if (op.state == Op.ACTIVE || op.state == Op.QUEUED) {
                     if (op.waitingForBuffer) bufferPoolOf(op).cancelWait(op);
                     op.buffer = null;
-                    if (op.state == Op.QUEUED) removeQueued(op);
+                    op.inFlight = false;
+                    if (op.handle.sendHead != null) removeQueued(op); // (a no-op for an operation of no queue)
                     complete(op, Status.ECANCELED, null, true);
                 }
             }
             engine.close();
             delivery.drain(); // the cancellations, now: the loop may never run again
+            recvPool.closeAllViews();
+            pool.closeAllViews();
         } finally {
             closed = true;
             delivery.stop();
             cleanup.stop();
+            flusher.stop();
         }
     }
 

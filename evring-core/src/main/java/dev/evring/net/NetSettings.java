@@ -14,16 +14,23 @@ import java.util.Locale;
  */
 record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean bufferRing, boolean multishotRecv,
                    int recvBuffers, int recvBufferSize, int buffers, int bufferSize, long acceptBackoffNanos,
-                   int recvShare) {
+                   int recvShare, int sendShare, int sendLowWater, int sendHighWater, int recvAccumulationLimit,
+                   int sendZeroCopyMin) {
     static final int DEFAULT_RECV_BUFFERS = 256;
     static final int DEFAULT_RECV_BUFFER_SIZE = 16384;
     static final int DEFAULT_BUFFERS = 256;
     static final int DEFAULT_BUFFER_SIZE = 16384;
     static final long DEFAULT_ACCEPT_BACKOFF_MILLIS = 100;
+    /** Netty's default water marks (WriteBufferWaterMark.DEFAULT). */
+    static final int DEFAULT_SEND_LOW_WATER = 32 * 1024;
+    static final int DEFAULT_SEND_HIGH_WATER = 64 * 1024;
+    static final int DEFAULT_RECV_ACCUMULATION_LIMIT = 1 << 20;
+    static final int MAX_RECV_ACCUMULATION_LIMIT = 1 << 30;
 
     /** Reads and checks everything; {@code b*} are the builder's values, negative when it was not given one. */
     static NetSettings of(EventLoop loop, LoopAccess access, int bRecvBuffers, int bRecvBufferSize, int bBuffers,
-                          int bBufferSize, long bAcceptBackoffNanos, int bRecvShare) {
+                          int bBufferSize, long bAcceptBackoffNanos, int bRecvShare, int bLowWater, int bHighWater,
+                          int bAccumulationLimit, int bZeroCopyMin) {
         Options o = new Options(loop, access);
         String completion = o.get("net.completion", "auto");
         if (!completion.equals("auto") && !completion.equals("readiness")) {
@@ -51,8 +58,22 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
         if (bRecvShare >= 0) share = bRecvShare;
         if (share < 0) share = defaultShare(Math.max(rc, gc));
         share = Math.min(share, Math.max(rc, gc));
+        int low = o.integer("net.send_low_water", DEFAULT_SEND_LOW_WATER, 0, Integer.MAX_VALUE);
+        int high = o.integer("net.send_high_water", DEFAULT_SEND_HIGH_WATER, 1, Integer.MAX_VALUE);
+        if (bHighWater > 0) {
+            low = bLowWater;
+            high = bHighWater;
+        }
+        if (low >= high) {
+            throw new IllegalArgumentException("send low-water mark " + low + " is not below the high-water mark " + high);
+        }
+        int accumulation = o.integer("net.recv_accumulation_limit", DEFAULT_RECV_ACCUMULATION_LIMIT, BufferPool.MIN_SIZE,
+                MAX_RECV_ACCUMULATION_LIMIT);
+        if (bAccumulationLimit > 0) accumulation = bAccumulationLimit;
+        int zc = o.integer("net.send_zc_min", 0, 0, Integer.MAX_VALUE);
+        if (bZeroCopyMin >= 0) zc = bZeroCopyMin;
         return new NetSettings(completion.equals("readiness"), multishotAccept, bufferRing, multishotRecv,
-                rc, rs, gc, gs, backoff, share);
+                rc, rs, gc, gs, backoff, share, defaultShare(gc), low, high, accumulation, zc);
     }
 
     /**

@@ -25,10 +25,20 @@ package dev.evring.net;
  * @param staleCompletions    io_uring: completions dropped because their operation was gone (validated user_data)
  * @param recvShare           the most pool buffers one socket's receives may hold at a time (0: no bound)
  * @param recvSharePauses     times a receive paused because its socket held its share (its peer's data waited)
+ * @param sendQueuedBytes     bytes queued by stream sends and not yet written, all sockets together
+ * @param unwritableSockets   stream sockets now above their send high-water mark
+ * @param sendSpills          copied sends whose bytes beyond their socket's share of the general pool went into
+ *                            memory of their own (one allocation each)
+ * @param sendSpillBytes      the bytes those spills held
+ * @param recvAccumulatedBytes bytes accumulating receives keep for messages not yet complete, all sockets together
+ *                            (each socket's bounded by the accumulation limit)
+ * @param zeroCopyWrites      io_uring: writes that went out zero-copy ({@link Net.Builder#sendZeroCopyAbove})
  */
 public record NetStats(String driver, String features, long operationsStarted, int operationsRunning, long callbacks,
                        int recvBuffers, int recvBuffersFree, int recvBuffersHeld, int recvBuffersLent,
                        long recvBufferWaits, int recvWaiting,
                        int buffers, int buffersFree, int buffersHeld, int buffersLent, long bufferWaits,
-                       long acceptPauses, long recvRearms, long staleCompletions, int recvShare, long recvSharePauses) {
+                       long acceptPauses, long recvRearms, long staleCompletions, int recvShare, long recvSharePauses,
+                       long sendQueuedBytes, int unwritableSockets, long sendSpills, long sendSpillBytes,
+                       long recvAccumulatedBytes, long zeroCopyWrites) {
 }

@@ -57,6 +57,13 @@ final class Op {
     BufferSlot buffer;
     /** Bytes sent or written so far. */
     int done;
+    /** A stream send's data: its first piece not yet written, and its last ({@link Outbound}); -1 when none. */
+    int piece = -1;
+    int pieceTail = -1;
+    /** A stream send covered by the write request in the kernel (its socket's {@link IoHandle#sendCarrier}). */
+    boolean inFlight;
+    /** The native msghdr + iovecs of the write request this send carries ({@link Outbound#takeGather}); -1: none. */
+    int gather = -1;
     /** What the final callback reports for a send split over several buffers (the whole call's byte count). */
     int report;
     /** File position. */
@@ -71,10 +78,22 @@ final class Op {
     boolean waitingForBuffer;
     /** Woken from that wait with a buffer kept for it ({@link BufferPool#take(Op)}). */
     boolean bufferGranted;
+    /**
+     * Woken from that wait for a buffer in the kernel's ring (which cannot be kept for anyone): resubmitted, its CQE
+     * not back yet ({@link BufferPool#serveWaiters}).
+     */
+    boolean bufferWoken;
+    /**
+     * A receive whose socket is known to be readable: it waited for a buffer after the kernel saw data, or its last
+     * chunk's CQE said more data is queued (IORING_CQE_F_SOCK_NONEMPTY). Nobody else reads the socket, so it still is.
+     */
+    boolean recvReadable;
     /** Readiness emulation: a send whose last attempt would have blocked, waiting for writability. */
     boolean writeBlocked;
     /** A receive paused because its connection holds its share of buffers ({@link Net#shareFull}). */
     boolean sharePaused;
+    /** A receive not in the kernel because the application paused receiving ({@link Net#pauseRecv}). */
+    boolean userPaused;
 
     /** Send queue / buffer wait list. */
     Op next;
@@ -89,6 +108,14 @@ final class Op {
     boolean ringMultishot;
     /** Where its SQE was written, for taking it back before submission ({@code RingOps.revokeSqe}). */
     long ringSqe;
+    /** The write request in flight is zero-copy: its notification CQE ends it ({@code RingEngine}). */
+    boolean ringZc;
+    /** The request in flight waits for readability first (IORING_RECVSEND_POLL_FIRST, or a POLL_ADD of its own). */
+    boolean ringPollFirst;
+    /** Receives into a pool buffer without a buffer ring: the request in flight is the POLL_ADD that precedes it. */
+    boolean ringPolling;
+    /** The receive pool's count of buffers added to the kernel ring when this request was prepared. */
+    int ringAddSeq;
     /** Its SQE was taken back (turned into a NOP): its CQE reports ECANCELED. */
     boolean ringRevoked;
     boolean ringTimeoutFired;
@@ -116,20 +143,30 @@ final class Op {
         this.timeoutNanos = timeoutNanos;
         this.buffer = null;
         this.done = 0;
+        this.piece = -1;
+        this.pieceTail = -1;
+        this.inFlight = false;
+        this.gather = -1;
         this.report = 0;
         this.position = 0;
         this.addrLength = 0;
         this.cancelRequested = false;
         this.waitingForBuffer = false;
         this.bufferGranted = false;
+        this.bufferWoken = false;
+        this.recvReadable = false;
         this.writeBlocked = false;
         this.sharePaused = false;
+        this.userPaused = false;
         this.next = null;
         this.ringCqes = 0;
         this.ringResult = 0;
         this.ringMultishot = false;
         this.ringTimeoutFired = false;
         this.ringRevoked = false;
+        this.ringPollFirst = false;
+        this.ringPolling = false;
+        this.ringZc = false;
     }
 
     /** The public id: index and generation ({@link OpId}). Never 0. */

@@ -51,7 +51,7 @@ final class ReadinessEngine extends Engine {
     private void updateInterest(IoHandle h) {
         if (h.closed) return;
         Op r = h.readOp;
-        boolean wantRead = r != null && r.state == Op.ACTIVE && !r.waitingForBuffer && !r.sharePaused
+        boolean wantRead = r != null && r.state == Op.ACTIVE && !r.waitingForBuffer && !r.sharePaused && !h.recvPaused
                 && (h.acceptPause == null || !h.acceptPause.isActive());
         boolean wantWrite = h.connectOp != null || (h.sendHead != null && h.sendHead.state == Op.ACTIVE && writeBlocked(h));
         if (wantRead) {
@@ -100,8 +100,6 @@ final class ReadinessEngine extends Engine {
             }
             case Op.CONNECT -> connect(op);
             case Op.SEND, Op.SENDTO, Op.SHUTDOWN -> {
-                op.writeBlocked = false;
-                armTimer(op);
                 if (!flushing) flush(h);
             }
             case Op.READ, Op.WRITE -> fileIo(op);
@@ -254,30 +252,32 @@ final class ReadinessEngine extends Engine {
         updateInterest(h);
     }
 
-    /** Writes queued sends in order until one would block, fails, or the queue is empty. */
+    /**
+     * Writes queued sends in order until one would block, fails, or the queue is empty: stream sends gathered into
+     * one sendmsg (or one send for a single run), a partial write tried again at once (the kernel may have room by
+     * now).
+     */
     private void flush(IoHandle h) {
         flushing = true;
         try {
             Op op;
-            while ((op = h.sendHead) != null && op.state == Op.ACTIVE && !h.closed) {
+            while ((op = h.sendHead) != null && !h.closed) {
+                op.state = Op.ACTIVE;
+                if (op.timeoutNanos > 0 && (op.timer == null || !op.timer.isActive())) armTimer(op); // its turn came
                 if (op.kind == Op.SHUTDOWN) {
                     int r = SysSocket.shutdown(callState, h.fd, SysSocket.SHUT_WR);
                     net.complete(op, r, null, true);
                     continue;
                 }
-                BufferSlot b = op.buffer;
-                long n;
                 if (op.kind == Op.SEND) {
-                    // the whole buffer is the common case: no slice (a slice is an object) unless a send was partial
-                    MemorySegment from = op.done == 0 ? b.memory : b.memory.asSlice(op.done);
-                    n = SysSocket.send(callState, h.fd, from, b.length - op.done, SysSocket.MSG_NOSIGNAL);
-                } else {
-                    n = SysSocket.sendto(callState, h.fd, b.memory, b.length, SysSocket.MSG_NOSIGNAL, op.scratch, op.addrLength);
+                    if (!writeGathered(h)) break;
+                    continue;
                 }
+                BufferSlot b = op.buffer;
+                long n = SysSocket.sendto(callState, h.fd, b.memory, b.length, SysSocket.MSG_NOSIGNAL, op.scratch, op.addrLength);
                 if (n >= 0) {
-                    op.done += (int) n;
-                    if (op.kind == Op.SENDTO || op.done == b.length) net.complete(op, op.done, null, true);
-                    continue; // a partial send: try the rest at once, the kernel may have room by now
+                    net.complete(op, (int) n, null, true);
+                    continue;
                 }
                 if (n == -Errno.EINTR) continue;
                 if (n == -Errno.EAGAIN) {
@@ -292,11 +292,50 @@ final class ReadinessEngine extends Engine {
         updateInterest(h);
     }
 
+    /** One gathered write of the stream sends at the head of {@code h}'s queue; false when it would block. */
+    private boolean writeGathered(IoHandle h) {
+        Outbound out = net.outbound;
+        MemorySegment msg = out.syncGather;
+        int runs = out.gather(h, msg);
+        // sendmsg for one run too: the iovec names it by address, where send(2) would need a slice (an object)
+        long n = runs == 0 ? 0 : SysSocket.sendmsg(callState, h.fd, msg, SysSocket.MSG_NOSIGNAL);
+        if (n > 0 || runs == 0) {
+            out.written(h, n);
+            out.requestEnded(h, 0);
+            return true;
+        }
+        if (n == -Errno.EINTR) {
+            out.requestEnded(h, 0);
+            return true;
+        }
+        if (n == -Errno.EAGAIN) {
+            out.requestEnded(h, 0);
+            Op head = h.sendHead;
+            if (head != null) { // its turn came: it waits for writability (and its timeout runs)
+                head.state = Op.ACTIVE;
+                head.writeBlocked = true;
+            }
+            return false;
+        }
+        out.requestEnded(h, n == 0 ? Status.EPIPE : (int) n);
+        return true; // the queue is empty now
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // ending early
 
     private void timedOut(Op op) {
-        if (op.state != Op.ACTIVE) return;
+        if (op.state != Op.ACTIVE && op.state != Op.QUEUED) return;
+        if (op.kind == Op.SEND) {
+            IoHandle h = op.handle;
+            net.outbound.endEarly(op, Status.ETIMEDOUT); // cleanly if nothing of it was written, else the output breaks
+            if (h.sendHead != null) {
+                h.sendHead.writeBlocked = false;
+                net.sendQueueChanged(h);
+            }
+            updateInterest(h);
+            return;
+        }
         end(op, Status.ETIMEDOUT);
     }
 
@@ -316,6 +355,23 @@ final class ReadinessEngine extends Engine {
     @Override
     void ended(IoHandle h) {
         updateInterest(h);
+    }
+
+    @Override
+    void recvPauseChanged(IoHandle h) {
+        updateInterest(h);
+    }
+
+    @Override
+    void flushSends(IoHandle h) {
+        Op head = h.sendHead;
+        if (head.state == Op.ACTIVE && head.writeBlocked) return; // the write watcher tells when there is room
+        flush(h);
+    }
+
+    @Override
+    void cancelSends(IoHandle h) {
+        // nothing is in the kernel: every write is done before the call that makes it returns
     }
 
     @Override

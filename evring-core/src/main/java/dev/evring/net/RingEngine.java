@@ -2,6 +2,7 @@ package dev.evring.net;
 
 import dev.evring.linux.Errno;
 import dev.evring.linux.IoUring;
+import dev.evring.linux.Poll;
 import dev.evring.linux.SysSocket;
 import dev.evring.linux.SysUio;
 import dev.evring.linux.Time;
@@ -51,6 +52,10 @@ final class RingEngine extends Engine implements CompletionHandler {
     private boolean multishotAccept;
     private boolean multishotRecv;
     private BufferRing pbuf;
+    /** Writes of at least this many bytes go zero-copy (0: never); the forms the kernel has for it. */
+    private final int zeroCopyMin;
+    private final boolean sendZc;
+    private final boolean sendMsgZc;
     private final StringBuilder notes = new StringBuilder();
 
     RingEngine(Net net, RingOps ring) {
@@ -77,6 +82,9 @@ final class RingEngine extends Engine implements CompletionHandler {
                 note(false, "buffer ring", "IORING_REGISTER_PBUF_RING: " + Errno.name(-r));
             }
         }
+        this.zeroCopyMin = s.sendZeroCopyMin();
+        this.sendZc = has60;
+        this.sendMsgZc = ring.opcodeSupported(IoUring.IORING_OP_SENDMSG_ZC);
         this.multishotRecv = pbuf != null && s.multishotRecv() && note(has60, "multishot recv",
                 ring.opcodeProbeFailure().isEmpty() ? "kernel < 6.0" : ring.opcodeProbeFailure());
     }
@@ -99,6 +107,7 @@ final class RingEngine extends Engine implements CompletionHandler {
         f.append(multishotRecv && net.recvShare == 0 ? ", multishot recv"
                 : multishotRecv ? ", single-shot recv (per-connection share " + net.recvShare + ")" : ", single-shot recv");
         f.append(", linked timeouts");
+        if (zeroCopyMin > 0) f.append(sendZc ? ", zero-copy writes from " + zeroCopyMin + " bytes" : ", no zero-copy writes (kernel < 6.0)");
         String n = notes.toString();
         if (!n.isEmpty()) f.append(" [").append(n).append("]");
         if (net.settings.fallbacksForced()) f.append(" [fallbacks forced by net.* options]");
@@ -139,7 +148,13 @@ final class RingEngine extends Engine implements CompletionHandler {
                 Sqe.prepConnect(sqes, sqe, fd, op.scratch, op.addrLength, ud);
             }
             case Op.RECV -> {
+                if (h.recvPaused) {
+                    net.recvPool.wokenEnded(op); // (it goes nowhere now)
+                    op.userPaused = true; // resumed by recvPauseChanged
+                    return;
+                }
                 if (net.shareFull(h)) {
+                    net.recvPool.wokenEnded(op); // (it goes nowhere now)
                     net.pauseForShare(op); // resumed by shareAvailable when the connection gives buffers back
                     return;
                 }
@@ -148,11 +163,17 @@ final class RingEngine extends Engine implements CompletionHandler {
                     // as the socket has data for in one io_uring_enter (the kernel loops over the socket), so no share
                     // could hold. A single-shot receive takes one buffer, and the next is armed only under the share.
                     boolean multi = multishotRecv && !timed && net.recvShare == 0;
+                    // The kernel picks a buffer before it looks at the socket: without POLL_FIRST an empty ring ends
+                    // the receive with ENOBUFS whether or not data is there. Poll first unless the socket is known
+                    // to hold data (cheaper then: the receive completes at once).
+                    boolean pollFirst = !op.recvReadable;
                     sqe = ring.nextSqe();
                     sqes = ring.sqes();
-                    Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.groupId(), 0, multi, ud);
+                    Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.groupId(), 0, multi, pollFirst, ud);
                     op.ringMultishot = multi;
-                } else {
+                    op.ringPollFirst = pollFirst;
+                    op.ringAddSeq = net.recvPool.added();
+                } else if (op.recvReadable || op.bufferGranted) {
                     BufferSlot b = net.recvPool.take(op);
                     if (b == null) {
                         net.recvPool.await(op); // resubmitted by bufferAvailable
@@ -163,6 +184,16 @@ final class RingEngine extends Engine implements CompletionHandler {
                     sqe = ring.nextSqe();
                     sqes = ring.sqes();
                     Sqe.prepRecv(sqes, sqe, fd, b.memory, 0, b.capacity(), 0, ud);
+                    op.ringPollFirst = false;
+                } else {
+                    // Without a buffer ring the receive names its buffer up front, and would hold it in the kernel
+                    // for as long as the peer sends nothing: an idle connection must hold no buffer, so it waits for
+                    // data with a POLL_ADD of its own, and takes a buffer once the socket is readable.
+                    sqe = ring.nextSqe();
+                    sqes = ring.sqes();
+                    Sqe.prepPollAdd(sqes, sqe, fd, Poll.POLLIN, 0, ud);
+                    op.ringPolling = true;
+                    op.ringPollFirst = true;
                 }
             }
             case Op.RECVFROM -> {
@@ -186,13 +217,33 @@ final class RingEngine extends Engine implements CompletionHandler {
                 Sqe.prepRecvMsg(sqes, sqe, fd, op.msghdr, 0, ud);
             }
             case Op.SEND -> {
-                BufferSlot b = op.buffer;
+                // the head and the sends behind it, gathered: one SEND for one run, else one SENDMSG
+                Outbound out = net.outbound;
+                int g = out.takeGather();
+                MemorySegment msg = out.gatherMemory(g);
+                int runs = out.gather(h, msg);
+                op.gather = g;
+                h.sendCarrier = op;
                 sqe = ring.nextSqe();
                 sqes = ring.sqes();
-                Sqe.prepSend(sqes, sqe, fd, b.memory, op.done, b.length - op.done, SysSocket.MSG_NOSIGNAL, ud);
+                op.position = out.gatherBytes; // what the request asks the kernel to take
+                op.ringZc = zeroCopyMin > 0 && out.gatherBytes >= zeroCopyMin && !h.zeroCopyRefused
+                        && (runs == 1 ? sendZc : runs > 1 && sendMsgZc);
+                if (runs == 0) {
+                    Sqe.prepNop(sqes, sqe, ud); // empty sends only: they complete in their turn
+                } else if (op.ringZc) {
+                    net.zeroCopyWrites++;
+                    Sqe.prepSendZc(sqes, sqe, fd, out.firstMem, out.firstOff, out.firstLen, runs == 1 ? null : msg,
+                            SysSocket.MSG_NOSIGNAL, ud);
+                } else if (runs == 1) {
+                    Sqe.prepSend(sqes, sqe, fd, out.firstMem, out.firstOff, out.firstLen, SysSocket.MSG_NOSIGNAL, ud);
+                } else {
+                    Sqe.prepSendMsg(sqes, sqe, fd, msg, SysSocket.MSG_NOSIGNAL, ud);
+                }
             }
             case Op.SENDTO -> {
                 BufferSlot b = op.buffer;
+                h.sendCarrier = op;
                 MemorySegment iov = op.scratch;
                 iov.set(ValueLayout.ADDRESS, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_BASE, b.memory);
                 iov.set(ValueLayout.JAVA_LONG, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_LEN, b.length);
@@ -202,6 +253,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                 Sqe.prepSendMsg(sqes, sqe, fd, op.msghdr, SysSocket.MSG_NOSIGNAL, ud);
             }
             case Op.SHUTDOWN -> {
+                h.sendCarrier = op;
                 sqe = ring.nextSqe();
                 sqes = ring.sqes();
                 Sqe.prepShutdown(sqes, sqe, fd, SysSocket.SHUT_WR, ud);
@@ -292,11 +344,18 @@ final class RingEngine extends Engine implements CompletionHandler {
                 if (res >= 0) net.complete(op, res, null, false);
             }
             case Op.RECV -> {
+                if (op.bufferWoken && res != -Errno.ENOBUFS) net.recvPool.wokenEnded(op); // (ENOBUFS: await)
+                if (op.ringPolling) { // the POLL_ADD before a receive into a pool buffer
+                    op.ringPolling = false;
+                    if (res > 0) op.recvReadable = true; // res: the poll mask
+                    break;
+                }
                 BufferSlot b = selected != null ? selected : op.buffer;
                 if (selected == null) op.buffer = null;
                 else net.recvPool.assign(selected, op.handle); // counts toward the connection's share
                 if (res > 0 && b != null) {
                     b.length = res;
+                    op.recvReadable = (flags & IoUring.IORING_CQE_F_SOCK_NONEMPTY) != 0;
                     net.complete(op, res, b, false);
                 } else if (b != null) {
                     net.recvPool.recycle(b);
@@ -313,7 +372,17 @@ final class RingEngine extends Engine implements CompletionHandler {
                     net.pool.recycle(b);
                 }
             }
-            case Op.SEND, Op.WRITE -> {
+            case Op.SEND -> {
+                if (op.ringZc) {
+                    if ((flags & IoUring.IORING_CQE_F_NOTIF) != 0) {
+                        res = op.ringResult; // the kernel let go of the pages: the write's result stands
+                    } else if (more) {
+                        op.ringResult = res; // the result; the notification follows
+                        return;
+                    }
+                }
+            }
+            case Op.WRITE -> {
                 if (res > 0) op.done += res;
             }
             case Op.READ -> {
@@ -335,7 +404,22 @@ final class RingEngine extends Engine implements CompletionHandler {
         switch (op.kind) {
             case Op.ACCEPT -> acceptEnded(op, res);
             case Op.RECV, Op.RECVFROM -> recvEnded(op, res);
-            case Op.SEND, Op.WRITE -> {
+            case Op.SEND -> {
+                Outbound out = net.outbound;
+                out.releaseGather(op.gather);
+                op.gather = -1;
+                h.sendCarrier = null;
+                if (res == -Errno.EOPNOTSUPP && op.ringZc) {
+                    h.zeroCopyRefused = true; // (a Unix socket): nothing was written, write it the ordinary way
+                    res = 0;
+                    op.position = 0;
+                }
+                if (res > 0) out.written(h, res);
+                // a write that took nothing of what it asked: the peer is gone
+                out.requestEnded(h, res == 0 && op.position > 0 ? Status.EPIPE : res);
+                if (h.sendHead != null) net.sendQueueChanged(h);
+            }
+            case Op.WRITE -> {
                 int total = op.buffer.length;
                 if (res < 0) {
                     net.complete(op, res, null, true);
@@ -394,8 +478,13 @@ final class RingEngine extends Engine implements CompletionHandler {
                 submit(op);
             }
         } else if (res == -Errno.ENOBUFS && op.kind == Op.RECV && pbuf != null && !stop) {
-            // The buffer ring ran dry: the data stays in the socket; wait for the application to give a buffer back.
-            net.recvPool.await(op);
+            if (op.ringPollFirst || op.recvReadable) {
+                // The buffer ring ran dry with data waiting: it stays in the socket until a buffer comes back.
+                op.recvReadable = true;
+                net.recvPool.await(op);
+            } else {
+                submit(op); // refused before the kernel looked at the socket: wait in the kernel for data first
+            }
         } else if (res == -Errno.EINVAL && op.ringMultishot && !stop) {
             multishotRecv = false;
             note(false, "multishot recv", "EINVAL");
@@ -411,13 +500,19 @@ final class RingEngine extends Engine implements CompletionHandler {
     @Override
     void cancel(Op op) {
         if (op.ringCqes == 0) {
-            // not in the kernel: paused after EMFILE, waiting for a buffer, or for its connection's share
+            // not in the kernel: paused after EMFILE, waiting for a buffer, for its connection's share, or by the application
             op.sharePaused = false;
+            op.userPaused = false;
             if (op.waitingForBuffer) net.bufferPoolOf(op).cancelWait(op);
             if (op.handle.acceptPause != null && op.handle.readOp == op) op.handle.acceptPause.stop();
             net.complete(op, Status.ECANCELED, null, true);
             return;
         }
+        cancelRequest(op);
+    }
+
+    /** Cancels {@code op}'s request in the kernel: taken back if not submitted yet, else an ASYNC_CANCEL. */
+    private void cancelRequest(Op op) {
         long ud = userData(op, OpId.ROLE_OP);
         if (ring.revokeSqe(op.ringSqe, ud)) {
             // Prepared, not submitted: its SQE becomes a NOP (its CQE ends it with ECANCELED), so the fd it names is
@@ -435,6 +530,29 @@ final class RingEngine extends Engine implements CompletionHandler {
     }
 
     @Override
+    void recvPauseChanged(IoHandle h) {
+        // pausing: a request in the kernel may still complete (Net keeps its results); resuming: re-arm one held back
+        Op op = h.readOp;
+        if (!h.recvPaused && op != null && op.userPaused && op.state == Op.ACTIVE && op.ringCqes == 0 && !h.closed) {
+            op.userPaused = false;
+            submit(op);
+        }
+    }
+
+    @Override
+    void flushSends(IoHandle h) {
+        Op head = h.sendHead;
+        head.state = Op.ACTIVE;
+        submit(head);
+    }
+
+    @Override
+    void cancelSends(IoHandle h) {
+        Op carrier = h.sendCarrier;
+        if (carrier != null && carrier.ringCqes > 0) cancelRequest(carrier);
+    }
+
+    @Override
     void ended(IoHandle h) {
         // nothing is watched: the kernel holds the requests
     }
@@ -442,11 +560,22 @@ final class RingEngine extends Engine implements CompletionHandler {
     @Override
     void bufferAvailable(Op op) {
         if (op.state == Op.ACTIVE && op.ringCqes == 0 && !op.handle.closed) submit(op);
+        else net.recvPool.wokenEnded(op);
     }
 
     @Override
     void shareAvailable(Op op) {
         if (op.state == Op.ACTIVE && op.ringCqes == 0 && !op.handle.closed) submit(op);
+    }
+
+    /**
+     * For tests: how many buffers the kernel's view of the buffer ring holds (our tail less its head,
+     * IORING_REGISTER_PBUF_STATUS, 6.8), or -1 without a buffer ring or on a kernel that cannot say.
+     */
+    int kernelRingBuffers() {
+        if (pbuf == null) return -1;
+        int head = pbuf.kernelHead(ring);
+        return head < 0 ? -1 : (pbuf.tail() - head) & 0xFFFF;
     }
 
     @Override
@@ -509,9 +638,19 @@ final class RingEngine extends Engine implements CompletionHandler {
                 b.pool.recycle(b); // a per-operation receive buffer the kernel will not fill now
             }
             IoHandle h = op.handle;
-            if (op.kind == Op.ACCEPT && !op.cancelRequested && !h.closed) next.submit(op);
-            else net.complete(op, Status.ECANCELED, null, true);
+            if (op.kind == Op.ACCEPT && !op.cancelRequested && !h.closed) {
+                next.submit(op);
+            } else if (op.kind == Op.SEND && h.sendCarrier == op) {
+                // how much of the write went out died with its completion: nothing behind it can follow in order
+                net.outbound.releaseGather(op.gather);
+                op.gather = -1;
+                h.sendCarrier = null;
+                net.outbound.failAll(h, Status.ECANCELED);
+            } else {
+                net.complete(op, Status.ECANCELED, null, true);
+            }
         }
+        net.recvPool.serveWaiters(); // the fresh ring's buffers, or the free list, for receives that waited
     }
 
 }

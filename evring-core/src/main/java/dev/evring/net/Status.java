@@ -21,8 +21,10 @@ public final class Status {
     public static final int ECONNRESET = -Errno.ECONNRESET;
     /** Sending on a connection the peer has closed. */
     public static final int EPIPE = -Errno.EPIPE;
-    /** No pooled buffer was free to copy the data into. */
+    /** No buffer was free (datagram receives and file reads wait for one; stream sends never report it). */
     public static final int ENOBUFS = -Errno.ENOBUFS;
+    /** What an accumulating receive keeps for an incomplete message outgrew the Net's accumulation limit. */
+    public static final int EMSGSIZE = -Errno.EMSGSIZE;
     /** The process has no free fd (accepting pauses and resumes by itself, see {@link StreamListener#accept}). */
     public static final int EMFILE = -Errno.EMFILE;
     /** The system has no free file (as {@link #EMFILE}). */

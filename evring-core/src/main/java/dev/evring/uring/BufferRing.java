@@ -44,7 +44,7 @@ public final class BufferRing {
         this.mask = entries - 1;
         this.groupId = groupId;
         this.entriesMemory = arena.allocate(IoUring.BUF_SIZE * entries, 4096);
-        this.registration = arena.allocate(IoUring.BUF_REG_SIZE, 8);
+        this.registration = arena.allocate(Math.max(IoUring.BUF_REG_SIZE, IoUring.BUF_STATUS_SIZE), 8);
     }
 
     /** The smallest ring that holds {@code buffers} entries. */
@@ -76,6 +76,23 @@ public final class BufferRing {
         registration.set(ValueLayout.JAVA_INT, IoUring.OFF_BUF_REG_RING_ENTRIES, entries);
         registration.set(ValueLayout.JAVA_SHORT, IoUring.OFF_BUF_REG_BGID, (short) groupId);
         return ring.register(IoUring.IORING_REGISTER_PBUF_RING, registration, 1);
+    }
+
+    /**
+     * The kernel's head of this ring (IORING_REGISTER_PBUF_STATUS, 6.8): how many entries it has taken so far, modulo
+     * 2^16; or {@code -errno} (EINVAL before 6.8). With {@link #tail()} it says how many entries the kernel still holds.
+     */
+    public int kernelHead(RingOps ring) {
+        MemorySegment status = registration.asSlice(0, IoUring.BUF_STATUS_SIZE); // the registration's memory, reused
+        status.fill((byte) 0);
+        status.set(ValueLayout.JAVA_INT, IoUring.OFF_BUF_STATUS_BUF_GROUP, groupId);
+        int r = ring.register(IoUring.IORING_REGISTER_PBUF_STATUS, status, 1);
+        return r < 0 ? r : status.get(ValueLayout.JAVA_INT, IoUring.OFF_BUF_STATUS_HEAD) & 0xFFFF;
+    }
+
+    /** Entries added and advanced so far, modulo 2^16 (the tail the kernel reads). */
+    public int tail() {
+        return tail & 0xFFFF;
     }
 
     /** Unregisters the ring from {@code ring}: 0 or {@code -errno}. The kernel takes no buffer from it afterwards. */

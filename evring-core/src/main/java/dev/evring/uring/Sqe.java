@@ -6,6 +6,9 @@ import java.util.Objects;
 import static dev.evring.linux.IoUring.IORING_ACCEPT_MULTISHOT;
 import static dev.evring.linux.IoUring.IORING_MSG_DATA;
 import static dev.evring.linux.IoUring.IORING_OP_ACCEPT;
+import static dev.evring.linux.IoUring.IORING_OP_SENDMSG_ZC;
+import static dev.evring.linux.IoUring.IORING_OP_SEND_ZC;
+import static dev.evring.linux.IoUring.IORING_RECVSEND_POLL_FIRST;
 import static dev.evring.linux.IoUring.IORING_OP_ASYNC_CANCEL;
 import static dev.evring.linux.IoUring.IORING_OP_CLOSE;
 import static dev.evring.linux.IoUring.IORING_OP_CONNECT;
@@ -153,14 +156,32 @@ public final class Sqe {
     /**
      * RECV into a buffer the kernel picks from buffer group {@code bufGroup} (IOSQE_BUFFER_SELECT), multishot when
      * {@code multishot} (IORING_RECV_MULTISHOT, 6.0): the CQE's flags carry the buffer id above
-     * {@code IORING_CQE_BUFFER_SHIFT}.
+     * {@code IORING_CQE_BUFFER_SHIFT}. The kernel picks the buffer before it looks at the socket (io_recv: buffer
+     * select, then sock_recvmsg), so with the ring empty the request ends with ENOBUFS whether or not data is there;
+     * {@code pollFirst} (IORING_RECVSEND_POLL_FIRST, 5.19) makes it wait for the socket to turn readable first, so that
+     * ENOBUFS then means "data waiting, no buffer".
      */
-    public static void prepRecvSelect(MemorySegment sqes, long sqe, int fd, int bufGroup, int msgFlags, boolean multishot, long userData) {
+    public static void prepRecvSelect(MemorySegment sqes, long sqe, int fd, int bufGroup, int msgFlags, boolean multishot,
+                                      boolean pollFirst, long userData) {
         prepRw(sqes, sqe, IORING_OP_RECV, fd, 0, 0, 0, userData);
         sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, msgFlags);
         sqes.set(JAVA_BYTE, sqe + OFF_SQE_FLAGS, (byte) IOSQE_BUFFER_SELECT);
         sqes.set(JAVA_SHORT, sqe + OFF_SQE_BUF_INDEX, (short) bufGroup);
-        if (multishot) sqes.set(JAVA_SHORT, sqe + OFF_SQE_IOPRIO, (short) IORING_RECV_MULTISHOT);
+        int ioprio = (multishot ? IORING_RECV_MULTISHOT : 0) | (pollFirst ? IORING_RECVSEND_POLL_FIRST : 0);
+        if (ioprio != 0) sqes.set(JAVA_SHORT, sqe + OFF_SQE_IOPRIO, (short) ioprio);
+    }
+
+    /**
+     * The zero-copy form of {@link #prepSend} (IORING_OP_SEND_ZC, 6.0) or of {@link #prepSendMsg} (IORING_OP_SENDMSG_ZC,
+     * 6.1, when {@code msghdr} is given instead of {@code buf}): the kernel pins the pages instead of copying them, and
+     * posts two CQEs, the result (IORING_CQE_F_MORE set) and later a notification (IORING_CQE_F_NOTIF) once it no
+     * longer reads the memory: only then may the buffer be reused.
+     */
+    public static void prepSendZc(MemorySegment sqes, long sqe, int fd, MemorySegment buf, long bufOffset, int len,
+                                  MemorySegment msghdr, int msgFlags, long userData) {
+        if (msghdr != null) prepRw(sqes, sqe, IORING_OP_SENDMSG_ZC, fd, msghdr.address(), 1, 0, userData);
+        else prepRw(sqes, sqe, IORING_OP_SEND_ZC, fd, address(buf, bufOffset, len), len, 0, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, msgFlags);
     }
 
     /** SEND of {@code len} bytes from {@code buf} at {@code bufOffset}, with send(2) {@code msgFlags}. */

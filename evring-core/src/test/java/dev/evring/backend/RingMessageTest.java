@@ -26,7 +26,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
 
 import static dev.evring.backend.BackendCounters.MESSAGES_RECEIVED;
 import static dev.evring.backend.BackendCounters.MESSAGES_SENT;
@@ -152,7 +152,7 @@ class RingMessageTest extends VariantFixtureTest {
         RingOps ring = LoopAccess.get().backend(a).ringOps();
         assumeTrue(ring.messagesSupported(), "no IORING_OP_MSG_RING");
         List<Long> delivered = new ArrayList<>();
-        Consumer<EventLoop> handler = l -> LoopAccess.get().backend(l).ringOps().registerHandler(new CompletionHandler() {
+        ToIntFunction<EventLoop> handler = l -> LoopAccess.get().backend(l).ringOps().registerHandler(new CompletionHandler() {
             @Override
             public void onCompletion(long userData, int res, int flags) {}
 
@@ -162,14 +162,14 @@ class RingMessageTest extends VariantFixtureTest {
             }
         });
         EventLoop old = fixture.open(variant);
-        handler.accept(old);
+        int oldTag = handler.applyAsInt(old); // the loop itself may hold tags already (its ring wakeups)
         RingOps oldRing = LoopAccess.get().backend(old).ringOps();
-        MessageTarget stale = oldRing.messageTarget(UserData.FIRST_HANDLER_TAG + 0);
+        MessageTarget stale = oldRing.messageTarget(oldTag);
         fixture.loops.remove(old);
         old.close();
         EventLoop fresh = fixture.open(variant); // the same fds, in the same order: its ring takes the old ring's number
-        handler.accept(fresh);
-        MessageTarget now = LoopAccess.get().backend(fresh).ringOps().messageTarget(UserData.FIRST_HANDLER_TAG + 0);
+        int freshTag = handler.applyAsInt(fresh);
+        MessageTarget now = LoopAccess.get().backend(fresh).ringOps().messageTarget(freshTag);
         assumeTrue(now.ringFd() == stale.ringFd(), "the new ring did not get the old ring's fd number");
         assertTrue(now.route() != stale.route(), "two rings with one mark");
         List<Integer> failures = new ArrayList<>();

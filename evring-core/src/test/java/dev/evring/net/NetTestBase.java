@@ -96,6 +96,23 @@ abstract class NetTestBase {
         guard.stop();
     }
 
+    /**
+     * What must hold once traffic has settled: no receive waits for a buffer while the receive pool has one free (in
+     * the kernel's buffer ring or the free list), and the kernel's view of its buffer ring agrees with the pool's.
+     */
+    void assertReceivePoolSettled() {
+        NetStats st = net.stats();
+        assertTrue(st.recvWaiting() == 0 || st.recvBuffersFree() == 0,
+                "receives wait for a buffer while buffers are free: " + st);
+        if (net.engine instanceof RingEngine ring) {
+            int kernel = ring.kernelRingBuffers();
+            if (kernel >= 0) {
+                org.junit.jupiter.api.Assertions.assertEquals(net.recvPool.inRing(), kernel,
+                        "buffers in the kernel's ring, by the kernel and by the pool");
+            }
+        }
+    }
+
     static InetSocketAddress loopback4() {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     }

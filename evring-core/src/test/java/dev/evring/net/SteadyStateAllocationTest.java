@@ -5,6 +5,7 @@ import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -73,6 +74,79 @@ class SteadyStateAllocationTest extends NetTestBase {
     }
 
     /**
+     * The same echoes in issue 10's forms: the client sends each message as a copy (byte[], a heap ByteBuffer, a gather
+     * of ByteBuffers, in turn) or as a gather of two Buffers it filled; the server echoes through an accumulating
+     * receive, copying each chunk into its own array and sending that (a copy, so the array is free again at once);
+     * the client counts the echoes through an accumulating receive too. Nothing is allocated per message but the
+     * handles of the Buffers the client allocates for its gathers: the accumulating receive makes none.
+     */
+    static final class FormsTraffic {
+        final byte[] message = pattern(64, 1);
+        long echoes;
+        long handOuts;
+        private long sent;
+        private final Net net;
+        private final ByteBuffer heap = ByteBuffer.wrap(message);
+        private final ByteBuffer[] halves = {ByteBuffer.wrap(message, 0, 32).slice(), ByteBuffer.wrap(message, 32, 32).slice()};
+        private final ByteBuffer direct = ByteBuffer.allocateDirect(64).put(message).flip();
+        private final Buffer[] gather = new Buffer[2];
+
+        FormsTraffic(Net net, StreamListener server, int connections) {
+            this.net = net;
+            InboundCallback clientReceived = (s, in, status) -> {
+                if (status <= 0) return 0;
+                int whole = in.length() / message.length;
+                for (int i = 0; i < whole; i++) {
+                    echoes++;
+                    sendMessage(s);
+                }
+                return whole * message.length;
+            };
+            CompletionCallback<StreamSocket> onConnect = (s, st) -> {
+                if (st != 0) throw new IllegalStateException("connect: " + Status.describe(st));
+                s.recvAccumulated(clientReceived);
+                sendMessage(s);
+            };
+            InboundCallback echo = (s, in, status) -> {
+                if (status <= 0) {
+                    if (s.isOpen()) s.close();
+                    return 0;
+                }
+                byte[] scratch = (byte[]) s.attachment();
+                int n = Math.min(in.length(), scratch.length);
+                in.get(0, scratch, 0, n);
+                s.send(scratch, 0, n, null);
+                return n;
+            };
+            server.accept((l, s, st) -> {
+                if (s == null) return;
+                s.attach(new byte[4096]);
+                s.recvAccumulated(echo);
+            });
+            for (int i = 0; i < connections; i++) net.connect(server.localAddress(), onConnect);
+        }
+
+        private void sendMessage(StreamSocket s) {
+            switch ((int) (sent++ % 5)) {
+                case 0 -> s.send(message, 0, message.length, null);
+                case 1 -> s.send(heap.clear(), null);
+                case 2 -> {
+                    halves[0].clear();
+                    halves[1].clear();
+                    s.send(halves, null);
+                }
+                case 3 -> s.send(direct.clear(), null);
+                default -> {
+                    gather[0] = net.allocate().put(message, 0, 32);
+                    gather[1] = net.allocate().put(message, 32, 32);
+                    handOuts += 2;
+                    s.send(gather, null);
+                }
+            }
+        }
+    }
+
+    /**
      * Steady state means compiled: until C2 has compiled the paths (with escape analysis) the interpreter and C1
      * allocate where the source does not. So the measurement runs in a JVM of its own ({@link Probe}), as an
      * application would, not in this one, whose profiles every other test has shaped: it warms up, then measures rounds
@@ -91,6 +165,15 @@ class SteadyStateAllocationTest extends NetTestBase {
 
     @Test
     void echoingAllocatesOnlyTheHandleOfEachBufferHandedOut() throws Exception {
+        probe("buffers");
+    }
+
+    @Test
+    void theCopyingSendFormsAndTheAccumulatingReceiveAllocateNothingButTheHandlesOfTheBuffersAllocated() throws Exception {
+        probe("forms");
+    }
+
+    private void probe(String traffic) throws Exception {
         variant.builder(); // skips, saying why, where the kernel lacks the variant
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
@@ -98,6 +181,7 @@ class SteadyStateAllocationTest extends NetTestBase {
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Probe.class.getName());
+        cmd.add(traffic);
         cmd.add(variant.backend().name());
         variant.options().forEach((k, v) -> cmd.add(k + "=" + v));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -106,34 +190,54 @@ class SteadyStateAllocationTest extends NetTestBase {
         assertEquals(0, p.exitValue(), "on " + variant + ":\n" + out);
     }
 
-    /** The measurement, in a fresh JVM: {@code Probe BACKEND [key=value...]}; exit 0 when a round passed. */
+    /** The counters a probe reads from either traffic. */
+    interface Counters {
+        long echoes();
+
+        long handOuts();
+    }
+
+    /** The measurement, in a fresh JVM: {@code Probe buffers|forms BACKEND [key=value...]}; exit 0 when a round passed. */
     public static final class Probe {
         public static void main(String[] args) {
-            dev.evring.EventLoop.Builder b = dev.evring.EventLoop.builder().backend(dev.evring.Backend.valueOf(args[0]));
-            for (int i = 1; i < args.length; i++) {
+            dev.evring.EventLoop.Builder b = dev.evring.EventLoop.builder().backend(dev.evring.Backend.valueOf(args[1]));
+            for (int i = 2; i < args.length; i++) {
                 int eq = args[i].indexOf('=');
                 b.option(args[i].substring(0, eq), args[i].substring(eq + 1));
             }
             try (dev.evring.EventLoop loop = b.open()) {
                 Net net = Net.open(loop);
                 StreamListener server = net.listen(loopback4());
-                EchoTraffic t = new EchoTraffic(net, server, 16);
+                Counters t;
+                if (args[0].equals("forms")) {
+                    FormsTraffic f = new FormsTraffic(net, server, 16);
+                    t = new Counters() {
+                        public long echoes() { return f.echoes; }
+                        public long handOuts() { return f.handOuts; }
+                    };
+                } else {
+                    EchoTraffic e = new EchoTraffic(net, server, 16);
+                    t = new Counters() {
+                        public long echoes() { return e.echoes; }
+                        public long handOuts() { return e.handOuts; }
+                    };
+                }
                 dev.evring.TimerWatcher guard = loop.timer(5_000_000L, 5_000_000L, (w, ev) -> {});
                 guard.start();
-                while (t.echoes < 40_000) loop.runOnce(); // warm-up: the JIT settles the paths
+                while (t.echoes() < 40_000) loop.runOnce(); // warm-up: the JIT settles the paths
                 guard.stop();
                 com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
                 StringBuilder rounds = new StringBuilder();
                 boolean passed = false;
                 for (int round = 0; round < 5 && !passed; round++) {
                     long before = mx.getCurrentThreadAllocatedBytes();
-                    long e0 = t.echoes;
-                    long h0 = t.handOuts;
+                    long e0 = t.echoes();
+                    long h0 = t.handOuts();
                     long i0 = loop.iteration();
-                    while (t.echoes - e0 < 20_000) loop.runOnce();
+                    while (t.echoes() - e0 < 20_000) loop.runOnce();
                     long allocated = mx.getCurrentThreadAllocatedBytes() - before;
-                    long echoes = t.echoes - e0;
-                    long handOuts = t.handOuts - h0;
+                    long echoes = t.echoes() - e0;
+                    long handOuts = t.handOuts() - h0;
                     long iterations = loop.iteration() - i0;
                     long beyondHandles = allocated - HANDLE_BYTES * handOuts;
                     rounds.append(allocated).append(" B over ").append(echoes).append(" echoes, ").append(handOuts)

@@ -105,6 +105,7 @@ class StreamEchoTest extends NetTestBase {
         }, 30, "1000 echoes");
         for (Client c : clients) c.check();
         assertEquals(0, net.stats().recvBuffersHeld(), "every received buffer went back to its pool");
+        assertReceivePoolSettled();
     }
 
     @Test

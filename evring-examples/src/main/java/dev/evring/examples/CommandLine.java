@@ -133,7 +133,7 @@ public final class CommandLine {
      * the lists add up. Empty unless given.
      */
     public Option<List<String>> list(String name, String valueName, List<String> allowed, String help) {
-        return add(new Option<>(name, valueName, help, List.of(), v -> {
+        return values(name, valueName, v -> {
             List<String> words = new ArrayList<>();
             for (String w : v.split(",")) {
                 String t = w.strip().toLowerCase(Locale.ROOT);
@@ -145,7 +145,16 @@ public final class CommandLine {
             }
             if (words.isEmpty()) throw new IllegalArgumentException("empty list");
             return words;
-        }, true));
+        }, help);
+    }
+
+    /**
+     * A list made by {@code convert} from each value given (which refuses bad input as {@link #value} does); given
+     * more than once, the lists add up. Empty unless given.
+     */
+    public <T> Option<List<T>> values(String name, String valueName, Function<String, List<T>> convert, String help) {
+        if (valueName == null) throw new IllegalArgumentException("option " + name + " needs a value name");
+        return add(new Option<>(name, valueName, help, List.of(), convert, true));
     }
 
     private <T> Option<T> add(Option<T> o) {

@@ -1,6 +1,5 @@
 package dev.evring.examples;
 
-import dev.evring.ErrnoException;
 import dev.evring.EventLoop;
 import dev.evring.Events;
 import dev.evring.IoWatcher;
@@ -36,24 +35,24 @@ public final class ReadinessEcho {
         }
 
         private void ready() {
-            try {
-                if (len == 0) {                               // readable: take what arrived
-                    int n = socket.read(buf, 0, buf.length);
-                    if (n < 0) {                              // end of stream
-                        close();
-                        return;
-                    }
-                    off = 0;
-                    len = n;
+            if (len == 0) {                                   // readable: take what arrived
+                int n = socket.read(buf, 0, buf.length);
+                if (n < 0) {                                  // end of stream, or an error (the peer reset it)
+                    close();
+                    return;
                 }
-                int w = socket.write(buf, off, len);          // echo it; the kernel may take only part
-                off += w;
-                len -= w;
-                int want = len > 0 ? Events.WRITE : Events.READ;
-                if (watcher.events() != want) watcher.events(want); // wait for room, or for more data
-            } catch (ErrnoException e) {                      // the peer reset the connection
-                close();
+                off = 0;
+                len = n;
             }
+            int w = socket.write(buf, off, len);              // echo it; the kernel may take only part
+            if (w < 0) {                                      // the peer is gone
+                close();
+                return;
+            }
+            off += w;
+            len -= w;
+            int want = len > 0 ? Events.WRITE : Events.READ;
+            if (watcher.events() != want) watcher.events(want); // wait for room, or for more data
         }
 
         private void close() {

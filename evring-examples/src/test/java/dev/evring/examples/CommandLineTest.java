@@ -18,6 +18,11 @@ class CommandLineTest {
     private final CommandLine.Option<Boolean> quick = cl.flag("--quick", "short");
     private final CommandLine.Option<String> mode = cl.choice("--mode", "a", List.of("a", "b"), "the mode");
     private final CommandLine.Option<List<String>> only = cl.list("--only", "LIST", List.of("x", "y", "z"), "some");
+    private final CommandLine.Option<List<Integer>> sizes = cl.values("--sizes", "A:B", v -> {
+        String[] ab = v.split(":");
+        if (ab.length != 2) throw new IllegalArgumentException("\"" + v + "\" is not A:B");
+        return List.of(Integer.parseInt(ab[0]), Integer.parseInt(ab[1]));
+    }, "pairs");
 
     private String error(String... args) {
         return assertThrows(CommandLine.UsageException.class, () -> cl.parse(args)).getMessage();
@@ -40,6 +45,13 @@ class CommandLineTest {
         assertEquals(List.of("x", "z", "y"), cl.parse("--only", "X, z", "--only=y").get(only));
         assertTrue(error("--only", "x,w").contains("\"w\""));
         assertTrue(error("--only", ",").contains("empty"));
+    }
+
+    @Test
+    void valuesAreMadeByTheirOwnParserAndAddUpWhenRepeated() {
+        assertEquals(List.of(1, 2, 3, 4), cl.parse("--sizes", "1:2", "--sizes=3:4").get(sizes));
+        assertEquals(List.of(), cl.parse().get(sizes));
+        assertEquals("--sizes: \"1,2\" is not A:B", error("--sizes", "1,2"));
     }
 
     @Test

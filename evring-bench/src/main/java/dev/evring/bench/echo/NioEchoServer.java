@@ -11,12 +11,17 @@ import java.nio.channels.SocketChannel;
 import java.util.function.Consumer;
 
 /**
- * The JDK peer of the echo benchmark: one thread, one {@link Selector}, a direct buffer per connection, written as a
- * careful user would (the allocation-free {@code select(Consumer)}, write interest only while a write is short).
+ * The JDK peer of the echo benchmarks: one thread, one {@link Selector}, written as a careful user would (the
+ * allocation-free {@code select(Consumer)}, write interest only while a write is short). Every read goes into one
+ * 64 KiB direct buffer shared by all connections and is written straight back; only a connection whose write falls
+ * short gets a buffer of its own (kept for its next short write), so an idle connection holds no buffer.
  */
 final class NioEchoServer implements Consumer<SelectionKey> {
+    static final int BUFFER_SIZE = 64 * 1024;
+
     private final Selector selector;
     private final ServerSocketChannel server;
+    private final ByteBuffer shared = ByteBuffer.allocateDirect(BUFFER_SIZE);
 
     NioEchoServer(int port) throws IOException {
         selector = Selector.open();
@@ -39,32 +44,34 @@ final class NioEchoServer implements Consumer<SelectionKey> {
                 while ((c = server.accept()) != null) {
                     c.configureBlocking(false);
                     c.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                    c.register(selector, SelectionKey.OP_READ, ByteBuffer.allocateDirect(64 * 1024));
+                    c.register(selector, SelectionKey.OP_READ);
                 }
                 return;
             }
             SocketChannel c = (SocketChannel) key.channel();
-            ByteBuffer buf = (ByteBuffer) key.attachment();
-            if (key.isWritable()) {
-                c.write(buf);
-                if (buf.hasRemaining()) return;
-                buf.clear();
+            ByteBuffer pending = (ByteBuffer) key.attachment(); // the connection's own buffer, once it has needed one
+            if (key.isWritable()) {                               // the rest of a short write
+                c.write(pending);
+                if (pending.hasRemaining()) return;
+                pending.clear();
                 key.interestOps(SelectionKey.OP_READ);
+                return;
             }
             if (key.isReadable()) {
-                int n = c.read(buf);
+                shared.clear();
+                int n = c.read(shared);
                 if (n < 0) {
                     key.cancel();
                     c.close();
                     return;
                 }
-                buf.flip();
-                c.write(buf);
-                if (buf.hasRemaining()) {
-                    buf.compact().flip();
+                shared.flip();
+                c.write(shared);
+                if (shared.hasRemaining()) {                      // keep the rest until the socket has room
+                    if (pending == null) key.attach(pending = ByteBuffer.allocateDirect(BUFFER_SIZE));
+                    pending.clear();
+                    pending.put(shared).flip();
                     key.interestOps(SelectionKey.OP_WRITE);
-                } else {
-                    buf.clear();
                 }
             }
         } catch (IOException e) {

@@ -1,12 +1,15 @@
 package dev.evring.bench.harness;
 
 import dev.evring.bench.BenchOptions;
+import dev.evring.bench.report.RowKind;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * What every benchmark of a run shares: the options, the native tools, the run's results folder, a way to start
@@ -55,6 +58,21 @@ public final class BenchContext {
         }
     }
 
+    /**
+     * The rows of a benchmark that {@code --rows} selects, each followed by the variants asked for it (see
+     * {@link RowSelection}); says which variants apply to no row of this benchmark, so a typo does not pass silently.
+     */
+    public <R> List<R> selectRows(List<R> rows, Function<R, String> name, Function<R, RowKind> kind,
+                                  BiFunction<R, RowSelection.Variant, R> withOptions) {
+        RowSelection sel = options.rows();
+        for (RowSelection.Variant v : sel.unmatched(rows, name, kind)) {
+            progress("  variant \"" + v + "\": no evring row here has the words \"" + String.join(" ", v.base()) + "\"");
+        }
+        List<R> selected = sel.select(rows, name, kind, withOptions);
+        if (selected.isEmpty() && !rows.isEmpty()) progress("  no row here matches --rows " + sel);
+        return selected;
+    }
+
     public void progress(String line) {
         synchronized (out) {
             out.println(line);
@@ -93,6 +111,23 @@ public final class BenchContext {
         cmd.add(mainClass);
         cmd.addAll(args);
         return cmd;
+    }
+
+    /**
+     * The same heap and flags for every server JVM of the server benchmarks (Netty's leak detector off, as its users
+     * run in production).
+     */
+    public static final List<String> SERVER_JVM = List.of("-Xms512m", "-Xmx512m", "-Dio.netty.leakDetection.level=disabled");
+
+    /**
+     * The command line of a server JVM pinned to CPU 0: {@link #SERVER_JVM}, a row variant's evring options
+     * ({@link ServerRow.Launch#systemProperties()}), then {@code jvm}.
+     */
+    public List<String> serverJava(ServerRow.Launch launch, List<String> jvm, String mainClass, List<String> args) {
+        List<String> all = new ArrayList<>(SERVER_JVM);
+        all.addAll(launch.systemProperties());
+        all.addAll(jvm);
+        return java(0, all, mainClass, args);
     }
 
     /** A native command, optionally pinned to {@code cpu} with taskset (negative: not pinned). */

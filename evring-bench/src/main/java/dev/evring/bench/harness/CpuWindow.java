@@ -4,6 +4,7 @@ import dev.evring.bench.report.BenchmarkResults;
 import dev.evring.bench.report.CaseResult;
 import dev.evring.bench.report.Metric;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -16,6 +17,12 @@ public final class CpuWindow {
     public static final Metric SERVER_CPU_PCT = new Metric("server_cpu_pct", "server CPU use", "%", false);
     public static final Metric CLIENT_CPU_PCT = new Metric("client_cpu_pct", "client CPU use", "%", false);
     public static final Metric OTHER_CPU_PCT = new Metric("other_cpu_pct", "other load", "% of a CPU", false);
+    /** A server benchmark's metrics: its own, then the three shares this window measures. */
+    public static List<Metric> withShares(Metric... own) {
+        List<Metric> all = new java.util.ArrayList<>(List.of(own));
+        all.addAll(List.of(SERVER_CPU_PCT, CLIENT_CPU_PCT, OTHER_CPU_PCT));
+        return all;
+    }
 
     /** Above this share of its CPU the client, not the server, sets the pace. */
     static final double CLIENT_BOUND_PCT = 90;

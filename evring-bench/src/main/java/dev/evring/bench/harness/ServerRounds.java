@@ -5,11 +5,14 @@ import dev.evring.bench.report.CaseResult;
 import dev.evring.bench.report.Format;
 import dev.evring.bench.report.Metric;
 import dev.evring.bench.report.Outcome;
+import dev.evring.bench.report.RowKind;
 import dev.evring.bench.report.Stats;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +22,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The run of a server benchmark (echo, http): every server row started at once in a process of its own (each pinned
@@ -78,8 +83,11 @@ public final class ServerRounds {
      */
     public record Schedule<C>(List<C> cases, Function<C, String> label, C warmup, int repeats) {}
 
-    /** How long a server may take from its start to serving. */
-    static final Duration START_LIMIT = Duration.ofSeconds(30);
+    /**
+     * How long a server may take from its start to serving: every row's JVM starts at once, and six of them touching
+     * their whole heap (the memory benchmark's) on a busy 2-CPU machine took over 30 s.
+     */
+    static final Duration START_LIMIT = Duration.ofSeconds(90);
 
     /**
      * Runs {@code rows} (those {@code --rows} selects) through {@code schedule}, adding one result per case and row to
@@ -93,8 +101,7 @@ public final class ServerRounds {
         List<Server> running = new ArrayList<>();
         Map<ServerRow, String> skipped = new LinkedHashMap<>();
         try {
-            for (ServerRow row : rows) {
-                if (!ctx.options().wantsRow(row.name())) continue;
+            for (ServerRow row : selected(ctx, rows)) {
                 String skip = row.skip() != null ? row.skip() : skipAll;
                 if (skip != null) {
                     skipped.put(row, skip);
@@ -109,6 +116,10 @@ public final class ServerRounds {
             }
             for (Server s : running) {
                 s.down = awaitReady(s, START_LIMIT);
+                if (s.down == null && s.row.kind() == RowKind.EVRING) {
+                    String said = startLine(s.log);
+                    if (said != null) results.addNote(s.row.name() + " ran as: " + said);
+                }
                 if (s.down == null) {
                     // warm the server up (its JIT, its caches) before anything is measured; the figures are discarded
                     measure.run(new CaseResult(bench, "warm-up", s.row.name(), s.row.kind()), schedule.warmup(), s, true);
@@ -140,8 +151,21 @@ public final class ServerRounds {
                 }
             }
         } finally {
-            for (Server s : running) stop(s.process);
+            stop(running.stream().map(s -> s.process).toList());
         }
+    }
+
+    /**
+     * The rows of {@code rows} that {@code --rows} selects, each followed by the variants asked for it (see
+     * {@link RowSelection}); says which variants apply to no row here.
+     */
+    public static List<ServerRow> selected(BenchContext ctx, List<ServerRow> rows) {
+        return ctx.selectRows(rows, ServerRow::name, ServerRow::kind, ServerRow::withOptions);
+    }
+
+    /** The plan's line of rows ({@code --list}): {@code "  rows: a, b, c"}, as {@link #selected} picks them. */
+    public static String rowsLine(BenchContext ctx, List<ServerRow> rows) {
+        return "  rows: " + String.join(", ", selected(ctx, rows).stream().map(ServerRow::name).toList());
     }
 
     /**
@@ -161,6 +185,32 @@ public final class ServerRounds {
         }
         return String.format("  %-7s %-34s %-12s %s", r.benchmark(), r.row(), r.caseName(), what);
     }
+
+    /**
+     * What an evring server said of itself when it started, shortened to its backend, mode and features ({@code
+     * echo server on port 4321, io_uring, completion mode (multishot accept, buffer ring); Ctrl-C stops it} becomes
+     * {@code io_uring, completion mode (multishot accept, buffer ring)}): the proof that a variant's options took.
+     * Null when it said nothing yet.
+     */
+    static String startLine(Path log) throws InterruptedException {
+        long deadline = System.nanoTime() + STARTED_WAIT.toNanos(); // it may print just after its port first answers
+        do {
+            try {
+                for (String l : Files.readAllLines(log)) {
+                    if (l.isBlank() || l.startsWith("$ ")) continue;
+                    Matcher m = STARTED.matcher(l.strip());
+                    return m.matches() ? m.group(1) : l.strip();
+                }
+            } catch (IOException | UncheckedIOException e) {
+                // not there yet
+            }
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        return null;
+    }
+
+    private static final Duration STARTED_WAIT = Duration.ofSeconds(2);
+    private static final Pattern STARTED = Pattern.compile(".*? on port \\d+, (.*?)(;.*)?");
 
     /** Null while the server lives; once it has died, records where and why, and returns the reason. */
     private static String checkAlive(Server s, String during) throws InterruptedException {
@@ -199,10 +249,12 @@ public final class ServerRounds {
         }
     }
 
-    static void stop(Process p) throws InterruptedException {
-        if (!p.isAlive()) return;
-        p.destroy();
-        if (!p.waitFor(5, TimeUnit.SECONDS)) {
+    /** Asks every server to end at once (a JVM's shutdown takes a moment), then kills what has not after 5 s. */
+    static void stop(List<Process> processes) throws InterruptedException {
+        for (Process p : processes) if (p.isAlive()) p.destroy();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (Process p : processes) {
+            if (p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) continue;
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
             p.waitFor(5, TimeUnit.SECONDS);

@@ -58,6 +58,11 @@ public final class HttpBenchmark implements Benchmark {
     static final List<Load> LOADS = List.of(new Load(50, 1), new Load(50, 16), new Load(256, 1), new Load(256, 16),
             new Load(1_000, 1), new Load(1_000, 16));
 
+    /** A quick run keeps one load per connection count: 50 x 1, 256 x 16, 1,000 x 1. */
+    static List<Load> loads(BenchContext ctx) {
+        return ctx.quick() ? List.of(LOADS.get(0), LOADS.get(3), LOADS.get(4)) : LOADS;
+    }
+
     /** wrk runs whole seconds: a window is at least 1 s. */
     record Settings(int repeats, int warmupSeconds, int windowSeconds) {}
 
@@ -65,9 +70,6 @@ public final class HttpBenchmark implements Benchmark {
         int repeats = ctx.options().repeatsOr(1, 3);
         return ctx.quick() ? new Settings(repeats, 1, 1) : new Settings(repeats, 3, 3);
     }
-
-    /** The same heap and flags for every server JVM as in the echo benchmark. */
-    static final List<String> SERVER_JVM = List.of("-Xms512m", "-Xmx512m", "-Dio.netty.leakDetection.level=disabled");
 
     @Override
     public String id() {
@@ -103,13 +105,13 @@ public final class HttpBenchmark implements Benchmark {
     static ServerRow evring(BenchContext ctx, String mode, Backend backend) {
         Backend.Availability av = backend.availability();
         return new ServerRow("evring " + backend.id() + " (" + mode + ")", RowKind.EVRING,
-                launch -> ctx.java(0, SERVER_JVM, Main.class.getName(),
+                launch -> ctx.serverJava(launch, List.of(), Main.class.getName(),
                         List.of("http-server", "--port", Integer.toString(launch.port()), "--mode", mode, "--backend", backend.id())),
                 av.available() ? null : "backend unavailable: " + av.reason(), HttpProbe::check);
     }
 
     private static ServerRow peer(BenchContext ctx, String name, String impl) {
-        return new ServerRow(name, RowKind.PEER, launch -> ctx.java(0, SERVER_JVM, HttpServerMain.class.getName(),
+        return new ServerRow(name, RowKind.PEER, launch -> ctx.serverJava(launch, List.of(), HttpServerMain.class.getName(),
                 List.of(impl, Integer.toString(launch.port()), Integer.toString(launch.loops()))), null, HttpProbe::check);
     }
 
@@ -123,15 +125,15 @@ public final class HttpBenchmark implements Benchmark {
     @Override
     public String plan(BenchContext ctx) throws Exception {
         Settings s = settings(ctx);
-        return "http: " + String.join(", ", LOADS.stream().map(Load::label).toList()) + " (connections x pipelined requests), "
+        return "http: " + String.join(", ", loads(ctx).stream().map(Load::label).toList()) + " (connections x pipelined requests), "
                 + "wrk -t1; " + s.repeats + " windows of " + s.windowSeconds + " s per case\n"
-                + "  rows: " + String.join(", ", rows(ctx, ctx.tools().program("nginx", "nginx")).stream().map(ServerRow::name).toList());
+                + ServerRounds.rowsLine(ctx, rows(ctx, ctx.tools().program("nginx", "nginx")));
     }
 
     @Override
     public BenchmarkResults run(BenchContext ctx) throws Exception {
         BenchmarkResults results = new BenchmarkResults(id(), "HTTP/1.1 plaintext (TechEmpower), server on one CPU, wrk on another",
-                List.of(REQUESTS, P50, P99, SERVER_CPU, CpuWindow.SERVER_CPU_PCT, CpuWindow.CLIENT_CPU_PCT, CpuWindow.OTHER_CPU_PCT));
+                CpuWindow.withShares(REQUESTS, P50, P99, SERVER_CPU));
         Settings set = settings(ctx);
         NativeTools.Binary wrk = ctx.tools().program("wrk", "wrk");
         NativeTools.Binary nginx = ctx.tools().program("nginx", "nginx");
@@ -143,7 +145,7 @@ public final class HttpBenchmark implements Benchmark {
         results.addNote(LATENCY_NOTE);
         Path script = writeScript(ctx.workDir(id()));
         ServerRounds.run(ctx, results, rows(ctx, nginx), wrk.missing(),
-                new ServerRounds.Schedule<>(LOADS, Load::label, new Load(256, 16), set.repeats),
+                new ServerRounds.Schedule<>(loads(ctx), Load::label, new Load(256, 16), set.repeats),
                 (r, load, server, warmup) -> measure(ctx, r, wrk.path(), script, server, load, warmup ? set.warmupSeconds : set.windowSeconds),
                 r -> ServerRounds.progressLine(r, REQUESTS, P99, SERVER_CPU));
         CpuWindow.flag(results);

@@ -4,6 +4,7 @@ import dev.evring.Backend;
 import dev.evring.bench.harness.BenchContext;
 import dev.evring.bench.harness.Benchmark;
 import dev.evring.bench.harness.DriverRow;
+import dev.evring.bench.harness.RowSelection;
 import dev.evring.bench.harness.NativeTools;
 import dev.evring.bench.report.BenchmarkResults;
 import dev.evring.bench.report.CaseResult;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -39,8 +41,20 @@ public final class PipesBenchmark implements Benchmark {
         return "pipes";
     }
 
-    /** One row: a name, its kind, and the command running a list of case ids (or why it cannot run here). */
-    record Row(String name, RowKind kind, Function<List<String>, List<String>> command, String skip) {}
+    /**
+     * One row: a name, its kind, and the command running a list of case ids with some JVM options (evring's, for a
+     * variant; a C driver has none to take), or why it cannot run here.
+     */
+    record Row(String name, RowKind kind, BiFunction<List<String>, List<String>, List<String>> command, String skip) {
+        /** This (evring) row run with a variant's options: see {@link RowSelection}. */
+        Row withOptions(RowSelection.Variant v) {
+            return new Row(name + v.suffix(), kind, (jvm, ids) -> {
+                List<String> all = new ArrayList<>(jvm);
+                all.addAll(v.systemProperties());
+                return command.apply(all, ids);
+            }, skip);
+        }
+    }
 
     /**
      * @param jitWarmupMillis how long a Java driver runs a small case before its first measured one
@@ -48,8 +62,17 @@ public final class PipesBenchmark implements Benchmark {
     record Settings(long writes, int repeats, int javaWarmups, int nativeWarmups, long capMillis, long jitWarmupMillis) {}
 
     static Settings settings(BenchContext ctx) {
-        int repeats = ctx.options().repeatsOr(3, 5);
+        int repeats = ctx.options().repeatsOr(2, 5);
         return ctx.quick() ? new Settings(20_000, repeats, 1, 1, 100, 600) : new Settings(100_000, repeats, 3, 1, 600, 2_000);
+    }
+
+    /**
+     * The cases of a run: the sweep, or in a quick run four of it (one chain and a hundred at N = 100, a hundred at
+     * the largest N, and a hundred with timeouts at N = 1,000).
+     */
+    static List<PipesCase> cases(BenchContext ctx, long fdLimit) {
+        List<PipesCase> all = cases(fdLimit);
+        return ctx.quick() ? List.of(all.get(0), all.get(1), all.get(5), all.get(9)) : all;
     }
 
     /** The sweep N = 100, 1,000, 10,000 x A = 1, 100, without and with timeouts; N capped by the open-file limit. */
@@ -103,39 +126,45 @@ public final class PipesBenchmark implements Benchmark {
     }
 
     private static Row javaRow(BenchContext ctx, Settings s, String name, RowKind kind, String impl, String skip) {
-        return new Row(name, kind, ids -> {
+        return new Row(name, kind, (options, ids) -> {
             List<String> a = new ArrayList<>(List.of(impl));
             a.addAll(driverArgs(s, ids, s.javaWarmups));
             a.add(Long.toString(s.jitWarmupMillis));
-            return ctx.java(-1, List.of("-Xms512m"), PipesDriver.class.getName(), a);
+            List<String> jvm = new ArrayList<>(List.of("-Xms512m"));
+            jvm.addAll(options);
+            return ctx.java(-1, jvm, PipesDriver.class.getName(), a);
         }, skip);
     }
 
     private static Row nativeRow(BenchContext ctx, Settings s, String name, RowKind kind, NativeTools.Binary bin, List<String> first) {
         if (!bin.ok()) return new Row(name, kind, null, bin.missing());
-        return new Row(name, kind, ids -> {
+        return new Row(name, kind, (options, ids) -> {
             List<String> a = new ArrayList<>(first);
             a.addAll(driverArgs(s, ids, s.nativeWarmups));
             return ctx.nativeCommand(-1, bin.path(), a);
         }, null);
     }
 
+    /** The rows {@code --rows} selects, each followed by the variants asked for it (evring's Java rows only). */
+    private List<Row> selected(BenchContext ctx) throws Exception {
+        return ctx.selectRows(rows(ctx), Row::name, Row::kind, Row::withOptions);
+    }
+
     @Override
-    public String plan(BenchContext ctx) {
-        List<PipesCase> cases = cases(openFileLimit());
+    public String plan(BenchContext ctx) throws Exception {
+        List<PipesCase> cases = cases(ctx, openFileLimit());
         Settings s = settings(ctx);
         return "pipes: " + cases.size() + " cases (" + String.join(", ", cases.stream().map(PipesCase::label).toList()) + ")\n"
                 + "  W = " + s.writes + " writes per run (a run stops writing after " + s.capMillis + " ms), "
                 + s.repeats + " measured runs per case after warm-up\n"
-                + "  rows: evring io_uring / epoll / poll (readiness), evring io_uring (completion), libev (C) epoll / io_uring, JDK NIO Selector, "
-                + "syscall floor (C), syscall floor (Java FFM)";
+                + "  rows: " + String.join(", ", selected(ctx).stream().map(Row::name).toList());
     }
 
     @Override
     public BenchmarkResults run(BenchContext ctx) throws Exception {
         BenchmarkResults results = new BenchmarkResults(id(), "pipes: time per event (libev's benchmark)", List.of(NS_PER_EVENT, EVENTS));
         long fdLimit = openFileLimit();
-        List<PipesCase> cases = cases(fdLimit);
+        List<PipesCase> cases = cases(ctx, fdLimit);
         Map<String, String> labels = new LinkedHashMap<>();
         for (PipesCase c : cases) labels.put(c.id(), c.label());
         if (cases.stream().mapToInt(PipesCase::pipes).max().orElse(0) < 10_000) {
@@ -144,9 +173,9 @@ public final class PipesBenchmark implements Benchmark {
         }
         Settings s = settings(ctx);
         Duration timeout = Duration.ofSeconds(60 + cases.size() * (long) (s.repeats + s.javaWarmups) * (s.capMillis + 500) / 1000);
-        for (Row r : rows(ctx)) {
-            if (!ctx.options().wantsRow(r.name())) continue;
-            DriverRow.runRestarting(ctx, results, r.name(), r.kind(), r.command(), r.skip(), labels, timeout);
+        for (Row r : selected(ctx)) {
+            Function<List<String>, List<String>> command = r.command() == null ? null : ids -> r.command().apply(List.of(), ids);
+            DriverRow.runRestarting(ctx, results, r.name(), r.kind(), command, r.skip(), labels, timeout);
         }
         barNotes(results, cases);
         return results;

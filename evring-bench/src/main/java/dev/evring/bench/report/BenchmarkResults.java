@@ -105,7 +105,8 @@ public final class BenchmarkResults {
     /**
      * How many times better than the best peer a row is on a metric: above 1 it beats every peer, below 1 some peer
      * beats it. For a lower-is-better metric this is best / row, so the reading is the same either way. NaN when the
-     * row or every peer lacks figures.
+     * row or every peer lacks figures, and when either is zero or below (a memory delta can be), where a ratio says
+     * nothing.
      */
     public double ratioToBestPeer(String caseName, String row, Metric m) {
         Optional<CaseResult> best = bestPeer(caseName, m);
@@ -113,6 +114,7 @@ public final class BenchmarkResults {
         if (best.isEmpty() || r.isEmpty() || !r.get().usable(m.key())) return Double.NaN;
         double b = best.get().stats(m.key()).median();
         double v = r.get().stats(m.key()).median();
+        if (b <= 0 || v <= 0) return Double.NaN;
         return m.higherIsBetter() ? v / b : b / v;
     }
 

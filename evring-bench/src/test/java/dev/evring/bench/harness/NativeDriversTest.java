@@ -4,10 +4,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -70,11 +74,77 @@ class NativeDriversTest {
                 lines.stream().filter(l -> l.kind() == DriverProtocol.Kind.RESULT).map(DriverProtocol.Line::caseId).toList());
     }
 
-    @Test
-    void echoLoadGeneratorCompiles() throws Exception {
+    private static NativeTools.Binary echoLoad() throws Exception {
         assumeTrue(tools.missingFor(NativeTools.Needs.IO_URING_HEADER) == null,
                 "cannot build the load generator here: " + tools.missingFor(NativeTools.Needs.IO_URING_HEADER));
-        assertTrue(tools.compile("echo_load", NativeTools.Needs.IO_URING_HEADER).ok());
+        return tools.compile("echo_load", NativeTools.Needs.IO_URING_HEADER);
+    }
+
+    /** The stats line's figures ("stats messages=1 bytes=2 ..."), and how many messages the hist lines count. */
+    private static Map<String, Double> stats(List<DriverProtocol.Line> lines) {
+        Map<String, Double> m = new HashMap<>();
+        long histogram = 0;
+        for (DriverProtocol.Line l : lines) {
+            String t = l.text();
+            if (t.startsWith("stats ")) {
+                for (String kv : t.substring(6).split(" ")) m.put(kv.split("=")[0], Double.parseDouble(kv.split("=")[1]));
+            } else if (t.startsWith("hist ")) {
+                histogram += Long.parseLong(t.split(" ")[2]);
+            }
+        }
+        m.put("histogram", (double) histogram);
+        return m;
+    }
+
+    @Test
+    void theLoadGeneratorEchoesLargeMessagesAndTimesEachOne() throws Exception {
+        NativeTools.Binary load = echoLoad();
+        try (ServerSocket server = TestEchoServer.start()) {
+            Map<String, Double> s = stats(run(load, "echo", Integer.toString(server.getLocalPort()), "2", "1", "65536", "50", "300"));
+            assertEquals(0.0, s.get("errors"));
+            assertTrue(s.get("messages") > 0, s.toString());
+            assertEquals(s.get("messages") * 65536, s.get("bytes"), s.toString());
+            assertEquals(s.get("messages"), s.get("histogram"), "one latency sample per message");
+        }
+    }
+
+    @Test
+    void theLoadGeneratorStreamsMegabyteWritesInItsBulkMode() throws Exception {
+        NativeTools.Binary load = echoLoad();
+        try (ServerSocket server = TestEchoServer.start()) {
+            Map<String, Double> s = stats(run(load, "stream", Integer.toString(server.getLocalPort()), "2", "1048576", "50", "300"));
+            assertEquals(0.0, s.get("errors"));
+            assertEquals(0.0, s.get("messages"), "a stream has no messages");
+            assertEquals(0.0, s.get("histogram"), "nor latencies");
+            assertTrue(s.get("bytes") > 2 * 1048576, "more than a write per connection came back: " + s);
+            assertTrue(s.get("client_cpu_seconds") > 0 && s.get("seconds") >= 0.3, s.toString());
+        }
+    }
+
+    @Test
+    void theLoadGeneratorRefusesBadArgumentsWithStatusTwo() throws Exception {
+        NativeTools.Binary load = echoLoad();
+        for (List<String> bad : List.<List<String>>of(List.of(), List.of("burst", "1"), List.of("stream", "7007", "1"), List.of("echo", "0", "1", "1", "64", "1", "1"),
+                List.of("idle", "7007", "1", "4"))) {
+            List<String> cmd = new ArrayList<>(List.of(load.path().toString()));
+            cmd.addAll(bad);
+            DriverProcess.Ending end = DriverProcess.run(cmd, dir.resolve("bad.log"), Duration.ofSeconds(10), l -> { });
+            assertEquals(2, end.exitCode(), "echo_load " + bad);
+        }
+    }
+
+    @Test
+    void aLoadGeneratorThatCannotConnectSaysSoAndExitsWithStatusThree() throws Exception {
+        NativeTools.Binary load = echoLoad();
+        int port;
+        try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = closed.getLocalPort();
+        }
+        List<DriverProtocol.Line> lines = new ArrayList<>();
+        DriverProcess.Ending end = DriverProcess.run(List.of(load.path().toString(), "stream", Integer.toString(port), "1", "65536", "10", "10"),
+                dir.resolve("refused.log"), Duration.ofSeconds(10), lines::add);
+        assertEquals(3, end.exitCode());
+        assertTrue(lines.stream().anyMatch(l -> l.text().startsWith("error connect #0: Connection refused")), lines.toString());
     }
 
     @Test

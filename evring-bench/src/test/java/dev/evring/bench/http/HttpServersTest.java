@@ -106,6 +106,15 @@ class HttpServersTest {
     }
 
     @Test
+    void evringsRowsAnswerRight() throws Exception {
+        assumeTrue(dev.evring.Backend.EPOLL.availability().available(), "no epoll here");
+        serve(row("evring epoll (readiness)"));
+        assumeTrue(dev.evring.Backend.IO_URING.availability().available(), () -> "io_uring unavailable: "
+                + dev.evring.Backend.IO_URING.availability().reason());
+        serve(row("evring io_uring (completion)"));
+    }
+
+    @Test
     void nettyOnEpollAnswersRight() throws Exception {
         serve(row("Netty 4.2 epoll"));
     }

@@ -1,8 +1,15 @@
 package dev.evring.bench.pipes;
 
 import dev.evring.Backend;
+import dev.evring.bench.BenchOptions;
+import dev.evring.bench.harness.BenchContext;
+import dev.evring.bench.harness.NativeTools;
 import org.junit.jupiter.api.Test;
 
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -96,6 +103,15 @@ class PipesTest {
         assertEquals(new PipesCase(10_000, 100, true), all.getLast());
         List<PipesCase> limited = PipesBenchmark.cases(20_000);
         assertEquals((20_000 - PipesBenchmark.FD_RESERVE) / 2, limited.stream().mapToInt(PipesCase::pipes).max().orElseThrow());
+    }
+
+    @Test
+    void aQuickRunKeepsOneAndAHundredChainsTheLargestNAndTimeouts() throws Exception {
+        Path dir = Files.createTempDirectory("pipes");
+        BenchContext quick = new BenchContext(BenchOptions.parse(new String[] {"--quick"}, dir),
+                new NativeTools(dir, dir.resolve("setup.log"), s -> { }), dir, new PrintStream(OutputStream.nullOutputStream()));
+        assertEquals(List.of("N=100 A=1", "N=100 A=100", "N=10000 A=100", "N=1000 A=100 timeouts"),
+                PipesBenchmark.cases(quick, 1_000_000).stream().map(PipesCase::label).toList());
     }
 
     @Test

@@ -65,6 +65,18 @@ class ReportTest {
     }
 
     @Test
+    void aRatioWithAZeroOrNegativeValueIsNone() {
+        BenchmarkResults b = new BenchmarkResults("b", "memory", List.of(NS));
+        b.add(ok("closed", "evring", RowKind.EVRING, NS.key(), 300));
+        b.add(ok("closed", "netty", RowKind.PEER, NS.key(), -40));
+        b.add(ok("closed", "nio", RowKind.PEER, NS.key(), 0));
+        b.add(ok("idle", "evring", RowKind.EVRING, NS.key(), -10));
+        b.add(ok("idle", "nio", RowKind.PEER, NS.key(), 700));
+        assertTrue(Double.isNaN(b.ratioToBestPeer("closed", "evring")), "best / row with a negative best says nothing");
+        assertTrue(Double.isNaN(b.ratioToBestPeer("idle", "evring")), "nor with a negative row");
+    }
+
+    @Test
     void failedRowsHaveNoFiguresEvenWithSamples() {
         CaseResult r = ok("c", "libev io_uring", RowKind.PEER, NS.key(), 10);
         r.fail(Outcome.CRASHED, "killed by SIGSEGV");

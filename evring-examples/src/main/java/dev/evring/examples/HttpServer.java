@@ -1,0 +1,78 @@
+package dev.evring.examples;
+
+import dev.evring.AsyncWatcher;
+import dev.evring.Backend;
+import dev.evring.EventLoop;
+import dev.evring.net.Net;
+import dev.evring.net.StreamListener;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code ./evring http-server --port P [--mode completion|readiness] [--backend io_uring|epoll|poll]}: the HTTP/1.1
+ * examples ({@link CompletionHttp}, {@link ReadinessHttp}) on every local address, answering {@code /plaintext} and
+ * {@code /json} as TechEmpower asks, until Ctrl-C (which closes the loop from its shutdown hook, as the echo server).
+ */
+public final class HttpServer {
+    private HttpServer() {}
+
+    /** The options of {@code ./evring http-server} (and of this class's {@code main}). */
+    public static final CommandLine COMMAND_LINE = new CommandLine("./evring http-server",
+            "HTTP/1.1 server (evring-examples' CompletionHttp or ReadinessHttp): /plaintext and /json, until Ctrl-C.");
+    static final CommandLine.Option<Integer> PORT = COMMAND_LINE.integer("--port", "P", 8080, 0, 65_535,
+            "the port to listen on (default 8080; 0: any free one)");
+    static final CommandLine.Option<Backend> BACKEND = COMMAND_LINE.value("--backend", "io_uring|epoll|poll", null,
+            Backend::parse, "the loop's backend (default: the one EventLoop.open() picks)");
+    static final CommandLine.Option<String> MODE = COMMAND_LINE.choice("--mode", "completion", List.of("completion", "readiness"),
+            "the socket API style (default completion)");
+
+    public static void main(String[] args) throws Exception {
+        System.exit(COMMAND_LINE.run(args, System.out, System.err, HttpServer::run));
+    }
+
+    /**
+     * The Net for many keep-alive connections: a receive buffer for each of a thousand connections with a request
+     * in flight, and small general buffers (the answers of one pass fit one, the completion server's sends take
+     * them).
+     */
+    public static Net openNet(EventLoop loop) {
+        return Net.builder(loop).recvBuffers(1024, 16384).buffers(4096, 4096).open();
+    }
+
+    /** Runs the server with its parsed options; returns the exit status. */
+    public static int run(CommandLine.Parsed options) throws Exception {
+        Backend backend = options.get(BACKEND);
+        boolean readiness = options.get(MODE).equals("readiness");
+        EventLoop.Builder builder = EventLoop.builder();
+        if (backend != null) builder.backend(backend);
+        CountDownLatch closed = new CountDownLatch(1);
+        try (EventLoop loop = builder.open()) {
+            Net net = openNet(loop);
+            StreamListener listener = net.listen(new InetSocketAddress(options.get(PORT)));
+            Http http = new Http(loop);
+            if (readiness) ReadinessHttp.serve(loop, listener, http);
+            else CompletionHttp.serve(listener, http);
+            AsyncWatcher stop = loop.async((w, ev) -> loop.breakLoop(EventLoop.Break.ALL));
+            stop.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    stop.send();
+                    closed.await(5, TimeUnit.SECONDS);
+                } catch (IllegalStateException | InterruptedException e) {
+                    // the loop is gone already
+                }
+            }, "http-server-shutdown"));
+            System.out.println("http server on port " + ((InetSocketAddress) listener.localAddress()).getPort() + ", "
+                    + loop.backend().id() + ", " + (readiness ? "readiness" : "completion") + " mode ("
+                    + net.stats().features() + "); Ctrl-C stops it");
+            loop.run();
+            System.out.println("http server: closing");
+        } finally {
+            closed.countDown();
+        }
+        return 0;
+    }
+}
