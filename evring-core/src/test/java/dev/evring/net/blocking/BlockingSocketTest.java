@@ -101,12 +101,15 @@ class BlockingSocketTest {
     /** Waits until {@code t} is parked (blocked in the call under test), failing after 10 s. */
     static void awaitBlocked(Thread t) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
-            if (System.nanoTime() > deadline) fail(t + " never blocked: " + t.getState());
-            Thread.sleep(5);
+        while (true) {
+            while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
+                if (System.nanoTime() > deadline) fail(t + " never blocked: " + t.getState());
+                Thread.sleep(5);
+            }
+            Thread.sleep(20); // and stays so: not a lock on the way in, nor a writer the kernel still takes bytes from
+            if (t.getState() == Thread.State.WAITING) return;
+            if (System.nanoTime() > deadline) fail(t + " never stayed blocked: " + t.getState());
         }
-        Thread.sleep(20); // and stays so: not a lock on the way in
-        assertTrue(t.getState() == Thread.State.WAITING, t + " is " + t.getState());
     }
 
     static byte[] readFully(InputStream in, int n) throws IOException {
