@@ -71,7 +71,7 @@ class RecvBundleTest {
         assumeTrue(ring != null, "the loop did not open on io_uring");
         assumeTrue((ring.features() & IORING_FEAT_RECVSEND_BUNDLE) != 0,
                 "the kernel has no recv bundles (IORING_FEAT_RECVSEND_BUNDLE, 6.10)");
-        int[] tcp = tcpPair();
+        int[] tcp = tcpPair(fixture);
         Arena arena = Arena.ofConfined();
         try {
             MemorySegment memory = arena.allocate((long) BUFFERS * BUFFER_SIZE, 64);
@@ -213,7 +213,7 @@ class RecvBundleTest {
     }
 
     /** A connected TCP pair on loopback: {receiving end (non-blocking), sending end (blocking)}, closed after the test. */
-    int[] tcpPair() {
+    static int[] tcpPair(IoUringFixture fixture) {
         MemorySegment cs = Libc.threadCallState();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment addr = a.allocate(16);
