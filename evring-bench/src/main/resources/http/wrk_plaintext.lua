@@ -25,7 +25,7 @@ end
 done = function(summary, latency, requests)
    local e = summary.errors
    io.write(string.format(
-      "wrk-stats requests=%d duration_us=%d connect=%d read=%d write=%d status=%d timeout=%d p50_us=%.1f p99_us=%.1f\n",
+      "wrk-stats requests=%d duration_us=%d connect=%d read=%d write=%d status=%d timeout=%d p50_us=%.1f p99_us=%.1f p999_us=%.1f\n",
       summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-      latency:percentile(50), latency:percentile(99)))
+      latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
 end

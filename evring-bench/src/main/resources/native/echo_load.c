@@ -6,9 +6,12 @@
  * every recv and send of a pass over the completion queue submitted by one io_uring_enter. Where io_uring cannot be
  * set up it says so and exits (the harness reports it).
  *
- *   echo_load echo <port> <conns> <inflight> <size> <warmup_ms> <window_ms>
+ *   echo_load echo <port> <conns> <inflight> <size> <warmup_ms> <window_ms> [<pause_ms>]
  *       each connection keeps INFLIGHT messages of SIZE bytes in flight; each message carries its send time, the
- *       echo's arrival time minus it is the latency (a 1 MiB message is a block echoed whole before the next)
+ *       echo's arrival time minus it is the latency (a 1 MiB message is a block echoed whole before the next).
+ *       With PAUSE_MS > 0 the connections are idle most of the time: each waits PAUSE_MS after its echoes came back
+ *       before it sends again (an IORING_OP_TIMEOUT of its own), and connection i first sends i * PAUSE_MS / CONNS
+ *       after the start, so that the connections take their turns instead of all sending at once
  *   echo_load stream <port> <conns> <size> <warmup_ms> <window_ms>
  *       bulk transfer: each connection writes SIZE-byte writes back to back, never waiting for the echo, while its
  *       recv drains what comes back; the bytes not yet back are capped at STREAM_WRITES writes per connection, so
@@ -20,7 +23,8 @@
  * Output (DriverProtocol-like lines the harness reads): echo and stream print "window-start", "window-end", then
  *   "stats messages=<n> bytes=<n> seconds=<s> client_cpu_seconds=<s> errors=<n>" and, for echo,
  *   "hist <lower_bound_ns> <count>" lines; idle prints "connected <n> <ms>", "echoed <n> <ms>" per ping, "closed".
- *   A failure is "error <what>" and exit status 3; bad arguments exit with status 2.
+ *   A failure is "error <what>" and exit status 3; bad arguments exit with status 2. The window of echo and stream
+ *   starts after the warm-up once every connection has had an answer (30 s more at most, then an error).
  */
 #include "bench_common.h"
 #include <linux/io_uring.h>
@@ -125,15 +129,19 @@ static struct io_uring_sqe *ring_sqe(struct ring *r) {
 }
 
 /* ---- the load ---- */
+/* what a CQE's user_data says besides the connection: (i << 2) | kind */
+enum { OP_RECV = 0, OP_SEND = 1, OP_PAUSE = 2 };
+
 struct conn {
     int fd;
     char *rbuf;
     unsigned rlen;       /* bytes of a partial message kept at the start of rbuf */
     char *wbuf;
     unsigned wlen, woff; /* bytes of the send in flight, and how many of them went */
-    unsigned owed;       /* messages to send once the send in flight completes */
+    unsigned owed;       /* messages to send once the send in flight completes (or, paced, once the pause ends) */
     unsigned unanswered; /* stream mode: bytes sent whose echo has not come back yet */
     int send_busy;
+    int answered;        /* whether anything came back on it yet: the window waits for every connection's first */
 };
 
 /* stream mode: the writes a connection may have sent whose echo has not come back yet */
@@ -143,7 +151,18 @@ static struct ring ring;
 static struct conn *conns;
 static unsigned msg_size, inflight, rbuf_size, wbuf_size;
 static int running = 1, measuring = 0, streaming = 0;
+static uint64_t pause_ns; /* echo mode, paced: the idle time of a connection between its round trips */
 static uint64_t received_in_window, bytes_in_window, errors;
+static unsigned answered_conns;
+/* how long past the warm-up the window waits for connections that never had an answer before it gives up */
+#define STRAGGLER_LIMIT_NS (30ull * 1000000000ull)
+
+static void mark_answered(struct conn *c) {
+    if (!c->answered) {
+        c->answered = 1;
+        answered_conns++;
+    }
+}
 
 static int post_recv(unsigned i) {
     struct io_uring_sqe *s = ring_sqe(&ring);
@@ -152,7 +171,7 @@ static int post_recv(unsigned i) {
     s->fd = conns[i].fd;
     s->addr = (uint64_t)(uintptr_t)(conns[i].rbuf + conns[i].rlen);
     s->len = rbuf_size - conns[i].rlen;
-    s->user_data = ((uint64_t)i << 1) | 0;
+    s->user_data = ((uint64_t)i << 2) | OP_RECV;
     return 0;
 }
 
@@ -165,8 +184,26 @@ static int post_send(unsigned i) {
     s->addr = (uint64_t)(uintptr_t)(c->wbuf + c->woff);
     s->len = c->wlen - c->woff;
     s->msg_flags = MSG_NOSIGNAL;
-    s->user_data = ((uint64_t)i << 1) | 1;
+    s->user_data = ((uint64_t)i << 2) | OP_SEND;
     c->send_busy = 1;
+    return 0;
+}
+
+/* Paced echo: the connection's next send waits `ns` (a relative IORING_OP_TIMEOUT; the kernel copies the timespec
+ * when it takes the SQE in, so one per connection, written here, is never read late). */
+static struct __kernel_timespec *pause_ts;
+
+static int post_pause(unsigned i, uint64_t ns) {
+    struct io_uring_sqe *s = ring_sqe(&ring);
+    if (!s) return -1;
+    pause_ts[i].tv_sec = (long long)(ns / 1000000000ull);
+    pause_ts[i].tv_nsec = (long long)(ns % 1000000000ull);
+    s->opcode = IORING_OP_TIMEOUT;
+    s->fd = -1;
+    s->addr = (uint64_t)(uintptr_t)&pause_ts[i];
+    s->len = 1;
+    s->off = 0; /* no completion count: a pure timer, ending with -ETIME */
+    s->user_data = ((uint64_t)i << 2) | OP_PAUSE;
     return 0;
 }
 
@@ -198,6 +235,7 @@ static int on_recv(unsigned i, int res) {
         errors++;
         return running ? -1 : 0;
     }
+    mark_answered(c);
     if (streaming) { /* the bytes only count; rbuf is overwritten by the next recv */
         if (measuring) bytes_in_window += (unsigned)res;
         c->unanswered -= (unsigned)res < c->unanswered ? (unsigned)res : c->unanswered;
@@ -220,10 +258,27 @@ static int on_recv(unsigned i, int res) {
     if (rest) memmove(c->rbuf, c->rbuf + (size_t)whole * msg_size, rest);
     c->rlen = rest;
     if (running && whole) {
-        if (c->send_busy) c->owed += whole;
+        if (pause_ns) { /* all of this connection's messages are back (one in flight): rest, then send */
+            c->owed += whole;
+            if (c->owed == inflight && post_pause(i, pause_ns) < 0) return -1;
+        } else if (c->send_busy) c->owed += whole;
         else if (send_messages(i, whole) < 0) return -1;
     }
     return post_recv(i);
+}
+
+static int on_pause(unsigned i, int res) {
+    struct conn *c = &conns[i];
+    if (res != -ETIME && res != 0) {
+        if (res == -ECANCELED && !running) return 0;
+        errors++;
+        return running ? -1 : 0;
+    }
+    if (!running || !c->owed) return 0;
+    if (c->send_busy) return post_pause(i, 10000); /* the last send's completion is not in yet: its buffer is busy */
+    unsigned n = c->owed;
+    c->owed = 0;
+    return send_messages(i, n);
 }
 
 static int on_send(unsigned i, int res) {
@@ -236,7 +291,7 @@ static int on_send(unsigned i, int res) {
     c->woff += (unsigned)res;
     if (c->woff < c->wlen) return post_send(i); /* a short send: the rest goes next */
     if (streaming) return stream_more(i);
-    if (running && c->owed) {
+    if (running && c->owed && !pause_ns) {
         unsigned n = c->owed;
         c->owed = 0;
         return send_messages(i, n);
@@ -294,7 +349,7 @@ static int setup_ring(unsigned n) {
 }
 
 /* Passes over the completion queue once (after an enter that waits for one), handing each CQE to its connection. */
-static int reap(unsigned n, int (*on_cqe)(unsigned i, int is_send, int res)) {
+static int reap(unsigned n, int (*on_cqe)(unsigned i, int kind, int res)) {
     int r = ring_enter(&ring, 1);
     if (r < 0 && r != -EINTR && r != -EBUSY) {
         printf("error io_uring_enter: %s\n", strerror(-r));
@@ -306,9 +361,9 @@ static int reap(unsigned n, int (*on_cqe)(unsigned i, int is_send, int res)) {
     for (; head != tail; head++) {
         struct io_uring_cqe *cqe = &ring.cqes[head & *ring.cq_mask];
         uint64_t ud = cqe->user_data;
-        unsigned i = (unsigned)(ud >> 1);
+        unsigned i = (unsigned)(ud >> 2);
         if (i >= n) continue;
-        if (on_cqe(i, (int)(ud & 1), cqe->res) < 0) {
+        if (on_cqe(i, (int)(ud & 3), cqe->res) < 0) {
             printf("error connection %u: %s\n", i, cqe->res < 0 ? strerror(-cqe->res) : "closed by the server");
             return 3;
         }
@@ -318,8 +373,8 @@ static int reap(unsigned n, int (*on_cqe)(unsigned i, int is_send, int res)) {
     return 0;
 }
 
-static int on_load_cqe(unsigned i, int is_send, int res) {
-    return is_send ? on_send(i, res) : on_recv(i, res);
+static int on_load_cqe(unsigned i, int kind, int res) {
+    return kind == OP_SEND ? on_send(i, res) : kind == OP_PAUSE ? on_pause(i, res) : on_recv(i, res);
 }
 
 /* echo and stream: the load, a warm-up, then one measured window; prints the window's figures. */
@@ -327,8 +382,18 @@ static int run_load(int port, unsigned n, uint64_t warmup_ns, uint64_t window_ns
     int e = setup_ring(n);
     if (e) return e;
     if ((e = connect_all(port, n))) return e;
+    if (pause_ns && !(pause_ts = calloc(n, sizeof *pause_ts))) {
+        printf("error out of memory for %u timers\n", n);
+        return 3;
+    }
     for (unsigned i = 0; i < n; i++) {
-        if (post_recv(i) < 0 || (streaming ? stream_more(i) : send_messages(i, inflight)) < 0) {
+        int first;
+        if (streaming) first = stream_more(i);
+        else if (pause_ns) { /* the connections take their turns: i's first message after i/n of a pause */
+            conns[i].owed = inflight;
+            first = post_pause(i, pause_ns * i / n + 1);
+        } else first = send_messages(i, inflight);
+        if (post_recv(i) < 0 || first < 0) {
             printf("error submission queue full\n");
             return 3;
         }
@@ -339,7 +404,15 @@ static int run_load(int port, unsigned n, uint64_t warmup_ns, uint64_t window_ns
     while (running) {
         if ((e = reap(n, on_load_cqe))) return e;
         uint64_t t = now_ns();
-        if (!measuring && window_start == 0 && t - start >= warmup_ns) {
+        if (!measuring && window_start == 0 && t - start >= warmup_ns && answered_conns < n
+            && t - start >= warmup_ns + STRAGGLER_LIMIT_NS) {
+            printf("error only %u of %u connections had an answer %llu s after the warm-up\n", answered_conns, n,
+                   (unsigned long long)(STRAGGLER_LIMIT_NS / 1000000000ull));
+            return 3;
+        }
+        /* the window starts after the warm-up, once every connection has had an answer (a server still accepting
+         * or starting threads for thousands of connections is still warming up) */
+        if (!measuring && window_start == 0 && t - start >= warmup_ns && answered_conns == n) {
             measuring = 1;
             window_start = t;
             cpu_start = cpu_seconds();
@@ -367,8 +440,9 @@ static int run_load(int port, unsigned n, uint64_t warmup_ns, uint64_t window_ns
 /* idle: each connection's share of a ping, and how many connections have their whole echo back */
 static unsigned ping_done;
 
-static int on_ping_cqe(unsigned i, int is_send, int res) {
+static int on_ping_cqe(unsigned i, int kind, int res) {
     struct conn *c = &conns[i];
+    int is_send = kind == OP_SEND;
     if (res < 0 && (res == -EINTR || res == -EAGAIN)) return is_send ? post_send(i) : post_recv(i);
     if (res < 0 || (!is_send && res == 0)) return -1;
     if (is_send) {
@@ -426,7 +500,7 @@ static int run_idle(int port, unsigned n) {
 }
 
 static int usage(const char *self) {
-    fprintf(stderr, "usage: %s echo <port> <conns> <inflight> <size> <warmup_ms> <window_ms>\n"
+    fprintf(stderr, "usage: %s echo <port> <conns> <inflight> <size> <warmup_ms> <window_ms> [<pause_ms>]\n"
                     "       %s stream <port> <conns> <size> <warmup_ms> <window_ms>\n"
                     "       %s idle <port> <conns> <size>\n", self, self, self);
     return 2;
@@ -436,13 +510,14 @@ int main(int argc, char **argv) {
     if (argc < 2) return usage(argv[0]);
     const char *mode = argv[1];
     int echo = strcmp(mode, "echo") == 0, stream = strcmp(mode, "stream") == 0, idle = strcmp(mode, "idle") == 0;
-    if ((echo && argc != 8) || (stream && argc != 7) || (idle && argc != 5) || !(echo || stream || idle)) return usage(argv[0]);
+    if ((echo && argc != 8 && argc != 9) || (stream && argc != 7) || (idle && argc != 5) || !(echo || stream || idle)) return usage(argv[0]);
     int port = atoi(argv[2]);
     unsigned n = (unsigned)atoi(argv[3]);
     inflight = echo ? (unsigned)atoi(argv[4]) : 1;
     msg_size = (unsigned)atoi(argv[echo ? 5 : 4]);
     uint64_t warmup_ns = idle ? 0 : (uint64_t)atol(argv[echo ? 6 : 5]) * 1000000ull;
     uint64_t window_ns = idle ? 1 : (uint64_t)atol(argv[echo ? 7 : 6]) * 1000000ull;
+    pause_ns = echo && argc == 9 ? (uint64_t)atol(argv[8]) * 1000000ull : 0;
     if (port <= 0 || port > 65535 || n == 0 || inflight == 0 || msg_size < 8 || msg_size > (64u << 20) || window_ns == 0) {
         fprintf(stderr, "bad arguments\n");
         return 2;

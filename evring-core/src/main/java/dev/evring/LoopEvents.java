@@ -1,6 +1,6 @@
 package dev.evring;
 
-import dev.evring.backend.FlightRecorderGate;
+import dev.evring.uring.FlightRecorderGate;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;

@@ -17,14 +17,19 @@ import java.util.Set;
  * @param only      the benchmarks to run, in the suite's order (all of the default set if not given)
  * @param rows      which rows run ({@code --rows}: words picking rows by name, and variants of evring rows with
  *                  evring options set; see {@link RowSelection})
+ * @param loops     the event-loop counts the echo and http servers run with, each as rows of their own
+ *                  ({@code --loops 1,2}; {@code [1]} unless given)
  * @param repeats   measured repeats per case, overriding the mode's default (0: the default)
  * @param out       the folder under which {@code <timestamp>/} is created
  * @param install   whether missing tools may be installed with apt-get
  * @param list      only print what would run
  * @param help      only print the usage
  */
-public record BenchOptions(boolean quick, Set<String> only, RowSelection rows, int repeats, Path out,
+public record BenchOptions(boolean quick, Set<String> only, RowSelection rows, List<Integer> loops, int repeats, Path out,
                            boolean install, boolean list, boolean help) {
+    /** The most loops {@code --loops} takes. */
+    public static final int MAX_LOOPS = 64;
+
 
     /** Every benchmark, in the order a run does them. */
     public static final List<String> BENCHMARKS = List.copyOf(BenchCommand.suite().keySet());
@@ -39,6 +44,10 @@ public record BenchOptions(boolean quick, Set<String> only, RowSelection rows, i
     static final CommandLine.Option<List<RowSelection>> ROWS = COMMAND_LINE.values("--rows", "LIST", v -> List.of(RowSelection.parse(v)),
             "only rows whose name has one of these words (--rows evring,libev); 'WORDS [key=value,...]' also runs "
             + "evring's WORDS rows with -Devring.key=value (--rows 'io_uring completion [net.buffer_ring=false]')");
+    static final CommandLine.Option<List<Integer>> LOOPS = COMMAND_LINE.values("--loops", "LIST", BenchOptions::loopCounts,
+            "event loops per server in echo and http, each count as rows of its own (default 1; --loops 1,2): evring's "
+            + "servers get --loops N once they take it (loop groups), Netty its group size, nginx worker_processes, the "
+            + "JDK's virtual-thread servers N carrier threads; a server with N loops is pinned to CPUs 0..N-1");
     static final CommandLine.Option<Integer> REPEATS = COMMAND_LINE.integer("--repeats", "N", 0, 1, 100,
             "measured repeats per case (default: each benchmark's, fewer in --quick)");
     static final CommandLine.Option<Path> OUT = COMMAND_LINE.value("--out", "DIR", null, Path::of,
@@ -62,7 +71,27 @@ public record BenchOptions(boolean quick, Set<String> only, RowSelection rows, i
             if (only.isEmpty() ? inDefault : only.contains(b)) selected.add(b);
         }
         Path out = p.given(OUT) ? p.get(OUT) : defaultOut;
-        return new BenchOptions(quick, selected, RowSelection.of(p.get(ROWS)), p.get(REPEATS), out, !p.get(NO_INSTALL), p.get(LIST), p.help());
+        List<Integer> loops = p.given(LOOPS) ? List.copyOf(new LinkedHashSet<>(p.get(LOOPS))) : List.of(1);
+        return new BenchOptions(quick, selected, RowSelection.of(p.get(ROWS)), loops, p.get(REPEATS), out, !p.get(NO_INSTALL), p.get(LIST), p.help());
+    }
+
+    /** {@code "1,2"}: whole numbers from 1 to {@link #MAX_LOOPS}, comma-separated. */
+    private static List<Integer> loopCounts(String v) {
+        List<Integer> out = new java.util.ArrayList<>();
+        for (String w : v.split(",")) {
+            String t = w.strip();
+            if (t.isEmpty()) continue;
+            int n;
+            try {
+                n = Integer.parseInt(t);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("\"" + t + "\" is not a whole number");
+            }
+            if (n < 1 || n > MAX_LOOPS) throw new IllegalArgumentException(n + " is outside 1.." + MAX_LOOPS);
+            out.add(n);
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException("empty list");
+        return out;
     }
 
     /** Whether a row of this name and kind is selected by {@code --rows} (a variant's base row is). */

@@ -5,6 +5,8 @@ import dev.evring.examples.CommandLine;
 import dev.evring.examples.EchoClient;
 import dev.evring.examples.EchoServer;
 import dev.evring.examples.HttpServer;
+import dev.evring.examples.VirtualThreadEchoServer;
+import dev.evring.examples.VirtualThreadHttpServer;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -33,12 +35,20 @@ public final class Main {
         m.put("echo-client", new Command(EchoClient.COMMAND_LINE, EchoClient::run));
         m.put("echo-alloc", new Command(EchoCommands.COMMAND_LINE, EchoCommands::alloc));
         m.put("http-server", new Command(HttpServer.COMMAND_LINE, HttpServer::run));
+        m.put("vt-echo-server", new Command(VirtualThreadEchoServer.COMMAND_LINE, VirtualThreadEchoServer::run));
+        m.put("vt-http-server", new Command(VirtualThreadHttpServer.COMMAND_LINE, VirtualThreadHttpServer::run));
         return m;
     }
 
     /** Whether {@code ./evring name} exists (the http benchmark's evring rows wait for {@code http-server}). */
     public static boolean hasCommand(String name) {
         return commands().containsKey(name);
+    }
+
+    /** The options of {@code ./evring name} (what its {@code --help} lists), or null when there is no such command. */
+    public static CommandLine commandLine(String name) {
+        Command c = commands().get(name);
+        return c == null ? null : c.options();
     }
 
     public static void main(String[] args) {
@@ -89,7 +99,7 @@ public final class Main {
 
     static String usage(Map<String, Command> commands) {
         StringBuilder sb = new StringBuilder("usage: ./evring <command> [options]   (./evring <command> --help: its options)\n\ncommands:\n");
-        commands.forEach((name, c) -> sb.append(String.format("  %-13s %s%n", name, c.options().summary())));
+        commands.forEach((name, c) -> sb.append(String.format("  %-15s %s%n", name, c.options().summary())));
         return sb.toString();
     }
 }

@@ -49,6 +49,17 @@ class BenchOptionsTest {
     }
 
     @Test
+    void loopsAreOneUnlessGivenAndEachCountGivenOnce() {
+        assertEquals(List.of(1), parse().loops());
+        assertEquals(List.of(1, 2), parse("--loops", "1,2").loops());
+        assertEquals(List.of(2, 1, 4), parse("--loops", "2,1", "--loops=4,2").loops());
+        for (String bad : List.of("0", "x", "65", ",", "1,-2")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse("--loops", bad), bad);
+            assertTrue(e.getMessage().startsWith("--loops: "), e.getMessage());
+        }
+    }
+
+    @Test
     void unknownBenchmarkIsRefusedByName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse("--only", "pipes,bogus"));
         assertTrue(e.getMessage().contains("\"bogus\""), e.getMessage());

@@ -59,6 +59,8 @@ class MainTest {
             new Bad("bench", "--only pipes,bogus", "bogus"),
             new Bad("bench", "--quick=yes", "--quick"),
             new Bad("bench", "--out", "--out"),
+            new Bad("bench", "--loops 0", "--loops"),
+            new Bad("bench", "--loops 1,two", "--loops"),
             new Bad("echo-server", "--port abc", "--port"),
             new Bad("echo-server", "--port 70000", "--port"),
             new Bad("echo-server", "--port -1", "--port"),
@@ -66,6 +68,9 @@ class MainTest {
             new Bad("echo-server", "--mode sideways", "--mode"),
             new Bad("echo-server", "--backend kqueue", "--backend"),
             new Bad("echo-server", "--port 7000 stray", "stray"),
+            new Bad("echo-server", "--loops 0", "--loops"),
+            new Bad("echo-server", "--loops two", "--loops"),
+            new Bad("echo-server", "--accept kernel", "--accept"),
             new Bad("echo-client", "--connections x", "--connections"),
             new Bad("echo-client", "--connections 0", "--connections"),
             new Bad("echo-client", "--size 0", "--size"),
@@ -77,7 +82,19 @@ class MainTest {
             new Bad("echo-alloc", "--backend x", "--backend"),
             new Bad("echo-alloc", "--echoes", "--echoes"),
             new Bad("echo-alloc", "--fast", "--fast"),
-            new Bad("http-server", "--port abc", "--port"), new Bad("http-server", "--mode sideways", "--mode"), new Bad("http-server", "--backend x", "--backend"));
+            new Bad("http-server", "--port abc", "--port"),
+            new Bad("http-server", "--mode sideways", "--mode"),
+            new Bad("http-server", "--backend x", "--backend"),
+            new Bad("http-server", "--loops 5000", "--loops"),
+            new Bad("http-server", "--accept", "--accept"),
+            new Bad("vt-echo-server", "--port abc", "--port"),
+            new Bad("vt-echo-server", "--port 70000", "--port"),
+            new Bad("vt-echo-server", "--sockets", "--sockets"),
+            new Bad("vt-echo-server", "--sockets bogus", "--sockets"),
+            new Bad("vt-echo-server", "stray", "stray"),
+            new Bad("vt-http-server", "--port -1", "--port"),
+            new Bad("vt-http-server", "--sockets nio", "--sockets"),
+            new Bad("vt-http-server", "--backend epoll", "--backend"));
 
     @Test
     void everySubcommandHasItsBadCommandLinesHere() {

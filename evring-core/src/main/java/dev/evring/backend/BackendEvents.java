@@ -1,5 +1,6 @@
 package dev.evring.backend;
 
+import dev.evring.uring.FlightRecorderGate;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;

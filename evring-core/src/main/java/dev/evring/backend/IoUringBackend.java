@@ -201,7 +201,7 @@ public final class IoUringBackend extends LoopBackend implements Ring.CqeSink {
             // event the fd must be polled again whichever the mode: oneshot re-arms with a POLL_ADD; multishot
             // re-checks with a POLL_UPDATE, which the kernel serves as a hash lookup by user_data, a disarm and then
             // the same arming (io_poll_remove -> io_poll_add), so it costs more per event and the lookup grows with
-            // the number of armed polls (10% slower at 100 fds, 40% at 10,000 in the pipes benchmark; README).
+            // the number of armed polls (the README gives the pipes benchmark's figures for both modes).
             this.pollMode = settings.pollChoice() != null ? settings.pollChoice() : PollMode.ONESHOT;
             if (pollMode == PollMode.MULTISHOT && !multishotOk) {
                 throw new BackendUnavailableException("io_uring.poll=multishot needs multishot poll (Linux 5.13); this kernel lacks it");

@@ -1,6 +1,6 @@
 package dev.evring.net;
 
-import dev.evring.backend.FlightRecorderGate;
+import dev.evring.uring.FlightRecorderGate;
 import dev.evring.linux.Errno;
 import jdk.jfr.Category;
 import jdk.jfr.Description;

@@ -49,6 +49,11 @@ final class RingEngine extends Engine implements CompletionHandler {
 
     private final RingOps ring;
     private final int tag;
+
+    /** This engine's handler tag: the tag of every CQE of its operations (fault-injection tests rewrite by it). */
+    int tag() {
+        return tag;
+    }
     private boolean multishotAccept;
     private boolean multishotRecv;
     private BufferRing pbuf;
@@ -483,7 +488,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                 }
                 if (res > 0) out.written(h, res);
                 // a write that took nothing of what it asked: the peer is gone
-                out.requestEnded(h, res == 0 && op.position > 0 ? Status.EPIPE : res);
+                out.requestEnded(h, res == 0 && op.position > 0 ? Status.EPIPE : res, op.ringTimeoutFired);
                 if (h.sendHead != null) net.sendQueueChanged(h);
             }
             case Op.WRITE -> {
@@ -503,7 +508,9 @@ final class RingEngine extends Engine implements CompletionHandler {
                 op.buffer = null;
                 net.complete(op, res, b, true);
             }
-            default -> net.complete(op, res, null, true); // connect, sendto, shutdown, close
+            // connect, sendto, shutdown, close; a close interrupted closed the fd all the same (Linux frees the number
+            // before anything can be interrupted), so it succeeded, as the emulation's close(2) says
+            default -> net.complete(op, op.kind == Op.CLOSE && res == -Errno.EINTR ? 0 : res, null, true);
         }
     }
 
@@ -517,7 +524,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                 if (op.ringMultishot) net.recvRearms++; // the kernel ended a multishot accept: re-arm it
                 submit(op);
             }
-        } else if ((res == -Errno.EMFILE || res == -Errno.ENFILE) && !stop) {
+        } else if (StreamListener.acceptShortage(res) && !stop) {
             pauseAccepting(h, op, res); // the connection waits in the backlog; re-arming now would fail at once, forever
         } else if (res == -Errno.EINVAL && op.ringMultishot && !stop) {
             multishotAccept = false; // the kernel refused the flag: single-shot from now on

@@ -40,6 +40,11 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * <h2>Thread</h2>
  * A ring belongs to the thread that opened it (the loop's); {@link #close()} must run there too (a registered ring
  * fd lives in that thread's io_uring context).
+ *
+ * <p>Why this class is over 800 lines: it is liburing's {@code setup.c}, {@code queue.c} and {@code register.c} in
+ * one, because the setup, the SQ side and the CQ side all work on the same mapped segments and cached heads and
+ * tails; split, each part would need the others' mapping fields, and the orderings above would no longer be checkable
+ * in one file. About 230 of its lines are Javadoc and blank lines.
  */
 public final class Ring implements AutoCloseable {
     /** Where {@link #reap} delivers CQEs. */

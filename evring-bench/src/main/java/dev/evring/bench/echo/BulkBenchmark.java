@@ -69,19 +69,19 @@ public final class BulkBenchmark implements Benchmark {
         Settings s = settings(ctx);
         return "bulk: " + String.join(", ", loads(ctx).stream().map(Load::label).toList()) + "; "
                 + s.repeats + " windows of " + s.windowMs + " ms per case\n"
-                + ServerRounds.rowsLine(ctx, EchoServers.rows(ctx, evring(ctx), List.of()));
+                + ServerRounds.rowsLine(ctx, EchoServers.rows(ctx, evring(ctx), List.of(), false), List.of(1));
     }
 
     @Override
     public BenchmarkResults run(BenchContext ctx) throws Exception {
         BenchmarkResults results = new BenchmarkResults(id(), "TCP echo of large messages: 64 KiB, 1 MiB stream and blocks, server on one CPU",
-                CpuWindow.withShares(MBPS, P50, P99, SERVER_CPU));
+                CpuWindow.withWindowMetrics(MBPS, P50, P99, SERVER_CPU));
         Settings set = settings(ctx);
         NativeTools.Binary client = ctx.tools().compile("echo_load", NativeTools.Needs.IO_URING_HEADER);
         if (!ctx.pinned()) results.addNote(ctx.unpinnedNote());
         results.addNote("MB/s counts each byte once (it also came back); server CPU per KiB covers its receive and its send; "
                 + "the stream has no latency (no message to time)");
-        ServerRounds.run(ctx, results, EchoServers.rows(ctx, evring(ctx), List.of()), client.ok() ? null : "load generator: " + client.missing(),
+        ServerRounds.run(ctx, results, EchoServers.rows(ctx, evring(ctx), List.of(), false), client.ok() ? null : "load generator: " + client.missing(),
                 new ServerRounds.Schedule<>(loads(ctx), Load::label, ECHO_64K_50, set.repeats),
                 (r, load, server, warmup) -> measure(ctx, r, client.path(), server, load,
                         warmup ? set.firstWarmupMs : set.warmupMs, warmup ? 200 : set.windowMs),

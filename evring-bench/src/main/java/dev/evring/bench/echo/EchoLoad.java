@@ -21,18 +21,27 @@ final class EchoLoad {
     private EchoLoad() {}
 
     /**
-     * What the load generator does in a run, as its arguments between the port and the warm-up:
-     * {@code echo <conns> <inflight> <size>} or {@code stream <conns> <size>}.
+     * What the load generator does in a run, as its arguments between the port and the warm-up
+     * ({@code echo <conns> <inflight> <size>} or {@code stream <conns> <size>}) and after the window ({@code pause_ms}).
      */
-    record Shape(String mode, List<String> args) {
+    record Shape(String mode, List<String> args, List<String> after) {
         /** CONNS connections, each keeping INFLIGHT messages of SIZE bytes in flight, latency per message. */
         static Shape echo(int connections, int inFlight, int size) {
-            return new Shape("echo", List.of(Integer.toString(connections), Integer.toString(inFlight), Integer.toString(size)));
+            return echo(connections, inFlight, size, 0);
+        }
+
+        /**
+         * CONNS connections, each keeping INFLIGHT messages of SIZE bytes in flight, latency per message; with
+         * {@code pauseMs > 0} each rests that long between its round trips.
+         */
+        static Shape echo(int connections, int inFlight, int size, int pauseMs) {
+            return new Shape("echo", List.of(Integer.toString(connections), Integer.toString(inFlight), Integer.toString(size)),
+                    pauseMs > 0 ? List.of(Integer.toString(pauseMs)) : List.of());
         }
 
         /** CONNS connections, each streaming SIZE-byte writes without waiting for the echo (bulk transfer). */
         static Shape stream(int connections, int size) {
-            return new Shape("stream", List.of(Integer.toString(connections), Integer.toString(size)));
+            return new Shape("stream", List.of(Integer.toString(connections), Integer.toString(size)), List.of());
         }
     }
 
@@ -51,12 +60,13 @@ final class EchoLoad {
         List<String> args = new ArrayList<>(List.of(shape.mode(), Integer.toString(server.port())));
         args.addAll(shape.args());
         args.addAll(List.of(Long.toString(warmupMs), Long.toString(windowMs)));
+        args.addAll(shape.after());
         CpuWindow cpu = new CpuWindow(server.pid());
         double[] stats = new double[5]; // messages, bytes, seconds, client cpu seconds, errors
         boolean[] gotStats = {false};
         String[] error = {null};
         Histogram h = new Histogram(3_600_000_000_000L, 3);
-        Duration timeout = Duration.ofMillis(warmupMs + windowMs + 60_000);
+        Duration timeout = Duration.ofMillis(warmupMs + windowMs + 90_000); // the generator waits up to 30 s for stragglers
         DriverProcess.Ending end = DriverProcess.run(ctx.nativeCommand(1, client, args), server.log(), timeout, line -> {
             String t = line.text();
             if (t.equals("window-start")) {

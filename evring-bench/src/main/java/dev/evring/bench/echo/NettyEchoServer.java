@@ -6,8 +6,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
 /**
- * Netty 4.2's echo server on one event-loop thread (acceptor and connections on the same loop), on its native epoll
- * or io_uring transport: write on read, flush when the read batch completes, as Netty's own EchoServer example.
+ * Netty 4.2's echo server on {@code loops} event-loop threads (one unless {@code --loops} says more; acceptor and
+ * connections on the same group), on its native epoll or io_uring transport: write on read, flush when the read
+ * batch completes, as Netty's own EchoServer example.
  */
 final class NettyEchoServer {
     private NettyEchoServer() {}
@@ -30,7 +31,7 @@ final class NettyEchoServer {
         }
     }
 
-    static void run(String transport, int port) throws InterruptedException {
-        NettyServer.serve(transport, 1, port, new Echo());
+    static void run(String transport, int port, int loops) throws InterruptedException {
+        NettyServer.serve(transport, loops, port, new Echo());
     }
 }

@@ -14,7 +14,9 @@ import java.util.function.Consumer;
  * The JDK peer of the echo benchmarks: one thread, one {@link Selector}, written as a careful user would (the
  * allocation-free {@code select(Consumer)}, write interest only while a write is short). Every read goes into one
  * 64 KiB direct buffer shared by all connections and is written straight back; only a connection whose write falls
- * short gets a buffer of its own (kept for its next short write), so an idle connection holds no buffer.
+ * short gets a buffer of its own (kept for its next short write), so an idle connection holds no buffer. With more
+ * loops, each is such a thread with a listener of its own on the same port (SO_REUSEPORT: the kernel spreads the
+ * connections over them), as libuv users scale a server.
  */
 final class NioEchoServer implements Consumer<SelectionKey> {
     static final int BUFFER_SIZE = 64 * 1024;
@@ -23,10 +25,11 @@ final class NioEchoServer implements Consumer<SelectionKey> {
     private final ServerSocketChannel server;
     private final ByteBuffer shared = ByteBuffer.allocateDirect(BUFFER_SIZE);
 
-    NioEchoServer(int port) throws IOException {
+    NioEchoServer(int port, boolean reusePort) throws IOException {
         selector = Selector.open();
         server = ServerSocketChannel.open();
         server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        if (reusePort) server.setOption(StandardSocketOptions.SO_REUSEPORT, true);
         server.bind(new InetSocketAddress("127.0.0.1", port), 4096);
         server.configureBlocking(false);
         server.register(selector, SelectionKey.OP_ACCEPT);
@@ -34,6 +37,25 @@ final class NioEchoServer implements Consumer<SelectionKey> {
 
     void run() throws IOException {
         while (true) selector.select(this);
+    }
+
+    /** Serves 127.0.0.1:{@code port} on {@code loops} selector threads (this one and {@code loops - 1} more), until killed. */
+    static void run(int port, int loops) throws IOException {
+        if (loops == 1) {
+            new NioEchoServer(port, false).run();
+            return;
+        }
+        for (int i = 1; i < loops; i++) {
+            NioEchoServer s = new NioEchoServer(port, true);
+            Thread.ofPlatform().name("nio-echo-" + i).start(() -> {
+                try {
+                    s.run();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        }
+        new NioEchoServer(port, true).run();
     }
 
     @Override

@@ -80,6 +80,27 @@ public final class BenchContext {
         }
     }
 
+    /**
+     * The open-file limit the server and driver processes get: this JVM's, which HotSpot raised to the hard limit at
+     * start-up (MaxFDLimit), as the other JVMs do and the load generator does by itself; 1024, a common default, if
+     * the platform cannot say.
+     */
+    public static long openFileLimit() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean u
+                ? u.getMaxFileDescriptorCount() : 1024;
+    }
+
+    /** Descriptors a server JVM or the load generator needs besides its connections. */
+    public static final int FD_RESERVE = 200;
+
+    /**
+     * {@code wanted} connections, or as many as fit in the open-file limit {@code fdLimit} of the server and of the
+     * load generator (each holds one end of every connection), at least 100.
+     */
+    public static int connectionsThatFit(int wanted, long fdLimit) {
+        return (int) Math.max(100, Math.min(wanted, fdLimit - FD_RESERVE));
+    }
+
     /** Online CPUs of this machine. */
     public int cpus() {
         return Runtime.getRuntime().availableProcessors();
@@ -127,7 +148,20 @@ public final class BenchContext {
         List<String> all = new ArrayList<>(SERVER_JVM);
         all.addAll(launch.systemProperties());
         all.addAll(jvm);
-        return java(0, all, mainClass, args);
+        List<String> cmd = new ArrayList<>(pinServer(launch.loops()));
+        cmd.addAll(java(-1, all, mainClass, args));
+        return cmd;
+    }
+
+    /**
+     * Where a server with {@code loops} event loops runs: {@code taskset -c 0} for one (the load generator has CPU 1),
+     * CPUs 0 to {@code loops - 1} for more, as far as the machine has them (on two CPUs, a server with two loops
+     * shares CPU 1 with the load generator); nothing without taskset.
+     */
+    public List<String> pinServer(int loops) {
+        int last = Math.min(loops, cpus()) - 1;
+        if (last <= 0) return pin(0);
+        return tools.hasTaskset() ? List.of("taskset", "-c", "0-" + last) : List.of();
     }
 
     /** A native command, optionally pinned to {@code cpu} with taskset (negative: not pinned). */

@@ -9,18 +9,21 @@ import java.util.Locale;
 
 /**
  * Where the CPU of one measured window of a server benchmark went: the server's process tree (utime + stime from
- * {@code /proc}), the load generator's, and what the rest of the machine added. Says, per result, whether the figure
- * is the server's limit at all: a client at (nearly) all of its CPU is flagged CLIENT-BOUND, a window in which other
- * processes took a fair share of the machine BUSY MACHINE.
+ * {@code /proc}), the load generator's, and what the rest of the machine added; and the server's resident memory at
+ * the window's end. Says, per result, whether the figure is the server's limit at all: a client at (nearly) all of its
+ * CPU is flagged CLIENT-BOUND, a window in which other processes took a fair share of the machine BUSY MACHINE.
  */
 public final class CpuWindow {
     public static final Metric SERVER_CPU_PCT = new Metric("server_cpu_pct", "server CPU use", "%", false);
     public static final Metric CLIENT_CPU_PCT = new Metric("client_cpu_pct", "client CPU use", "%", false);
     public static final Metric OTHER_CPU_PCT = new Metric("other_cpu_pct", "other load", "% of a CPU", false);
-    /** A server benchmark's metrics: its own, then the three shares this window measures. */
-    public static List<Metric> withShares(Metric... own) {
+    /** VmRSS of the server's process tree at the end of the window (a JVM's heap counts as far as it has touched it). */
+    public static final Metric SERVER_RSS = new Metric("server_rss_mb", "server RSS", "MB", false);
+
+    /** A server benchmark's metrics: its own, then the three shares and the server's RSS this window measures. */
+    public static List<Metric> withWindowMetrics(Metric... own) {
         List<Metric> all = new java.util.ArrayList<>(List.of(own));
-        all.addAll(List.of(SERVER_CPU_PCT, CLIENT_CPU_PCT, OTHER_CPU_PCT));
+        all.addAll(List.of(SERVER_CPU_PCT, CLIENT_CPU_PCT, OTHER_CPU_PCT, SERVER_RSS));
         return all;
     }
 
@@ -30,7 +33,7 @@ public final class CpuWindow {
     static final double OTHER_LOAD_PCT = 25;
 
     private final long serverPid;
-    private double server0 = Double.NaN, machine0 = Double.NaN, server1 = Double.NaN, machine1 = Double.NaN;
+    private double server0 = Double.NaN, machine0 = Double.NaN, server1 = Double.NaN, machine1 = Double.NaN, rss = Double.NaN;
 
     public CpuWindow(long serverPid) {
         this.serverPid = serverPid;
@@ -46,6 +49,7 @@ public final class CpuWindow {
     public void end() {
         server1 = ProcStat.treeCpuSeconds(serverPid);
         machine1 = ProcStat.machineBusySeconds();
+        rss = ProcStat.treeRssBytes(serverPid);
     }
 
     /** The server's CPU seconds in the window; NaN unless both ends were sampled. */
@@ -55,9 +59,10 @@ public final class CpuWindow {
 
     /**
      * Adds the window's CPU shares to {@code r}: the server's, the client's ({@code clientSeconds} of CPU) and the
-     * others', as percentages of one CPU over {@code seconds}.
+     * others', as percentages of one CPU over {@code seconds}; and the server's RSS at its end.
      */
     public void addShares(CaseResult r, double seconds, double clientSeconds) {
+        if (!Double.isNaN(rss)) r.add(SERVER_RSS.key(), rss / 1e6);
         double server = serverSeconds();
         if (!Double.isNaN(server)) r.add(SERVER_CPU_PCT.key(), server / seconds * 100);
         if (!Double.isNaN(clientSeconds)) r.add(CLIENT_CPU_PCT.key(), clientSeconds / seconds * 100);

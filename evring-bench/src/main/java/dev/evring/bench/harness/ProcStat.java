@@ -3,8 +3,14 @@ package dev.evring.bench.harness;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** CPU time of a process (all its threads), from {@code /proc/PID/stat}: utime + stime, in seconds. */
+/**
+ * CPU time of a process (all its threads), from {@code /proc/PID/stat}: utime + stime, in seconds; and its resident
+ * memory, {@code VmRSS} of {@code /proc/PID/status}.
+ */
 public final class ProcStat {
     private ProcStat() {}
 
@@ -31,6 +37,37 @@ public final class ProcStat {
             if (!Double.isNaN(s)) total += s;
         }
         return total;
+    }
+
+    /** VmRSS of {@code pid} and every live descendant, in bytes; NaN if {@code pid} is gone. */
+    public static double treeRssBytes(long pid) {
+        double total = rssBytes(pid);
+        if (Double.isNaN(total)) return total;
+        for (ProcessHandle d : ProcessHandle.of(pid).map(h -> h.descendants().toList()).orElse(List.of())) {
+            double r = rssBytes(d.pid());
+            if (!Double.isNaN(r)) total += r;
+        }
+        return total;
+    }
+
+    private static double rssBytes(long pid) {
+        try {
+            return parseVmRssKb(Files.readString(Path.of("/proc", Long.toString(pid), "status"))) * 1024.0;
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    /** The {@code VmRSS:} line of a /proc/PID/status text, in kB. */
+    public static long parseVmRssKb(String status) {
+        return kbField(status, "VmRSS");
+    }
+
+    /** A {@code Name:   123 kB} line of a /proc status or meminfo text, in kB. */
+    public static long kbField(String text, String name) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + ":\\s+(\\d+) kB").matcher(text);
+        if (!m.find()) throw new IllegalArgumentException("no " + name + " line in:\n" + text);
+        return Long.parseLong(m.group(1));
     }
 
     /**

@@ -78,10 +78,20 @@ public final class ServerRounds {
     }
 
     /**
-     * What to run: the cases in order with their table labels, the case a warm-up runs, and the measured repeats of
-     * each case.
+     * What to run: the cases in order with their table labels, the case a warm-up runs, the measured repeats of each
+     * case, and the event-loop counts every row runs with, each as a row of its own ({@link ServerRow#withLoops}).
      */
-    public record Schedule<C>(List<C> cases, Function<C, String> label, C warmup, int repeats) {}
+    public record Schedule<C>(List<C> cases, Function<C, String> label, C warmup, int repeats, List<Integer> loops) {
+        public Schedule {
+            loops = List.copyOf(loops);
+            if (loops.isEmpty()) throw new IllegalArgumentException("no loop count");
+        }
+
+        /** Every row with one loop. */
+        public Schedule(List<C> cases, Function<C, String> label, C warmup, int repeats) {
+            this(cases, label, warmup, repeats, List.of(1));
+        }
+    }
 
     /**
      * How long a server may take from its start to serving: every row's JVM starts at once, and six of them touching
@@ -100,8 +110,9 @@ public final class ServerRounds {
         String bench = results.id();
         List<Server> running = new ArrayList<>();
         Map<ServerRow, String> skipped = new LinkedHashMap<>();
+        List<ServerRow> order = selected(ctx, rows, schedule.loops()); // the table's, skipped rows in their place
         try {
-            for (ServerRow row : selected(ctx, rows)) {
+            for (ServerRow row : order) {
                 String skip = row.skip() != null ? row.skip() : skipAll;
                 if (skip != null) {
                     skipped.put(row, skip);
@@ -110,7 +121,7 @@ public final class ServerRounds {
                 }
                 int port = freePort();
                 Path log = ctx.log(bench, row.name());
-                Process p = new ProcessBuilder(row.command().apply(new ServerRow.Launch(port, 1))).redirectErrorStream(true)
+                Process p = new ProcessBuilder(row.command().apply(new ServerRow.Launch(port, row.loops()))).redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
                 running.add(new Server(row, p, port, log));
             }
@@ -140,8 +151,14 @@ public final class ServerRounds {
                         }
                     }
                 }
-                skipped.forEach((row, why) -> results.add(CaseResult.without(bench, label, row.name(), row.kind(), Outcome.SKIPPED, why)));
-                for (Server s : running) {
+                Map<ServerRow, Server> serverOf = new LinkedHashMap<>();
+                for (Server s : running) serverOf.put(s.row, s);
+                for (ServerRow row : order) {
+                    Server s = serverOf.get(row);
+                    if (s == null) {
+                        results.add(CaseResult.without(bench, label, row.name(), row.kind(), Outcome.SKIPPED, skipped.get(row)));
+                        continue;
+                    }
                     CaseResult r = byServer.get(s);
                     if (r.outcome() == Outcome.OK && s.down != null && !r.has(results.primary().key())) {
                         r.fail(Outcome.FAILED, s.diedIn != null && !s.diedIn.equals(label) ? "not run: the server died in " + s.diedIn : s.down);
@@ -157,15 +174,32 @@ public final class ServerRounds {
 
     /**
      * The rows of {@code rows} that {@code --rows} selects, each followed by the variants asked for it (see
-     * {@link RowSelection}); says which variants apply to no row here.
+     * {@link RowSelection}), each of those once per loop count in {@code loops}, in that order; says which variants
+     * apply to no row here.
      */
-    public static List<ServerRow> selected(BenchContext ctx, List<ServerRow> rows) {
-        return ctx.selectRows(rows, ServerRow::name, ServerRow::kind, ServerRow::withOptions);
+    public static List<ServerRow> selected(BenchContext ctx, List<ServerRow> rows, List<Integer> loops) {
+        List<ServerRow> out = new ArrayList<>();
+        for (ServerRow r : ctx.selectRows(rows, ServerRow::name, ServerRow::kind, ServerRow::withOptions)) {
+            for (int n : loops) out.add(r.withLoops(n));
+        }
+        return out;
     }
 
     /** The plan's line of rows ({@code --list}): {@code "  rows: a, b, c"}, as {@link #selected} picks them. */
-    public static String rowsLine(BenchContext ctx, List<ServerRow> rows) {
-        return "  rows: " + String.join(", ", selected(ctx, rows).stream().map(ServerRow::name).toList());
+    public static String rowsLine(BenchContext ctx, List<ServerRow> rows, List<Integer> loops) {
+        return "  rows: " + String.join(", ", selected(ctx, rows, loops).stream().map(ServerRow::name).toList());
+    }
+
+    /**
+     * The note of a run with more than one loop count: where the servers ran, and what two CPUs can show. Null when
+     * every row ran one loop.
+     */
+    public static String loopsNote(BenchContext ctx, List<Integer> loops) {
+        if (loops.equals(List.of(1))) return null;
+        return "rows named \", N loops\" ran their server with N event loops (evring's --loops N, Netty's group size, nginx's "
+                + "worker_processes, N carrier threads for virtual threads, N selector threads for NIO) on CPUs 0 to N-1 (as many as "
+                + "there are: " + ctx.cpus() + "); the load generator keeps CPU 1, so where a server's CPUs include it they share it: "
+                + "compare server CPU per operation there, not throughput";
     }
 
     /**

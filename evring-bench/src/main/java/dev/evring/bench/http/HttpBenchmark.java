@@ -9,12 +9,14 @@ import dev.evring.bench.harness.DriverProcess;
 import dev.evring.bench.harness.NativeTools;
 import dev.evring.bench.harness.ServerRounds;
 import dev.evring.bench.harness.ServerRow;
+import dev.evring.bench.harness.VirtualThreadRows;
 import dev.evring.bench.report.BenchmarkResults;
 import dev.evring.bench.report.CaseResult;
 import dev.evring.bench.report.Format;
 import dev.evring.bench.report.Metric;
 import dev.evring.bench.report.Outcome;
 import dev.evring.bench.report.RowKind;
+import dev.evring.examples.VirtualThreadHttpServer;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,6 +39,7 @@ public final class HttpBenchmark implements Benchmark {
     public static final Metric REQUESTS = new Metric("requests_per_s", "throughput", "req/s", true);
     public static final Metric P50 = new Metric("p50_us", "p50", "us", false);
     public static final Metric P99 = new Metric("p99_us", "p99", "us", false);
+    public static final Metric P999 = new Metric("p999_us", "p99.9", "us", false);
     public static final Metric SERVER_CPU = new Metric("server_cpu_us_per_req", "server CPU", "us/req", false);
 
     /**
@@ -45,7 +48,7 @@ public final class HttpBenchmark implements Benchmark {
      * which adds about depth synthetic samples below each real one (and makes its percentiles read 0 when they fall
      * under the recorded minimum): what it prints there is not a latency of anything.
      */
-    static final String LATENCY_NOTE = "p50/p99 are wrk's (--latency, with its coordinated-omission correction) at 1 request "
+    static final String LATENCY_NOTE = "p50/p99/p99.9 are wrk's (--latency, with its coordinated-omission correction) at 1 request "
             + "at a time; with 16 pipelined wrk times whole batches and its correction invents samples, so none are shown";
 
     /** A load: keep-alive connections x requests written at once on each (the pipelining depth). */
@@ -78,8 +81,9 @@ public final class HttpBenchmark implements Benchmark {
 
     /**
      * The rows: evring's HTTP servers when {@code ./evring http-server} exists, then nginx, Netty 4.2's HTTP codec on
-     * its two native transports, and the JDK's HttpServer on virtual threads. A new row is a name, a command line
-     * for a {@link ServerRow.Launch}, and {@link HttpProbe#check} as its ready check.
+     * its two native transports, the JDK's HttpServer on virtual threads, and evring-examples' HTTP server on virtual
+     * threads on each socket factory ({@link VirtualThreadRows}). A new row is a name, a command line for a
+     * {@link ServerRow.Launch}, and {@link HttpProbe#check} as its ready check.
      */
     static List<ServerRow> rows(BenchContext ctx, NativeTools.Binary nginx) throws InterruptedException {
         List<ServerRow> rows = new ArrayList<>();
@@ -94,25 +98,36 @@ public final class HttpBenchmark implements Benchmark {
             rows.add(peer(ctx, "Netty 4.2 " + transport, "netty-" + transport));
         }
         rows.add(peer(ctx, "JDK HttpServer (virtual threads)", "jdk"));
+        rows.addAll(VirtualThreadRows.rows(ctx, VirtualThreadHttpServer.class, VirtualThreadHttpServer.COMMAND_LINE, List.of(), HttpProbe::check));
         return rows;
     }
 
     /**
      * evring's HTTP server (evring-examples), started as {@code ./evring http-server --port P --mode M --backend B}
-     * would start it; skipped, saying why, where the backend does not open. ({@code --loops} joins the command line
-     * when loop groups come: {@link ServerRow.Launch#loops()}.)
+     * would start it, with {@code --loops N} once its {@code --help} lists it (until then the row runs one loop
+     * only); skipped, saying why, where the backend does not open.
      */
     static ServerRow evring(BenchContext ctx, String mode, Backend backend) {
         Backend.Availability av = backend.availability();
-        return new ServerRow("evring " + backend.id() + " (" + mode + ")", RowKind.EVRING,
-                launch -> ctx.serverJava(launch, List.of(), Main.class.getName(),
-                        List.of("http-server", "--port", Integer.toString(launch.port()), "--mode", mode, "--backend", backend.id())),
-                av.available() ? null : "backend unavailable: " + av.reason(), HttpProbe::check);
+        dev.evring.examples.CommandLine program = Main.commandLine("http-server");
+        boolean takesLoops = program != null && ServerRow.takes(program, "--loops");
+        return new ServerRow("evring " + backend.id() + " (" + mode + ")", RowKind.EVRING, launch -> {
+            List<String> args = new ArrayList<>(List.of("http-server", "--port", Integer.toString(launch.port()), "--mode", mode, "--backend", backend.id()));
+            if (takesLoops) args.addAll(List.of("--loops", Integer.toString(launch.loops())));
+            return ctx.serverJava(launch, List.of(), Main.class.getName(), args);
+        }, av.available() ? null : "backend unavailable: " + av.reason(), HttpProbe::check, 1,
+                takesLoops ? null : "./evring http-server takes no --loops yet (loop groups, issue 13)");
     }
 
+    /**
+     * A peer started by {@link HttpServerMain} with its loop count (Netty's group size; the JDK HttpServer gets as
+     * many carrier threads for its virtual threads).
+     */
     private static ServerRow peer(BenchContext ctx, String name, String impl) {
-        return new ServerRow(name, RowKind.PEER, launch -> ctx.serverJava(launch, List.of(), HttpServerMain.class.getName(),
-                List.of(impl, Integer.toString(launch.port()), Integer.toString(launch.loops()))), null, HttpProbe::check);
+        return new ServerRow(name, RowKind.PEER, launch -> ctx.serverJava(launch,
+                impl.equals("jdk") ? List.of("-Djdk.virtualThreadScheduler.parallelism=" + launch.loops()) : List.of(),
+                HttpServerMain.class.getName(), List.of(impl, Integer.toString(launch.port()), Integer.toString(launch.loops()))),
+                null, HttpProbe::check);
     }
 
     /** "1.22.1" from "nginx version: nginx/1.22.1". */
@@ -127,13 +142,13 @@ public final class HttpBenchmark implements Benchmark {
         Settings s = settings(ctx);
         return "http: " + String.join(", ", loads(ctx).stream().map(Load::label).toList()) + " (connections x pipelined requests), "
                 + "wrk -t1; " + s.repeats + " windows of " + s.windowSeconds + " s per case\n"
-                + ServerRounds.rowsLine(ctx, rows(ctx, ctx.tools().program("nginx", "nginx")));
+                + ServerRounds.rowsLine(ctx, rows(ctx, ctx.tools().program("nginx", "nginx")), ctx.options().loops());
     }
 
     @Override
     public BenchmarkResults run(BenchContext ctx) throws Exception {
         BenchmarkResults results = new BenchmarkResults(id(), "HTTP/1.1 plaintext (TechEmpower), server on one CPU, wrk on another",
-                CpuWindow.withShares(REQUESTS, P50, P99, SERVER_CPU));
+                CpuWindow.withWindowMetrics(REQUESTS, P50, P99, P999, SERVER_CPU));
         Settings set = settings(ctx);
         NativeTools.Binary wrk = ctx.tools().program("wrk", "wrk");
         NativeTools.Binary nginx = ctx.tools().program("nginx", "nginx");
@@ -143,9 +158,11 @@ public final class HttpBenchmark implements Benchmark {
                     + ", 1 thread, --timeout " + Wrk.TIMEOUT);
         }
         results.addNote(LATENCY_NOTE);
+        String loopsNote = ServerRounds.loopsNote(ctx, ctx.options().loops());
+        if (loopsNote != null) results.addNote(loopsNote);
         Path script = writeScript(ctx.workDir(id()));
         ServerRounds.run(ctx, results, rows(ctx, nginx), wrk.missing(),
-                new ServerRounds.Schedule<>(loads(ctx), Load::label, new Load(256, 16), set.repeats),
+                new ServerRounds.Schedule<>(loads(ctx), Load::label, new Load(256, 16), set.repeats, ctx.options().loops()),
                 (r, load, server, warmup) -> measure(ctx, r, wrk.path(), script, server, load, warmup ? set.warmupSeconds : set.windowSeconds),
                 r -> ServerRounds.progressLine(r, REQUESTS, P99, SERVER_CPU));
         CpuWindow.flag(results);
@@ -186,6 +203,7 @@ public final class HttpBenchmark implements Benchmark {
             if (load.depth() == 1) { // see LATENCY_NOTE
                 r.add(P50.key(), w.p50Us());
                 r.add(P99.key(), w.p99Us());
+                r.add(P999.key(), w.p999Us());
             }
             if (!Double.isNaN(cpu.serverSeconds())) r.add(SERVER_CPU.key(), cpu.serverSeconds() * 1e6 / w.requests());
             cpu.addShares(r, wall, w.clientCpuSeconds());

@@ -14,7 +14,7 @@ public final class HttpServerMain {
         int loops = Integer.parseInt(args[2]);
         switch (args[0]) {
             case "netty-epoll", "netty-io_uring" -> NettyHttpServer.run(args[0].substring("netty-".length()), loops, port);
-            case "jdk" -> JdkHttpServer.start(port); // virtual threads: the carriers are the JVM's CPUs, whatever "loops" says
+            case "jdk" -> JdkHttpServer.start(port); // loops: its command sets the virtual-thread scheduler's parallelism
             default -> throw new IllegalArgumentException("unknown HTTP server \"" + args[0] + "\"");
         }
     }

@@ -28,7 +28,7 @@ final class Nginx {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        List<String> cmd = new ArrayList<>(ctx.pin(0));
+        List<String> cmd = new ArrayList<>(ctx.pinServer(launch.loops()));
         cmd.addAll(List.of(nginx.toString(), "-p", dir + "/", "-c", dir.resolve("nginx.conf").toString(),
                 "-e", dir.resolve("error.log").toString()));
         return cmd;

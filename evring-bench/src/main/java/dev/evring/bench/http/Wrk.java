@@ -32,7 +32,7 @@ final class Wrk {
 
     /** What one run reported. Latencies in microseconds. */
     record Result(long requests, double seconds, long connectErrors, long readErrors, long writeErrors, long statusErrors,
-                  long timeouts, double p50Us, double p99Us, double clientCpuSeconds) {
+                  long timeouts, double p50Us, double p99Us, double p999Us, double clientCpuSeconds) {
         long errors() {
             return connectErrors + readErrors + writeErrors + statusErrors + timeouts;
         }
@@ -69,11 +69,11 @@ final class Wrk {
             }
         }
         if (v == null) return null;
-        for (String k : List.of("requests", "duration_us", "connect", "read", "write", "status", "timeout", "p50_us", "p99_us")) {
+        for (String k : List.of("requests", "duration_us", "connect", "read", "write", "status", "timeout", "p50_us", "p99_us", "p999_us")) {
             if (!v.containsKey(k)) throw new IllegalArgumentException("wrk-stats line without " + k);
         }
         return new Result(v.get("requests").longValue(), v.get("duration_us") / 1e6, v.get("connect").longValue(),
                 v.get("read").longValue(), v.get("write").longValue(), v.get("status").longValue(), v.get("timeout").longValue(),
-                v.get("p50_us"), v.get("p99_us"), clientCpu);
+                v.get("p50_us"), v.get("p99_us"), v.get("p999_us"), clientCpu);
     }
 }

@@ -1,12 +1,14 @@
 package dev.evring.bench.memory;
 
-import com.sun.management.UnixOperatingSystemMXBean;
 import dev.evring.Backend;
 import dev.evring.bench.echo.EchoServers;
 import dev.evring.bench.harness.BenchContext;
 import dev.evring.bench.harness.Benchmark;
+import dev.evring.bench.harness.CpuWindow;
 import dev.evring.bench.harness.NativeTools;
+import dev.evring.bench.harness.ProcStat;
 import dev.evring.bench.harness.ServerRounds;
+import dev.evring.bench.harness.ServerRow;
 import dev.evring.bench.report.BenchmarkResults;
 import dev.evring.bench.report.CaseResult;
 import dev.evring.bench.report.Format;
@@ -14,7 +16,6 @@ import dev.evring.bench.report.Metric;
 import dev.evring.bench.report.Outcome;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -41,7 +42,7 @@ public final class MemoryBenchmark implements Benchmark {
     public static final Metric HEAP = new Metric("heap_bytes_per_conn", "live heap delta", "B/conn", false);
     public static final Metric SOCKET_BUFFERS = new Metric("socket_buffer_bytes_per_conn", "kernel socket buffers", "B/conn", false);
     public static final Metric SLAB = new Metric("slab_bytes_per_conn", "kernel slab (machine, both ends)", "B/conn", false);
-    public static final Metric SERVER_RSS = new Metric("server_rss_mb", "server RSS", "MB", false);
+    public static final Metric SERVER_RSS = CpuWindow.SERVER_RSS;
 
     /**
      * The phases of one run, each a case of the table: the connections open and idle, after one message echoed on
@@ -68,8 +69,6 @@ public final class MemoryBenchmark implements Benchmark {
     }
 
     static final int WANTED = 10_000;
-    /** Fds a server JVM or the load generator needs besides its connections. */
-    static final int FD_RESERVE = 200;
     /** How long every echo of a ping may take: well under a second for 10,000 connections on a server that serves. */
     static final Duration PING_LIMIT = Duration.ofSeconds(20);
     /** The message of the second phase. */
@@ -87,21 +86,8 @@ public final class MemoryBenchmark implements Benchmark {
 
     static Settings settings(BenchContext ctx, long fdLimit) {
         int repeats = ctx.options().repeatsOr(1, 1); // a second run starts where the first left the server: see CLOSED
-        return ctx.quick() ? new Settings(connections(QUICK, fdLimit), repeats, 200, 0, 300)
-                : new Settings(connections(WANTED, fdLimit), repeats, 1_000, 6_000, 1_000);
-    }
-
-    /** {@code wanted}, or as many as fit in the open-file limit of the server and of the load generator (each holds one end). */
-    static int connections(int wanted, long fdLimit) {
-        return (int) Math.max(100, Math.min(wanted, fdLimit - FD_RESERVE));
-    }
-
-    /**
-     * The open-file limit both processes get: this JVM's, which HotSpot raised to the hard limit at start-up
-     * (MaxFDLimit), as the server JVMs do and the load generator does by itself.
-     */
-    static long openFileLimit() {
-        return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean u ? u.getMaxFileDescriptorCount() : 1024;
+        return ctx.quick() ? new Settings(BenchContext.connectionsThatFit(QUICK, fdLimit), repeats, 200, 0, 300)
+                : new Settings(BenchContext.connectionsThatFit(WANTED, fdLimit), repeats, 1_000, 6_000, 1_000);
     }
 
     /**
@@ -112,6 +98,14 @@ public final class MemoryBenchmark implements Benchmark {
         List<EchoServers.Evring> all = List.of(new EchoServers.Evring("completion", Backend.IO_URING),
                 new EchoServers.Evring("readiness", Backend.EPOLL), new EchoServers.Evring("completion", Backend.EPOLL));
         return ctx.quick() ? all.subList(0, 1) : all;
+    }
+
+    /**
+     * The rows: evring's ({@link #evring}), the peers, and the echo server on virtual threads on each socket factory
+     * (issue 12 asks for their memory per connection; a quick run leaves them out, as it leaves out most of evring's).
+     */
+    static List<ServerRow> servers(BenchContext ctx) {
+        return EchoServers.rows(ctx, evring(ctx), SERVER_JVM, !ctx.quick());
     }
 
     /**
@@ -127,15 +121,15 @@ public final class MemoryBenchmark implements Benchmark {
 
     @Override
     public String plan(BenchContext ctx) {
-        Settings s = settings(ctx, openFileLimit());
+        Settings s = settings(ctx, BenchContext.openFileLimit());
         return String.format(Locale.ROOT, "memory: %,d idle connections per server, then one %d-byte message echoed on each, then "
                         + "closed; %d run(s) per server, %d ms to settle%n", s.connections, MESSAGE_SIZE, s.repeats, s.settleMs)
-                + ServerRounds.rowsLine(ctx, EchoServers.rows(ctx, evring(ctx), SERVER_JVM));
+                + ServerRounds.rowsLine(ctx, servers(ctx), List.of(1));
     }
 
     @Override
     public BenchmarkResults run(BenchContext ctx) throws Exception {
-        long fdLimit = openFileLimit();
+        long fdLimit = BenchContext.openFileLimit();
         Settings set = settings(ctx, fdLimit);
         List<Metric> metrics = List.of(MEMORY, RSS, HEAP, SOCKET_BUFFERS, SLAB, SERVER_RSS);
         BenchmarkResults results = new BenchmarkResults(id(), "Memory per connection: idle connections to an echo server", metrics);
@@ -155,7 +149,7 @@ public final class MemoryBenchmark implements Benchmark {
         // ServerRounds fills one result per server and run with both phases' figures; they are split into a case each below
         BenchmarkResults runs = new BenchmarkResults(id(), results.title(), List.of(new Metric(Phase.IDLE.key(MEMORY), "", "", false)));
         String label = String.format(Locale.ROOT, "%,d connections", set.connections);
-        ServerRounds.run(ctx, runs, EchoServers.rows(ctx, evring(ctx), SERVER_JVM), client.ok() ? null : "load generator: " + client.missing(),
+        ServerRounds.run(ctx, runs, servers(ctx), client.ok() ? null : "load generator: " + client.missing(),
                 new ServerRounds.Schedule<>(List.of(label), c -> c, label, set.repeats),
                 (r, c, server, warmup) -> measure(ctx, r, client.path(), ss.path(), server, warmup ? set.warmupConnections : set.connections,
                         set.settleMs, set.jitWaitMs, warmup),
@@ -189,7 +183,7 @@ public final class MemoryBenchmark implements Benchmark {
                 why += " (no socket buffers: " + e.getMessage() + ")";
             }
         }
-        double rss = MemoryProbe.treeRssBytes(server.pid());
+        double rss = ProcStat.treeRssBytes(server.pid());
         Reading r = new Reading(rss - jit, heap, buffers, MemoryProbe.slabBytes(), MemoryProbe.sockstat());
         log(server.log(), String.format(Locale.ROOT, "memory %s: VmRSS %,.0f B less JIT scratch %,.0f B, live heap %,.0f B, %s, slab %,.0f B, %s; "
                 + "read in %d ms%s", when, rss, jit, heap, buffers, r.slab(), r.sockstat(), (System.nanoTime() - t0) / 1_000_000, why));

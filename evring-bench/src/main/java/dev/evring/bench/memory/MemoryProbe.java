@@ -1,6 +1,7 @@
 package dev.evring.bench.memory;
 
 import dev.evring.bench.harness.NativeTools;
+import dev.evring.bench.harness.ProcStat;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,8 +19,8 @@ import java.util.regex.Pattern;
 /**
  * Where the memory benchmark reads a server's memory, and the parsers of what it reads:
  * <ul>
- *   <li>resident memory: {@code VmRSS} of {@code /proc/PID/status}, summed over the process and its descendants,
- *       less what a JVM's JIT holds in scratch memory at that moment (see {@link #jitScratchBytes});</li>
+ *   <li>resident memory: {@code VmRSS} of {@code /proc/PID/status}, summed over the process and its descendants
+ *       ({@link ProcStat#treeRssBytes}), less what a JVM's JIT holds in scratch memory at that moment (see {@link #jitScratchBytes});</li>
  *   <li>a JVM's live heap: {@code GC.run} then {@code GC.heap_info} through the attach mechanism (what {@code jcmd}
  *       does, in this process when {@code jdk.attach}'s internals are exported to it, else by running jcmd), the
  *       {@code used} of each generation after the full collection;</li>
@@ -39,39 +40,6 @@ final class MemoryProbe {
 
     /** The server's established sockets on its port, and the bytes their buffers hold (see the class comment). */
     record SocketBuffers(int sockets, long bytes) {}
-
-    // ---- resident memory ----
-
-    /** VmRSS of {@code pid} and every live descendant, in bytes; NaN if {@code pid} is gone. */
-    static double treeRssBytes(long pid) {
-        double total = rssBytes(pid);
-        if (Double.isNaN(total)) return total;
-        for (ProcessHandle d : ProcessHandle.of(pid).map(h -> h.descendants().toList()).orElse(List.of())) {
-            double r = rssBytes(d.pid());
-            if (!Double.isNaN(r)) total += r;
-        }
-        return total;
-    }
-
-    private static double rssBytes(long pid) {
-        try {
-            return parseVmRssKb(Files.readString(Path.of("/proc", Long.toString(pid), "status"))) * 1024.0;
-        } catch (IOException | RuntimeException e) {
-            return Double.NaN;
-        }
-    }
-
-    /** The {@code VmRSS:} line of a /proc/PID/status text, in kB. */
-    static long parseVmRssKb(String status) {
-        return kbField(status, "VmRSS");
-    }
-
-    /** A {@code Name:   123 kB} line of a /proc status or meminfo text, in kB. */
-    static long kbField(String text, String name) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + ":\\s+(\\d+) kB").matcher(text);
-        if (!m.find()) throw new IllegalArgumentException("no " + name + " line in:\n" + text);
-        return Long.parseLong(m.group(1));
-    }
 
     // ---- a JVM's live heap ----
 
@@ -267,7 +235,7 @@ final class MemoryProbe {
     /** Slab memory of the whole machine ({@code Slab:} of /proc/meminfo) in bytes; NaN if unreadable. */
     static double slabBytes() {
         try {
-            return kbField(Files.readString(Path.of("/proc/meminfo")), "Slab") * 1024.0;
+            return ProcStat.kbField(Files.readString(Path.of("/proc/meminfo")), "Slab") * 1024.0;
         } catch (IOException | RuntimeException e) {
             return Double.NaN;
         }

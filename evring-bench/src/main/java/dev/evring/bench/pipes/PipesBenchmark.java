@@ -11,9 +11,7 @@ import dev.evring.bench.report.CaseResult;
 import dev.evring.bench.report.Metric;
 import dev.evring.bench.report.RowKind;
 
-import com.sun.management.UnixOperatingSystemMXBean;
 
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -87,14 +85,6 @@ public final class PipesBenchmark implements Benchmark {
         return out;
     }
 
-    /**
-     * The open-file limit the drivers get: this JVM's, which HotSpot raised to the hard limit at start-up (MaxFDLimit),
-     * as the driver JVMs do; 1024, a common default, if the platform cannot say.
-     */
-    static long openFileLimit() {
-        return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean u ? u.getMaxFileDescriptorCount() : 1024;
-    }
-
     List<Row> rows(BenchContext ctx) throws Exception {
         Settings s = settings(ctx);
         List<Row> rows = new ArrayList<>();
@@ -152,7 +142,7 @@ public final class PipesBenchmark implements Benchmark {
 
     @Override
     public String plan(BenchContext ctx) throws Exception {
-        List<PipesCase> cases = cases(ctx, openFileLimit());
+        List<PipesCase> cases = cases(ctx, BenchContext.openFileLimit());
         Settings s = settings(ctx);
         return "pipes: " + cases.size() + " cases (" + String.join(", ", cases.stream().map(PipesCase::label).toList()) + ")\n"
                 + "  W = " + s.writes + " writes per run (a run stops writing after " + s.capMillis + " ms), "
@@ -163,7 +153,7 @@ public final class PipesBenchmark implements Benchmark {
     @Override
     public BenchmarkResults run(BenchContext ctx) throws Exception {
         BenchmarkResults results = new BenchmarkResults(id(), "pipes: time per event (libev's benchmark)", List.of(NS_PER_EVENT, EVENTS));
-        long fdLimit = openFileLimit();
+        long fdLimit = BenchContext.openFileLimit();
         List<PipesCase> cases = cases(ctx, fdLimit);
         Map<String, String> labels = new LinkedHashMap<>();
         for (PipesCase c : cases) labels.put(c.id(), c.label());

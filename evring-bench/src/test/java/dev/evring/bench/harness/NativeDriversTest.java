@@ -109,6 +109,18 @@ class NativeDriversTest {
     }
 
     @Test
+    void pacedConnectionsRestBetweenTheirRoundTrips() throws Exception {
+        NativeTools.Binary load = echoLoad();
+        try (ServerSocket server = TestEchoServer.start()) {
+            // 20 connections, a round trip each every 200 ms or so: about 3 each in a window of 600 ms, not thousands
+            Map<String, Double> s = stats(run(load, "echo", Integer.toString(server.getLocalPort()), "20", "1", "64", "250", "600", "200"));
+            assertEquals(0.0, s.get("errors"));
+            assertTrue(s.get("messages") >= 20 && s.get("messages") <= 100, s.toString());
+            assertEquals(s.get("messages"), s.get("histogram"), "one latency sample per message");
+        }
+    }
+
+    @Test
     void theLoadGeneratorStreamsMegabyteWritesInItsBulkMode() throws Exception {
         NativeTools.Binary load = echoLoad();
         try (ServerSocket server = TestEchoServer.start()) {
@@ -125,6 +137,7 @@ class NativeDriversTest {
     void theLoadGeneratorRefusesBadArgumentsWithStatusTwo() throws Exception {
         NativeTools.Binary load = echoLoad();
         for (List<String> bad : List.<List<String>>of(List.of(), List.of("burst", "1"), List.of("stream", "7007", "1"), List.of("echo", "0", "1", "1", "64", "1", "1"),
+                List.of("echo", "7007", "1", "1", "64", "1", "1", "10", "extra"),
                 List.of("idle", "7007", "1", "4"))) {
             List<String> cmd = new ArrayList<>(List.of(load.path().toString()));
             cmd.addAll(bad);

@@ -29,13 +29,62 @@ class ServerRoundsTest {
     private static final Metric OPS = new Metric("ops", "throughput", "op/s", true);
 
     private BenchmarkResults run(List<ServerRow> rows, ServerRounds.Measure<String> measure) throws Exception {
-        BenchOptions o = BenchOptions.parse(new String[] {"--no-install"}, dir);
-        BenchContext ctx = new BenchContext(o, new NativeTools(dir.resolve("cache"), dir.resolve("setup.log"), s -> { }), dir,
-                new PrintStream(OutputStream.nullOutputStream()));
+        return run(rows, List.of(1), measure);
+    }
+
+    private BenchmarkResults run(List<ServerRow> rows, List<Integer> loops, ServerRounds.Measure<String> measure) throws Exception {
         BenchmarkResults results = new BenchmarkResults("t", "test", List.of(OPS));
-        ServerRounds.run(ctx, results, rows, null, new ServerRounds.Schedule<>(List.of("a", "b", "c"), c -> c, "a", 2), measure,
+        ServerRounds.run(context(), results, rows, null, new ServerRounds.Schedule<>(List.of("a", "b", "c"), c -> c, "a", 2, loops), measure,
                 r -> r.toString());
         return results;
+    }
+
+    private BenchContext context() throws IOException {
+        BenchOptions o = BenchOptions.parse(new String[] {"--no-install"}, dir);
+        return new BenchContext(o, new NativeTools(dir.resolve("cache"), dir.resolve("setup.log"), s -> { }), dir,
+                new PrintStream(OutputStream.nullOutputStream()));
+    }
+
+    @Test
+    void eachLoopCountIsARowOfItsOwnStartedWithThatManyLoopsAndOneLoopServersSaySo() throws Exception {
+        List<Integer> launched = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        ServerRow any = new ServerRow("any", RowKind.PEER, launch -> {
+            launched.add(launch.loops());
+            return List.of("sh", "-c", "exec sleep 60");
+        }, null, port -> null);
+        ServerRow single = new ServerRow("single", RowKind.EVRING, launch -> List.of("sh", "-c", "exec sleep 60"), null, port -> null,
+                1, "it takes no --loops yet");
+        BenchmarkResults r = run(List.of(any, single), List.of(1, 2), (into, c, s, warmup) -> into.add(OPS.key(), s.row().loops()));
+        assertEquals(List.of("any", "any, 2 loops", "single", "single, 2 loops"), r.rows());
+        assertEquals(List.of(1, 2), launched);
+        assertEquals(2.0, r.find("b", "any, 2 loops").orElseThrow().stats(OPS.key()).median());
+        assertEquals(1.0, r.find("b", "single").orElseThrow().stats(OPS.key()).median());
+        CaseResult skipped = r.find("a", "single, 2 loops").orElseThrow();
+        assertEquals(Outcome.SKIPPED, skipped.outcome());
+        assertEquals("it takes no --loops yet", skipped.notes());
+    }
+
+    @Test
+    void aServerWithMoreLoopsIsPinnedToAsManyCpusAsThereAre() throws Exception {
+        BenchContext ctx = new BenchContext(BenchOptions.parse(new String[] {"--no-install"}, dir),
+                new NativeTools(dir.resolve("cache"), dir.resolve("setup.log"), s -> { }).prepare(false), dir,
+                new PrintStream(OutputStream.nullOutputStream()));
+        org.junit.jupiter.api.Assumptions.assumeTrue(ctx.pinned(), "no taskset or one CPU here: nothing is pinned");
+        assertEquals(List.of("taskset", "-c", "0"), ctx.pinServer(1));
+        assertEquals(List.of("taskset", "-c", "0-1"), ctx.pinServer(2));
+        assertEquals(List.of("taskset", "-c", "0-" + (ctx.cpus() - 1)), ctx.pinServer(1_000));
+        List<String> cmd = ctx.serverJava(new ServerRow.Launch(1, 2), List.of(), "Main", List.of());
+        assertEquals(List.of("taskset", "-c", "0-1"), cmd.subList(0, 3));
+    }
+
+    @Test
+    void aProgramTakesAnOptionWhenItsHelpListsIt() {
+        dev.evring.examples.CommandLine with = new dev.evring.examples.CommandLine("./x", "X.");
+        with.integer("--loops", "N", 1, 1, 64, "loops");
+        dev.evring.examples.CommandLine without = new dev.evring.examples.CommandLine("./y", "Y.");
+        without.integer("--loopsy", "N", 1, 1, 64, "not loops: --loops is only named in this help");
+        assertTrue(ServerRow.takes(with, "--loops"));
+        assertTrue(!ServerRow.takes(without, "--loops"));
     }
 
     private static ServerRow shell(String name, String script, ServerRow.ReadyCheck ready) {

@@ -74,11 +74,12 @@ class HttpBenchmarkTest {
     void wrksFiguresAndItsExactCpuTimeAreRead() {
         String stat = "4242 (sh) S 1 2 3 0 -1 4194304 1 2 0 0 0 0 150 50 20 0 1 0 100 0 0";
         Wrk.Result r = Wrk.parse(List.of("Running 1s test", "wrk-stats requests=2000 duration_us=1000000 connect=0 read=1 write=0 "
-                + "status=2 timeout=3 p50_us=120.0 p99_us=900.5", "wrapper-stat " + stat));
+                + "status=2 timeout=3 p50_us=120.0 p99_us=900.5 p999_us=1500.25", "wrapper-stat " + stat));
         assertNotNull(r);
         assertEquals(2000, r.requestsPerSecond(), 1e-9);
         assertEquals(6, r.errors());
         assertEquals(900.5, r.p99Us());
+        assertEquals(1500.25, r.p999Us());
         assertEquals(2.0, r.clientCpuSeconds(), 0.5); // 200 ticks of children's time at USER_HZ (100 on Linux)
         assertTrue(r.describeErrors().contains("2 answers with status >= 400"), r.describeErrors());
         assertNull(Wrk.parse(List.of("unable to connect to 127.0.0.1:1 Connection refused")));
@@ -87,6 +88,7 @@ class HttpBenchmarkTest {
     @Test
     void nginxGetsItsOwnPrefixAndThePlaintextAnswer() {
         String c = Nginx.config(Path.of("/r/http/nginx"), new ServerRow.Launch(8123, 1));
+        assertTrue(Nginx.config(Path.of("/r"), new ServerRow.Launch(8123, 2)).contains("worker_processes 2;"), "a loop is a worker");
         for (String line : List.of("daemon off;", "worker_processes 1;", "pid /r/http/nginx/nginx.pid;", "access_log off;",
                 "listen 127.0.0.1:8123 backlog=4096;", "return 200 \"Hello, World!\";", "default_type text/plain;",
                 "client_body_temp_path /r/http/nginx/tmp/client_body;")) {

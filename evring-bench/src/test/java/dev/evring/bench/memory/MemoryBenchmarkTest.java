@@ -71,7 +71,7 @@ class MemoryBenchmarkTest {
         BenchOptions o = BenchOptions.parse(new String[] {"--quick", "--no-install", "--rows", "nio,evring io_uring (completion)"}, dir);
         BenchContext ctx = new BenchContext(o, tools, dir, new PrintStream(OutputStream.nullOutputStream()));
         BenchmarkResults b = new MemoryBenchmark().run(ctx);
-        int n = MemoryBenchmark.connections(MemoryBenchmark.QUICK, MemoryBenchmark.openFileLimit());
+        int n = BenchContext.connectionsThatFit(MemoryBenchmark.QUICK, BenchContext.openFileLimit());
         assertEquals(List.of(MemoryBenchmark.Phase.IDLE.label(n), MemoryBenchmark.Phase.AFTER_MESSAGE.label(n),
                 MemoryBenchmark.Phase.CLOSED.label(n)), b.cases());
         for (String c : b.cases()) {

@@ -1,6 +1,7 @@
 package dev.evring.bench.memory;
 
 import dev.evring.bench.harness.NativeTools;
+import dev.evring.bench.harness.ProcStat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,9 +27,9 @@ class MemoryProbeTest {
 
     @Test
     void vmRssIsReadInKilobytesAndAMissingLineIsRefused() {
-        assertEquals(575_076, MemoryProbe.parseVmRssKb("Name:\tjava\nVmHWM:\t  580000 kB\nVmRSS:\t  575076 kB\nRssAnon:\t 1 kB\n"));
-        assertThrows(IllegalArgumentException.class, () -> MemoryProbe.parseVmRssKb("Name:\tkthreadd\n"));
-        assertEquals(156_968, MemoryProbe.kbField("MemTotal:       24683548 kB\nSlab:             156968 kB\n", "Slab"));
+        assertEquals(575_076, ProcStat.parseVmRssKb("Name:\tjava\nVmHWM:\t  580000 kB\nVmRSS:\t  575076 kB\nRssAnon:\t 1 kB\n"));
+        assertThrows(IllegalArgumentException.class, () -> ProcStat.parseVmRssKb("Name:\tkthreadd\n"));
+        assertEquals(156_968, ProcStat.kbField("MemTotal:       24683548 kB\nSlab:             156968 kB\n", "Slab"));
     }
 
     @Test
@@ -81,8 +82,8 @@ class MemoryProbeTest {
 
     @Test
     void theSourcesAreReadForRealHere() {
-        assertTrue(MemoryProbe.treeRssBytes(ProcessHandle.current().pid()) > 10e6, "this JVM's RSS");
-        assertTrue(Double.isNaN(MemoryProbe.treeRssBytes(Long.MAX_VALUE / 2)), "a process that does not exist has none");
+        assertTrue(ProcStat.treeRssBytes(ProcessHandle.current().pid()) > 10e6, "this JVM's RSS");
+        assertTrue(Double.isNaN(ProcStat.treeRssBytes(Long.MAX_VALUE / 2)), "a process that does not exist has none");
         assertTrue(MemoryProbe.slabBytes() > 0);
         assertTrue(MemoryProbe.sockstat() != null);
     }

@@ -1,4 +1,4 @@
-package dev.evring.backend;
+package dev.evring.uring;
 
 import jdk.jfr.Event;
 import jdk.jfr.EventType;
@@ -17,6 +17,9 @@ import java.util.function.Supplier;
  * <p>Each layer has one gate for its events ({@code BackendEvents}, the loop's {@code LoopEvents}, net's
  * {@code NetEvents}); the layer makes its gate's class and {@link FlightRecorder} load when a loop (or a Net) opens,
  * so that no hot path needs a class file later. Any thread.
+ *
+ * <p>It depends on nothing of evring and lives here, in the lowest layer that all three of those may name (see the
+ * dependency rule in the README's Layout section): in {@code backend} the net layer could not use it.
  */
 public final class FlightRecorderGate {
     private static final EventType[] NONE = {};
