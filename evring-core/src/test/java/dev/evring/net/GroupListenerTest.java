@@ -106,6 +106,14 @@ class GroupListenerTest {
         };
     }
 
+    private static void assertNothingListens(GroupListener l, String why) {
+        assertThrows(IOException.class, () -> {
+            try (Socket c = new Socket()) {
+                c.connect(l.localAddress(), 2_000);
+            }
+        }, why);
+    }
+
     private static void roundTrip(Socket c, int seed) throws IOException {
         byte[] out = new byte[1000];
         for (int i = 0; i < out.length; i++) out[i] = (byte) (seed * 31 + i);
@@ -156,11 +164,7 @@ class GroupListenerTest {
         while (nets.stats().totalConnections() > 0 && System.nanoTime() < deadline) Thread.sleep(5);
         assertEquals(0, nets.stats().totalConnections(), "closed connections leave the count: " + nets.stats());
         l.close();
-        assertThrows(IOException.class, () -> {
-            try (Socket c = new Socket()) {
-                c.connect(l.localAddress(), 2_000);
-            }
-        }, "nothing listens once the group listener closed");
+        assertNothingListens(l, "nothing listens once the group listener closed");
     }
 
     @ParameterizedTest(name = "{0}, {1} loops")
@@ -194,11 +198,7 @@ class GroupListenerTest {
         }
         assertTrue(g.awaitTermination(Duration.ofSeconds(20)), "the group ends once its connections closed");
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(25), "ended by draining, not at the deadline");
-        assertThrows(IOException.class, () -> {
-            try (Socket c = new Socket()) {
-                c.connect(l.localAddress(), 2_000);
-            }
-        }, "the group stopped listening");
+        assertNothingListens(l, "the group stopped listening");
     }
 
     @ParameterizedTest(name = "{0}, {1} loops")
