@@ -169,6 +169,57 @@ class GroupListenerTest {
 
     @ParameterizedTest(name = "{0}, {1} loops")
     @MethodSource("modesAndLoops")
+    void tasksAConnectionHandsToAnotherLoopRunThereInOrder(GroupListener.Mode mode, int n) throws Exception {
+        LoopGroup g = openGroup(n);
+        NetGroup nets = NetGroup.open(g);
+        List<EventLoop> loops = g.loops();
+        Thread[] threads = new Thread[n];
+        for (int i = 0; i < n; i++) threads[i] = nets.onLoop(loops.get(i), Thread::currentThread);
+        int count = 4 * n;
+        int perConnection = 200;
+        List<List<Integer>> seen = new ArrayList<>(); // per connection, written only on the next loop's thread
+        for (int i = 0; i < count; i++) seen.add(new ArrayList<>());
+        List<String> wrong = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch ran = new CountDownLatch(count * perConnection);
+        GroupListener l = nets.listen(loopback(), mode, (socket, status) -> {
+            if (socket == null) return;
+            int here = loops.indexOf(socket.net().loop());
+            EventLoop next = loops.get((here + 1) % n);
+            Thread nextThread = threads[(here + 1) % n];
+            socket.recv((s, data, k) -> {
+                if (k <= 0) {
+                    s.closeGracefully(Duration.ofSeconds(5), null);
+                    return;
+                }
+                int id = data.get(0);
+                data.release();
+                for (int seq = 0; seq < perConnection; seq++) { // from this loop's callback to the next loop
+                    int q = seq;
+                    next.execute(() -> {
+                        if (Thread.currentThread() != nextThread) wrong.add("connection " + id + " ran on " + Thread.currentThread());
+                        seen.get(id).add(q);
+                        ran.countDown();
+                    });
+                }
+                s.send(new byte[] {(byte) id}, null);
+            });
+        });
+        for (int i = 0; i < count; i++) {
+            Socket c = connect(l);
+            c.getOutputStream().write(i);
+            assertEquals(i, c.getInputStream().read());
+        }
+        assertTrue(ran.await(10, TimeUnit.SECONDS), "every task ran");
+        assertTrue(wrong.isEmpty(), wrong.toString());
+        List<Integer> inOrder = new ArrayList<>();
+        for (int q = 0; q < perConnection; q++) inOrder.add(q);
+        for (int i = 0; i < count; i++) {
+            assertEquals(inOrder, seen.get(i), "connection " + i + "'s tasks, in submission order"); // seen after the latch
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, {1} loops")
+    @MethodSource("modesAndLoops")
     void gracefulShutdownOfTheGroupLosesNoQueuedReply(GroupListener.Mode mode, int n) throws Exception {
         LoopGroup g = openGroup(n);
         NetGroup nets = NetGroup.open(g);
