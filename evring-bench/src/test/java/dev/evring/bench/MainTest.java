@@ -46,6 +46,12 @@ class MainTest {
     static final List<Bad> BAD = List.of(
             new Bad("info", "--bogus", "--bogus"),
             new Bad("info", "extra", "extra"),
+            new Bad("top", "", "--pid"),
+            new Bad("top", "--pid x", "--pid"),
+            new Bad("top", "--pid 1 --file evring.jfr", "--pid"),
+            new Bad("top", "--pid 0", "--pid"),
+            new Bad("top", "--pid 1 --interval 0", "--interval"),
+            new Bad("top", "--pid 1 --count -1", "--count"),
             new Bad("bench", "--bogus", "--bogus"),
             new Bad("bench", "--repeats x", "--repeats"),
             new Bad("bench", "--repeats 0", "--repeats"),

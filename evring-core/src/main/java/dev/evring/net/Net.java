@@ -244,6 +244,8 @@ public final class Net implements AutoCloseable {
     long staleCompletions;
     long recvRearms;
     long recvSharePauses;
+    /** The loop's watch on slow callbacks: a slow completion callback is reported under its handle (JFR). */
+    private final dev.evring.internal.CallbackTimer callbackTimer;
     /** io_uring: writes that went out zero-copy. */
     long zeroCopyWrites;
     /** Bytes kept by accumulating receives for messages not complete yet. */
@@ -255,6 +257,8 @@ public final class Net implements AutoCloseable {
         this.callState = access.callState(loop); // checks we are on the loop's thread
         this.loop = loop;
         this.owner = Thread.currentThread();
+        this.callbackTimer = access.callbackTimer(loop);
+        NetEvents.load(); // the JFR events' gate, now: no hot path may need a class file later (a process out of fds)
         this.arena = access.arena(loop);
         // everything that can be refused is checked before anything is allocated or registered
         this.settings = NetSettings.of(loop, access, b.recvBuffers, b.recvBufferSize, b.buffers, b.bufferSize,
@@ -882,6 +886,7 @@ public final class Net implements AutoCloseable {
         }
         if (cb == null) return;
         callbacks++;
+        long t0 = callbackTimer.start(); // 0 and no clock read unless a recording wants slow callbacks
         try {
             switch (kind) {
                 case Op.ACCEPT -> {
@@ -901,6 +906,7 @@ public final class Net implements AutoCloseable {
         } catch (Throwable t) { // the loop decides what it survives (ExceptionReporter); the handle is the source
             access.reportException(loop, h, t);
         }
+        callbackTimer.end(t0, h, cb);
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

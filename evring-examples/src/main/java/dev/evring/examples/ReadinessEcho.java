@@ -6,9 +6,12 @@ import dev.evring.IoWatcher;
 import dev.evring.net.StreamListener;
 import dev.evring.net.StreamSocket;
 
+import java.net.StandardSocketOptions;
+
 /**
  * An echo server in the readiness style, libev's: the loop tells you when an fd is ready, you make the non-blocking
- * calls. One read and one write system call per message; a write that does not fit waits for writability.
+ * calls. One read and one write system call per message; a write that does not fit waits for writability. TCP_NODELAY
+ * is on, as in {@link CompletionEcho}.
  */
 public final class ReadinessEcho {
     private ReadinessEcho() {}
@@ -35,6 +38,7 @@ public final class ReadinessEcho {
 
         Connection(EventLoop loop, StreamSocket socket) {
             this.socket = socket;
+            socket.setOption(StandardSocketOptions.TCP_NODELAY, true); // echoes leave at once, not after an ACK
             this.watcher = loop.io(socket.fd(), Events.READ, (w, ev) -> ready());
             watcher.start();
         }
