@@ -133,13 +133,15 @@ class GroupListenerTest {
         assertArrayEquals(out, in, "echo of connection " + seed);
     }
 
-    private static Set<Thread> loopThreads(NetGroup nets) {
-        Set<Thread> t = ConcurrentHashMap.newKeySet();
-        for (int i = 0; i < nets.size(); i++) {
-            int k = i;
-            t.add(nets.onLoop(nets.group().loop(k), Thread::currentThread));
-        }
+    /** Each loop's thread, in loop order. */
+    private static Thread[] threadsOf(NetGroup nets) {
+        Thread[] t = new Thread[nets.size()];
+        for (int i = 0; i < t.length; i++) t[i] = nets.onLoop(nets.group().loop(i), Thread::currentThread);
         return t;
+    }
+
+    private static Set<Thread> loopThreads(NetGroup nets) {
+        return Set.of(threadsOf(nets));
     }
 
     @ParameterizedTest(name = "{0}, {1} loops")
@@ -184,8 +186,7 @@ class GroupListenerTest {
         LoopGroup g = openGroup(n);
         NetGroup nets = NetGroup.open(g);
         List<EventLoop> loops = g.loops();
-        Thread[] threads = new Thread[n];
-        for (int i = 0; i < n; i++) threads[i] = nets.onLoop(loops.get(i), Thread::currentThread);
+        Thread[] threads = threadsOf(nets);
         int count = 4 * n;
         int perConnection = 200;
         List<List<Integer>> seen = new ArrayList<>(); // per connection, written only on the next loop's thread
