@@ -367,6 +367,20 @@ class GroupListenerTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}, {1} loops")
+    @MethodSource("modesAndLoops")
+    void aPortHeldElsewhereFailsTheListenWithEaddrinuseAndLeavesNothingOpen(GroupListener.Mode mode, int n) throws Exception {
+        LoopGroup g = openGroup(n);
+        NetGroup nets = NetGroup.open(g);
+        try (java.net.ServerSocket held = new java.net.ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            int fds = dev.evring.TestFds.openFdCount();
+            dev.evring.ErrnoException e = assertThrows(dev.evring.ErrnoException.class, () -> nets.listen(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), held.getLocalPort()), mode, (s, st) -> {}));
+            assertTrue(e.getMessage().contains("EADDRINUSE") || e.getMessage().contains("in use"), e.getMessage());
+            assertEquals(fds, dev.evring.TestFds.openFdCount(), "no listener is left open");
+        }
+    }
+
     @Test
     void badArgumentsAreRefusedByName() {
         LoopGroup g = openGroup(2);
