@@ -134,10 +134,13 @@ public final class BlockingSockets implements AutoCloseable {
     }
 
     /**
-     * The Net blocking sockets open on a loop unless told otherwise: a general pool of 2,048 buffers of 4 KiB (what threads write is copied into it; a
-     * thousand connections with a reply in flight each need a thousand), the receive pool's defaults.
+     * The Net blocking sockets open on a loop unless told otherwise: a general pool of 2,048 buffers of 4 KiB (what
+     * threads write is copied into it; a thousand connections with a reply in flight each need a thousand), the
+     * receive pool's defaults, and no per-connection receive share ({@code recvShare(0)}): each connection's receive
+     * copies every chunk out and gives its buffer back within the callback, so none is held, and on io_uring the
+     * receive is multishot (one SQE serves every chunk).
      */
-    public static final Function<EventLoop, Net> DEFAULT_NET = loop -> Net.builder(loop).buffers(2048, 4096).open();
+    public static final Function<EventLoop, Net> DEFAULT_NET = loop -> Net.builder(loop).buffers(2048, 4096).recvShare(0).open();
 
     private static List<LoopPort> ports(List<EventLoop> loops, Function<EventLoop, Net> nets) throws IOException {
         List<LoopPort> ports = new ArrayList<>();
@@ -238,6 +241,7 @@ public final class BlockingSockets implements AutoCloseable {
             try {
                 p.call(() -> {
                     p.net.close();
+                    p.release();
                     return null;
                 });
             } catch (IOException e) {

@@ -159,7 +159,7 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
             t = reader;
             reader = null;
         }
-        if (t != null) LockSupport.unpark(t);
+        port.unparkLater(t);
         return status > 0 ? n : 0;
     }
 
@@ -196,7 +196,7 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
             t = writer;
             writer = null;
         }
-        if (t != null) LockSupport.unpark(t);
+        port.unparkLater(t);
     }
 
     @Override
@@ -207,7 +207,7 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
             t = nowWritable ? writer : null;
             if (t != null) writer = null;
         }
-        if (t != null) LockSupport.unpark(t);
+        port.unparkLater(t);
     }
 
     /**
@@ -225,7 +225,7 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
             t = writer;
             writer = null;
         }
-        if (t != null) LockSupport.unpark(t);
+        port.unparkLater(t);
     }
 
     private void resumeOnLoop() {

@@ -230,7 +230,7 @@ final class ListenerImpl extends SocketImpl {
                 acceptor = null;
             }
         }
-        if (t != null) LockSupport.unpark(t);
+        c.port.unparkLater(t);
         return full;
     }
 

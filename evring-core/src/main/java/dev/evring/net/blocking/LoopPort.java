@@ -1,6 +1,9 @@
 package dev.evring.net.blocking;
 
+import dev.evring.CleanupWatcher;
 import dev.evring.EventLoop;
+import dev.evring.PrepareWatcher;
+import dev.evring.Watcher;
 import dev.evring.net.Net;
 
 import java.io.IOException;
@@ -20,15 +23,66 @@ final class LoopPort {
     final Net net;
     final Thread thread;
 
+    // loop thread only: the threads its callbacks woke, unparked together just before the loop waits
+    private Thread[] wake = new Thread[64];
+    private int wakeCount;
+    private boolean closing;
+    private final PrepareWatcher waker;
+    private final CleanupWatcher cleanup;
+
     private LoopPort(EventLoop loop, Net net, Thread thread) {
         this.loop = loop;
         this.net = net;
         this.thread = thread;
+        this.waker = loop.prepare((w, ev) -> unparkAll());
+        waker.priority(Watcher.MIN_PRIORITY);
+        waker.start();
+        loop.unref(); // the waker alone does not keep the loop running
+        this.cleanup = loop.cleanup((w, ev) -> {
+            closing = true; // threads woken from now on (sockets ended by the close) are unparked at once
+            unparkAll();
+        });
+        cleanup.start();
     }
 
     /** Opens a Net on {@code loop} (on its thread, which must be running it) and waits for it. */
     static LoopPort open(EventLoop loop, Function<EventLoop, Net> nets) throws IOException {
         return call(loop, null, () -> new LoopPort(loop, nets.apply(loop), Thread.currentThread()));
+    }
+
+    /**
+     * Wakes {@code t} (a reader, writer or acceptor parked for news from this loop). On the loop's thread the unpark is
+     * held until the loop is about to wait (a prepare watcher of the lowest priority): the threads one iteration's
+     * callbacks woke are unparked together, so the virtual-thread scheduler is signalled once a batch, not once a
+     * message, and the loop's iteration is not cut short by the carriers it wakes (a server pinned to one CPU shares
+     * it between the loop and the carriers). Elsewhere, at once.
+     */
+    void unparkLater(Thread t) {
+        if (t == null) return;
+        if (Thread.currentThread() != thread || closing) {
+            LockSupport.unpark(t);
+            return;
+        }
+        if (wakeCount == wake.length) wake = java.util.Arrays.copyOf(wake, wakeCount * 2);
+        wake[wakeCount++] = t;
+    }
+
+    private void unparkAll() {
+        Thread[] w = wake;
+        int n = wakeCount;
+        for (int i = 0; i < n; i++) {
+            LockSupport.unpark(w[i]);
+            w[i] = null;
+        }
+        wakeCount = 0;
+    }
+
+    /** Loop thread: this port is given up (its Net closes); the waker stops, the loop's ref count is as before. */
+    void release() {
+        unparkAll();
+        waker.stop();
+        loop.ref();
+        cleanup.stop();
     }
 
     /** Whether the calling thread is this loop's, where blocking would wait for itself. */

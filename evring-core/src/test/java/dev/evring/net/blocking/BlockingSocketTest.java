@@ -98,15 +98,22 @@ class BlockingSocketTest {
         });
     }
 
-    /** Waits until {@code t} is parked (blocked in the call under test), failing after 10 s. */
+    /**
+     * Waits until {@code t} is parked (blocked in the call under test) and stays so for 100 ms (a writer parks and
+     * wakes while it fills the queue up to the mark), failing after 10 s.
+     */
     static void awaitBlocked(Thread t) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
-            if (System.nanoTime() > deadline) fail(t + " never blocked: " + t.getState());
+        long since = 0;
+        while (true) {
+            boolean parked = t.getState() == Thread.State.WAITING;
+            long now = System.nanoTime();
+            if (!parked) since = 0;
+            else if (since == 0) since = now;
+            else if (now - since >= TimeUnit.MILLISECONDS.toNanos(100)) return;
+            if (now > deadline) fail(t + " never stayed blocked: " + t.getState());
             Thread.sleep(5);
         }
-        Thread.sleep(20); // and stays so: not a lock on the way in
-        assertTrue(t.getState() == Thread.State.WAITING, t + " is " + t.getState());
     }
 
     static byte[] readFully(InputStream in, int n) throws IOException {
