@@ -47,7 +47,7 @@ import java.util.function.Function;
  *     connection hands it one task ({@link EventLoop#execute}: an array store under the loop's task lock, and a wakeup
  *     system call only if the loop sleeps); it waits only above the connection's high-water mark (64 KiB queued);</li>
  * <li>accept with a connection queued: a lock and a poll; connect, socket options, shutdowns and close: one task on
- *     the loop each (connect and options wait for it: a park and an unpark).</li>
+ *     the loop each (connect and reading an option wait for it: a park and an unpark).</li>
  * </ul>
  * Steady state allocates nothing per read or write: the ring and the staging array are made on a connection's first
  * use and grow by doubling while a burst needs it; what a connection allocates is its objects (the socket, its impl,

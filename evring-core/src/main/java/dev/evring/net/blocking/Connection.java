@@ -103,6 +103,8 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
     private InetSocketAddress local;
     private InetSocketAddress remote;
     private volatile boolean connectDone;
+    /** A setsockopt that failed on the loop, for the next option call to throw. */
+    private volatile IOException optionFailure;
 
     private final Runnable flushTask = this::flushOnLoop;
     private final Runnable resumeTask = this::resumeOnLoop;
@@ -622,16 +624,38 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
         lingerZero = on;
     }
 
-    /** Sets a socket option on the loop (one execute, a park and an unpark; setsockopt(2) there). */
+    /**
+     * Sets a socket option: handed to the loop (one execute, no wait; setsockopt(2) there), so a server that sets
+     * TCP_NODELAY on every accepted connection does not wait a loop round trip per connection. Tasks run in order, so
+     * the option is set before anything written after this call goes out, and a later {@link #getOption} sees it. A
+     * setsockopt(2) that fails (rare on a connected socket: the socket broke meanwhile) is thrown by the next
+     * setOption or getOption of this connection.
+     */
     <T> void setOption(SocketOption<T> option, T value) throws IOException {
-        port.call(() -> {
-            liveSocket().setOption(option, value);
-            return null;
+        throwOptionFailure();
+        port.execute(() -> {
+            StreamSocket s = socket;
+            if (s == null || !s.isOpen()) return;
+            try {
+                s.setOption(option, value);
+            } catch (RuntimeException e) {
+                optionFailure = asIOException(e);
+            }
         });
     }
 
+    /** Reads a socket option on the loop: one execute, a park and an unpark; getsockopt(2) there. */
     <T> T getOption(SocketOption<T> option) throws IOException {
+        throwOptionFailure();
         return port.call(() -> liveSocket().getOption(option));
+    }
+
+    private void throwOptionFailure() throws IOException {
+        IOException e = optionFailure;
+        if (e != null) {
+            optionFailure = null;
+            throw e;
+        }
     }
 
     private StreamSocket liveSocket() throws SocketException {
