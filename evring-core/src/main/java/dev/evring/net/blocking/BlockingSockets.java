@@ -243,7 +243,6 @@ public final class BlockingSockets implements AutoCloseable {
             try {
                 p.call(() -> {
                     p.net.close();
-                    p.release();
                     return null;
                 });
             } catch (IOException e) {

@@ -161,7 +161,7 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
             t = reader;
             reader = null;
         }
-        port.unparkLater(t);
+        port.unpark(t);
         return status > 0 ? n : 0;
     }
 
@@ -198,7 +198,7 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
             t = writer;
             writer = null;
         }
-        port.unparkLater(t);
+        port.unpark(t);
     }
 
     @Override
@@ -209,7 +209,7 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
             t = nowWritable ? writer : null;
             if (t != null) writer = null;
         }
-        port.unparkLater(t);
+        port.unpark(t);
     }
 
     /**
@@ -227,7 +227,7 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
             t = writer;
             writer = null;
         }
-        port.unparkLater(t);
+        port.unpark(t);
     }
 
     private void resumeOnLoop() {

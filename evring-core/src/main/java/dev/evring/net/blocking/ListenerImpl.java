@@ -230,7 +230,7 @@ final class ListenerImpl extends SocketImpl {
                 acceptor = null;
             }
         }
-        c.port.unparkLater(t);
+        c.port.unpark(t);
         return full;
     }
 

@@ -1,9 +1,6 @@
 package dev.evring.net.blocking;
 
-import dev.evring.CleanupWatcher;
 import dev.evring.EventLoop;
-import dev.evring.PrepareWatcher;
-import dev.evring.Watcher;
 import dev.evring.net.Net;
 
 import java.io.IOException;
@@ -23,26 +20,10 @@ final class LoopPort {
     final Net net;
     final Thread thread;
 
-    // loop thread only: the threads its callbacks woke, unparked together just before the loop waits
-    private Thread[] wake = new Thread[64];
-    private int wakeCount;
-    private boolean closing;
-    private final PrepareWatcher waker;
-    private final CleanupWatcher cleanup;
-
     private LoopPort(EventLoop loop, Net net, Thread thread) {
         this.loop = loop;
         this.net = net;
         this.thread = thread;
-        this.waker = loop.prepare((w, ev) -> unparkAll());
-        waker.priority(Watcher.MIN_PRIORITY);
-        waker.start();
-        loop.unref(); // the waker alone does not keep the loop running
-        this.cleanup = loop.cleanup((w, ev) -> {
-            closing = true; // threads woken from now on (sockets ended by the close) are unparked at once
-            unparkAll();
-        });
-        cleanup.start();
     }
 
     /** Opens a Net on {@code loop} (on its thread, which must be running it) and waits for it. */
@@ -51,38 +32,12 @@ final class LoopPort {
     }
 
     /**
-     * Wakes {@code t} (a reader, writer or acceptor parked for news from this loop). On the loop's thread the unpark is
-     * held until the loop is about to wait (a prepare watcher of the lowest priority): the threads one iteration's
-     * callbacks woke are unparked together, so the virtual-thread scheduler is signalled once a batch, not once a
-     * message, and the loop's iteration is not cut short by the carriers it wakes (a server pinned to one CPU shares
-     * it between the loop and the carriers). Elsewhere, at once.
+     * Wakes {@code t} (a reader, writer or acceptor parked for news from this loop), at once. (Holding the loop's
+     * unparks until it was about to wait, to signal the scheduler once a batch, was tried: CPU per message did not
+     * change measurably, and at 5,000 mostly idle connections some round trips took seconds; see issue 12's note.)
      */
-    void unparkLater(Thread t) {
-        if (t == null) return;
-        if (Thread.currentThread() != thread || closing) {
-            LockSupport.unpark(t);
-            return;
-        }
-        if (wakeCount == wake.length) wake = java.util.Arrays.copyOf(wake, wakeCount * 2);
-        wake[wakeCount++] = t;
-    }
-
-    private void unparkAll() {
-        Thread[] w = wake;
-        int n = wakeCount;
-        for (int i = 0; i < n; i++) {
-            LockSupport.unpark(w[i]);
-            w[i] = null;
-        }
-        wakeCount = 0;
-    }
-
-    /** Loop thread: this port is given up (its Net closes); the waker stops, the loop's ref count is as before. */
-    void release() {
-        unparkAll();
-        waker.stop();
-        loop.ref();
-        cleanup.stop();
+    void unpark(Thread t) {
+        if (t != null) LockSupport.unpark(t);
     }
 
     /** Whether the calling thread is this loop's, where blocking would wait for itself. */
