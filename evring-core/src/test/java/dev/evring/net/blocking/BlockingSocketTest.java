@@ -375,6 +375,50 @@ class BlockingSocketTest {
     }
 
     @Test
+    void connectTimesOutWhereTheListenersQueueIsFull() throws Exception {
+        // a JDK listener that never accepts, with a backlog of 1: once its queue is full the kernel drops SYNs
+        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            List<Socket> fillers = new ArrayList<>();
+            try {
+                Socket s = null;
+                for (int i = 0; i < 8; i++) { // fill the queue (backlog + 1 on Linux) until a connect hangs
+                    s = sockets.socket();
+                    try {
+                        s.connect(full.getLocalSocketAddress(), 300);
+                        fillers.add(s);
+                    } catch (SocketTimeoutException e) {
+                        assertEquals("Connect timed out", e.getMessage());
+                        assertTrue(s.isClosed(), "a timed-out connect closes the socket, as the JDK's");
+                        return;
+                    }
+                }
+                fail("8 connects to a listener with a backlog of 1 never waiting: " + s);
+            } finally {
+                for (Socket f : fillers) f.close();
+            }
+        }
+    }
+
+    @Test
+    void interruptingABlockedAcceptClosesTheServerSocketAsTheJdkDoes() throws Exception {
+        EvringServerSocket listener = sockets.serverSocket(0);
+        AtomicReference<Throwable> got = new AtomicReference<>();
+        Thread acceptor = Thread.ofVirtual().start(() -> {
+            try {
+                listener.accept();
+            } catch (Throwable e) {
+                got.set(e);
+            }
+        });
+        awaitBlocked(acceptor);
+        acceptor.interrupt();
+        acceptor.join(5000);
+        assertInstanceOf(SocketException.class, got.get());
+        assertEquals("Closed by interrupt", got.get().getMessage());
+        assertTrue(listener.isClosed());
+    }
+
+    @Test
     void platformThreadsBlockForReal() throws Exception {
         try (EvringServerSocket listener = sockets.serverSocket(0)) {
             Socket[] p = pair(listener);
