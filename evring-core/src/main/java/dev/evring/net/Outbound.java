@@ -398,11 +398,22 @@ final class Outbound {
      * breaking the output), or the output breaks (a failure). The queue's next request is the engine's to start.
      */
     void requestEnded(IoHandle h, int res) {
+        requestEnded(h, res, false);
+    }
+
+    /**
+     * As {@link #requestEnded(IoHandle, int)}; {@code timedOut}: the request ended because a send's own timeout fired
+     * (io_uring's linked timeout), and {@code res} is {@link Status#ETIMEDOUT} for that reason. Without it an
+     * ETIMEDOUT is the kernel's (TCP gave up retransmitting, a keepalive went unanswered): the connection is dead and
+     * the output breaks, as for any other failure. (The two once looked alike here: a connection that timed out in
+     * the kernel had its sends taken out one by one as if each had timed out, and later sends were written again.)
+     */
+    void requestEnded(IoHandle h, int res, boolean timedOut) {
         if (h.closed) {
             failAll(h, Status.ECANCELED);
             return;
         }
-        if (res < 0 && res != Status.ECANCELED && res != Status.ETIMEDOUT) {
+        if (res < 0 && res != Status.ECANCELED && !(timedOut && res == Status.ETIMEDOUT)) {
             failAll(h, res); // the connection broke: nothing behind can be sent in order either
             return;
         }

@@ -20,9 +20,13 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -60,16 +64,26 @@ class AbiLayoutTest {
         }
         assertTrue(checks.size() > 10, "found only " + checks.size() + " checks: is the layout scan broken?");
 
-        StringBuilder src = new StringBuilder("#define _GNU_SOURCE\n");
-        for (String h : headers) src.append("#include <").append(h).append(">\n");
-        src.append("int main(void) {\n");
-        for (Check ch : checks) src.append("    printf(\"%zu\\n\", (size_t) ").append(ch.expression()).append(");\n");
-        src.append("    return 0;\n}\n");
         Path c = dir.resolve("abi.c");
         Path exe = dir.resolve("abi");
+        String src = program(headers, checks);
         Files.writeString(c, src);
         String compile = run(List.of("gcc", "-std=gnu11", "-o", exe.toString(), c.toString()));
-        assertTrue(Files.exists(exe), "gcc failed:\n" + compile + "\n" + src);
+        if (!Files.exists(exe)) {
+            // A struct newer than this machine's kernel headers (e.g. io_uring_buf_status, 6.8) cannot be checked
+            // here: its checks are left out, named on stderr; any other compile error still fails the test.
+            Set<String> missing = new TreeSet<>();
+            Matcher m = INCOMPLETE.matcher(compile);
+            while (m.find()) missing.add("struct " + m.group(1));
+            assertFalse(missing.isEmpty(), "gcc failed:\n" + compile + "\n" + src);
+            System.err.println("AbiLayoutTest: not in this machine's headers, not checked: " + missing);
+            checks.removeIf(ch -> missing.stream().anyMatch(t -> ch.expression().contains("(" + t + ")")
+                    || ch.expression().contains("(" + t + ",")));
+            src = program(headers, checks);
+            Files.writeString(c, src);
+            compile = run(List.of("gcc", "-std=gnu11", "-o", exe.toString(), c.toString()));
+            assertTrue(Files.exists(exe), "gcc failed:\n" + compile + "\n" + src);
+        }
         List<String> out = run(List.of(exe.toString())).lines().toList();
         assertEquals(checks.size(), out.size(), "one line per check");
         List<String> mismatches = new ArrayList<>();
@@ -80,6 +94,18 @@ class AbiLayoutTest {
             }
         }
         assertEquals(List.of(), mismatches, "layouts that disagree with " + String.join(", ", headers));
+    }
+
+    /** gcc's words for a struct its headers do not define. */
+    private static final Pattern INCOMPLETE = Pattern.compile("(?:incomplete|undefined) type .struct (\\w+).");
+
+    private static String program(Set<String> headers, List<Check> checks) {
+        StringBuilder src = new StringBuilder("#define _GNU_SOURCE\n");
+        for (String h : headers) src.append("#include <").append(h).append(">\n");
+        src.append("int main(void) {\n");
+        for (Check ch : checks) src.append("    printf(\"%zu\\n\", (size_t) ").append(ch.expression()).append(");\n");
+        src.append("    return 0;\n}\n");
+        return src.toString();
     }
 
     private static void addFields(List<Check> checks, String type, String prefix, GroupLayout group, long base) {

@@ -6,9 +6,12 @@ import dev.evring.IoWatcher;
 import dev.evring.net.StreamListener;
 import dev.evring.net.StreamSocket;
 
+import java.net.StandardSocketOptions;
+
 /**
  * An echo server in the readiness style, libev's: the loop tells you when an fd is ready, you make the non-blocking
- * calls. One read and one write system call per message; a write that does not fit waits for writability.
+ * calls. One read and one write system call per message; a write that does not fit waits for writability. TCP_NODELAY
+ * is on, as in {@link CompletionEcho}.
  */
 public final class ReadinessEcho {
     private ReadinessEcho() {}
@@ -21,6 +24,11 @@ public final class ReadinessEcho {
         }).start();
     }
 
+    /** Echoes one connection (a loop group's listener hands it over on its own loop's thread), until it ends. */
+    public static void serve(StreamSocket socket) {
+        new Connection(socket.net().loop(), socket);
+    }
+
     private static final class Connection {
         private final StreamSocket socket;
         private final IoWatcher watcher;
@@ -30,6 +38,7 @@ public final class ReadinessEcho {
 
         Connection(EventLoop loop, StreamSocket socket) {
             this.socket = socket;
+            socket.setOption(StandardSocketOptions.TCP_NODELAY, true); // echoes leave at once, not after an ACK
             this.watcher = loop.io(socket.fd(), Events.READ, (w, ev) -> ready());
             watcher.start();
         }
