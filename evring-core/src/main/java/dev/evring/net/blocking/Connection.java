@@ -48,7 +48,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * ({@link #STAGE_MAX}, until the flush took it). A failed send (EPIPE, ECONNRESET) fails the next write.
  *
  * <h2>Memory</h2>
- * The ring and the staging array are made on first use (2 KiB and 1 KiB, grown by doubling as a burst needs: the ring
+ * The ring and the staging array are made on first use (512 and 256 bytes at least, grown by doubling as a burst needs: the ring
  * to {@link #RECV_HIGH} plus the chunks already on their way when the receive paused, the staging array to
  * {@link #STAGE_MAX}), and kept: steady state allocates nothing per read or write.
  */
@@ -61,8 +61,8 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
     static final int STAGE_MAX = 64 * 1024;
     /** How long a close waits for queued bytes to go out before it closes anyway (see {@link #closeOnLoop}). */
     static final Duration CLOSE_LINGER = Duration.ofSeconds(10);
-    private static final int MIN_RING = 2048;
-    private static final int MIN_STAGE = 1024;
+    private static final int MIN_RING = 512;
+    private static final int MIN_STAGE = 256;
     private static final byte[] EMPTY = new byte[0];
 
     final LoopPort port;
