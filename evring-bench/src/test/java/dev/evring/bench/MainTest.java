@@ -92,6 +92,8 @@ class MainTest {
             new Bad("vt-echo-server", "--sockets", "--sockets"),
             new Bad("vt-echo-server", "--sockets bogus", "--sockets"),
             new Bad("vt-echo-server", "stray", "stray"),
+            new Bad("vt-echo-server", "--loops 0", "--loops"),
+            new Bad("vt-http-server", "--loops x", "--loops"),
             new Bad("vt-http-server", "--port -1", "--port"),
             new Bad("vt-http-server", "--sockets nio", "--sockets"),
             new Bad("vt-http-server", "--backend epoll", "--backend"));

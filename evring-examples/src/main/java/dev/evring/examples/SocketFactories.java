@@ -42,6 +42,24 @@ public final class SocketFactories {
                 + " loop, io_uring completions (epoll/poll emulated); -Devring.blocking.loops=N loops (1)", SocketFactories::evring);
     }
 
+    /**
+     * The factory of that name, for a server whose sockets run on {@code loops} loops: evring's on blocking sockets of
+     * their own with that many loops (made here, living as long as the process) when {@code loops > 1}, else the
+     * process's shared ones; the JDK's have no loops of their own ({@code -Djdk.virtualThreadScheduler.parallelism}
+     * sets their carrier threads), so for them {@code loops} changes nothing.
+     *
+     * @throws IllegalArgumentException naming an unknown name, or a {@code loops} below 1
+     */
+    public static ServerSocketFactory get(String name, int loops) {
+        if (loops < 1) throw new IllegalArgumentException("loops must be at least 1: " + loops);
+        if (!name.equals(EVRING) || loops == 1) return get(name);
+        try {
+            return BlockingSockets.open(loops).serverSocketFactory();
+        } catch (IOException e) {
+            throw new UncheckedIOException("evring's blocking sockets could not start their " + loops + " loops", e);
+        }
+    }
+
     /** evring's: the process's shared {@link BlockingSockets} (made on first use, daemon loop threads). */
     private static ServerSocketFactory evring() {
         try {

@@ -96,11 +96,18 @@ public abstract class VirtualThreadServer implements AutoCloseable {
     }
 
     /** The options every virtual-thread server's command has: where it listens, and on which sockets. */
-    record Options(CommandLine.Option<Integer> port, CommandLine.Option<String> sockets) {
-        /** Declares {@code --port} (default {@code defaultPort}) and {@code --sockets} ({@link SocketFactories#option}). */
+    record Options(CommandLine.Option<Integer> port, CommandLine.Option<String> sockets, CommandLine.Option<Integer> loops) {
+        /**
+         * Declares {@code --port} (default {@code defaultPort}), {@code --sockets} ({@link SocketFactories#option}) and
+         * {@code --loops} (evring's sockets' loops, default 1).
+         */
         static Options declare(CommandLine commandLine, int defaultPort) {
             return new Options(commandLine.integer("--port", "P", defaultPort, 0, 65_535,
-                    "the port to listen on (default " + defaultPort + "; 0: any free one)"), SocketFactories.option(commandLine));
+                    "the port to listen on (default " + defaultPort + "; 0: any free one)"), SocketFactories.option(commandLine),
+                    commandLine.integer("--loops", "N", 1, 1, 1_024,
+                            "with --sockets evring: the loops (threads) the sockets' I/O runs on, connections spread over"
+                                    + " them (default 1); the JDK's sockets have none (-Djdk.virtualThreadScheduler.parallelism"
+                                    + " sets their carrier threads), so it changes nothing for them"));
         }
     }
 
@@ -117,8 +124,11 @@ public abstract class VirtualThreadServer implements AutoCloseable {
      */
     static int runCommand(CommandLine.Parsed parsed, Options options, String what, Maker maker) throws IOException {
         String name = parsed.get(options.sockets());
-        try (VirtualThreadServer server = maker.make(SocketFactories.get(name), new InetSocketAddress(parsed.get(options.port())))) {
-            System.out.println(what + " on port " + server.port() + ", " + name + " sockets, a virtual thread per connection; Ctrl-C stops it");
+        int loops = parsed.get(options.loops());
+        try (VirtualThreadServer server = maker.make(SocketFactories.get(name, loops), new InetSocketAddress(parsed.get(options.port())))) {
+            System.out.println(what + " on port " + server.port() + ", " + name + " sockets"
+                    + (name.equals(SocketFactories.EVRING) ? " on " + loops + (loops == 1 ? " loop" : " loops") : "")
+                    + ", a virtual thread per connection; Ctrl-C stops it");
             server.serve();
         }
         return 0;

@@ -226,6 +226,44 @@ class VirtualThreadEchoServerTest {
         }
     }
 
+    /**
+     * {@code --loops 2 --sockets evring}: the server's sockets run on two loops of their own, and 40 clients at once
+     * are each echoed whole; a bad loop count is refused by value.
+     */
+    @Test
+    void evringsSocketsOnTwoLoopsServeEveryClient() throws Exception {
+        assertEquals(2, (int) VirtualThreadEchoServer.COMMAND_LINE.parse("--loops", "2").get(VirtualThreadEchoServer.OPTIONS.loops()));
+        CommandLine.UsageException u = assertThrows(CommandLine.UsageException.class,
+                () -> VirtualThreadEchoServer.COMMAND_LINE.parse("--loops", "0"));
+        assertTrue(u.getMessage().startsWith("--loops"), u.getMessage());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> SocketFactories.get(SocketFactories.EVRING, 0));
+        assertTrue(bad.getMessage().contains("0"), bad.getMessage());
+        assertEquals(ServerSocketFactory.getDefault(), SocketFactories.get(SocketFactories.JDK, 4), "the JDK's sockets have no loops");
+        VirtualThreadEchoServer server = new VirtualThreadEchoServer(SocketFactories.get(SocketFactories.EVRING, 2),
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        Thread serving = Thread.ofVirtual().start(server::serve);
+        try {
+            List<Thread> clients = new java.util.ArrayList<>();
+            java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+            for (int c = 0; c < 40; c++) {
+                int id = c;
+                clients.add(Thread.ofVirtual().start(() -> {
+                    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+                        s.setSoTimeout(30_000);
+                        for (int round = 0; round < 5; round++) echoOnce(s, id * 10 + round);
+                    } catch (Throwable e) {
+                        failed.compareAndSet(null, e);
+                    }
+                }));
+            }
+            for (Thread t : clients) t.join(60_000);
+            if (failed.get() != null) throw new AssertionError("a client failed", failed.get());
+        } finally {
+            server.close();
+            serving.join(5_000);
+        }
+    }
+
     static void echoOnce(Socket s, int round) throws IOException {
         byte[] sent = payload(-1, round, 64);
         s.getOutputStream().write(sent);
