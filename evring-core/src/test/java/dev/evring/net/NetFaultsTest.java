@@ -249,6 +249,105 @@ class NetFaultsTest extends NetTestBase {
         assertNothingElseDisturbed(BYSTANDER_OPS);
     }
 
+    /** Datagrams: a failed receive ends recvFrom with its errno; a failed sendTo reports its errno and the next goes. */
+    @Test
+    void failedDatagramOperationsReportTheirErrnoOnce() {
+        for (int errno : new int[] {Errno.ECONNREFUSED, Errno.ENOMEM}) {
+            UdpSocket a = net.bindUdp(loopback4());
+            UdpSocket b = net.bindUdp(loopback4());
+            List<Integer> ends = new ArrayList<>();
+            b.recvFrom((u, d, n) -> {
+                if (d != null) d.release();
+                else ends.add(n);
+            });
+            runFor(10);
+            failNext(Faults.Call.RECV, b.fd(), errno);
+            Buffer dgram = net.allocate().put(new byte[] {1, 2, 3});
+            assertTrue(a.send(dgram, b.localAddress()), "a direct sendto(2): no completion of ours");
+            dgram.release();
+            runUntil(() -> !ends.isEmpty(), "the datagram receive's end with " + Errno.name(errno));
+            runFor(10);
+            assertEquals(List.of(-errno), ends);
+            a.close();
+            b.close();
+            assertNothingElseDisturbed(BYSTANDER_OPS);
+        }
+        for (int errno : new int[] {Errno.EMSGSIZE, Errno.ENOBUFS, Errno.ECONNREFUSED, Errno.ENETUNREACH, Errno.EACCES}) {
+            UdpSocket a = net.bindUdp(loopback4());
+            UdpSocket b = net.bindUdp(loopback4());
+            List<String> ends = new ArrayList<>();
+            failNext(Faults.Call.SEND, a.fd(), errno);
+            a.sendTo(net.allocate().put((byte) 1), b.localAddress(), (u, st) -> ends.add("first:" + st));
+            runUntil(() -> ends.size() == 1, "the sendTo's end with " + Errno.name(errno));
+            a.sendTo(net.allocate().put((byte) 2), b.localAddress(), (u, st) -> ends.add("next:" + st));
+            runUntil(() -> ends.size() == 2, "the next sendTo");
+            assertEquals(List.of("first:" + -errno, "next:1"), ends, "a datagram's failure is its own");
+            a.close();
+            b.close();
+            assertNothingElseDisturbed(BYSTANDER_OPS);
+        }
+    }
+
+    /** Files: a failed read or write reports its errno once, and the buffer comes back to its pool. */
+    @Test
+    void failedFileOperationsReportTheirErrnoOnce() throws Exception {
+        Path f = Files.createTempFile("evring-faults", ".bin");
+        try {
+            Files.write(f, pattern(10_000, 1));
+            for (int errno : new int[] {Errno.EIO, Errno.ENOSPC, Errno.EINVAL}) {
+                AsyncFile file = net.openFile(f, java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+                List<Integer> ends = new ArrayList<>();
+                failNext(Faults.Call.PREAD, file.fd(), errno);
+                file.read(0, net.allocate(), (x, d, n) -> {
+                    if (d != null) d.release();
+                    ends.add(n);
+                });
+                runUntil(() -> ends.size() == 1, "the read's end with " + Errno.name(errno));
+                failNext(Faults.Call.PWRITE, file.fd(), errno);
+                file.write(0, net.allocate().put(new byte[] {9}), (x, st) -> ends.add(st));
+                runUntil(() -> ends.size() == 2, "the write's end with " + Errno.name(errno));
+                runFor(10);
+                assertEquals(List.of(-errno, -errno), ends);
+                file.close();
+                assertNothingElseDisturbed(BYSTANDER_OPS);
+            }
+        } finally {
+            Files.deleteIfExists(f);
+        }
+    }
+
+    /**
+     * The kernel refuses a multishot form with EINVAL (an older kernel, a socket type it does not support): the
+     * single-shot form takes over and nothing is lost; a single-shot accept refused so ends with EINVAL.
+     */
+    @Test
+    void aRefusedMultishotAcceptFallsBackToSingleShot() throws Exception {
+        assumeTrue(ring(), "only io_uring has multishot forms");
+        boolean multishot = !net.stats().features().contains("single-shot accept");
+        StreamListener l = net.listen(loopback4());
+        RingFaults.rejectSqes(dev.evring.linux.IoUring.IORING_OP_ACCEPT, l.fd(), 1);
+        List<Integer> statuses = new ArrayList<>();
+        List<StreamSocket> accepted = new ArrayList<>();
+        l.accept((x, s, st) -> {
+            statuses.add(st);
+            if (s != null) accepted.add(s);
+        });
+        try (SocketChannel c = SocketChannel.open(l.localAddress())) {
+            if (multishot) {
+                runUntil(() -> accepted.size() == 1, "the connection, accepted single-shot");
+                assertTrue(net.stats().features().contains("single-shot accept"), net.stats().features());
+                assertEquals(List.of(0), statuses);
+            } else {
+                runUntil(() -> !statuses.isEmpty(), "the refused accept's end");
+                assertEquals(List.of(-Errno.EINVAL), statuses);
+                assertFalse(l.isAccepting());
+            }
+        }
+        for (StreamSocket s : accepted) s.close();
+        l.close();
+        assertNothingElseDisturbed(BYSTANDER_OPS);
+    }
+
     /** How an accept takes each errno accept(2) (or IORING_OP_ACCEPT) can give. */
     enum AcceptOutcome { SKIPPED, PAUSED, ENDED }
 
