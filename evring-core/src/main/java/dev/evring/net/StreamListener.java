@@ -100,8 +100,8 @@ public final class StreamListener extends NetSocket {
      * connection stays in the backlog, accepted once fds are free. The listener's fd stays readable meanwhile, so a
      * watcher on it would be called on every iteration: use {@link #tryAccept(IoWatcher)}, which stops it for the pause.
      *
-     * A connection that failed on its own (ECONNABORTED, EPROTO, a network error, EPERM from a firewall rule) is
-     * skipped and the next one taken.
+     * A connection that failed on its own (ECONNABORTED, EPROTO, a network error) is skipped and the next one taken;
+     * EPERM (a security module refused) pauses as a shortage does.
      *
      * @throws dev.evring.ErrnoException on any other failure (the listener is broken: EBADF, EINVAL, ...)
      */
@@ -152,22 +152,24 @@ public final class StreamListener extends NetSocket {
     }
 
     /**
-     * Errors accept(2) reports for one connection (it died in the backlog, the network under it failed, or firewall
-     * rules forbid it: EPERM) and for a signal; the man page says to retry the network ones as EAGAIN. They never end
-     * an accept, and the connections behind them are still accepted.
+     * Errors accept(2) reports for one connection, which it took off the backlog (it died there, or the network under
+     * it failed), and for a signal; the man page says to retry the network ones as EAGAIN. They never end an accept,
+     * and the connections behind them are still accepted.
      */
     static boolean transientAcceptError(int r) {
         return r == -Errno.ECONNABORTED || r == -Errno.EINTR || r == -Errno.EPROTO || r == -Errno.ENETDOWN
                 || r == -Errno.ENOPROTOOPT || r == -Errno.EHOSTDOWN || r == -Errno.ENONET || r == -Errno.EHOSTUNREACH
-                || r == -Errno.EOPNOTSUPP || r == -Errno.ENETUNREACH || r == -Errno.EPERM;
+                || r == -Errno.EOPNOTSUPP || r == -Errno.ENETUNREACH;
     }
 
     /**
-     * Errors accept(2) reports when the process or the system is short of something the next accept needs: fds
-     * (EMFILE, ENFILE) or memory (ENOBUFS, ENOMEM). Accepting pauses for the backoff and resumes by itself (retrying
-     * at once would spin on a listener that stays readable; ending the accept would leave a server deaf for good).
+     * Errors accept(2) reports before it takes the connection off the backlog, which may last and may pass: the
+     * process or the system is short of fds (EMFILE, ENFILE) or memory (ENOBUFS, ENOMEM), or a security module refused
+     * (EPERM: Linux asks it, security_socket_accept, before the dequeue). Accepting pauses for the backoff, says so,
+     * and resumes by itself: retrying at once would spin on a listener that stays readable, and ending the accept would
+     * leave a server deaf for good after a passing shortage.
      */
     static boolean acceptShortage(int r) {
-        return r == -Errno.EMFILE || r == -Errno.ENFILE || r == -Errno.ENOBUFS || r == -Errno.ENOMEM;
+        return r == -Errno.EMFILE || r == -Errno.ENFILE || r == -Errno.ENOBUFS || r == -Errno.ENOMEM || r == -Errno.EPERM;
     }
 }

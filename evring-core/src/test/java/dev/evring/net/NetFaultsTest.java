@@ -353,9 +353,9 @@ class NetFaultsTest extends NetTestBase {
 
     static AcceptOutcome acceptOutcome(int errno) {
         return switch (errno) {
-            case Errno.ECONNABORTED, Errno.EPROTO, Errno.EPERM, Errno.ENETDOWN, Errno.ENOPROTOOPT, Errno.EHOSTDOWN,
+            case Errno.ECONNABORTED, Errno.EPROTO, Errno.ENETDOWN, Errno.ENOPROTOOPT, Errno.EHOSTDOWN,
                  Errno.ENONET, Errno.EHOSTUNREACH, Errno.EOPNOTSUPP, Errno.ENETUNREACH, Errno.EINTR -> AcceptOutcome.SKIPPED;
-            case Errno.EMFILE, Errno.ENFILE, Errno.ENOBUFS, Errno.ENOMEM -> AcceptOutcome.PAUSED;
+            case Errno.EMFILE, Errno.ENFILE, Errno.ENOBUFS, Errno.ENOMEM, Errno.EPERM -> AcceptOutcome.PAUSED;
             default -> AcceptOutcome.ENDED;
         };
     }
