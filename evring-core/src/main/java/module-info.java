@@ -9,4 +9,5 @@ module dev.evring {
 
     exports dev.evring;
     exports dev.evring.net;
+    exports dev.evring.net.blocking;
 }

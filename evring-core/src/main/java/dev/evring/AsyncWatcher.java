@@ -77,4 +77,9 @@ public final class AsyncWatcher extends Watcher {
     void invoke(int revents) throws Exception {
         callback.onEvent(this, revents);
     }
+
+    @Override
+    Object callback() {
+        return callback;
+    }
 }

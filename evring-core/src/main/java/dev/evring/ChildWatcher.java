@@ -254,4 +254,9 @@ public final class ChildWatcher extends Watcher {
         return "ChildWatcher[pid " + pid + (active != 0 ? ", active" : "") + (reported ? ", status " + status : "")
                 + (pending != 0 ? ", pending" : "") + "]";
     }
+
+    @Override
+    Object callback() {
+        return callback;
+    }
 }

@@ -127,4 +127,9 @@ public final class EmbedWatcher extends Watcher {
         if (callback == null) other.runNoWait(); // fed by hand (feed(EMBED)) on an automatic embed: sweep
         else callback.onEvent(this, revents);
     }
+
+    @Override
+    Object callback() {
+        return callback;
+    }
 }

@@ -1,5 +1,6 @@
 package dev.evring;
 
+import dev.evring.backend.BackendCounters;
 import dev.evring.backend.BackendHost;
 import dev.evring.backend.BackendOptions;
 import dev.evring.backend.LoopBackend;
@@ -214,6 +215,8 @@ public final class EventLoop implements AutoCloseable, Executor {
     private int depth;
     private long iteration;
 
+    /** Time waiting and working, callbacks run, and the loop's JFR events (made on the owner thread, as the loop). */
+    private final LoopMetrics metrics = new LoopMetrics();
     private final PendingQueue pending = new PendingQueue(this);
     private final FdTable fds = new FdTable(this, pending);
     /** How other threads wake the loop; made with the backend. */
@@ -258,6 +261,7 @@ public final class EventLoop implements AutoCloseable, Executor {
         for (int p = 0; p < NUM_PRI; p++) idles[p] = new WatcherList<>(2);
         BackendSelector.Selection sel;
         try {
+            metrics.configure(options, clock.monotonicNanos()); // a bad loop.* option is refused before anything opens
             sel = BackendSelector.select(b.backend, options, new Host(), arena);
         } catch (RuntimeException | Error e) {
             arena.close();
@@ -342,7 +346,9 @@ public final class EventLoop implements AutoCloseable, Executor {
          * @throws IllegalStateException if an explicitly chosen backend cannot open here (the message says why)
          */
         public EventLoop open() {
-            return new EventLoop(this);
+            EventLoop loop = new EventLoop(this);
+            LoopEvents.opened(loop);
+            return loop;
         }
     }
 
@@ -804,6 +810,7 @@ public final class EventLoop implements AutoCloseable, Executor {
 
                 long prevNow = now;
                 timeUpdate(!periodics.isEmpty());
+                metrics.waitBegins(now);
                 long wait = 0;
                 boolean mayBlock = wakeup.enterWait();
                 if ((flags & RUN_NOWAIT) == 0 && idleAll == 0 && activeCount > 0 && mayBlock && !tasks.hasWork()) {
@@ -814,6 +821,7 @@ public final class EventLoop implements AutoCloseable, Executor {
                 if (wakeup.leaveWait()) drainAsyncs();
 
                 timeUpdate(!periodics.isEmpty());
+                metrics.waitEnds(now, wait, iteration);
                 timers.reify(now);
                 if (!periodics.isEmpty()) periodics.reify(now + rtmnDiff);
                 if (idleAll > 0) idleReify();
@@ -929,11 +937,13 @@ public final class EventLoop implements AutoCloseable, Executor {
 
     /** Runs one watcher's callback; what it throws goes to the exception handler (see {@link ExceptionReporter}). */
     void invokeWatcher(Watcher w, int revents) {
+        long t0 = metrics.callbackStarts(); // counts it; the clock only while a recording wants slow callbacks
         try {
             w.invoke(revents);
         } catch (Throwable t) {
             reportException(w, t);
         }
+        metrics.end(t0, w, w.callback());
     }
 
     /** For watchers of this package, on the loop's thread. */
@@ -1120,11 +1130,13 @@ public final class EventLoop implements AutoCloseable, Executor {
 
     /** Loop thread: runs one task of {@link #execute}; what it throws goes to the exception handler. */
     void runTask(Runnable task) {
+        long t0 = metrics.start();
         try {
             task.run();
         } catch (Throwable t) {
             reportException(task, t);
         }
+        metrics.end(t0, task, task);
     }
 
     /** How many wakeup system calls other threads made so far (tests). */
@@ -1190,7 +1202,7 @@ public final class EventLoop implements AutoCloseable, Executor {
     }
 
     // ------------------------------------------------------------------------------------------------------------
-    // graceful shutdown and stats
+    // graceful shutdown
 
     /**
      * Begins a graceful shutdown: at the loop's next iteration (as a task given to {@link #execute}, so tasks submitted
@@ -1247,13 +1259,44 @@ public final class EventLoop implements AutoCloseable, Executor {
         return shutdown.begun();
     }
 
+    // ------------------------------------------------------------------------------------------------------------
+    // stats
+
     /**
-     * The loop's counters now (see {@link LoopStats}). Callable from any thread, also after close; reads each counter
-     * once without a lock and allocates the record, nothing else.
+     * The loop's counters now (see {@link LoopStats}): iterations, time waiting and working, callbacks, tasks, wakeups,
+     * and its backend's system calls, SQEs, CQEs, overflows, rebuilds and messages. Callable from any thread, also after
+     * close.
+     *
+     * <p>Costs: no system call, no lock, no clock read. On the loop's thread it allocates the record and nothing else,
+     * and the figures are exact. On another thread it also allocates a small array for the backend's figures, and reads
+     * each counter on its own as its writer last stored it (see {@link LoopStats}).
      */
     public LoopStats stats() {
+        long[] c;
+        if (Thread.currentThread() == metrics.owner) {
+            c = statsScratch;
+        } else {
+            c = BackendCounters.newArray();
+            VarHandle.acquireFence(); // the backend's counters are plain fields: read them afresh, never hoisted
+        }
+        backend.counters(c);
         return new LoopStats(kind, (long) ITERATION.getOpaque(this), (int) ACTIVE_COUNT.getOpaque(this), tasks.executed(),
-                tasks.waiting(), wakeup.received(), wakeup.backendWakeups(), wakeup.messages());
+                tasks.waiting(), wakeup.received(), wakeup.backendWakeups(), wakeup.messages(),
+                metrics.waitNanos(), metrics.workNanos(), metrics.callbacks(),
+                c[BackendCounters.ENTER_WAIT], c[BackendCounters.ENTER_SUBMIT], c[BackendCounters.SQES_SUBMITTED],
+                c[BackendCounters.CQES_REAPED], c[BackendCounters.CQES_BACKEND], c[BackendCounters.CQES_HANDLERS],
+                c[BackendCounters.CQES_STRAY], c[BackendCounters.CQES_STALE], c[BackendCounters.CQ_OVERFLOWS],
+                c[BackendCounters.RING_REBUILDS], c[BackendCounters.MOVES_TO_EPOLL], c[BackendCounters.WAKEUPS_RECEIVED],
+                c[BackendCounters.EPOLL_WAITS], c[BackendCounters.EPOLL_EVENTS], c[BackendCounters.POLL_CALLS],
+                c[BackendCounters.POLL_EVENTS], c[BackendCounters.MESSAGES_SENT], c[BackendCounters.MESSAGES_RECEIVED]);
+    }
+
+    /** The loop's own array for its backend's counters, so that {@link #stats()} on its thread allocates only the record. */
+    private final long[] statsScratch = BackendCounters.newArray();
+
+    /** The loop's metrics (its JFR events and {@code LoopAccess.callbackTimer} use them). */
+    LoopMetrics metrics() {
+        return metrics;
     }
 
     /**
@@ -1392,6 +1435,7 @@ public final class EventLoop implements AutoCloseable, Executor {
                 }
             }
             resources.clear();
+            LoopEvents.closed(this);
             if (SENDING.get() == this) SENDING.remove(); // its ring goes now
             closed = true;
             wakeup.shut();

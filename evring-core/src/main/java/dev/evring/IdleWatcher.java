@@ -29,4 +29,9 @@ public final class IdleWatcher extends Watcher {
     void invoke(int revents) throws Exception {
         callback.onEvent(this, revents);
     }
+
+    @Override
+    Object callback() {
+        return callback;
+    }
 }

@@ -98,4 +98,9 @@ public final class IoWatcher extends Watcher {
         return "IoWatcher[fd " + fd + ", " + Events.toString(events) + (active != 0 ? ", active" : "")
                 + (pending != 0 ? ", pending" : "") + "]";
     }
+
+    @Override
+    Object callback() {
+        return callback;
+    }
 }

@@ -226,6 +226,17 @@ public final class LoopGroup implements Executor, AutoCloseable {
         return p == null ? -1 : p.cpu();
     }
 
+    /**
+     * The loop whose thread is calling, or null when the caller is not one of the group's loop threads (Netty's
+     * {@code inEventLoop()}): lets code that may run anywhere do a loop's work inline on its own thread instead of
+     * handing it over and waiting for itself. Compares the caller with each loop's thread: O(size()), no allocation.
+     */
+    public EventLoop currentLoop() {
+        Thread me = Thread.currentThread();
+        for (int i = 0; i < members.length; i++) if (members[i].thread == me) return loops[i];
+        return null;
+    }
+
     /** The next loop in turn (round-robin): each loop once in every {@code size()} calls. One atomic increment. */
     public EventLoop next() {
         return loops[Math.floorMod(nextIndex.getAndIncrement(), loops.length)];

@@ -2,6 +2,7 @@ package dev.evring;
 
 import dev.evring.backend.BackendOptions;
 import dev.evring.backend.LoopBackend;
+import dev.evring.internal.CallbackTimer;
 import dev.evring.internal.LoopAccess;
 import dev.evring.uring.RingOps;
 
@@ -53,5 +54,11 @@ final class LoopInternals implements LoopAccess {
     public void reportException(EventLoop loop, Object source, Throwable error) {
         loop.checkOwner();
         loop.reportExceptionUnchecked(source, error);
+    }
+
+    @Override
+    public CallbackTimer callbackTimer(EventLoop loop) {
+        loop.checkOwner();
+        return loop.metrics();
     }
 }

@@ -156,4 +156,9 @@ public final class PeriodicWatcher extends Watcher {
     void invoke(int revents) throws Exception {
         callback.onEvent(this, revents);
     }
+
+    @Override
+    Object callback() {
+        return callback;
+    }
 }

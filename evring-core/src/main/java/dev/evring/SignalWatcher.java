@@ -101,4 +101,9 @@ public final class SignalWatcher extends Watcher {
     public String toString() {
         return "SignalWatcher[SIG" + SysSignal.name(signum) + (active != 0 ? ", active" : "") + (pending != 0 ? ", pending" : "") + "]";
     }
+
+    @Override
+    Object callback() {
+        return callback;
+    }
 }

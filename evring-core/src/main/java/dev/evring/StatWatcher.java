@@ -278,4 +278,9 @@ public final class StatWatcher extends Watcher {
     public String toString() {
         return "StatWatcher[" + path + (active != 0 ? ", active" : "") + (pending != 0 ? ", pending" : "") + "]";
     }
+
+    @Override
+    Object callback() {
+        return callback;
+    }
 }

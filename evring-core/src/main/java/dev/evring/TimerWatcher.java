@@ -133,4 +133,9 @@ public final class TimerWatcher extends Watcher {
     void invoke(int revents) throws Exception {
         callback.onEvent(this, revents);
     }
+
+    @Override
+    Object callback() {
+        return callback;
+    }
 }

@@ -124,6 +124,11 @@ public abstract class Watcher {
     /** Runs the callback. Called by the loop only. */
     abstract void invoke(int revents) throws Exception;
 
+    /** The callback object, for reports that name it (a slow callback's JFR event); null where there is none. */
+    Object callback() {
+        return null;
+    }
+
     @Override
     public String toString() {
         return getClass().getSimpleName() + (active != 0 ? "[active" : "[inactive") + (pending != 0 ? ", pending" : "")

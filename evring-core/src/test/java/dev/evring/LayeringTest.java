@@ -31,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * class and what it named.
  *
  * <pre>
+ *   net.blocking                blocking sockets on the loop      may name: net, root
  *   net                         sockets and completion I/O        may name: root, internal, uring, linux
  *   root (dev.evring), internal the loop and its seam above       may name: each other, backend, uring, linux
  *   backend                     io_uring, epoll, poll             may name: uring, linux
@@ -48,14 +49,15 @@ class LayeringTest {
             "backend", Set.of("uring", "linux"),
             "root", Set.of("internal", "backend", "uring", "linux"),
             "internal", Set.of("root", "backend", "uring", "linux"),
-            "net", Set.of("root", "internal", "uring", "linux"));
+            "net", Set.of("root", "internal", "uring", "linux"),
+            "net/blocking", Set.of("net", "root"));
 
     private static final String ERRNO_EXCEPTION = "dev/evring/ErrnoException";
     private static final Pattern REFERENCE = Pattern.compile("dev/evring/([A-Za-z0-9_$/]+)");
 
     static String layerOf(String internalName) {
         String rest = internalName.substring("dev/evring/".length());
-        int slash = rest.indexOf('/');
+        int slash = rest.lastIndexOf('/');
         if (slash < 0) return "root";
         String pkg = rest.substring(0, slash);
         if (!MAY_NAME.containsKey(pkg)) throw new AssertionError("package dev.evring." + pkg + " has no layer in LayeringTest: give it one");

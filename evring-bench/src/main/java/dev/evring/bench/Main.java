@@ -29,6 +29,7 @@ public final class Main {
     static Map<String, Command> commands() {
         Map<String, Command> m = new LinkedHashMap<>();
         m.put("info", new Command(InfoCommand.COMMAND_LINE, InfoCommand::run));
+        m.put("top", new Command(TopCommand.COMMAND_LINE, TopCommand::run));
         m.put("bench", new Command(BenchOptions.COMMAND_LINE, BenchCommand::run));
         m.put("echo-server", new Command(EchoServer.COMMAND_LINE, EchoServer::run));
         m.put("echo-client", new Command(EchoClient.COMMAND_LINE, EchoClient::run));

@@ -1,15 +1,17 @@
 package dev.evring.backend;
 
+import dev.evring.uring.FlightRecorderGate;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
-import jdk.jfr.EventType;
 import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
 import jdk.jfr.Throttle;
 import jdk.jfr.Timespan;
+
+import java.util.List;
 
 /**
  * The io_uring backend's JDK Flight Recorder events. They cost nothing while JFR is off: each gate is one volatile
@@ -84,46 +86,9 @@ final class BackendEvents {
         boolean movedToEpoll;
     }
 
-    /** The event types, looked up only once JFR runs: loading this class registers the event classes. */
-    private static final class Types {
-        static final EventType BATCH = type(RingBatch.class);
-        static final EventType OVERFLOW = type(CqOverflow.class);
-        static final EventType REBUILD = type(RingRebuild.class);
-
-        private static EventType type(Class<? extends Event> c) {
-            FlightRecorder.register(c);
-            return EventType.getEventType(c);
-        }
-    }
-
-    /** Whether the event types could be loaded: 0 not tried yet, 1 yes, -1 no (the events stay off). */
-    private static volatile int typesState;
-
-    /**
-     * Whether {@code type} (a field of {@link Types}) would be recorded now: false at the cost of one volatile read
-     * while JFR has never run. The first time JFR runs, this loads the event classes; a JVM that cannot (no JFR
-     * support, or out of fds at that moment, so the class files cannot be read) keeps the events off rather than let
-     * a LinkageError out of the loop's poll.
-     */
-    private static boolean enabled(int which) {
-        if (!FlightRecorder.isInitialized()) return false;
-        int state = typesState;
-        if (state < 0) return false;
-        if (state == 0) {
-            try {
-                if (Types.BATCH == null) throw new LinkageError("no event type"); // initialises Types
-                typesState = 1;
-            } catch (LinkageError e) { // ExceptionInInitializerError, NoClassDefFoundError
-                typesState = -1;
-                return false;
-            }
-        }
-        return switch (which) {
-            case BATCH -> Types.BATCH.isEnabled();
-            case OVERFLOW -> Types.OVERFLOW.isEnabled();
-            default -> Types.REBUILD.isEnabled();
-        };
-    }
+    /** The events' gate: their classes are loaded only once JFR runs (see {@link FlightRecorderGate}). */
+    private static final FlightRecorderGate GATE =
+            new FlightRecorderGate(() -> List.of(RingBatch.class, CqOverflow.class, RingRebuild.class));
 
     private static final int BATCH = 0;
     private static final int OVERFLOW = 1;
@@ -131,7 +96,7 @@ final class BackendEvents {
 
     /** Whether a {@link RingBatch} would be recorded now; one volatile read while JFR has never run. */
     static boolean batchEnabled() {
-        return enabled(BATCH);
+        return GATE.enabled(BATCH);
     }
 
     /** A batch event, begun (its duration starts now). Only when {@link #batchEnabled()}. */
@@ -152,7 +117,7 @@ final class BackendEvents {
     }
 
     static void cqOverflow(int cqEntries, int flushRounds, boolean dropped) {
-        if (!enabled(OVERFLOW)) return;
+        if (!GATE.enabled(OVERFLOW)) return;
         CqOverflow e = new CqOverflow();
         e.cqEntries = cqEntries;
         e.flushRounds = flushRounds;
@@ -161,7 +126,7 @@ final class BackendEvents {
     }
 
     static void ringRebuild(String reason, int oldSq, int oldCq, int newSq, int newCq, boolean movedToEpoll) {
-        if (!enabled(REBUILD)) return;
+        if (!GATE.enabled(REBUILD)) return;
         RingRebuild e = new RingRebuild();
         e.reason = reason;
         e.oldSqEntries = oldSq;

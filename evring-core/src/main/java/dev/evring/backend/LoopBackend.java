@@ -76,7 +76,9 @@ public abstract class LoopBackend {
     /**
      * Copies what this backend counted since it opened into {@code into} at the indices {@link BackendCounters}
      * names, 0 where it has no such count. {@code into} is the caller's to keep and reuse: no allocation, no system
-     * call. Loop thread only ({@link BackendCounters#WAKEUPS_SENT}, counted on the senders' threads, is read as of now).
+     * call. Exact on the loop's thread. Another thread may call it with an array of its own (EventLoop.stats() does,
+     * after an acquire fence): the counters are plain {@code long} fields, which a 64-bit JVM reads whole, so it gets
+     * each as the loop last stored it, possibly a few events apart from each other.
      *
      * @throws IllegalArgumentException if {@code into} is shorter than {@link BackendCounters#COUNT}
      */

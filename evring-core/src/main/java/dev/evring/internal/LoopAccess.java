@@ -45,6 +45,12 @@ public interface LoopAccess {
     /** Hands what a callback threw to the loop's exception handler ({@code source} is shown in the report). */
     void reportException(EventLoop loop, Object source, Throwable error);
 
+    /**
+     * The loop's watch on slow callbacks, for callbacks run inside one of the loop's (net's completions): see
+     * {@link CallbackTimer}. The same object for the loop's life; keep it.
+     */
+    CallbackTimer callbackTimer(EventLoop loop);
+
     static LoopAccess get() {
         LoopAccess a = Holder.access;
         if (a == null) {

@@ -51,6 +51,8 @@ public final class SysSocket {
     public static final int SO_KEEPALIVE = 9;
     public static final int SO_LINGER = 13;
     public static final int SO_REUSEPORT = 15;
+    /** Whether the socket is listening (getsockopt only). */
+    public static final int SO_ACCEPTCONN = 30;
     public static final int SO_DOMAIN = 39;
 
     public static final int MSG_PEEK = 0x2;

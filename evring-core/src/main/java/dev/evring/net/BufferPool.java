@@ -329,6 +329,7 @@ final class BufferPool {
             waitTail = op;
         }
         waiting++;
+        NetEvents.bufferWait(this, waiting);
         waits++;
         if (ring != null && added != op.ringAddSeq) serveWaiters();
     }

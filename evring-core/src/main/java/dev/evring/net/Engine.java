@@ -26,6 +26,7 @@ abstract class Engine {
      */
     final void pauseAccepting(IoHandle h, Op op, int res) {
         net.acceptPauses++;
+        NetEvents.acceptPaused(h, res, net.acceptBackoffNanos, net.acceptPauses);
         net.complete(op, res, null, false);
         TimerWatcher t = h.acceptPause;
         if (t == null) {

@@ -12,6 +12,8 @@ import dev.evring.linux.SysSocket;
 import dev.evring.linux.Unistd;
 
 import java.lang.foreign.Arena;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
@@ -218,6 +220,20 @@ public final class Net implements AutoCloseable {
 
     /** The open handles, for close. */
     IoHandle handles;
+    /**
+     * Open stream sockets (connections): written on the loop's thread with {@code setOpaque}, read from any thread
+     * ({@link #connections()}, a group's stats).
+     */
+    private int connections;
+    private static final VarHandle CONNECTIONS;
+
+    static {
+        try {
+            CONNECTIONS = MethodHandles.lookup().findVarHandle(Net.class, "connections", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     // stats
     long opsStarted;
@@ -228,6 +244,8 @@ public final class Net implements AutoCloseable {
     long staleCompletions;
     long recvRearms;
     long recvSharePauses;
+    /** The loop's watch on slow callbacks: a slow completion callback is reported under its handle (JFR). */
+    private final dev.evring.internal.CallbackTimer callbackTimer;
     /** io_uring: writes that went out zero-copy. */
     long zeroCopyWrites;
     /** Bytes kept by accumulating receives for messages not complete yet. */
@@ -239,6 +257,8 @@ public final class Net implements AutoCloseable {
         this.callState = access.callState(loop); // checks we are on the loop's thread
         this.loop = loop;
         this.owner = Thread.currentThread();
+        this.callbackTimer = access.callbackTimer(loop);
+        NetEvents.load(); // the JFR events' gate, now: no hot path may need a class file later (a process out of fds)
         this.arena = access.arena(loop);
         // everything that can be refused is checked before anything is allocated or registered
         this.settings = NetSettings.of(loop, access, b.recvBuffers, b.recvBufferSize, b.buffers, b.bufferSize,
@@ -370,6 +390,20 @@ public final class Net implements AutoCloseable {
         return new StreamSocket[] {
                 new StreamSocket(this, sv.get(ValueLayout.JAVA_INT, 0), StandardProtocolFamily.UNIX),
                 new StreamSocket(this, sv.get(ValueLayout.JAVA_INT, 4), StandardProtocolFamily.UNIX)};
+    }
+
+    /**
+     * Takes a connected stream socket made elsewhere (inherited, passed over a Unix socket, made by another library,
+     * handed from another loop) into this Net: the socket is made non-blocking and is this Net's from now on, to use
+     * in either style and to close. Nobody else may use or close {@code fd} afterwards. Two or three system calls
+     * (what the fd is, then O_NONBLOCK).
+     *
+     * @throws IllegalArgumentException naming {@code fd} when it is negative, no socket, not a stream socket, a
+     *                                  listening socket, or of a family other than INET, INET6 and UNIX
+     */
+    public StreamSocket adoptStream(int fd) {
+        checkOwner();
+        return Adoption.stream(this, fd);
     }
 
     /** A new unbound UDP socket of {@code family} (INET or INET6). One system call. */
@@ -852,6 +886,7 @@ public final class Net implements AutoCloseable {
         }
         if (cb == null) return;
         callbacks++;
+        long t0 = callbackTimer.start(); // 0 and no clock read unless a recording wants slow callbacks
         try {
             switch (kind) {
                 case Op.ACCEPT -> {
@@ -871,6 +906,7 @@ public final class Net implements AutoCloseable {
         } catch (Throwable t) { // the loop decides what it survives (ExceptionReporter); the handle is the source
             access.reportException(loop, h, t);
         }
+        callbackTimer.end(t0, h, cb);
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -882,12 +918,15 @@ public final class Net implements AutoCloseable {
     // handles
 
     void addHandle(IoHandle h) {
+        if (h instanceof StreamSocket) CONNECTIONS.setOpaque(this, connections + 1);
         h.nextHandle = handles;
         if (handles != null) handles.prevHandle = h;
         handles = h;
     }
 
-    private void removeHandle(IoHandle h) {
+    /** Takes {@code h} off the list of open handles (its close, or its hand-over to another Net: {@link Adoption}). */
+    void removeHandle(IoHandle h) {
+        if (h instanceof StreamSocket) CONNECTIONS.setOpaque(this, connections - 1);
         if (h.prevHandle != null) h.prevHandle.nextHandle = h.nextHandle;
         else if (handles == h) handles = h.nextHandle;
         if (h.nextHandle != null) h.nextHandle.prevHandle = h.prevHandle;
@@ -897,6 +936,14 @@ public final class Net implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------------------------
     // stats and close
+
+    /**
+     * Stream sockets (connections) open in this Net now: accepted, connected, adopted or made by {@link #socketPair()}
+     * and not closed yet. Any thread (one opaque read; from another thread, as of the loop's latest change).
+     */
+    public int connections() {
+        return (int) CONNECTIONS.getOpaque(this);
+    }
 
     /** A snapshot of the counters and pool levels (allocates the record; not for every event). */
     public NetStats stats() {

@@ -15,7 +15,7 @@ import java.util.Locale;
 record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean bufferRing, boolean multishotRecv,
                    int recvBuffers, int recvBufferSize, int buffers, int bufferSize, long acceptBackoffNanos,
                    int recvShare, int sendShare, int sendLowWater, int sendHighWater, int recvAccumulationLimit,
-                   int sendZeroCopyMin) {
+                   int sendZeroCopyMin, boolean recvBundle) {
     static final int DEFAULT_RECV_BUFFERS = 256;
     static final int DEFAULT_RECV_BUFFER_SIZE = 16384;
     static final int DEFAULT_BUFFERS = 256;
@@ -39,6 +39,7 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
         boolean multishotAccept = o.flag("net.multishot_accept", true);
         boolean bufferRing = o.flag("net.buffer_ring", true);
         boolean multishotRecv = o.flag("net.multishot_recv", true);
+        boolean recvBundle = o.flag("net.recv_bundle", true);
         // every option is read and checked, also those the builder's values override
         int rc = o.integer("net.recv_buffers", DEFAULT_RECV_BUFFERS, 1, BufferPool.MAX_COUNT);
         int rs = o.integer("net.recv_buffer_size", DEFAULT_RECV_BUFFER_SIZE, BufferPool.MIN_SIZE, BufferPool.MAX_SIZE);
@@ -73,7 +74,7 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
         int zc = o.integer("net.send_zc_min", 0, 0, Integer.MAX_VALUE);
         if (bZeroCopyMin >= 0) zc = bZeroCopyMin;
         return new NetSettings(completion.equals("readiness"), multishotAccept, bufferRing, multishotRecv,
-                rc, rs, gc, gs, backoff, share, defaultShare(gc), low, high, accumulation, zc);
+                rc, rs, gc, gs, backoff, share, defaultShare(gc), low, high, accumulation, zc, recvBundle);
     }
 
     /**

@@ -57,6 +57,13 @@ final class RingEngine extends Engine implements CompletionHandler {
     private boolean multishotAccept;
     private boolean multishotRecv;
     private BufferRing pbuf;
+    /**
+     * Multishot receives as bundles (IORING_RECVSEND_BUNDLE, 6.10): a CQE for as many ring buffers as the socket had
+     * data for. Only where there is no per-connection share (the kernel appends to a bundle past any length given, up
+     * to the whole ring), like multishot itself. {@code bundle} holds one CQE's buffers while they are delivered.
+     */
+    private final boolean recvBundle;
+    private final BufferSlot[] bundle;
     /** Writes of at least this many bytes go zero-copy (0: never); the forms the kernel has for it. */
     private final int zeroCopyMin;
     private final boolean sendZc;
@@ -92,6 +99,9 @@ final class RingEngine extends Engine implements CompletionHandler {
         this.sendMsgZc = ring.opcodeSupported(IoUring.IORING_OP_SENDMSG_ZC);
         this.multishotRecv = pbuf != null && s.multishotRecv() && note(has60, "multishot recv",
                 ring.opcodeProbeFailure().isEmpty() ? "kernel < 6.0" : ring.opcodeProbeFailure());
+        this.recvBundle = multishotRecv && s.recvBundle()
+                && note((ring.features() & IoUring.IORING_FEAT_RECVSEND_BUNDLE) != 0, "recv bundles", "kernel < 6.10");
+        this.bundle = recvBundle ? new BufferSlot[pbuf.entries()] : null;
     }
 
     private boolean note(boolean ok, String what, String why) {
@@ -109,7 +119,7 @@ final class RingEngine extends Engine implements CompletionHandler {
         StringBuilder f = new StringBuilder();
         f.append(multishotAccept ? "multishot accept" : "single-shot accept");
         f.append(pbuf != null ? ", buffer ring" : ", per-operation recv buffers");
-        f.append(multishotRecv && net.recvShare == 0 ? ", multishot recv"
+        f.append(multishotRecv && net.recvShare == 0 ? (recvBundle ? ", multishot recv bundles" : ", multishot recv")
                 : multishotRecv ? ", single-shot recv (per-connection share " + net.recvShare + ")" : ", single-shot recv");
         f.append(", linked timeouts");
         if (zeroCopyMin > 0) f.append(sendZc ? ", zero-copy writes from " + zeroCopyMin + " bytes" : ", no zero-copy writes (kernel < 6.0)");
@@ -174,7 +184,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                     boolean pollFirst = !op.recvReadable;
                     sqe = ring.nextSqe();
                     sqes = ring.sqes();
-                    Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.groupId(), 0, multi, pollFirst, ud);
+                    Sqe.prepRecvSelect(sqes, sqe, fd, pbuf.groupId(), 0, multi, pollFirst, multi && recvBundle, 0, ud);
                     op.ringMultishot = multi;
                     op.ringPollFirst = pollFirst;
                     op.ringAddSeq = net.recvPool.added();
@@ -320,10 +330,16 @@ final class RingEngine extends Engine implements CompletionHandler {
         int gen = OpId.generation(payload);
         // A CQE that carries a provided buffer hands it to us whatever became of its operation: account for it first.
         BufferSlot selected = null;
+        int bundled = 0; // buffers after the first of a bundle's CQE
         if ((flags & IoUring.IORING_CQE_F_BUFFER) != 0) {
-            selected = pbuf == null ? null : net.recvPool.pickedByKernel(flags >>> IoUring.IORING_CQE_BUFFER_SHIFT);
+            int bid = flags >>> IoUring.IORING_CQE_BUFFER_SHIFT;
+            selected = pbuf == null ? null : net.recvPool.pickedByKernel(bid);
             if (selected == null) {
                 net.staleCompletions++; // a buffer id we never gave the kernel: ignore the CQE rather than trust it
+                return;
+            }
+            if (recvBundle && res > selected.capacity() && (bundled = pickBundle(bid, res, selected)) < 0) {
+                net.staleCompletions++; // more bytes than the ring's next buffers could hold: not trusted either
                 return;
             }
         }
@@ -332,6 +348,7 @@ final class RingEngine extends Engine implements CompletionHandler {
         if (op == null || op.state != Op.ACTIVE || op.ringCqes == 0) {
             net.staleCompletions++;
             if (selected != null) net.recvPool.recycle(selected);
+            recycleBundle(bundled);
             return;
         }
         if (op.ringRevoked && role == OpId.ROLE_OP) {
@@ -359,11 +376,16 @@ final class RingEngine extends Engine implements CompletionHandler {
                 if (selected == null) op.buffer = null;
                 else net.recvPool.assign(selected, op.handle); // counts toward the connection's share
                 if (res > 0 && b != null) {
-                    b.length = res;
                     op.recvReadable = (flags & IoUring.IORING_CQE_F_SOCK_NONEMPTY) != 0;
-                    net.complete(op, res, b, false);
+                    if (bundled == 0) {
+                        b.length = res;
+                        net.complete(op, res, b, false);
+                    } else {
+                        deliverBundle(op, b, res, bundled);
+                    }
                 } else if (b != null) {
                     net.recvPool.recycle(b);
+                    recycleBundle(bundled);
                 }
             }
             case Op.RECVFROM -> {
@@ -399,6 +421,51 @@ final class RingEngine extends Engine implements CompletionHandler {
         if (more) return; // a multishot request goes on
         op.ringResult = res;
         if (--op.ringCqes == 0) requestEnded(op);
+    }
+
+    /**
+     * A bundle's buffers after {@code first} (buffer {@code firstBid}, already taken): the ring entries after its own,
+     * every one full but the last ({@code res} bytes in all), taken from the pool into {@link #bundle}. Returns how many,
+     * or -1 (all given back) when an entry is not a buffer the kernel held.
+     */
+    private int pickBundle(int firstBid, int res, BufferSlot first) {
+        int size = first.capacity();
+        int n = (int) (((long) res + size - 1) / size) - 1;
+        for (int k = 0; k < n; k++) {
+            int bid = k < bundle.length ? pbuf.bundleBid(firstBid, k + 1) : -1;
+            BufferSlot s = bid < 0 ? null : net.recvPool.pickedByKernel(bid);
+            if (s == null) {
+                net.recvPool.recycle(first);
+                recycleBundle(k);
+                return -1;
+            }
+            bundle[k] = s;
+        }
+        return n;
+    }
+
+    private void recycleBundle(int n) {
+        for (int k = 0; k < n; k++) {
+            net.recvPool.recycle(bundle[k]);
+            bundle[k] = null;
+        }
+    }
+
+    /** A bundle's bytes, one buffer per delivery, in order: {@code first} full, then {@link #bundle}'s {@code n}. */
+    private void deliverBundle(Op op, BufferSlot first, int res, int n) {
+        int size = first.capacity();
+        first.length = size;
+        net.complete(op, size, first, false);
+        int left = res - size;
+        for (int k = 0; k < n; k++) {
+            BufferSlot s = bundle[k];
+            bundle[k] = null;
+            net.recvPool.assign(s, op.handle);
+            int len = Math.min(size, left);
+            s.length = len;
+            left -= len;
+            net.complete(op, len, s, false);
+        }
     }
 
     /** Every CQE of the operation's request arrived: end the operation, continue it, or re-arm it. */

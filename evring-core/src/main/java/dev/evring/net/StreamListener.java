@@ -137,6 +137,7 @@ public final class StreamListener extends NetSocket {
     /** Out of fds in readiness style: no accept4 until the backoff ends; the caller's watcher rests meanwhile. */
     private void pauseReadinessAccept(IoWatcher watcher) {
         net.acceptPauses++;
+        NetEvents.acceptPaused(this, 0, net.acceptBackoffNanos, net.acceptPauses);
         pausedWatcher = watcher;
         if (watcher != null) watcher.stop();
         if (readinessPause == null) {

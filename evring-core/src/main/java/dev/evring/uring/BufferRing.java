@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 
 /**
  * A provided-buffer ring (IORING_REGISTER_PBUF_RING, 5.19), liburing's {@code io_uring_buf_ring}: an array of
@@ -30,6 +31,12 @@ public final class BufferRing {
     private final int groupId;
     /** Our copy of the tail: entries added and advanced so far (the kernel sees it modulo 2^16). */
     private int tail;
+    /**
+     * Which buffer id each entry holds (by position modulo the ring's size), and the position each buffer id was last
+     * added at: a bundle's CQE names only its first buffer, the kernel took the ones after it from the next entries.
+     */
+    private final short[] bidAt;
+    private final int[] positionOf;
 
     /**
      * A ring of {@code entries} (a power of two, at most {@link #MAX_ENTRIES}) for buffer group {@code groupId},
@@ -44,6 +51,8 @@ public final class BufferRing {
         this.mask = entries - 1;
         this.groupId = groupId;
         this.entriesMemory = arena.allocate(IoUring.BUF_SIZE * entries, 4096);
+        this.bidAt = new short[entries];
+        this.positionOf = new int[entries];
         this.registration = arena.allocate(Math.max(IoUring.BUF_REG_SIZE, IoUring.BUF_STATUS_SIZE), 8);
     }
 
@@ -71,6 +80,8 @@ public final class BufferRing {
     public int register(RingOps ring) {
         entriesMemory.fill((byte) 0);
         tail = 0;
+        Arrays.fill(bidAt, (short) 0);
+        Arrays.fill(positionOf, 0);
         registration.fill((byte) 0);
         registration.set(ValueLayout.JAVA_LONG, IoUring.OFF_BUF_REG_RING_ADDR, entriesMemory.address());
         registration.set(ValueLayout.JAVA_INT, IoUring.OFF_BUF_REG_RING_ENTRIES, entries);
@@ -104,13 +115,34 @@ public final class BufferRing {
 
     /**
      * Writes the entry {@code offset} places past the tail (liburing's {@code io_uring_buf_ring_add}): buffer
-     * {@code bid} of {@code length} bytes at {@code address}. The kernel sees it only after {@link #advance}.
+     * {@code bid} (below {@link #entries()}) of {@code length} bytes at {@code address}. The kernel sees it only after
+     * {@link #advance}.
      */
     public void add(long address, int length, int bid, int offset) {
-        long e = (long) ((tail + offset) & mask) * IoUring.BUF_SIZE;
+        if (bid < 0 || bid >= entries) throw new IllegalArgumentException("buffer id " + bid + " outside [0, " + entries + ")");
+        int position = tail + offset;
+        long e = (long) (position & mask) * IoUring.BUF_SIZE;
         entriesMemory.set(ValueLayout.JAVA_LONG, e + IoUring.OFF_BUF_ADDR, address);
         entriesMemory.set(ValueLayout.JAVA_INT, e + IoUring.OFF_BUF_LEN, length);
         entriesMemory.set(ValueLayout.JAVA_SHORT, e + IoUring.OFF_BUF_BID, (short) bid);
+        bidAt[position & mask] = (short) bid;
+        positionOf[bid] = position;
+    }
+
+    /**
+     * The buffer {@code k} entries after buffer {@code firstBid} in this ring: a bundle's {@code k}-th buffer
+     * (IORING_RECVSEND_BUNDLE), which the kernel took from the entries after the one its CQE names. -1 when that entry
+     * is not one advanced after the first buffer's within the ring's reach (a CQE that does not fit what was added:
+     * never trusted). The caller still checks that the buffer was in the kernel's hands.
+     */
+    public int bundleBid(int firstBid, int k) {
+        if (firstBid < 0 || firstBid >= entries || k < 0 || k >= entries) return -1;
+        int first = positionOf[firstBid];
+        if (bidAt[first & mask] != (short) firstBid || tail - first <= 0 || tail - first > entries) return -1;
+        int position = first + k;
+        if (tail - position <= 0) return -1; // not advanced: the kernel cannot have taken it
+        int bid = bidAt[position & mask] & 0xFFFF;
+        return positionOf[bid] == position ? bid : -1;
     }
 
     /**

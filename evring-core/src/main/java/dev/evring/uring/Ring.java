@@ -40,6 +40,11 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * <h2>Thread</h2>
  * A ring belongs to the thread that opened it (the loop's); {@link #close()} must run there too (a registered ring
  * fd lives in that thread's io_uring context).
+ *
+ * <p>Why this class is over 800 lines: it is liburing's {@code setup.c}, {@code queue.c} and {@code register.c} in
+ * one, because the setup, the SQ side and the CQ side all work on the same mapped segments and cached heads and
+ * tails; split, each part would need the others' mapping fields, and the orderings above would no longer be checkable
+ * in one file. About 230 of its lines are Javadoc and blank lines.
  */
 public final class Ring implements AutoCloseable {
     /** Where {@link #reap} delivers CQEs. */
@@ -591,6 +596,23 @@ public final class Ring implements AutoCloseable {
     public int enter(int toSubmit, int minComplete, int flags, MemorySegment arg, long argSize) {
         if (minComplete > 0 && (flags & IORING_ENTER_GETEVENTS) != 0) enterWaitCount++;
         else enterSubmitCount++;
+        return enterCounted(toSubmit, minComplete, flags, arg, argSize);
+    }
+
+    /**
+     * An io_uring_enter that runs up to {@code maxWork} items of deferred completion work (IORING_SETUP_DEFER_TASKRUN)
+     * and never blocks: GETEVENTS with {@code min_complete = maxWork} and, through {@code zeroWaitArg} (an
+     * {@code io_uring_getevents_arg} with IORING_ENTER_EXT_ARG, 5.11), a timeout of zero. The kernel's wait runs
+     * {@code max(20, min_complete)} work items before it looks at its timeout (io_cqring_wait), where an enter with
+     * {@code min_complete} 0 or 1 runs 20. Returns what {@link #enter} does (-ETIME when it posted nothing); counted as
+     * an enter that could not block.
+     */
+    public int enterRunningWork(int toSubmit, int maxWork, MemorySegment zeroWaitArg, long argSize) {
+        enterSubmitCount++;
+        return enterCounted(toSubmit, maxWork, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, zeroWaitArg, argSize);
+    }
+
+    private int enterCounted(int toSubmit, int minComplete, int flags, MemorySegment arg, long argSize) {
         int r = IoUring.ioUringEnter(callState, enterFd, toSubmit, minComplete, flags | enterFlags, arg, argSize);
         if (r > 0) submittedCount += r;
         return r;

@@ -9,6 +9,7 @@ import static dev.evring.linux.IoUring.IORING_OP_ACCEPT;
 import static dev.evring.linux.IoUring.IORING_OP_SENDMSG_ZC;
 import static dev.evring.linux.IoUring.IORING_OP_SEND_ZC;
 import static dev.evring.linux.IoUring.IORING_RECVSEND_POLL_FIRST;
+import static dev.evring.linux.IoUring.IORING_RECVSEND_BUNDLE;
 import static dev.evring.linux.IoUring.IORING_OP_ASYNC_CANCEL;
 import static dev.evring.linux.IoUring.IORING_OP_CLOSE;
 import static dev.evring.linux.IoUring.IORING_OP_CONNECT;
@@ -163,11 +164,26 @@ public final class Sqe {
      */
     public static void prepRecvSelect(MemorySegment sqes, long sqe, int fd, int bufGroup, int msgFlags, boolean multishot,
                                       boolean pollFirst, long userData) {
-        prepRw(sqes, sqe, IORING_OP_RECV, fd, 0, 0, 0, userData);
+        prepRecvSelect(sqes, sqe, fd, bufGroup, msgFlags, multishot, pollFirst, false, 0, userData);
+    }
+
+    /**
+     * {@link #prepRecvSelect(MemorySegment, long, int, int, int, boolean, boolean, long)}, as a bundle when
+     * {@code bundle} (IORING_RECVSEND_BUNDLE, 6.10, {@code IORING_FEAT_RECVSEND_BUNDLE}): the kernel fills as many
+     * consecutive buffers from the ring's head as the socket has data for, up to {@code maxBytes} (0: as many as it
+     * sees fit; give a whole number of buffers, or the kernel shortens the first buffer's ring entry), and reports them
+     * in one CQE: the first buffer's id and the bytes received, every buffer full but the last. Only on stream
+     * sockets.
+     */
+    public static void prepRecvSelect(MemorySegment sqes, long sqe, int fd, int bufGroup, int msgFlags, boolean multishot,
+                                      boolean pollFirst, boolean bundle, int maxBytes, long userData) {
+        if (maxBytes < 0) throw new IllegalArgumentException("bundle of " + maxBytes + " bytes");
+        prepRw(sqes, sqe, IORING_OP_RECV, fd, 0, bundle ? maxBytes : 0, 0, userData);
         sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, msgFlags);
         sqes.set(JAVA_BYTE, sqe + OFF_SQE_FLAGS, (byte) IOSQE_BUFFER_SELECT);
         sqes.set(JAVA_SHORT, sqe + OFF_SQE_BUF_INDEX, (short) bufGroup);
-        int ioprio = (multishot ? IORING_RECV_MULTISHOT : 0) | (pollFirst ? IORING_RECVSEND_POLL_FIRST : 0);
+        int ioprio = (multishot ? IORING_RECV_MULTISHOT : 0) | (pollFirst ? IORING_RECVSEND_POLL_FIRST : 0)
+                | (bundle ? IORING_RECVSEND_BUNDLE : 0);
         if (ioprio != 0) sqes.set(JAVA_SHORT, sqe + OFF_SQE_IOPRIO, (short) ioprio);
     }
 

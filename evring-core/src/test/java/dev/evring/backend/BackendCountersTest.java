@@ -3,7 +3,6 @@ package dev.evring.backend;
 import dev.evring.Backend;
 import dev.evring.EventLoop;
 import dev.evring.Events;
-import dev.evring.LoopVariant;
 import dev.evring.TestFds;
 import dev.evring.LoopTestBase;
 import dev.evring.internal.LoopAccess;
@@ -11,9 +10,7 @@ import dev.evring.uring.RingFaults;
 import dev.evring.uring.RingOps;
 import dev.evring.uring.Sqe;
 import dev.evring.uring.UserData;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -31,16 +28,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#all")
-class BackendCountersTest {
-    @Parameter
-    LoopVariant variant;
-
-    final IoUringFixture fixture = new IoUringFixture();
-
-    @AfterEach
-    void close() {
-        fixture.close();
-    }
+class BackendCountersTest extends VariantFixtureTest {
 
     static long[] counters(EventLoop loop) {
         long[] c = BackendCounters.newArray();

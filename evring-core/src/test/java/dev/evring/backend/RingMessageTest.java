@@ -16,9 +16,7 @@ import dev.evring.uring.MessageTarget;
 import dev.evring.uring.RingMessage;
 import dev.evring.uring.RingOps;
 import dev.evring.uring.UserData;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -47,16 +45,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.LoopVariants#ioUring")
-class RingMessageTest {
-    @Parameter
-    LoopVariant variant;
-
-    final IoUringFixture fixture = new IoUringFixture();
-
-    @AfterEach
-    void close() {
-        fixture.close();
-    }
+class RingMessageTest extends VariantFixtureTest {
 
     static final int MESSAGES = 200;
 

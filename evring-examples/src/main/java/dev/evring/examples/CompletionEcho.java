@@ -1,6 +1,7 @@
 package dev.evring.examples;
 
 import dev.evring.net.StreamListener;
+import dev.evring.net.StreamSocket;
 
 import java.net.StandardSocketOptions;
 import java.time.Duration;
@@ -26,6 +27,14 @@ public final class CompletionEcho {
                 if (n > 0) s.send(data, null);                     // the received buffer goes straight back out
                 else s.closeGracefully(Duration.ofSeconds(5), null); // end of stream: what is queued goes out, then close
             });
+        });
+    }
+
+    /** Echoes one connection (a loop group's listener hands it over on its own loop's thread), until it ends. */
+    public static void serve(StreamSocket socket) {
+        socket.recv((s, data, n) -> {
+            if (n > 0) s.send(data, null);
+            else s.closeGracefully(Duration.ofSeconds(5), null);
         });
     }
 }

@@ -2,9 +2,11 @@ package dev.evring.examples;
 
 import dev.evring.net.Inbound;
 import dev.evring.net.StreamListener;
+import dev.evring.net.StreamSocket;
 
 import java.net.StandardSocketOptions;
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * An HTTP/1.1 server in the completion style: each connection's accumulating receive shows the parser every byte not
@@ -17,10 +19,22 @@ public final class CompletionHttp {
 
     /** Serves HTTP on every connection {@code listener} accepts, until the loop closes. */
     public static void serve(StreamListener listener, Http http) {
-        byte[] out = new byte[64 * Http.MAX_ANSWER]; // the answers of a pass: send copies them, so one array serves all
-        InboundBytes bytes = new InboundBytes();
+        Consumer<StreamSocket> server = server(http);
         listener.accept((l, socket, status) -> {
             if (socket == null) return;                         // EMFILE pauses by itself; ECANCELED at shutdown
+            server.accept(socket);
+        });
+    }
+
+    /**
+     * One loop's HTTP server: serves each connection given to it, on the loop of {@code http} (a loop group's
+     * listener hands connections over on their own loop's thread), until it ends. The connections share its output
+     * array, so make one per loop.
+     */
+    public static Consumer<StreamSocket> server(Http http) {
+        byte[] out = new byte[64 * Http.MAX_ANSWER]; // the answers of a pass: send copies them, so one array serves all
+        InboundBytes bytes = new InboundBytes();
+        return socket -> {
             socket.setOption(StandardSocketOptions.TCP_NODELAY, true); // answers leave at once, not after an ACK
             socket.recvAccumulated((s, in, n) -> {
                 if (n <= 0) {                                   // end of stream (or an error): answers queued go out
@@ -50,7 +64,7 @@ public final class CompletionHttp {
                 if (close) s.closeGracefully(Duration.ofSeconds(5), null);
                 return at;                                      // the rest stays for the next chunk
             });
-        });
+        };
     }
 
     /** The parser's view of a callback's {@link Inbound}. */

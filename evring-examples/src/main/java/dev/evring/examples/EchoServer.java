@@ -12,8 +12,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code ./evring echo-server --port P [--backend io_uring|epoll|poll] [--mode readiness|completion]}: serves until
- * interrupted. Ctrl-C runs the JVM's shutdown hook, which sends an async to the loop (the one call other threads may
+ * {@code ./evring echo-server --port P [--backend io_uring|epoll|poll] [--mode readiness|completion] [--loops N]
+ * [--accept reuseport|handoff|handoff-least-loaded]}: serves until interrupted (with {@code --loops} above 1, on a
+ * loop group: {@link GroupServer}). Ctrl-C runs the JVM's shutdown hook, which sends an async to the loop (the one call other threads may
  * make): the loop breaks out, closing it closes the listener and every connection, and the hook waits for that.
  */
 public final class EchoServer {
@@ -28,6 +29,8 @@ public final class EchoServer {
             Backend::parse, "the loop's backend (default: the one EventLoop.open() picks)");
     static final CommandLine.Option<String> MODE = COMMAND_LINE.choice("--mode", "completion", List.of("completion", "readiness"),
             "the socket API style (default completion)");
+    static final CommandLine.Option<Integer> LOOPS = GroupServer.loopsOption(COMMAND_LINE);
+    static final CommandLine.Option<String> ACCEPT = GroupServer.acceptOption(COMMAND_LINE);
 
     public static void main(String[] args) throws Exception {
         System.exit(COMMAND_LINE.run(args, System.out, System.err, EchoServer::run));
@@ -40,6 +43,13 @@ public final class EchoServer {
         boolean readiness = options.get(MODE).equals("readiness");
         EventLoop.Builder builder = EventLoop.builder();
         if (backend != null) builder.backend(backend);
+        int loops = options.get(LOOPS);
+        if (loops > 1) {
+            GroupServer server = GroupServer.start(loops, builder, new InetSocketAddress(port),
+                    GroupServer.mode(options.get(ACCEPT)), Net::open,
+                    loop -> readiness ? ReadinessEcho::serve : CompletionEcho::serve);
+            return GroupServer.serve("echo server", readiness ? "readiness" : "completion", options.get(ACCEPT), server);
+        }
         CountDownLatch closed = new CountDownLatch(1);
         try (EventLoop loop = builder.open()) {
             Net net = Net.open(loop);

@@ -12,8 +12,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code ./evring http-server --port P [--mode completion|readiness] [--backend io_uring|epoll|poll]}: the HTTP/1.1
- * examples ({@link CompletionHttp}, {@link ReadinessHttp}) on every local address, answering {@code /plaintext} and
+ * {@code ./evring http-server --port P [--mode completion|readiness] [--backend io_uring|epoll|poll] [--loops N]
+ * [--accept reuseport|handoff|handoff-least-loaded]}: the HTTP/1.1 examples ({@link CompletionHttp}, {@link ReadinessHttp}) on every local address, answering {@code /plaintext} and
  * {@code /json} as TechEmpower asks, until Ctrl-C (which closes the loop from its shutdown hook, as the echo server).
  */
 public final class HttpServer {
@@ -28,6 +28,8 @@ public final class HttpServer {
             Backend::parse, "the loop's backend (default: the one EventLoop.open() picks)");
     static final CommandLine.Option<String> MODE = COMMAND_LINE.choice("--mode", "completion", List.of("completion", "readiness"),
             "the socket API style (default completion)");
+    static final CommandLine.Option<Integer> LOOPS = GroupServer.loopsOption(COMMAND_LINE);
+    static final CommandLine.Option<String> ACCEPT = GroupServer.acceptOption(COMMAND_LINE);
 
     public static void main(String[] args) throws Exception {
         System.exit(COMMAND_LINE.run(args, System.out, System.err, HttpServer::run));
@@ -48,6 +50,15 @@ public final class HttpServer {
         boolean readiness = options.get(MODE).equals("readiness");
         EventLoop.Builder builder = EventLoop.builder();
         if (backend != null) builder.backend(backend);
+        int loops = options.get(LOOPS);
+        if (loops > 1) {
+            GroupServer server = GroupServer.start(loops, builder, new InetSocketAddress(options.get(PORT)),
+                    GroupServer.mode(options.get(ACCEPT)), HttpServer::openNet, loop -> {
+                        Http http = new Http(loop);
+                        return readiness ? socket -> ReadinessHttp.serve(socket, http) : CompletionHttp.server(http);
+                    });
+            return GroupServer.serve("http server", readiness ? "readiness" : "completion", options.get(ACCEPT), server);
+        }
         CountDownLatch closed = new CountDownLatch(1);
         try (EventLoop loop = builder.open()) {
             Net net = openNet(loop);

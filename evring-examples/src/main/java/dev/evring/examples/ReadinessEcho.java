@@ -24,6 +24,11 @@ public final class ReadinessEcho {
         }).start();
     }
 
+    /** Echoes one connection (a loop group's listener hands it over on its own loop's thread), until it ends. */
+    public static void serve(StreamSocket socket) {
+        new Connection(socket.net().loop(), socket);
+    }
+
     private static final class Connection {
         private final StreamSocket socket;
         private final IoWatcher watcher;

@@ -32,6 +32,15 @@ public final class ReadinessHttp {
         }).start();
     }
 
+    /**
+     * Serves HTTP on one connection (a loop group's listener hands it over on its own loop's thread) with that loop's
+     * {@code http}, until it ends.
+     */
+    public static void serve(StreamSocket socket, Http http) {
+        socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        new Connection(socket.net().loop(), socket, http);
+    }
+
     private static final class Connection implements Http.Bytes {
         private final StreamSocket socket;
         private final IoWatcher watcher;

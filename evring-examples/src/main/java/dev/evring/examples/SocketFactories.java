@@ -1,6 +1,10 @@
 package dev.evring.examples;
 
+import dev.evring.net.blocking.BlockingSockets;
+
 import javax.net.ServerSocketFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,11 +17,11 @@ import java.util.function.Supplier;
  * {@link ServerSocketFactory}, the JDK's own abstraction of "where server sockets come from"; the servers take one and
  * never look behind it, so their code is the same whichever is chosen ({@code --sockets NAME} on their command line).
  *
- * <p>Today only {@code jdk} is here: {@link ServerSocketFactory#getDefault()}, whose sockets (the JDK's
- * {@code NioSocketImpl}) park a virtual thread on the JDK's own poller and read or write with one system call per
- * call. evring's blocking sockets (issue 12) join as {@code evring}, one {@link #register} line in the static block
- * below, and from then on {@code --sockets evring} runs the same servers on them (and the benchmark's rows for them
- * appear by themselves: {@link #has}).
+ * <p>{@code jdk}: {@link ServerSocketFactory#getDefault()}, whose sockets (the JDK's {@code NioSocketImpl}) park a
+ * virtual thread on the JDK's own poller and read or write with one system call per call. {@code evring}: evring's
+ * blocking sockets ({@link BlockingSockets#shared()}), whose reads take what the loop already received and whose
+ * writes hand the bytes to the loop, which does the I/O on io_uring; {@code --sockets evring} runs the same servers on
+ * them (and the benchmark's rows for them appear by themselves: {@link #has}).
  */
 public final class SocketFactories {
     private SocketFactories() {}
@@ -27,14 +31,24 @@ public final class SocketFactories {
 
     /** The name of the JDK's own sockets, the default. */
     public static final String JDK = "jdk";
-    /** The name evring's blocking sockets will be registered under. */
+    /** The name of evring's blocking sockets. */
     public static final String EVRING = "evring";
 
     private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
 
     static {
         register(JDK, "the JDK's own sockets, ServerSocketFactory.getDefault()", ServerSocketFactory::getDefault);
-        // register(EVRING, "evring's blocking sockets on io_uring", <evring's ServerSocketFactory>::new);  (issue 12)
+        register(EVRING, "evring's blocking sockets (dev.evring.net.blocking): the same Socket API, its I/O on an evring"
+                + " loop, io_uring completions (epoll/poll emulated); -Devring.blocking.loops=N loops (1)", SocketFactories::evring);
+    }
+
+    /** evring's: the process's shared {@link BlockingSockets} (made on first use, daemon loop threads). */
+    private static ServerSocketFactory evring() {
+        try {
+            return BlockingSockets.shared().serverSocketFactory();
+        } catch (IOException e) {
+            throw new UncheckedIOException("evring's blocking sockets could not start their loop", e);
+        }
     }
 
     private static void register(String name, String description, Supplier<ServerSocketFactory> factory) {

@@ -7,7 +7,7 @@ import java.net.InetSocketAddress;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A virtual-thread server of the tests: on the JDK's sockets, a loopback port, accepting on a thread of its own. */
+/** A virtual-thread server of the tests: on the sockets named, a loopback port, accepting on a thread of its own. */
 final class ServingOnLoopback<S extends VirtualThreadServer> implements AutoCloseable {
     /** A server's constructor. */
     interface Maker<S> {
@@ -22,8 +22,8 @@ final class ServingOnLoopback<S extends VirtualThreadServer> implements AutoClos
         this.acceptor = Thread.ofVirtual().start(server::serve);
     }
 
-    static <S extends VirtualThreadServer> ServingOnLoopback<S> start(Maker<S> maker) throws IOException {
-        return new ServingOnLoopback<>(maker.make(SocketFactories.get(SocketFactories.JDK), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+    static <S extends VirtualThreadServer> ServingOnLoopback<S> start(String sockets, Maker<S> maker) throws IOException {
+        return new ServingOnLoopback<>(maker.make(SocketFactories.get(sockets), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
     }
 
     /** Closes the listener; {@code serve()} must return. */

@@ -2,6 +2,8 @@ package dev.evring.examples;
 
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Timeout;
 
 import javax.net.ServerSocketFactory;
@@ -21,21 +23,27 @@ import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The virtual-thread echo server on the JDK's sockets ({@code --sockets jdk}), as clients use it: a thousand
+ * The virtual-thread echo server on each socket factory ({@code --sockets jdk}, {@code --sockets evring}), as clients use it: a thousand
  * connections at once each getting its own bytes back, clients that half-close after 2 MiB, resets while the server
  * reads and while it writes, none of which disturbs another connection or leaves a thread behind.
  */
 @Timeout(120)
+@ParameterizedClass(name = "--sockets {0}")
+@MethodSource("dev.evring.examples.SocketFactories#names")
 class VirtualThreadEchoServerTest {
     @AutoClose // after each test: the listener closed, serve() returned
-    private final ServingOnLoopback<VirtualThreadEchoServer> serving = ServingOnLoopback.start(VirtualThreadEchoServer::new);
-    private final VirtualThreadEchoServer server = serving.server;
+    private final ServingOnLoopback<VirtualThreadEchoServer> serving;
+    private final VirtualThreadEchoServer server;
 
-    VirtualThreadEchoServerTest() throws IOException {}
+    VirtualThreadEchoServerTest(String sockets) throws IOException {
+        serving = ServingOnLoopback.start(sockets, VirtualThreadEchoServer::new);
+        server = serving.server;
+    }
 
     Socket connect() throws IOException {
         Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port());
@@ -207,7 +215,15 @@ class VirtualThreadEchoServerTest {
         assertTrue(u.getMessage().startsWith("--sockets"), u.getMessage());
         String usage = VirtualThreadEchoServer.COMMAND_LINE.usage();
         assertTrue(usage.contains("--sockets jdk"), usage);
-        if (!SocketFactories.has(SocketFactories.EVRING)) assertTrue(usage.contains("will be --sockets evring"), usage);
+        assertTrue(usage.contains("--sockets jdk|evring") || usage.contains("evring:"), usage);
+        assertEquals(List.of(SocketFactories.JDK, SocketFactories.EVRING), SocketFactories.names());
+    }
+
+    @Test
+    void evringsFactoryMakesEvringsServerSockets() throws IOException {
+        try (ServerSocket s = SocketFactories.get(SocketFactories.EVRING).createServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            assertInstanceOf(dev.evring.net.blocking.EvringServerSocket.class, s);
+        }
     }
 
     static void echoOnce(Socket s, int round) throws IOException {

@@ -2,6 +2,8 @@ package dev.evring.examples;
 
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -24,18 +26,23 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The virtual-thread HTTP server on the JDK's sockets, as HTTP clients use it: pipelined requests answered in order,
+ * The virtual-thread HTTP server on each socket factory (the JDK's, evring's), as HTTP clients use it: pipelined requests answered in order,
  * requests that arrive a byte at a time, bodies skipped, {@code Connection: close} and HTTP/1.0, bad requests answered
  * 400 (431, 501, 505) after the answers before them and then the end of the connection, a client that half-closes
  * after its request, and resets.
  */
 @Timeout(60)
+@ParameterizedClass(name = "--sockets {0}")
+@MethodSource("dev.evring.examples.SocketFactories#names")
 class VirtualThreadHttpServerTest {
     @AutoClose // after each test: the listener closed, serve() returned
-    private final ServingOnLoopback<VirtualThreadHttpServer> serving = ServingOnLoopback.start(VirtualThreadHttpServer::new);
-    private final VirtualThreadHttpServer server = serving.server;
+    private final ServingOnLoopback<VirtualThreadHttpServer> serving;
+    private final VirtualThreadHttpServer server;
 
-    VirtualThreadHttpServerTest() throws IOException {}
+    VirtualThreadHttpServerTest(String sockets) throws IOException {
+        serving = ServingOnLoopback.start(sockets, VirtualThreadHttpServer::new);
+        server = serving.server;
+    }
 
     /** A client connection: raw bytes out, answers parsed in. */
     final class Client implements AutoCloseable {

@@ -58,7 +58,7 @@ public final class JmhBenchmark implements Benchmark {
     @Override
     public String plan(BenchContext ctx) {
         return "jmh: every @Benchmark in " + JmhBenchmark.class.getPackageName()
-                + " (timer heap again / start+stop, async send / round trip, completion floor (64-byte reads of /dev/zero), cross-loop execute burst / round trip against Netty), one fork each";
+                + " (timer heap again / start+stop, async send / round trip, completion floor (64-byte reads of /dev/zero), cross-loop execute burst / round trip against Netty, a connection to a two-loop group with and without hand-off), one fork each";
     }
 
     @Override
