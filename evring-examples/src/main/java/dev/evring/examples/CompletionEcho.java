@@ -32,6 +32,7 @@ public final class CompletionEcho {
 
     /** Echoes one connection (a loop group's listener hands it over on its own loop's thread), until it ends. */
     public static void serve(StreamSocket socket) {
+        socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
         socket.recv((s, data, n) -> {
             if (n > 0) s.send(data, null);
             else s.closeGracefully(Duration.ofSeconds(5), null);
