@@ -71,7 +71,7 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
     // readiness emulation: one watcher per direction (start/stop is cheap; changing one watcher's mask re-registers)
     IoWatcher readWatcher;
     IoWatcher writeWatcher;
-    /** Accepting paused after EMFILE/ENFILE, until this timer fires. */
+    /** Accepting paused after a shortage (Status.isAcceptPause), until this timer fires. */
     TimerWatcher acceptPause;
 
     private Object attachment;

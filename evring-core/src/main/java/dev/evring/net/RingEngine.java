@@ -524,7 +524,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                 if (op.ringMultishot) net.recvRearms++; // the kernel ended a multishot accept: re-arm it
                 submit(op);
             }
-        } else if (StreamListener.acceptShortage(res) && !stop) {
+        } else if (Status.isAcceptPause(res) && !stop) {
             pauseAccepting(h, op, res); // the connection waits in the backlog; re-arming now would fail at once, forever
         } else if (res == -Errno.EINVAL && op.ringMultishot && !stop) {
             multishotAccept = false; // the kernel refused the flag: single-shot from now on

@@ -414,6 +414,7 @@ class NetFaultsTest extends NetTestBase {
                     case PAUSED -> {
                         runUntil(() -> !statuses.isEmpty(), "the pause's report");
                         assertEquals(-errno, statuses.get(0));
+                        assertTrue(Status.isAcceptPause(statuses.get(0)), "what the callback is told to tell a pause by");
                         assertEquals(pausesBefore + 1, quick.stats().acceptPauses());
                         assertTrue(l.isAccepting(), "a pause does not end the accept");
                         if (lost >= 0) second.connect(l.localAddress());
@@ -422,6 +423,7 @@ class NetFaultsTest extends NetTestBase {
                     }
                     case ENDED -> {
                         runUntil(() -> !statuses.isEmpty(), "the accept's end");
+                        assertFalse(Status.isAcceptPause(-errno));
                         runFor(20);
                         assertEquals(List.of(-errno), statuses, "one final callback, the errno");
                         assertFalse(l.isAccepting());
