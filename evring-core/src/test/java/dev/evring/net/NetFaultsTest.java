@@ -348,6 +348,27 @@ class NetFaultsTest extends NetTestBase {
         assertNothingElseDisturbed(BYSTANDER_OPS);
     }
 
+    /** The same for a multishot receive (only without a per-connection share): single-shot takes over, no byte lost. */
+    @Test
+    void aRefusedMultishotReceiveFallsBackToSingleShot() {
+        assumeTrue(ring(), "only io_uring has multishot forms");
+        Net unbounded = Net.builder(loop).recvShare(0).open();
+        assumeTrue(unbounded.stats().features().contains("multishot recv"),
+                "this variant receives single-shot: " + unbounded.stats().features());
+        StreamSocket[] pair = unbounded.socketPair();
+        RingFaults.rejectSqes(dev.evring.linux.IoUring.IORING_OP_RECV, pair[0].fd(), 1);
+        Collector c = new Collector();
+        pair[0].recv(c);
+        byte[] msg = pattern(5000, 3);
+        assertEquals(msg.length, pair[1].write(msg, 0, msg.length));
+        runUntil(() -> c.bytes.size() == msg.length, "the bytes, received single-shot");
+        assertArrayEquals(msg, c.bytes.toByteArray());
+        assertFalse(c.ended, "the receive goes on");
+        assertTrue(unbounded.stats().features().contains("single-shot recv"), unbounded.stats().features());
+        unbounded.close();
+        assertNothingElseDisturbed(BYSTANDER_OPS);
+    }
+
     /** How an accept takes each errno accept(2) (or IORING_OP_ACCEPT) can give. */
     enum AcceptOutcome { SKIPPED, PAUSED, ENDED }
 
