@@ -33,9 +33,73 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @MethodSource("dev.evring.net.NetVariants#all")
 class ServerRulesTest extends NetTestBase {
 
+    /** The source each exception reached the loop's handler with, in order. */
+    final List<Object> errorSources = new ArrayList<>();
+
+    @Override
+    dev.evring.EventLoop.Builder builder() {
+        return variant.builder().exceptionHandler((source, e) -> {
+            errorSources.add(source);
+            callbackErrors.add(e);
+        });
+    }
+
     @AfterEach
     void clearFaults() {
         Faults.clear();
+    }
+
+    /**
+     * "The exception handler is told the handle whose callback threw" (issue 10: it was told null): a throwing
+     * accept, receive, send or file callback reaches the handler with its listener, socket or file, and that handle
+     * goes on (the receive delivers the next chunk).
+     */
+    @Test
+    void aThrowingCallbackReachesTheHandlerWithItsHandleAndTheHandleGoesOn() throws Exception {
+        callbacksMayThrow = true;
+        StreamListener l = net.listen(loopback4());
+        l.accept((x, s, st) -> {
+            if (s == null) return; // the end, at close
+            s.close();
+            throw new IllegalStateException("accept");
+        });
+        StreamSocket[] pair = net.socketPair();
+        int[] chunks = {0};
+        pair[0].recv((s, d, n) -> {
+            if (d == null) return;
+            d.release();
+            chunks[0]++;
+            throw new IllegalStateException("recv");
+        });
+        pair[0].send(new byte[] {1}, (s, st) -> {
+            throw new IllegalStateException("send");
+        });
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("evring-rules", ".bin");
+        try {
+            java.nio.file.Files.write(f, new byte[] {1, 2, 3});
+            AsyncFile file = net.openFile(f, java.nio.file.StandardOpenOption.READ);
+            file.read(0, net.allocate(), (x, d, n) -> {
+                if (d != null) d.release();
+                throw new IllegalStateException("read");
+            });
+            try (java.net.Socket client = new java.net.Socket()) {
+                client.connect(l.localAddress());
+                assertEquals(1, pair[1].write(new byte[] {2}, 0, 1));
+                runUntil(() -> callbackErrors.size() == 4, "the four callbacks' exceptions");
+                assertEquals(1, pair[1].write(new byte[] {3}, 0, 1));
+                runUntil(() -> chunks[0] == 2 && callbackErrors.size() == 5, "the receive's next chunk");
+            }
+            java.util.Map<String, Object> bySource = new java.util.HashMap<>();
+            for (int i = 0; i < callbackErrors.size(); i++) bySource.put(callbackErrors.get(i).getMessage(), errorSources.get(i));
+            assertEquals(l, bySource.get("accept"));
+            assertEquals(pair[0], bySource.get("recv"));
+            assertEquals(pair[0], bySource.get("send"));
+            assertEquals(file, bySource.get("read"));
+            file.close();
+        } finally {
+            java.nio.file.Files.deleteIfExists(f);
+            callbackErrors.clear(); // thrown on purpose
+        }
     }
 
     /** "send(byte[]), send(ByteBuffer) and send(ByteBuffer[]) copy at the call: reuse the array at once." */
