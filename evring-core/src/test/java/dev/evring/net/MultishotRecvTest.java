@@ -100,7 +100,7 @@ class MultishotRecvTest extends NetTestBase {
                         off += n;
                     }
                     writer.join();
-                    if (off != PER_CONNECTION) failure.compareAndSet(null, "echo ended after " + off + " bytes");
+                    if (off != PER_CONNECTION) failure.compareAndSet(null, "echo ended after " + off + " bytes (the server's ends so far: " + echoEnds + ")");
                 } catch (Exception e) {
                     failure.compareAndSet(null, e.toString());
                 } finally {

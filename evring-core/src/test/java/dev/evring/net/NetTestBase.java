@@ -152,13 +152,19 @@ abstract class NetTestBase {
     }
 
     /** The README's completion echo server: every chunk goes straight back, end of stream closes gracefully. */
+    /** How each connection of {@link #readmeEchoServer()} ended: 0 (end of stream) or -errno. */
+    final List<Integer> echoEnds = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     StreamListener readmeEchoServer() {
         StreamListener listener = net.listen(loopback4());
         listener.accept((l, socket, status) -> {
             if (socket == null) return;
             socket.recv((s, data, n) -> {
                 if (n > 0) s.send(data, null);
-                else s.closeGracefully(java.time.Duration.ofSeconds(5), null);
+                else {
+                    echoEnds.add(n);
+                    s.closeGracefully(java.time.Duration.ofSeconds(5), null);
+                }
             });
         });
         return listener;
