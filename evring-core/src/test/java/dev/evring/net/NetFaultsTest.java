@@ -114,6 +114,32 @@ class NetFaultsTest extends NetTestBase {
         }
     }
 
+    /**
+     * io_uring: a receive the kernel ends with EAGAIN or EINTR (it does, with nothing consumed, on a non-blocking
+     * socket whose request it could not poll-arm) is received again, not ended: here the completion that carried the
+     * peer's end of stream says EAGAIN, and the receive still ends once, with the end of stream it gets next.
+     */
+    @Test
+    void aReceiveTheKernelEndsWithEagainIsReceivedAgain() {
+        assumeTrue(ring(), "the emulation's recv(2) EAGAIN is its readiness wait (anInterruptedReceiveGoesOn...)");
+        for (int errno : new int[] {Errno.EAGAIN, Errno.EINTR}) {
+            StreamSocket[] pair = net.socketPair();
+            List<Integer> ends = new ArrayList<>();
+            pair[0].recv((s, d, n) -> {
+                if (d != null) d.release();
+                else ends.add(n);
+            });
+            runFor(10);
+            failNext(Faults.Call.RECV, pair[0].fd(), errno);
+            pair[1].close(); // an end of stream: a state, so receiving again finds it again
+            runUntil(() -> !ends.isEmpty(), "the receive's end after " + Errno.name(errno));
+            runFor(10);
+            assertEquals(List.of(0), ends, "the end of stream, once; not " + Errno.name(errno));
+            pair[0].close();
+            assertNothingElseDisturbed(BYSTANDER_OPS);
+        }
+    }
+
     /** The emulation's retries: a receive interrupted, or told to try again, delivers the data on the next event. */
     @Test
     void anInterruptedReceiveGoesOnAndDeliversEveryByte() {
