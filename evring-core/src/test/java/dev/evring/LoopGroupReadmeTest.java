@@ -2,12 +2,7 @@ package dev.evring;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -39,15 +34,7 @@ class LoopGroupReadmeTest {
 
     @Test
     void theExampleServesEveryTaskAndShutsDown() throws Exception {
-        PrintStream out = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            example();
-        } finally {
-            System.setOut(out);
-        }
-        List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
+        List<String> lines = ReadmeExample.printedBy(LoopGroupReadmeTest::example);
         assertEquals(2, lines.size(), lines.toString());
         assertTrue(lines.get(0).startsWith("loop 0: stop accepting, finish by "), lines.get(0));
         assertTrue(lines.get(1).startsWith("1000 tasks; per loop ["), lines.get(1));
@@ -55,14 +42,6 @@ class LoopGroupReadmeTest {
 
     @Test
     void theReadmeShowsTheExampleAsItIsHere() throws IOException {
-        Path root = Path.of("").toAbsolutePath();
-        while (root != null && !Files.exists(root.resolve("README.md"))) root = root.getParent();
-        assertTrue(root != null, "README.md not found above " + Path.of("").toAbsolutePath());
-        String source = Files.readString(root.resolve("evring-core/src/test/java/dev/evring/LoopGroupReadmeTest.java"));
-        String block = source.substring(source.indexOf("// README:begin\n") + "// README:begin\n".length(),
-                source.indexOf("        // README:end"));
-        String expected = block.lines().map(l -> l.length() >= 8 ? l.substring(8) : l.strip()).reduce((a, b) -> a + "\n" + b).orElseThrow();
-        String readme = Files.readString(root.resolve("README.md"));
-        assertTrue(readme.contains("```java\n" + expected + "\n```"), "README.md's loop group example differs from the test's:\n" + expected);
+        ReadmeExample.assertReadmeShows("evring-core/src/test/java/dev/evring/LoopGroupReadmeTest.java", "loop group example");
     }
 }

@@ -101,6 +101,19 @@ class LoopGroupTest extends LoopTestBase {
 
     @ParameterizedTest(name = "{0} loops")
     @ValueSource(ints = {2, 4})
+    void currentLoopIsTheCallingThreadsLoopOrNull(int n) throws Exception {
+        LoopGroup g = openGroup(n);
+        assertEquals(null, g.currentLoop(), "the test thread owns no loop of the group");
+        for (int i = 0; i < n; i++) {
+            EventLoop l = g.loop(i);
+            assertSame(l, on(l, g::currentLoop));
+        }
+        LoopGroup other = openGroup(1);
+        assertEquals(null, on(other.loop(0), g::currentLoop), "another group's loop thread is none of this group's");
+    }
+
+    @ParameterizedTest(name = "{0} loops")
+    @ValueSource(ints = {2, 4})
     void tasksHandedFromLoopToLoopRunThereInSubmissionOrder(int n) throws Exception {
         LoopGroup g = openGroup(n);
         assertEquals(n, g.size());

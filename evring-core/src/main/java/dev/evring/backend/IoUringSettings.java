@@ -170,6 +170,11 @@ record IoUringSettings(IoUringBackend.PollMode pollChoice, IoUringBackend.WaitMo
                 ? "5.18: loops' rings message each other (RingOps.postMessage); from any thread: "
                         + (RingMessage.sendSupported() ? "yes (IORING_REGISTER_SEND_MSG_RING, 6.13)" : "no, " + RingMessage.sendUnsupportedReason())
                 : r.probeAvailable() ? "5.18" : "unknown: " + r.probeFailure()));
+        boolean bundles = r.hasFeature(IORING_FEAT_RECVSEND_BUNDLE);
+        feature(rows, "RECVSEND_BUNDLE", f, IORING_FEAT_RECVSEND_BUNDLE, bundles,
+                "6.10: net's multishot receives (recvShare(0)) as bundles, net.recv_bundle");
+        rows.add(row("PBUF_RING_INC", "not probed", false,
+                "6.12: incremental buffer consumption; net delivers whole buffers (README: Recv bundles)"));
         rows.add(row("SQPOLL", "not probed", false, "not offered: a kernel thread per loop"));
         rows.add(row("IOSQE_ASYNC", "-", false, "never by evring: it forces worker threads"));
         b.append("\n  ").append(String.format("%-20s %-11s %-5s %s", "feature", "found", "used", "note"));

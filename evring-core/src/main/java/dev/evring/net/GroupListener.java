@@ -162,9 +162,11 @@ public final class GroupListener implements AutoCloseable {
     /**
      * Stops listening on every loop: each listener closes on its own loop's thread (connections accepted before that
      * took effect are still delivered; those in the backlog are refused). Connections already served are not touched.
-     * Returns once every listener's socket is gone, so a connect made afterwards is refused (on io_uring a listener's
-     * socket lives until its accept request has ended in the kernel, a round trip after close(2)); called on a loop
-     * thread of the group, it does not wait for its own loop's. Idempotent; any thread.
+     * Returns once every loop's listener has closed and its last callback ran (on io_uring: once its accept request
+     * ended in the kernel, which holds the listening socket until then), so connects are refused from then on; with
+     * the readiness emulation on io_uring the kernel may hold it a moment longer, until the loop's next submission
+     * removes its poll, and a connect in that moment completes and is then reset. Called on a loop thread of the
+     * group, it does not wait for its own loop's. Idempotent; any thread.
      */
     @Override
     public void close() {

@@ -78,6 +78,17 @@ public final class BufferRing {
      * {@code io_uring_buf_ring_init}): 0, or {@code -errno} (EINVAL before 5.19).
      */
     public int register(RingOps ring) {
+        return register(ring, 0);
+    }
+
+    /**
+     * {@link #register(RingOps)} with {@code io_uring_buf_reg.flags}: {@link IoUring#IOU_PBUF_RING_INC} (6.12) makes
+     * the kernel consume each buffer incrementally, a receive taking only the bytes it got and leaving the rest of the
+     * buffer at the head for the next (its CQE says so with IORING_CQE_F_BUF_MORE; the data of each is where the one
+     * before ended); older kernels refuse the flag with EINVAL.
+     */
+    public int register(RingOps ring, int flags) {
+        if ((flags & ~IoUring.IOU_PBUF_RING_INC) != 0) throw new IllegalArgumentException("buffer ring flags " + flags);
         entriesMemory.fill((byte) 0);
         tail = 0;
         Arrays.fill(bidAt, (short) 0);
@@ -86,6 +97,7 @@ public final class BufferRing {
         registration.set(ValueLayout.JAVA_LONG, IoUring.OFF_BUF_REG_RING_ADDR, entriesMemory.address());
         registration.set(ValueLayout.JAVA_INT, IoUring.OFF_BUF_REG_RING_ENTRIES, entries);
         registration.set(ValueLayout.JAVA_SHORT, IoUring.OFF_BUF_REG_BGID, (short) groupId);
+        registration.set(ValueLayout.JAVA_SHORT, IoUring.OFF_BUF_REG_FLAGS, (short) flags);
         return ring.register(IoUring.IORING_REGISTER_PBUF_RING, registration, 1);
     }
 

@@ -769,7 +769,11 @@ public final class Ring implements AutoCloseable {
                 long userData = cq.get(JAVA_LONG, base + OFF_CQE_USER_DATA);
                 int res = cq.get(JAVA_INT, base + OFF_CQE_RES);
                 int flags = cq.get(JAVA_INT, base + OFF_CQE_FLAGS);
-                if (faults != null) res = RingFaults.rewrite(faults, userData, res);
+                if (faults != null) {
+                    int was = res;
+                    res = RingFaults.rewrite(faults, userData, res);
+                    if (res != was && res < 0) flags &= ~IORING_CQE_F_MORE; // an error ends a multishot request
+                }
                 cqHead = ++head;
                 n++;
                 sink.onCqe(userData, res, flags);

@@ -115,7 +115,11 @@ public final class RingFaults {
         plan().injected.add(new Cqe(userData, res, flags));
     }
 
-    /** The next {@code times} CQEs whose user_data carries {@code tag} (bits 56..63) get {@code res} as their result. */
+    /**
+     * The next {@code times} CQEs whose user_data carries {@code tag} (bits 56..63) get {@code res} as their result. A
+     * negative {@code res} also clears IORING_CQE_F_MORE, as the kernel does when an error ends a multishot request
+     * (its other flags, a provided buffer's among them, stay: the kernel did take that buffer).
+     */
     public static void rewriteResult(int tag, int res, int times) {
         plan().rewrites.add(new Rewrite(tag, res, times));
     }

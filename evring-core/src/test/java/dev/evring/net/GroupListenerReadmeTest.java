@@ -1,18 +1,15 @@
 package dev.evring.net;
 
 import dev.evring.LoopGroup;
+import dev.evring.ReadmeExample;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -52,15 +49,7 @@ class GroupListenerReadmeTest {
 
     @Test
     void theExampleSpreadsConnectionsOverBothLoops() throws Exception {
-        PrintStream out = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            example();
-        } finally {
-            System.setOut(out);
-        }
-        List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
+        List<String> lines = ReadmeExample.printedBy(GroupListenerReadmeTest::example);
         assertEquals(1, lines.size(), lines.toString());
         String[] counts = lines.get(0).replaceAll(".*\\[|\\]", "").split(", ");
         assertEquals(2, counts.length, lines.get(0));
@@ -70,14 +59,7 @@ class GroupListenerReadmeTest {
 
     @Test
     void theReadmeShowsTheExampleAsItIsHere() throws IOException {
-        Path root = Path.of("").toAbsolutePath();
-        while (root != null && !Files.exists(root.resolve("README.md"))) root = root.getParent();
-        assertTrue(root != null, "README.md not found above " + Path.of("").toAbsolutePath());
-        String source = Files.readString(root.resolve("evring-core/src/test/java/dev/evring/net/GroupListenerReadmeTest.java"));
-        String block = source.substring(source.indexOf("// README:begin\n") + "// README:begin\n".length(),
-                source.indexOf("        // README:end"));
-        String expected = block.lines().map(l -> l.length() >= 8 ? l.substring(8) : l.strip()).reduce((a, b) -> a + "\n" + b).orElseThrow();
-        String readme = Files.readString(root.resolve("README.md"));
-        assertTrue(readme.contains("```java\n" + expected + "\n```"), "README.md's group listener example differs from the test's:\n" + expected);
+        ReadmeExample.assertReadmeShows("evring-core/src/test/java/dev/evring/net/GroupListenerReadmeTest.java",
+                "group listener example");
     }
 }

@@ -48,7 +48,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * ({@link #STAGE_MAX}, until the flush took it). A failed send (EPIPE, ECONNRESET) fails the next write.
  *
  * <h2>Memory</h2>
- * The ring and the staging array are made on first use (2 KiB and 1 KiB, grown by doubling as a burst needs: the ring
+ * The ring and the staging array are made on first use (512 and 256 bytes at least, grown by doubling as a burst needs: the ring
  * to {@link #RECV_HIGH} plus the chunks already on their way when the receive paused, the staging array to
  * {@link #STAGE_MAX}), and kept: steady state allocates nothing per read or write.
  */
@@ -61,8 +61,8 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
     static final int STAGE_MAX = 64 * 1024;
     /** How long a close waits for queued bytes to go out before it closes anyway (see {@link #closeOnLoop}). */
     static final Duration CLOSE_LINGER = Duration.ofSeconds(10);
-    private static final int MIN_RING = 2048;
-    private static final int MIN_STAGE = 1024;
+    private static final int MIN_RING = 512;
+    private static final int MIN_STAGE = 256;
     private static final byte[] EMPTY = new byte[0];
 
     final LoopPort port;
@@ -103,6 +103,8 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
     private InetSocketAddress local;
     private InetSocketAddress remote;
     private volatile boolean connectDone;
+    /** A setsockopt that failed on the loop, for the next option call to throw. */
+    private volatile IOException optionFailure;
 
     private final Runnable flushTask = this::flushOnLoop;
     private final Runnable resumeTask = this::resumeOnLoop;
@@ -159,7 +161,7 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
             t = reader;
             reader = null;
         }
-        if (t != null) LockSupport.unpark(t);
+        port.unpark(t);
         return status > 0 ? n : 0;
     }
 
@@ -196,7 +198,7 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
             t = writer;
             writer = null;
         }
-        if (t != null) LockSupport.unpark(t);
+        port.unpark(t);
     }
 
     @Override
@@ -207,7 +209,7 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
             t = nowWritable ? writer : null;
             if (t != null) writer = null;
         }
-        if (t != null) LockSupport.unpark(t);
+        port.unpark(t);
     }
 
     /**
@@ -225,7 +227,7 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
             t = writer;
             writer = null;
         }
-        if (t != null) LockSupport.unpark(t);
+        port.unpark(t);
     }
 
     private void resumeOnLoop() {
@@ -622,16 +624,38 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
         lingerZero = on;
     }
 
-    /** Sets a socket option on the loop (one execute, a park and an unpark; setsockopt(2) there). */
+    /**
+     * Sets a socket option: handed to the loop (one execute, no wait; setsockopt(2) there), so a server that sets
+     * TCP_NODELAY on every accepted connection does not wait a loop round trip per connection. Tasks run in order, so
+     * the option is set before anything written after this call goes out, and a later {@link #getOption} sees it. A
+     * setsockopt(2) that fails (rare on a connected socket: the socket broke meanwhile) is thrown by the next
+     * setOption or getOption of this connection.
+     */
     <T> void setOption(SocketOption<T> option, T value) throws IOException {
-        port.call(() -> {
-            liveSocket().setOption(option, value);
-            return null;
+        throwOptionFailure();
+        port.execute(() -> {
+            StreamSocket s = socket;
+            if (s == null || !s.isOpen()) return;
+            try {
+                s.setOption(option, value);
+            } catch (RuntimeException e) {
+                optionFailure = asIOException(e);
+            }
         });
     }
 
+    /** Reads a socket option on the loop: one execute, a park and an unpark; getsockopt(2) there. */
     <T> T getOption(SocketOption<T> option) throws IOException {
+        throwOptionFailure();
         return port.call(() -> liveSocket().getOption(option));
+    }
+
+    private void throwOptionFailure() throws IOException {
+        IOException e = optionFailure;
+        if (e != null) {
+            optionFailure = null;
+            throw e;
+        }
     }
 
     private StreamSocket liveSocket() throws SocketException {

@@ -92,7 +92,13 @@ final class ConnectionImpl extends SocketImpl {
         if (isa.isUnresolved()) throw new UnknownHostException(isa.getHostName());
         InetAddress a = isa.getAddress();
         if (a.isAnyLocalAddress()) isa = new InetSocketAddress(InetAddress.getLoopbackAddress(), isa.getPort());
-        Connection c = new Connection(sockets.nextPort(), sockets);
+        LoopPort p;
+        try {
+            p = sockets.nextPort();
+        } catch (IllegalStateException e) {
+            throw (SocketException) new SocketException("Socket closed (its BlockingSockets are closed)").initCause(e);
+        }
+        Connection c = new Connection(p, sockets);
         List<PendingOption> options;
         synchronized (this) {
             if (closed) throw new SocketException("Socket closed");

@@ -183,7 +183,7 @@ final class ListenerImpl extends SocketImpl {
                     target.accepted(c);
                     return;
                 }
-                sockets.ports().get(0).checkMayBlock();
+                for (LoopListener l : listeners) l.port.checkMayBlock(); // a loop waiting for its own accept
                 if (me.isInterrupted()) {
                     if (me.isVirtual()) {
                         clearAcceptor(me);
@@ -230,7 +230,7 @@ final class ListenerImpl extends SocketImpl {
                 acceptor = null;
             }
         }
-        if (t != null) LockSupport.unpark(t);
+        c.port.unpark(t);
         return full;
     }
 

@@ -98,17 +98,21 @@ class BlockingSocketTest {
         });
     }
 
-    /** Waits until {@code t} is parked (blocked in the call under test), failing after 10 s. */
+    /**
+     * Waits until {@code t} is parked (blocked in the call under test) and stays so for 100 ms (a writer parks and
+     * wakes while it fills the queue up to the mark), failing after 10 s.
+     */
     static void awaitBlocked(Thread t) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long since = 0;
         while (true) {
-            while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
-                if (System.nanoTime() > deadline) fail(t + " never blocked: " + t.getState());
-                Thread.sleep(5);
-            }
-            Thread.sleep(20); // and stays so: not a lock on the way in, nor a writer the kernel still takes bytes from
-            if (t.getState() == Thread.State.WAITING) return;
-            if (System.nanoTime() > deadline) fail(t + " never stayed blocked: " + t.getState());
+            boolean parked = t.getState() == Thread.State.WAITING;
+            long now = System.nanoTime();
+            if (!parked) since = 0;
+            else if (since == 0) since = now;
+            else if (now - since >= TimeUnit.MILLISECONDS.toNanos(100)) return;
+            if (now > deadline) fail(t + " never stayed blocked: " + t.getState());
+            Thread.sleep(5);
         }
     }
 
@@ -368,6 +372,50 @@ class BlockingSocketTest {
         acceptor.join(5000);
         assertInstanceOf(SocketException.class, got.get());
         assertEquals("Socket closed", got.get().getMessage());
+    }
+
+    @Test
+    void connectTimesOutWhereTheListenersQueueIsFull() throws Exception {
+        // a JDK listener that never accepts, with a backlog of 1: once its queue is full the kernel drops SYNs
+        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            List<Socket> fillers = new ArrayList<>();
+            try {
+                Socket s = null;
+                for (int i = 0; i < 8; i++) { // fill the queue (backlog + 1 on Linux) until a connect hangs
+                    s = sockets.socket();
+                    try {
+                        s.connect(full.getLocalSocketAddress(), 300);
+                        fillers.add(s);
+                    } catch (SocketTimeoutException e) {
+                        assertEquals("Connect timed out", e.getMessage());
+                        assertTrue(s.isClosed(), "a timed-out connect closes the socket, as the JDK's");
+                        return;
+                    }
+                }
+                fail("8 connects to a listener with a backlog of 1 never waiting: " + s);
+            } finally {
+                for (Socket f : fillers) f.close();
+            }
+        }
+    }
+
+    @Test
+    void interruptingABlockedAcceptClosesTheServerSocketAsTheJdkDoes() throws Exception {
+        EvringServerSocket listener = sockets.serverSocket(0);
+        AtomicReference<Throwable> got = new AtomicReference<>();
+        Thread acceptor = Thread.ofVirtual().start(() -> {
+            try {
+                listener.accept();
+            } catch (Throwable e) {
+                got.set(e);
+            }
+        });
+        awaitBlocked(acceptor);
+        acceptor.interrupt();
+        acceptor.join(5000);
+        assertInstanceOf(SocketException.class, got.get());
+        assertEquals("Closed by interrupt", got.get().getMessage());
+        assertTrue(listener.isClosed());
     }
 
     @Test
