@@ -20,7 +20,7 @@ abstract class Engine {
     }
 
     /**
-     * Out of fds (EMFILE/ENFILE): the pending connection stays in the backlog and the listener stays readable, so
+     * Out of fds or memory ({@link Status#isAcceptPause}): the pending connection stays in the backlog and the listener stays readable, so
      * accepting again at once would fail again, forever: the spinning loop of libev's and libuv's classic pitfall.
      * Tell the callback, pause for the backoff, then {@link #acceptResume}.
      */

@@ -10,9 +10,9 @@ public interface GroupAcceptCallback {
      * A connection, or a failure of accepting.
      *
      * @param socket the new connection, yours (serve it, or close it); null when {@code status} is a failure
-     * @param status 0, or {@code -errno}: {@link Status#EMFILE}/{@code ENFILE} (accepting pauses and resumes by
-     *               itself, the connection waits in the backlog), {@link Status#ECANCELED} (the listener closed), or
-     *               an error that ended that loop's accepting
+     * @param status 0, or {@code -errno}: a shortage, {@link Status#isAcceptPause} ({@link Status#EMFILE},
+     *               {@code ENFILE}, ...: accepting pauses and resumes by itself, the connection waits in the backlog),
+     *               {@link Status#ECANCELED} (the listener closed), or an error that ended that loop's accepting
      */
     void onAccept(StreamSocket socket, int status) throws Exception;
 }

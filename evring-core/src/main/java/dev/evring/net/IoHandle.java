@@ -52,6 +52,12 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
     boolean unwritable;
     /** The socket refused a zero-copy write (EOPNOTSUPP): written the ordinary way from then on. */
     boolean zeroCopyRefused;
+
+    /**
+     * io_uring: the kernel answered this socket's last write with EAGAIN (it can, on a non-blocking socket, when it
+     * could not arm its own poll for the request): the next write waits for room first (IORING_RECVSEND_POLL_FIRST).
+     */
+    boolean sendPollFirst;
     /** Not 0 once the output broke (a failed write, a send cancelled or timed out half-written): later sends fail with it. */
     int outputError;
     WritabilityCallback writabilityCallback;
@@ -71,7 +77,7 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
     // readiness emulation: one watcher per direction (start/stop is cheap; changing one watcher's mask re-registers)
     IoWatcher readWatcher;
     IoWatcher writeWatcher;
-    /** Accepting paused after EMFILE/ENFILE, until this timer fires. */
+    /** Accepting paused after a shortage (Status.isAcceptPause), until this timer fires. */
     TimerWatcher acceptPause;
 
     private Object attachment;

@@ -165,8 +165,8 @@ public final class Net implements AutoCloseable {
         }
 
         /**
-         * How long accepting pauses when the process is out of fds (EMFILE/ENFILE) before it tries again. Default
-         * 100 ms.
+         * How long accepting pauses when the process is out of fds or memory ({@link Status#isAcceptPause}) before it
+         * tries again. Default 100 ms.
          *
          * @throws IllegalArgumentException when not positive, or too long for a long of nanoseconds
          */

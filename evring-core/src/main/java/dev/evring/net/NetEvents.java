@@ -44,8 +44,8 @@ final class NetEvents {
     @Name("dev.evring.AcceptPause")
     @Label("Accept Pause")
     @Category({"evring", "Net"})
-    @Description("Accepting paused for lack of fds (EMFILE, ENFILE): the waiting connection stays in the backlog and"
-            + " accepting resumes after the backoff")
+    @Description("Accepting paused for lack of fds or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) or on a security module's"
+            + " EPERM: the waiting connection stays in the backlog and accepting resumes after the backoff")
     @StackTrace(false)
     static final class AcceptPause extends Event {
         @Label("Listener")

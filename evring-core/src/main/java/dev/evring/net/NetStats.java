@@ -20,7 +20,7 @@ package dev.evring.net;
  * @param buffersHeld         general buffers held by the application
  * @param buffersLent         general buffers lent to operations
  * @param bufferWaits         times a datagram receive waited for a general buffer
- * @param acceptPauses        times accepting paused for lack of fds (EMFILE/ENFILE)
+ * @param acceptPauses        times accepting paused for lack of fds or memory (Status.isAcceptPause)
  * @param recvRearms          io_uring: multishot receives and accepts re-armed after the kernel ended them
  * @param staleCompletions    io_uring: completions dropped because their operation was gone (validated user_data)
  * @param recvShare           the most pool buffers one socket's receives may hold at a time (0: no bound)

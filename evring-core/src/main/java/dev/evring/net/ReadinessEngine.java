@@ -180,7 +180,7 @@ final class ReadinessEngine extends Engine {
             }
             if (fd == -Errno.EAGAIN) return;
             if (StreamListener.transientAcceptError(fd)) continue;
-            if (StreamListener.acceptShortage(fd)) {
+            if (Status.isAcceptPause(fd)) {
                 pauseAccepting(l, op, fd); // stops watching the listener until the pause ends
                 updateInterest(l);
                 return;

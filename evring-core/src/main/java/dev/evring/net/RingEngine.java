@@ -255,6 +255,10 @@ final class RingEngine extends Engine implements CompletionHandler {
                 } else {
                     Sqe.prepSendMsg(sqes, sqe, fd, msg, SysSocket.MSG_NOSIGNAL, ud);
                 }
+                if (h.sendPollFirst && runs > 0 && !op.ringZc) {
+                    h.sendPollFirst = false;
+                    if (pbuf != null) Sqe.pollFirst(sqes, sqe); // (a buffer ring means 5.19, POLL_FIRST's kernel)
+                }
             }
             case Op.SENDTO -> {
                 BufferSlot b = op.buffer;
@@ -485,6 +489,14 @@ final class RingEngine extends Engine implements CompletionHandler {
                     h.zeroCopyRefused = true; // (a Unix socket): nothing was written, write it the ordinary way
                     res = 0;
                     op.position = 0;
+                } else if (res == -Errno.EAGAIN || res == -Errno.EINTR) {
+                    // Nothing was written and the connection is fine: the kernel could not wait for room itself (it
+                    // does so for a non-blocking socket whose request it could not poll-arm, seen with a multishot
+                    // receive on the same socket). Write again, waiting for room first. (It once broke the output:
+                    // every queued send failed with EAGAIN and a graceful close cut the echo short.)
+                    h.sendPollFirst = true;
+                    res = 0;
+                    op.position = 0;
                 }
                 if (res > 0) out.written(h, res);
                 // a write that took nothing of what it asked: the peer is gone
@@ -517,14 +529,14 @@ final class RingEngine extends Engine implements CompletionHandler {
     private void acceptEnded(Op op, int res) {
         IoHandle h = op.handle;
         boolean stop = op.cancelRequested || h.closed;
-        if (res >= 0 || StreamListener.transientAcceptError(res)) {
+        if (res >= 0 || StreamListener.transientAcceptError(res) || res == -Errno.EAGAIN) { // EAGAIN: nothing to take yet
             if (stop) {
                 net.complete(op, Status.ECANCELED, null, true);
             } else {
                 if (op.ringMultishot) net.recvRearms++; // the kernel ended a multishot accept: re-arm it
                 submit(op);
             }
-        } else if (StreamListener.acceptShortage(res) && !stop) {
+        } else if (Status.isAcceptPause(res) && !stop) {
             pauseAccepting(h, op, res); // the connection waits in the backlog; re-arming now would fail at once, forever
         } else if (res == -Errno.EINVAL && op.ringMultishot && !stop) {
             multishotAccept = false; // the kernel refused the flag: single-shot from now on
@@ -559,6 +571,9 @@ final class RingEngine extends Engine implements CompletionHandler {
             } else {
                 submit(op); // refused before the kernel looked at the socket: wait in the kernel for data first
             }
+        } else if ((res == -Errno.EAGAIN || res == -Errno.EINTR) && !stop) {
+            op.recvReadable = false; // the kernel did not wait for data itself: receive again, waiting for data first
+            submit(op);
         } else if (res == -Errno.EINVAL && op.ringMultishot && !stop) {
             multishotRecv = false;
             note(false, "multishot recv", "EINVAL");

@@ -25,12 +25,25 @@ public final class Status {
     public static final int ENOBUFS = -Errno.ENOBUFS;
     /** What an accumulating receive keeps for an incomplete message outgrew the Net's accumulation limit. */
     public static final int EMSGSIZE = -Errno.EMSGSIZE;
-    /** The process has no free fd (accepting pauses and resumes by itself, see {@link StreamListener#accept}). */
+    /** The process has no free fd (accepting pauses and resumes by itself: {@link #isAcceptPause}). */
     public static final int EMFILE = -Errno.EMFILE;
     /** The system has no free file (as {@link #EMFILE}). */
     public static final int ENFILE = -Errno.ENFILE;
     /** No such file or directory (for example a Unix socket path nobody bound). */
     public static final int ENOENT = -Errno.ENOENT;
+
+    /**
+     * Whether an accept callback's {@code status} (with a null socket) says that accepting paused and resumes by
+     * itself after the backoff, rather than that it ended: the process or the system is short of fds ({@link #EMFILE},
+     * {@link #ENFILE}) or memory ({@link #ENOBUFS}, ENOMEM), or a security module refused (EPERM). Linux returns each
+     * before it takes the connection off the backlog, so the connection waits there; they may last, so retrying at
+     * once would spin on a listener that stays readable, and they may pass, so ending the accept would leave a server
+     * deaf for good. Any other failure ends the accept.
+     */
+    public static boolean isAcceptPause(int status) {
+        return status == -Errno.EMFILE || status == -Errno.ENFILE || status == -Errno.ENOBUFS || status == -Errno.ENOMEM
+                || status == -Errno.EPERM;
+    }
 
     /** Whether {@code status} reports a failure. */
     public static boolean isError(int status) {

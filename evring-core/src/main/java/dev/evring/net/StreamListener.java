@@ -19,15 +19,16 @@ import java.time.Duration;
  * multishot IORING_OP_ACCEPT serves them all). Readiness style: watch {@link #fd()} for READ and call
  * {@link #tryAccept()}.
  *
- * <p>Out of fds (EMFILE, ENFILE) or memory (ENOBUFS, ENOMEM), a listener cannot take the pending connection, which
- * stays in the backlog, so its fd stays readable: a naive loop spins at 100% CPU. evring pauses accepting instead ({@code Net.Builder.acceptBackoff},
- * 100 ms by default; counted in {@link NetStats#acceptPauses()}) in both styles: the completion style tells the accept
- * callback (status {@code -EMFILE}) and resumes by itself; the readiness style's {@link #tryAccept(IoWatcher)} returns
- * null and rests your watcher for the pause. The waiting connection is accepted as soon as fds are free again, none is
- * dropped.
+ * <p>Out of fds (EMFILE, ENFILE) or memory (ENOBUFS, ENOMEM), or refused by a security module (EPERM), a listener
+ * cannot take the pending connection, which stays in the backlog, so its fd stays readable: a naive loop spins at
+ * 100% CPU. evring pauses accepting instead ({@code Net.Builder.acceptBackoff}, 100 ms by default; counted in
+ * {@link NetStats#acceptPauses()}) in both styles: the completion style tells the accept callback (status
+ * {@code -EMFILE}, ...: {@link Status#isAcceptPause}) and resumes by itself; the readiness style's
+ * {@link #tryAccept(IoWatcher)} returns null and rests your watcher for the pause. The waiting connection is accepted
+ * as soon as the shortage passed, none is dropped.
  */
 public final class StreamListener extends NetSocket {
-    /** Readiness style: accepting paused after EMFILE/ENFILE until this timer fires (made on first need). */
+    /** Readiness style: accepting paused after a shortage ({@link Status#isAcceptPause}) until this timer fires. */
     private TimerWatcher readinessPause;
     /** The caller's watcher stopped for that pause, started again when it ends. */
     private IoWatcher pausedWatcher;
@@ -93,15 +94,13 @@ public final class StreamListener extends NetSocket {
 
     /**
      * Readiness style: accepts one pending connection (accept4(2), non-blocking), or returns null when none can be
-     * taken now: none is waiting, or the process is out of fds (EMFILE/ENFILE) or memory (ENOBUFS/ENOMEM). Then
-     * accepting pauses as the
-     * completion style's does ({@code Net.Builder.acceptBackoff}, 100 ms by default; counted in
-     * {@link NetStats#acceptPauses()}): until the pause ends this returns null without a system call, and the waiting
-     * connection stays in the backlog, accepted once fds are free. The listener's fd stays readable meanwhile, so a
-     * watcher on it would be called on every iteration: use {@link #tryAccept(IoWatcher)}, which stops it for the pause.
-     *
-     * A connection that failed on its own (ECONNABORTED, EPROTO, a network error, EPERM from a firewall rule) is
-     * skipped and the next one taken.
+     * taken now: none is waiting, or the process is short of fds or memory, or EPERM ({@link Status#isAcceptPause}).
+     * Then accepting pauses as the completion style's does ({@code Net.Builder.acceptBackoff}, 100 ms by default;
+     * counted in {@link NetStats#acceptPauses()}): until the pause ends this returns null without a system call, and
+     * the waiting connection stays in the backlog, accepted once the shortage passed. The listener's fd stays readable
+     * meanwhile, so a watcher on it would be called on every iteration: use {@link #tryAccept(IoWatcher)}, which stops
+     * it for the pause. A connection that failed on its own (ECONNABORTED, EPROTO, a network error) is skipped and the
+     * next one taken.
      *
      * @throws dev.evring.ErrnoException on any other failure (the listener is broken: EBADF, EINVAL, ...)
      */
@@ -126,7 +125,7 @@ public final class StreamListener extends NetSocket {
             if (r >= 0) return new StreamSocket(net, r, family);
             if (r == -Errno.EAGAIN) return null;
             if (transientAcceptError(r)) continue;
-            if (acceptShortage(r)) {
+            if (Status.isAcceptPause(r)) {
                 pauseReadinessAccept(watcher);
                 return null;
             }
@@ -153,22 +152,13 @@ public final class StreamListener extends NetSocket {
     }
 
     /**
-     * Errors accept(2) reports for one connection (it died in the backlog, the network under it failed, or firewall
-     * rules forbid it: EPERM) and for a signal; the man page says to retry the network ones as EAGAIN. They never end
-     * an accept, and the connections behind them are still accepted.
+     * Errors accept(2) reports for one connection, which it took off the backlog (it died there, or the network under
+     * it failed), and for a signal; the man page says to retry the network ones as EAGAIN. They never end an accept,
+     * and the connections behind them are still accepted.
      */
     static boolean transientAcceptError(int r) {
         return r == -Errno.ECONNABORTED || r == -Errno.EINTR || r == -Errno.EPROTO || r == -Errno.ENETDOWN
                 || r == -Errno.ENOPROTOOPT || r == -Errno.EHOSTDOWN || r == -Errno.ENONET || r == -Errno.EHOSTUNREACH
-                || r == -Errno.EOPNOTSUPP || r == -Errno.ENETUNREACH || r == -Errno.EPERM;
-    }
-
-    /**
-     * Errors accept(2) reports when the process or the system is short of something the next accept needs: fds
-     * (EMFILE, ENFILE) or memory (ENOBUFS, ENOMEM). Accepting pauses for the backoff and resumes by itself (retrying
-     * at once would spin on a listener that stays readable; ending the accept would leave a server deaf for good).
-     */
-    static boolean acceptShortage(int r) {
-        return r == -Errno.EMFILE || r == -Errno.ENFILE || r == -Errno.ENOBUFS || r == -Errno.ENOMEM;
+                || r == -Errno.EOPNOTSUPP || r == -Errno.ENETUNREACH;
     }
 }

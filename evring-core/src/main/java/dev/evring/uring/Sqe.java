@@ -238,6 +238,15 @@ public final class Sqe {
         sqes.set(JAVA_INT, sqe + OFF_SQE_OP_FLAGS, msgFlags);
     }
 
+    /**
+     * Adds IORING_RECVSEND_POLL_FIRST (5.19) to a prepared send, sendmsg, recv or recvmsg: the kernel waits for the
+     * socket to be ready before it tries, instead of trying at once.
+     */
+    public static void pollFirst(MemorySegment sqes, long sqe) {
+        short ioprio = sqes.get(JAVA_SHORT, sqe + OFF_SQE_IOPRIO);
+        sqes.set(JAVA_SHORT, sqe + OFF_SQE_IOPRIO, (short) (ioprio | IORING_RECVSEND_POLL_FIRST));
+    }
+
     /** RECVMSG into the {@code struct msghdr} at the start of {@code msghdr} (UDP, learning the source address). */
     public static void prepRecvMsg(MemorySegment sqes, long sqe, int fd, MemorySegment msghdr, int msgFlags, long userData) {
         prepRw(sqes, sqe, IORING_OP_RECVMSG, fd, msghdr.address(), 1, 0, userData);

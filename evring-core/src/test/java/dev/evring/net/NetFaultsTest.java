@@ -114,6 +114,32 @@ class NetFaultsTest extends NetTestBase {
         }
     }
 
+    /**
+     * io_uring: a receive the kernel ends with EAGAIN or EINTR (it does, with nothing consumed, on a non-blocking
+     * socket whose request it could not poll-arm) is received again, not ended: here the completion that carried the
+     * peer's end of stream says EAGAIN, and the receive still ends once, with the end of stream it gets next.
+     */
+    @Test
+    void aReceiveTheKernelEndsWithEagainIsReceivedAgain() {
+        assumeTrue(ring(), "the emulation's recv(2) EAGAIN is its readiness wait (anInterruptedReceiveGoesOn...)");
+        for (int errno : new int[] {Errno.EAGAIN, Errno.EINTR}) {
+            StreamSocket[] pair = net.socketPair();
+            List<Integer> ends = new ArrayList<>();
+            pair[0].recv((s, d, n) -> {
+                if (d != null) d.release();
+                else ends.add(n);
+            });
+            runFor(10);
+            failNext(Faults.Call.RECV, pair[0].fd(), errno);
+            pair[1].close(); // an end of stream: a state, so receiving again finds it again
+            runUntil(() -> !ends.isEmpty(), "the receive's end after " + Errno.name(errno));
+            runFor(10);
+            assertEquals(List.of(0), ends, "the end of stream, once; not " + Errno.name(errno));
+            pair[0].close();
+            assertNothingElseDisturbed(BYSTANDER_OPS);
+        }
+    }
+
     /** The emulation's retries: a receive interrupted, or told to try again, delivers the data on the next event. */
     @Test
     void anInterruptedReceiveGoesOnAndDeliversEveryByte() {
@@ -249,14 +275,134 @@ class NetFaultsTest extends NetTestBase {
         assertNothingElseDisturbed(BYSTANDER_OPS);
     }
 
+    /** Datagrams: a failed receive ends recvFrom with its errno; a failed sendTo reports its errno and the next goes. */
+    @Test
+    void failedDatagramOperationsReportTheirErrnoOnce() {
+        for (int errno : new int[] {Errno.ECONNREFUSED, Errno.ENOMEM}) {
+            UdpSocket a = net.bindUdp(loopback4());
+            UdpSocket b = net.bindUdp(loopback4());
+            List<Integer> ends = new ArrayList<>();
+            b.recvFrom((u, d, n) -> {
+                if (d != null) d.release();
+                else ends.add(n);
+            });
+            runFor(10);
+            failNext(Faults.Call.RECV, b.fd(), errno);
+            Buffer dgram = net.allocate().put(new byte[] {1, 2, 3});
+            assertTrue(a.send(dgram, b.localAddress()), "a direct sendto(2): no completion of ours");
+            dgram.release();
+            runUntil(() -> !ends.isEmpty(), "the datagram receive's end with " + Errno.name(errno));
+            runFor(10);
+            assertEquals(List.of(-errno), ends);
+            a.close();
+            b.close();
+            assertNothingElseDisturbed(BYSTANDER_OPS);
+        }
+        for (int errno : new int[] {Errno.EMSGSIZE, Errno.ENOBUFS, Errno.ECONNREFUSED, Errno.ENETUNREACH, Errno.EACCES}) {
+            UdpSocket a = net.bindUdp(loopback4());
+            UdpSocket b = net.bindUdp(loopback4());
+            List<String> ends = new ArrayList<>();
+            failNext(Faults.Call.SEND, a.fd(), errno);
+            a.sendTo(net.allocate().put((byte) 1), b.localAddress(), (u, st) -> ends.add("first:" + st));
+            runUntil(() -> ends.size() == 1, "the sendTo's end with " + Errno.name(errno));
+            a.sendTo(net.allocate().put((byte) 2), b.localAddress(), (u, st) -> ends.add("next:" + st));
+            runUntil(() -> ends.size() == 2, "the next sendTo");
+            assertEquals(List.of("first:" + -errno, "next:1"), ends, "a datagram's failure is its own");
+            a.close();
+            b.close();
+            assertNothingElseDisturbed(BYSTANDER_OPS);
+        }
+    }
+
+    /** Files: a failed read or write reports its errno once, and the buffer comes back to its pool. */
+    @Test
+    void failedFileOperationsReportTheirErrnoOnce() throws Exception {
+        Path f = Files.createTempFile("evring-faults", ".bin");
+        try {
+            Files.write(f, pattern(10_000, 1));
+            for (int errno : new int[] {Errno.EIO, Errno.ENOSPC, Errno.EINVAL}) {
+                AsyncFile file = net.openFile(f, java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+                List<Integer> ends = new ArrayList<>();
+                failNext(Faults.Call.PREAD, file.fd(), errno);
+                file.read(0, net.allocate(), (x, d, n) -> {
+                    if (d != null) d.release();
+                    ends.add(n);
+                });
+                runUntil(() -> ends.size() == 1, "the read's end with " + Errno.name(errno));
+                failNext(Faults.Call.PWRITE, file.fd(), errno);
+                file.write(0, net.allocate().put(new byte[] {9}), (x, st) -> ends.add(st));
+                runUntil(() -> ends.size() == 2, "the write's end with " + Errno.name(errno));
+                runFor(10);
+                assertEquals(List.of(-errno, -errno), ends);
+                file.close();
+                assertNothingElseDisturbed(BYSTANDER_OPS);
+            }
+        } finally {
+            Files.deleteIfExists(f);
+        }
+    }
+
+    /**
+     * The kernel refuses a multishot form with EINVAL (an older kernel, a socket type it does not support): the
+     * single-shot form takes over and nothing is lost; a single-shot accept refused so ends with EINVAL.
+     */
+    @Test
+    void aRefusedMultishotAcceptFallsBackToSingleShot() throws Exception {
+        assumeTrue(ring(), "only io_uring has multishot forms");
+        boolean multishot = !net.stats().features().contains("single-shot accept");
+        StreamListener l = net.listen(loopback4());
+        RingFaults.rejectSqes(dev.evring.linux.IoUring.IORING_OP_ACCEPT, l.fd(), 1);
+        List<Integer> statuses = new ArrayList<>();
+        List<StreamSocket> accepted = new ArrayList<>();
+        l.accept((x, s, st) -> {
+            statuses.add(st);
+            if (s != null) accepted.add(s);
+        });
+        try (SocketChannel c = SocketChannel.open(l.localAddress())) {
+            if (multishot) {
+                runUntil(() -> accepted.size() == 1, "the connection, accepted single-shot");
+                assertTrue(net.stats().features().contains("single-shot accept"), net.stats().features());
+                assertEquals(List.of(0), statuses);
+            } else {
+                runUntil(() -> !statuses.isEmpty(), "the refused accept's end");
+                assertEquals(List.of(-Errno.EINVAL), statuses);
+                assertFalse(l.isAccepting());
+            }
+        }
+        for (StreamSocket s : accepted) s.close();
+        l.close();
+        assertNothingElseDisturbed(BYSTANDER_OPS);
+    }
+
+    /** The same for a multishot receive (only without a per-connection share): single-shot takes over, no byte lost. */
+    @Test
+    void aRefusedMultishotReceiveFallsBackToSingleShot() {
+        assumeTrue(ring(), "only io_uring has multishot forms");
+        Net unbounded = Net.builder(loop).recvShare(0).open();
+        assumeTrue(unbounded.stats().features().contains("multishot recv"),
+                "this variant receives single-shot: " + unbounded.stats().features());
+        StreamSocket[] pair = unbounded.socketPair();
+        RingFaults.rejectSqes(dev.evring.linux.IoUring.IORING_OP_RECV, pair[0].fd(), 1);
+        Collector c = new Collector();
+        pair[0].recv(c);
+        byte[] msg = pattern(5000, 3);
+        assertEquals(msg.length, pair[1].write(msg, 0, msg.length));
+        runUntil(() -> c.bytes.size() == msg.length, "the bytes, received single-shot");
+        assertArrayEquals(msg, c.bytes.toByteArray());
+        assertFalse(c.ended, "the receive goes on");
+        assertTrue(unbounded.stats().features().contains("single-shot recv"), unbounded.stats().features());
+        unbounded.close();
+        assertNothingElseDisturbed(BYSTANDER_OPS);
+    }
+
     /** How an accept takes each errno accept(2) (or IORING_OP_ACCEPT) can give. */
     enum AcceptOutcome { SKIPPED, PAUSED, ENDED }
 
     static AcceptOutcome acceptOutcome(int errno) {
         return switch (errno) {
-            case Errno.ECONNABORTED, Errno.EPROTO, Errno.EPERM, Errno.ENETDOWN, Errno.ENOPROTOOPT, Errno.EHOSTDOWN,
+            case Errno.ECONNABORTED, Errno.EPROTO, Errno.ENETDOWN, Errno.ENOPROTOOPT, Errno.EHOSTDOWN,
                  Errno.ENONET, Errno.EHOSTUNREACH, Errno.EOPNOTSUPP, Errno.ENETUNREACH, Errno.EINTR -> AcceptOutcome.SKIPPED;
-            case Errno.EMFILE, Errno.ENFILE, Errno.ENOBUFS, Errno.ENOMEM -> AcceptOutcome.PAUSED;
+            case Errno.EMFILE, Errno.ENFILE, Errno.ENOBUFS, Errno.ENOMEM, Errno.EPERM -> AcceptOutcome.PAUSED;
             default -> AcceptOutcome.ENDED;
         };
     }
@@ -315,6 +461,7 @@ class NetFaultsTest extends NetTestBase {
                     case PAUSED -> {
                         runUntil(() -> !statuses.isEmpty(), "the pause's report");
                         assertEquals(-errno, statuses.get(0));
+                        assertTrue(Status.isAcceptPause(statuses.get(0)), "what the callback is told to tell a pause by");
                         assertEquals(pausesBefore + 1, quick.stats().acceptPauses());
                         assertTrue(l.isAccepting(), "a pause does not end the accept");
                         if (lost >= 0) second.connect(l.localAddress());
@@ -323,6 +470,7 @@ class NetFaultsTest extends NetTestBase {
                     }
                     case ENDED -> {
                         runUntil(() -> !statuses.isEmpty(), "the accept's end");
+                        assertFalse(Status.isAcceptPause(-errno));
                         runFor(20);
                         assertEquals(List.of(-errno), statuses, "one final callback, the errno");
                         assertFalse(l.isAccepting());

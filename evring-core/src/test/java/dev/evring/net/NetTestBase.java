@@ -151,10 +151,10 @@ abstract class NetTestBase {
         return l;
     }
 
-    /** The README's completion echo server: every chunk goes straight back, end of stream closes gracefully. */
     /** How each connection of {@link #readmeEchoServer()} ended: 0 (end of stream) or -errno. */
     final List<Integer> echoEnds = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+    /** The README's completion echo server: every chunk goes straight back, end of stream closes gracefully. */
     StreamListener readmeEchoServer() {
         StreamListener listener = net.listen(loopback4());
         listener.accept((l, socket, status) -> {

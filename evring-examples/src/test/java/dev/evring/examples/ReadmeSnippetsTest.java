@@ -12,9 +12,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every complete code snippet of the README's socket section is an excerpt, verbatim, of an example that a test runs
- * (here and in {@link EchoExamplesTest}), so a snippet cannot drift from code that is known to work. Skeletons that
- * say {@code ...} are exempt.
+ * Every complete code snippet of the README's socket section and its quick start is an excerpt, verbatim, of an
+ * example that a test runs ({@link EchoExamplesTest}, {@link HttpExamplesTest}, {@link QuickStartTest}), so a snippet
+ * cannot drift from code that is known to work. Skeletons that say {@code ...} are exempt. (The loop group and
+ * virtual-thread sections have tests of their own: LoopGroupReadmeTest, VirtualThreadSnippetsTest.)
  */
 class ReadmeSnippetsTest {
     private static final Path README = Path.of("..", "README.md");
@@ -71,13 +72,23 @@ class ReadmeSnippetsTest {
 
     @Test
     void everyCompleteSocketSnippetIsVerbatimInAnExample() throws IOException {
+        assertTrue(checkSection("## Sockets and completion I/O") >= 3, "the echo servers' and the HTTP server's snippets");
+    }
+
+    @Test
+    void theQuickStartIsVerbatimInItsExample() throws IOException {
+        assertTrue(checkSection("## Quick start") == 1, "the quick start's one snippet");
+    }
+
+    /** Checks every complete java snippet of a README section against the examples; returns how many it checked. */
+    static int checkSection(String heading) throws IOException {
         String readme = Files.readString(README);
         List<String> sources = new ArrayList<>();
         try (var files = Files.list(EXAMPLES)) {
             for (Path p : files.toList()) sources.add(Files.readString(p));
         }
-        List<String> blocks = javaBlocks(readme, "## Sockets and completion I/O");
-        assertFalse(blocks.isEmpty(), "the socket section has snippets");
+        List<String> blocks = javaBlocks(readme, heading);
+        assertFalse(blocks.isEmpty(), "the section " + heading + " has snippets");
         int checked = 0;
         for (String block : blocks) {
             if (block.contains("...")) continue; // a skeleton
@@ -87,6 +98,6 @@ class ReadmeSnippetsTest {
             assertTrue(found, "this README snippet is not verbatim in any example:\n" + snippet);
             checked++;
         }
-        assertTrue(checked >= 2, "the two echo servers' snippets were checked: " + checked);
+        return checked;
     }
 }

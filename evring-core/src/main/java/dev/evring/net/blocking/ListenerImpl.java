@@ -413,7 +413,7 @@ final class ListenerImpl extends SocketImpl {
                 }
                 return;
             }
-            if (status == Status.EMFILE || status == Status.ENFILE) return; // paused; resumes by itself
+            if (Status.isAcceptPause(status)) return; // paused (out of fds or memory); resumes by itself
             running = false; // the accept ended
             stopping = false;
             if (status == Status.ECANCELED) {
