@@ -38,6 +38,14 @@ import java.time.Duration;
  * loop submits them in its next batch) and at most one on epoll/poll; nothing allocates per operation in steady state
  * but the handle of each buffer handed to you. Closing the loop closes the Net (its cleanup watcher), which closes
  * every socket and file still open.
+ *
+ * <p>Why this class is over 800 lines: it is the net layer's public face (the {@link Builder} with each option's
+ * documentation, the factories, buffers, cancel, stats, close: about 280 of its lines are Javadoc and blank lines)
+ * and the one place where an operation's life is kept: its start, its completion and delivery, and its end, which
+ * read and write the same handle, pool and operation-table state. Every other room is a class of its own: the
+ * engines ({@code RingEngine}, {@code ReadinessEngine}), the operation table ({@code OpTable}, {@code OpId}), the
+ * delivery queue, the send queue ({@code Outbound}), the receive accumulation ({@code Accumulator}), graceful close,
+ * the pools ({@code BufferPool}) and the settings ({@code NetSettings}).
  */
 public final class Net implements AutoCloseable {
     /** Opens a Net on {@code loop} with the default pools (or the {@code net.*} options of the loop). Loop thread only. */
