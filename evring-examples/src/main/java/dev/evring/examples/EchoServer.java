@@ -1,13 +1,11 @@
 package dev.evring.examples;
 
 import dev.evring.AsyncWatcher;
-import dev.evring.Backend;
 import dev.evring.EventLoop;
 import dev.evring.net.Net;
 import dev.evring.net.StreamListener;
 
 import java.net.InetSocketAddress;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -23,14 +21,7 @@ public final class EchoServer {
     /** The options of {@code ./evring echo-server} (and of this class's {@code main}). */
     public static final CommandLine COMMAND_LINE = new CommandLine("./evring echo-server",
             "TCP echo server (evring-examples' EchoServer) on every local address, until Ctrl-C.");
-    static final CommandLine.Option<Integer> PORT = COMMAND_LINE.integer("--port", "P", 7007, 0, 65_535,
-            "the port to listen on (default 7007; 0: any free one)");
-    static final CommandLine.Option<Backend> BACKEND = COMMAND_LINE.value("--backend", "io_uring|epoll|poll", null,
-            Backend::parse, "the loop's backend (default: the one EventLoop.open() picks)");
-    static final CommandLine.Option<String> MODE = COMMAND_LINE.choice("--mode", "completion", List.of("completion", "readiness"),
-            "the socket API style (default completion)");
-    static final CommandLine.Option<Integer> LOOPS = GroupServer.loopsOption(COMMAND_LINE);
-    static final CommandLine.Option<String> ACCEPT = GroupServer.acceptOption(COMMAND_LINE);
+    static final ServerOptions OPTIONS = ServerOptions.declare(COMMAND_LINE, 7007);
 
     public static void main(String[] args) throws Exception {
         System.exit(COMMAND_LINE.run(args, System.out, System.err, EchoServer::run));
@@ -38,17 +29,15 @@ public final class EchoServer {
 
     /** Runs the server with its parsed options; returns the exit status. */
     public static int run(CommandLine.Parsed options) throws Exception {
-        int port = options.get(PORT);
-        Backend backend = options.get(BACKEND);
-        boolean readiness = options.get(MODE).equals("readiness");
-        EventLoop.Builder builder = EventLoop.builder();
-        if (backend != null) builder.backend(backend);
-        int loops = options.get(LOOPS);
+        int port = options.get(OPTIONS.port());
+        boolean readiness = OPTIONS.readiness(options);
+        EventLoop.Builder builder = OPTIONS.loopBuilder(options);
+        int loops = options.get(OPTIONS.loops());
         if (loops > 1) {
             GroupServer server = GroupServer.start(loops, builder, new InetSocketAddress(port),
-                    GroupServer.mode(options.get(ACCEPT)), Net::open,
+                    GroupServer.mode(options.get(OPTIONS.accept())), Net::open,
                     loop -> readiness ? ReadinessEcho::serve : CompletionEcho::serve);
-            return GroupServer.serve("echo server", readiness ? "readiness" : "completion", options.get(ACCEPT), server);
+            return GroupServer.serve("echo server", readiness ? "readiness" : "completion", options.get(OPTIONS.accept()), server);
         }
         CountDownLatch closed = new CountDownLatch(1);
         try (EventLoop loop = builder.open()) {

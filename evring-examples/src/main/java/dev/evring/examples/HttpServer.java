@@ -1,13 +1,11 @@
 package dev.evring.examples;
 
 import dev.evring.AsyncWatcher;
-import dev.evring.Backend;
 import dev.evring.EventLoop;
 import dev.evring.net.Net;
 import dev.evring.net.StreamListener;
 
 import java.net.InetSocketAddress;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -22,14 +20,7 @@ public final class HttpServer {
     /** The options of {@code ./evring http-server} (and of this class's {@code main}). */
     public static final CommandLine COMMAND_LINE = new CommandLine("./evring http-server",
             "HTTP/1.1 server (evring-examples' CompletionHttp or ReadinessHttp): /plaintext and /json, until Ctrl-C.");
-    static final CommandLine.Option<Integer> PORT = COMMAND_LINE.integer("--port", "P", 8080, 0, 65_535,
-            "the port to listen on (default 8080; 0: any free one)");
-    static final CommandLine.Option<Backend> BACKEND = COMMAND_LINE.value("--backend", "io_uring|epoll|poll", null,
-            Backend::parse, "the loop's backend (default: the one EventLoop.open() picks)");
-    static final CommandLine.Option<String> MODE = COMMAND_LINE.choice("--mode", "completion", List.of("completion", "readiness"),
-            "the socket API style (default completion)");
-    static final CommandLine.Option<Integer> LOOPS = GroupServer.loopsOption(COMMAND_LINE);
-    static final CommandLine.Option<String> ACCEPT = GroupServer.acceptOption(COMMAND_LINE);
+    static final ServerOptions OPTIONS = ServerOptions.declare(COMMAND_LINE, 8080);
 
     public static void main(String[] args) throws Exception {
         System.exit(COMMAND_LINE.run(args, System.out, System.err, HttpServer::run));
@@ -46,23 +37,21 @@ public final class HttpServer {
 
     /** Runs the server with its parsed options; returns the exit status. */
     public static int run(CommandLine.Parsed options) throws Exception {
-        Backend backend = options.get(BACKEND);
-        boolean readiness = options.get(MODE).equals("readiness");
-        EventLoop.Builder builder = EventLoop.builder();
-        if (backend != null) builder.backend(backend);
-        int loops = options.get(LOOPS);
+        boolean readiness = OPTIONS.readiness(options);
+        EventLoop.Builder builder = OPTIONS.loopBuilder(options);
+        int loops = options.get(OPTIONS.loops());
         if (loops > 1) {
-            GroupServer server = GroupServer.start(loops, builder, new InetSocketAddress(options.get(PORT)),
-                    GroupServer.mode(options.get(ACCEPT)), HttpServer::openNet, loop -> {
+            GroupServer server = GroupServer.start(loops, builder, new InetSocketAddress(options.get(OPTIONS.port())),
+                    GroupServer.mode(options.get(OPTIONS.accept())), HttpServer::openNet, loop -> {
                         Http http = new Http(loop);
                         return readiness ? socket -> ReadinessHttp.serve(socket, http) : CompletionHttp.server(http);
                     });
-            return GroupServer.serve("http server", readiness ? "readiness" : "completion", options.get(ACCEPT), server);
+            return GroupServer.serve("http server", readiness ? "readiness" : "completion", options.get(OPTIONS.accept()), server);
         }
         CountDownLatch closed = new CountDownLatch(1);
         try (EventLoop loop = builder.open()) {
             Net net = openNet(loop);
-            StreamListener listener = net.listen(new InetSocketAddress(options.get(PORT)));
+            StreamListener listener = net.listen(new InetSocketAddress(options.get(OPTIONS.port())));
             Http http = new Http(loop);
             if (readiness) ReadinessHttp.serve(loop, listener, http);
             else CompletionHttp.serve(listener, http);

@@ -148,8 +148,8 @@ class GroupServerTest {
             assertTrue(m.contains("--accept") && m.contains("kernel"), m);
             assertTrue(cl.usage().contains("--loops N") && cl.usage().contains("reuseport|handoff|handoff-least-loaded"), cl.usage());
         }
-        assertEquals(1, EchoServer.COMMAND_LINE.parse().get(EchoServer.LOOPS));
-        assertEquals("reuseport", HttpServer.COMMAND_LINE.parse().get(HttpServer.ACCEPT));
+        assertEquals(1, EchoServer.COMMAND_LINE.parse().get(EchoServer.OPTIONS.loops()));
+        assertEquals("reuseport", HttpServer.COMMAND_LINE.parse().get(HttpServer.OPTIONS.accept()));
         assertEquals(GroupListener.Mode.HAND_OFF_ROUND_ROBIN, GroupServer.mode("handoff"));
     }
 }

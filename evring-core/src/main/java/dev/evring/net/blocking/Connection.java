@@ -412,30 +412,17 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
                     return n;
                 }
                 port.checkMayBlock();
-                if (me.isInterrupted()) {
-                    if (me.isVirtual()) {
-                        clearReader(me);
-                        throw new InterruptedIOException();
-                    }
-                    Thread.interrupted(); // a platform thread's read blocks through an interrupt (as the JDK's)
-                    interrupted = true;
-                }
-                if (deadline == 0) {
-                    LockSupport.park(this);
-                } else {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        clearReader(me);
-                        throw new SocketTimeoutException("Read timed out");
-                    }
-                    LockSupport.parkNanos(this, left);
-                }
+                interrupted |= Parking.parkOnce(this, me, deadline, readerGiveUp, "Read timed out");
             }
         } finally {
             readLock.unlock();
             if (interrupted) me.interrupt();
         }
     }
+
+    /** What a blocked read or write gives up before it throws (made once: a park allocates nothing). */
+    private final Parking.GiveUp readerGiveUp = this::clearReader;
+    private final Parking.GiveUp writerGiveUp = this::clearWriter;
 
     private synchronized void clearReader(Thread me) {
         if (reader == me) reader = null;
@@ -520,15 +507,7 @@ final class Connection implements InboundCallback, CompletionCallback<StreamSock
                     continue;
                 }
                 port.checkMayBlock();
-                if (me.isInterrupted()) {
-                    if (me.isVirtual()) {
-                        clearWriter(me);
-                        throw new InterruptedIOException();
-                    }
-                    Thread.interrupted();
-                    interrupted = true;
-                }
-                LockSupport.park(this);
+                interrupted |= Parking.parkOnce(this, me, 0, writerGiveUp, null);
             }
         } finally {
             writeLock.unlock();

@@ -184,30 +184,16 @@ final class ListenerImpl extends SocketImpl {
                     return;
                 }
                 for (LoopListener l : listeners) l.port.checkMayBlock(); // a loop waiting for its own accept
-                if (me.isInterrupted()) {
-                    if (me.isVirtual()) {
-                        clearAcceptor(me);
-                        throw new InterruptedIOException();
-                    }
-                    Thread.interrupted();
-                    interrupted = true;
-                }
-                if (deadline == 0) {
-                    LockSupport.park(this);
-                } else {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        clearAcceptor(me);
-                        throw new SocketTimeoutException("Accept timed out");
-                    }
-                    LockSupport.parkNanos(this, left);
-                }
+                interrupted |= Parking.parkOnce(this, me, deadline, acceptorGiveUp, "Accept timed out");
             }
         } finally {
             acceptLock.unlock();
             if (interrupted) me.interrupt();
         }
     }
+
+    /** What a blocked accept gives up before it throws (made once). */
+    private final Parking.GiveUp acceptorGiveUp = this::clearAcceptor;
 
     private synchronized void clearAcceptor(Thread me) {
         if (acceptor == me) acceptor = null;
