@@ -74,7 +74,11 @@ final class IdleClient implements AutoCloseable {
         } catch (IOException e) {
             // it ended by itself: nothing to close
         } finally {
-            process.getOutputStream().close();
+            try {
+                process.getOutputStream().close(); // flushes what a failed send left in its buffer
+            } catch (IOException e) {
+                // the generator ended and its stdin with it (broken pipe): nothing left to tell it
+            }
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 process.waitFor(10, TimeUnit.SECONDS);
