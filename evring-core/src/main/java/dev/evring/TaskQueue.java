@@ -140,12 +140,12 @@ final class TaskQueue extends Watcher {
     /** Not a user watcher: the loop feeds it when tasks arrive. */
     @Override
     public void start() {
-        throw new UnsupportedOperationException("the task queue is not started by hand");
+        throw new IllegalStateException("the task queue is not started by hand: the loop feeds it when tasks arrive");
     }
 
     @Override
     public void stop() {
-        throw new UnsupportedOperationException("the task queue is not stopped by hand");
+        throw new IllegalStateException("the task queue is not stopped by hand: it ends with its loop");
     }
 
     @Override

@@ -278,6 +278,14 @@ final class ConnectionImpl extends SocketImpl {
         }
     }
 
+    /**
+     * What {@code SocketImpl.setOption}/{@code getOption} must throw for an option the socket does not have (the
+     * JDK's contract, which {@code Socket.setOption} passes on as its own): the connection's and the listener's.
+     */
+    static UnsupportedOperationException unsupported(SocketOption<?> name) {
+        return new UnsupportedOperationException("'" + name + "' not supported");
+    }
+
     @Override
     protected <T> void setOption(SocketOption<T> name, T value) throws IOException {
         Objects.requireNonNull(name);
@@ -285,14 +293,14 @@ final class ConnectionImpl extends SocketImpl {
             setOption(SocketOptions.SO_LINGER, value);
             return;
         }
-        if (!OPTIONS.contains(name)) throw new UnsupportedOperationException("'" + name + "' not supported");
+        if (!OPTIONS.contains(name)) throw unsupported(name);
         setStandard(name, value);
     }
 
     @Override
     protected <T> T getOption(SocketOption<T> name) throws IOException {
         Objects.requireNonNull(name);
-        if (!OPTIONS.contains(name)) throw new UnsupportedOperationException("'" + name + "' not supported");
+        if (!OPTIONS.contains(name)) throw unsupported(name);
         return getStandard(name);
     }
 

@@ -330,7 +330,7 @@ final class ListenerImpl extends SocketImpl {
         Objects.requireNonNull(name);
         if (name == StandardSocketOptions.SO_REUSEADDR) setOption(SO_REUSEADDR, value);
         else if (name == StandardSocketOptions.SO_RCVBUF) setOption(SO_RCVBUF, value);
-        else throw new UnsupportedOperationException("'" + name + "' not supported");
+        else throw ConnectionImpl.unsupported(name);
     }
 
     @Override
@@ -339,7 +339,7 @@ final class ListenerImpl extends SocketImpl {
         Objects.requireNonNull(name);
         if (name == StandardSocketOptions.SO_REUSEADDR) return (T) getOption(SO_REUSEADDR);
         if (name == StandardSocketOptions.SO_RCVBUF) return (T) getOption(SO_RCVBUF);
-        throw new UnsupportedOperationException("'" + name + "' not supported");
+        throw ConnectionImpl.unsupported(name);
     }
 
     @Override
