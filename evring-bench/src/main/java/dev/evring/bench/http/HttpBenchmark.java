@@ -92,7 +92,7 @@ public final class HttpBenchmark implements Benchmark {
             rows.add(evring(ctx, "readiness", Backend.EPOLL));
         }
         String nginxName = "nginx" + (nginx.ok() ? " " + nginxVersion(nginx.path()) : "");
-        rows.add(new ServerRow(nginxName, RowKind.PEER, launch -> Nginx.command(ctx, nginx.path(), ctx.workDir("http").resolve("nginx"), launch),
+        rows.add(new ServerRow(nginxName, RowKind.PEER, launch -> Nginx.command(ctx, nginx.path(), ctx.workDir("http"), launch),
                 nginx.missing(), HttpProbe::check));
         for (String transport : List.of("epoll", "io_uring")) {
             rows.add(peer(ctx, "Netty 4.2 " + transport, "netty-" + transport));

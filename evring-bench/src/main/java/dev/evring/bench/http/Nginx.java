@@ -20,8 +20,13 @@ import java.util.List;
 final class Nginx {
     private Nginx() {}
 
-    /** Writes the configuration for {@code launch} into {@code dir} and returns the command that runs it on CPU 0. */
-    static List<String> command(BenchContext ctx, Path nginx, Path dir, ServerRow.Launch launch) {
+    /**
+     * Writes the configuration for {@code launch} into a folder of its own under {@code parent} and returns the command
+     * that runs it on CPUs 0..loops-1. One folder per launch: with {@code --loops 1,2} the two nginx rows' servers run
+     * side by side (the rounds interleave rows), and a shared nginx.conf once made the first read the second's port.
+     */
+    static List<String> command(BenchContext ctx, Path nginx, Path parent, ServerRow.Launch launch) {
+        Path dir = parent.resolve("nginx-" + launch.loops() + "-loops-port-" + launch.port());
         try {
             Files.createDirectories(dir.resolve("tmp"));
             Files.writeString(dir.resolve("nginx.conf"), config(dir, launch));
