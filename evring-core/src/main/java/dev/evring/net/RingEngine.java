@@ -141,9 +141,18 @@ final class RingEngine extends Engine implements CompletionHandler {
 
     @Override
     void submit(Op op) {
-        boolean timed = op.timeoutNanos > 0;
         IoHandle h = op.handle;
         int fd = h.fd;
+        if (op.kind == Op.SHUTDOWN) {
+            // shutdown(2) now, on the loop's thread, never IORING_OP_SHUTDOWN: the kernel marks that opcode
+            // REQ_F_FORCE_ASYNC, so an io-wq worker looks its fd number up only when it runs. A close(2) of this
+            // handle before then (close(), or its Net closing) let the worker half-close whatever socket took the
+            // number next: GroupListenerTest saw connections of the next test end under their clients (clean ends on
+            // the server, EPIPE on the client's writes) from the previous test's graceful closes. One system call.
+            net.complete(op, SysSocket.shutdown(net.callState, fd, SysSocket.SHUT_WR), null, true);
+            return;
+        }
+        boolean timed = op.timeoutNanos > 0;
         if (timed) ring.reserveSqes(2); // the operation and its linked timeout must go in one submission
         long sqe;
         MemorySegment sqes;
@@ -270,12 +279,6 @@ final class RingEngine extends Engine implements CompletionHandler {
                 sqe = ring.nextSqe();
                 sqes = ring.sqes();
                 Sqe.prepSendMsg(sqes, sqe, fd, op.msghdr, SysSocket.MSG_NOSIGNAL, ud);
-            }
-            case Op.SHUTDOWN -> {
-                h.sendCarrier = op;
-                sqe = ring.nextSqe();
-                sqes = ring.sqes();
-                Sqe.prepShutdown(sqes, sqe, fd, SysSocket.SHUT_WR, ud);
             }
             case Op.READ -> {
                 BufferSlot b = op.buffer;
@@ -610,7 +613,9 @@ final class RingEngine extends Engine implements CompletionHandler {
             // submits it; before 5.18 already in io_init_req), and from then on holds the file, not the number. A
             // request linked behind another, or flagged IOSQE_ASYNC or IO_DRAIN, would resolve it later, in io-wq or
             // when its predecessor completes; evring never sets those, and links only a LINK_TIMEOUT (no fd) behind
-            // an operation. So once close() returns, nothing of this handle can reach the file that reuses its number.
+            // an operation. Nor does it use an opcode the kernel always sends to io-wq (IORING_OP_SHUTDOWN is one:
+            // REQ_F_FORCE_ASYNC; shutdowns are made with shutdown(2), see submit). So once close() returns, nothing
+            // of this handle can reach the file that reuses its number.
             op.ringRevoked = true;
             return;
         }

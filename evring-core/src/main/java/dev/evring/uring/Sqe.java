@@ -23,7 +23,6 @@ import static dev.evring.linux.IoUring.IORING_OP_RECV;
 import static dev.evring.linux.IoUring.IORING_OP_RECVMSG;
 import static dev.evring.linux.IoUring.IORING_OP_SEND;
 import static dev.evring.linux.IoUring.IORING_OP_SENDMSG;
-import static dev.evring.linux.IoUring.IORING_OP_SHUTDOWN;
 import static dev.evring.linux.IoUring.IORING_OP_TIMEOUT;
 import static dev.evring.linux.IoUring.IORING_OP_TIMEOUT_REMOVE;
 import static dev.evring.linux.IoUring.IORING_OP_WRITE;
@@ -225,11 +224,6 @@ public final class Sqe {
 
     public static void prepClose(MemorySegment sqes, long sqe, int fd, long userData) {
         prepRw(sqes, sqe, IORING_OP_CLOSE, fd, 0, 0, 0, userData);
-    }
-
-    /** SHUTDOWN {@code how}: SHUT_RD, SHUT_WR, SHUT_RDWR. */
-    public static void prepShutdown(MemorySegment sqes, long sqe, int fd, int how, long userData) {
-        prepRw(sqes, sqe, IORING_OP_SHUTDOWN, fd, 0, how, 0, userData);
     }
 
     /** SENDMSG with the {@code struct msghdr} at the start of {@code msghdr} (UDP with a destination address). */

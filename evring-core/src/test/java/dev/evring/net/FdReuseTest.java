@@ -181,6 +181,34 @@ class FdReuseTest extends NetTestBase {
         old[1].close();
     }
 
+    /**
+     * A graceful close cut short: the half-close went out (on io_uring IORING_OP_SHUTDOWN would have gone to an io-wq
+     * worker, which looks the fd number up only when it runs), then close() closed the number and a new socket took
+     * it. The new socket must never be half-closed. Many rounds, since a worker that runs late is what it takes.
+     */
+    @Test
+    void aShutdownStartedBeforeACloseNeverHalfClosesTheSocketThatTakesTheNumber() {
+        for (int round = 0; round < 40; round++) {
+            StreamSocket[] old = net.socketPair();
+            int[] status = {1};
+            old[0].shutdown((s, st) -> status[0] = st);
+            loop.runNoWait(); // the shutdown starts (submitted, on io_uring)
+            StreamSocket[] fresh = closeAndReuse(old[0]);
+            Collector peer = new Collector();
+            fresh[1].recv(peer);
+            runFor(2);
+            fresh[0].send(NEW, 0, NEW.length, null);
+            runUntil(() -> peer.bytes.size() == NEW.length || !peer.statuses.isEmpty(), "the new socket's bytes");
+            assertTrue(peer.statuses.isEmpty(), "round " + round + ": the new socket's peer saw an end of stream it was never sent: "
+                    + peer.statuses);
+            assertArrayEquals(NEW, peer.bytes.toByteArray());
+            assertTrue(status[0] == Status.ECANCELED || status[0] == 0 || status[0] == 1, Status.describe(status[0]));
+            old[1].close();
+            fresh[0].close();
+            fresh[1].close();
+        }
+    }
+
     @Test
     void fileReadsAndWritesPreparedOnAClosedFileNeverTouchTheNewOne() throws Exception {
         Path dir = Files.createTempDirectory("evring-fdreuse");
