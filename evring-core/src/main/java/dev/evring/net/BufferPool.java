@@ -355,6 +355,10 @@ final class BufferPool {
      * there before ({@link BufferSlot#kernelFilled}); {@code more} (IORING_CQE_F_BUF_MORE): it keeps the rest of the
      * buffer for later receives. Returns a slice over those bytes, lent to the operation, or null when the CQE does
      * not fit what the ring holds (an id the kernel does not hold, more bytes than the buffer has left): never trusted.
+     * Where the bytes are follows from the order of the CQEs, which is the order the kernel consumed the buffer in: it
+     * flushes deferred completions before it posts a multishot CQE ("io_uring: ensure deferred completions are flushed
+     * for multishot", 6.15 and 6.12-stable; before it, a single-shot and a multishot receive's CQEs could pass each
+     * other, which the default share's single-shot receives never meet).
      *
      * <p>The slice's capacity is what it may ever write without touching bytes that are not its own: while the kernel
      * keeps the buffer, exactly the bytes received (the kernel fills the next ones); once it let go of the buffer, the
