@@ -34,7 +34,24 @@ final class InfoCommand {
             for (String r : loop.backendRefusals()) System.out.println("  passed over: " + r);
         }
         ioUringFeatures();
+        netIncremental();
         return 0;
+    }
+
+    /**
+     * Whether net's receives can use incremental buffer consumption here (net.recv_incremental, off by default): the
+     * kernel answers when a Net registers its buffer ring with the flag (EINVAL before 6.12).
+     */
+    private static void netIncremental() {
+        System.out.println();
+        try (EventLoop loop = EventLoop.builder().backend(Backend.IO_URING).option("net.recv_incremental", "true").open()) {
+            String f = dev.evring.net.Net.open(loop).stats().features();
+            System.out.println("net on io_uring with net.recv_incremental=true: " + (f.contains("incremental buffer ring")
+                    ? "incremental buffer ring (received buffers are slices; off by default, README: Incremental buffer consumption)"
+                    : "whole buffers: " + f));
+        } catch (IllegalStateException e) {
+            System.out.println("net on io_uring: none: " + e.getMessage());
+        }
     }
 
     /**

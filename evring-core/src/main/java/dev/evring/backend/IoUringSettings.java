@@ -174,7 +174,7 @@ record IoUringSettings(IoUringBackend.PollMode pollChoice, IoUringBackend.WaitMo
         feature(rows, "RECVSEND_BUNDLE", f, IORING_FEAT_RECVSEND_BUNDLE, bundles,
                 "6.10: net's multishot receives (recvShare(0)) as bundles, net.recv_bundle");
         rows.add(row("PBUF_RING_INC", "not probed", false,
-                "6.12: incremental buffer consumption; net delivers whole buffers (README: Recv bundles)"));
+                "6.12: incremental buffer consumption, net.recv_incremental (a Net probes it: see net below)"));
         rows.add(row("SQPOLL", "not probed", false, "not offered: a kernel thread per loop"));
         rows.add(row("IOSQE_ASYNC", "-", false, "never by evring: it forces worker threads"));
         b.append("\n  ").append(String.format("%-20s %-11s %-5s %s", "feature", "found", "used", "note"));

@@ -22,6 +22,14 @@ import java.nio.charset.Charset;
  * <p>Contents: bytes {@code [0, length())} are the data; {@link #put} appends, {@link #clear()} empties. Indices are
  * checked: a bad index throws {@link IndexOutOfBoundsException}, never touches other memory.
  *
+ * <p>Capacity: a pool's buffer size, except for a received buffer with incremental buffer consumption
+ * ({@code net.recv_incremental} on io_uring, kernel 6.12+). There a receive takes only the bytes it got from a pool
+ * buffer and the kernel fills the rest of that buffer for later receives (of any connection), so what you get is a
+ * slice of the pool buffer: its capacity is exactly the bytes received while the kernel still fills the rest, and
+ * reaches to the end of the pool buffer when the kernel let go of it. A slice can never write bytes the kernel may
+ * still fill or another slice holds; everything else (sending it back, keeping it past the callback, releasing it) is
+ * as for any buffer. To reply with more bytes than you received, {@link Net#allocate()} a buffer.
+ *
  * <p>A {@code Buffer} is a handle, not the memory: each time a buffer is handed to you (by {@link Net#allocate()}, a
  * receive or a file read) you get a new handle, and the handle you give back refuses every later call for good, even
  * once the memory behind it serves another owner with a handle of its own. A reference kept past {@link #release()}
@@ -60,7 +68,7 @@ public final class Buffer {
         return s.handle == this;
     }
 
-    /** The fixed capacity in bytes. */
+    /** The fixed capacity in bytes (for a received slice, see "Capacity" in the class comment). */
     public int capacity() {
         BufferSlot s = slot;
         s.pool.checkThread();

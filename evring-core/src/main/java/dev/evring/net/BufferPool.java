@@ -27,6 +27,18 @@ import java.lang.foreign.MemorySegment;
  * data first), so as many of the oldest waiters are resubmitted as the ring holds buffers beyond the woken receives
  * still on their way ({@link #woken}); each of those ends with a completion soon (its socket is readable), which
  * settles it. Once traffic settles, no receive waits while a buffer is free.
+ *
+ * <h2>Incremental consumption: slices</h2>
+ * With a ring registered with IOU_PBUF_RING_INC (6.12, {@code net.recv_incremental}) the kernel fills a buffer piece by
+ * piece: each receive takes the bytes it got, right after the bytes the buffer's previous receive got, and the CQE
+ * says with IORING_CQE_F_BUF_MORE that the kernel keeps the rest for the next. Each piece is handed out as a slice
+ * ({@link #sliceFilled}): a slot of its own whose memory is only that piece (so every access through it is bounded by
+ * it), counted on its buffer ({@link BufferSlot#slices}). The buffer goes back to the ring only when both happened: the
+ * kernel let go of it (a CQE without BUF_MORE; from then on it is {@link BufferSlot#SLICED}) and its last slice came
+ * back. A CQE with no bytes never lets go of a buffer. Slices count toward their socket's share one each, as whole
+ * buffers do: a slice pins its whole buffer, so a count of slices is what bounds the buffers one connection can keep
+ * from the others (a count of bytes would not: sixteen 1-byte slices can pin sixteen buffers). Slice objects are
+ * reused; each slice's bounded memory segment is the one allocation it costs beside its handle.
  */
 final class BufferPool {
     /** Bounds of {@code count} and of the buffer size (the size is also the most a datagram or a chunk can be). */
@@ -60,6 +72,17 @@ final class BufferPool {
     private int added;
     /** Buffers out of use for good ({@link #retire}). */
     int retired;
+
+    /**
+     * Whether {@link #ring} is consumed incrementally (IOU_PBUF_RING_INC): the kernel fills a buffer piece by piece,
+     * each piece handed out as a slice ({@link #sliceFilled}); see "Incremental consumption" in the class comment.
+     */
+    private boolean incremental;
+    /** Every slice object made (they are reused: steady state makes none), and those not in use now. */
+    private BufferSlot[] slicesMade = new BufferSlot[0];
+    private int slicesMadeCount;
+    private BufferSlot[] spareSlices = new BufferSlot[0];
+    private int spareCount;
 
     BufferPool(Net net, String name, int count, int bufferSize, Arena arena) {
         checkSize(name, count, bufferSize);
@@ -162,8 +185,13 @@ final class BufferPool {
     void recycle(BufferSlot s) {
         if (s.pool != this || s.state != BufferSlot.LENT) throw new IllegalStateException(s + " recycled while " + s.state);
         unassign(s);
+        if (s.parent != null) {
+            recycleSlice(s);
+            return;
+        }
         s.length = 0;
         s.peerLength = 0;
+        s.kernelFilled = 0;
         if (ring != null) {
             s.state = BufferSlot.IN_RING;
             ring.add(s.memory.address(), (int) s.memory.byteSize(), s.id, 0);
@@ -232,6 +260,7 @@ final class BufferPool {
     /** The Net closes: the views of buffers still in the application's hands die before the memory goes. */
     void closeAllViews() {
         for (BufferSlot s : slots) closeViews(s);
+        for (int i = 0; i < slicesMadeCount; i++) closeViews(slicesMade[i]);
     }
 
     /** The checks of {@link #lend}, changing nothing: a gather checks every buffer before it takes any. */
@@ -257,7 +286,13 @@ final class BufferPool {
 
     /** From now on free buffers live in {@code r} (registered by the caller): moves the free list there, one advance. */
     void attachRing(BufferRing r) {
+        attachRing(r, false);
+    }
+
+    /** As {@link #attachRing(BufferRing)}; {@code incremental}: {@code r} was registered with IOU_PBUF_RING_INC. */
+    void attachRing(BufferRing r, boolean incremental) {
         this.ring = r;
+        this.incremental = incremental;
         int n = 0;
         while (freeCount > 0) {
             BufferSlot s = slots[free[--freeCount]];
@@ -275,10 +310,16 @@ final class BufferPool {
      */
     void detachRing() {
         ring = null;
+        incremental = false;
         for (BufferSlot s : slots) {
             if (s.state == BufferSlot.IN_RING) {
-                s.state = BufferSlot.FREE;
-                free[freeCount++] = s.id;
+                s.kernelFilled = 0;
+                if (s.slices > 0) {
+                    s.state = BufferSlot.SLICED; // its slices are still out: it comes back with the last of them
+                } else {
+                    s.state = BufferSlot.FREE;
+                    free[freeCount++] = s.id;
+                }
             }
         }
         inRing = 0;
@@ -298,12 +339,91 @@ final class BufferPool {
      * not one the ring holds (a corrupt or stale CQE: never trusted).
      */
     BufferSlot pickedByKernel(int bid) {
-        if (bid < 0 || bid >= slots.length) return null;
+        if (incremental || bid < 0 || bid >= slots.length) return null; // (incremental: sliceFilled)
         BufferSlot s = slots[bid];
         if (s.state != BufferSlot.IN_RING) return null;
         s.state = BufferSlot.LENT;
         inRing--;
         return s;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // incremental consumption: slices
+
+    /**
+     * Incremental ring: a CQE says the kernel put {@code res} bytes into buffer {@code bid}, after the bytes it put
+     * there before ({@link BufferSlot#kernelFilled}); {@code more} (IORING_CQE_F_BUF_MORE): it keeps the rest of the
+     * buffer for later receives. Returns a slice over those bytes, lent to the operation, or null when the CQE does
+     * not fit what the ring holds (an id the kernel does not hold, more bytes than the buffer has left): never trusted.
+     * Where the bytes are follows from the order of the CQEs, which is the order the kernel consumed the buffer in: it
+     * flushes deferred completions before it posts a multishot CQE ("io_uring: ensure deferred completions are flushed
+     * for multishot", 6.15 and 6.12-stable; before it, a single-shot and a multishot receive's CQEs could pass each
+     * other, which the default share's single-shot receives never meet).
+     *
+     * <p>The slice's capacity is what it may ever write without touching bytes that are not its own: while the kernel
+     * keeps the buffer, exactly the bytes received (the kernel fills the next ones); once it let go of the buffer, the
+     * rest of the buffer too (no later slice of it can exist before every slice came back and it was added again).
+     */
+    BufferSlot sliceFilled(int bid, int res, boolean more) {
+        if (!incremental || bid < 0 || bid >= slots.length || res <= 0) return null;
+        BufferSlot p = slots[bid];
+        if (p.state != BufferSlot.IN_RING) return null;
+        int at = p.kernelFilled;
+        int capacity = p.capacity();
+        if (res > capacity - at) return null;
+        BufferSlot c = takeSpare();
+        c.parent = p;
+        c.reslice(p.memory.asSlice(at, more ? res : capacity - at));
+        c.state = BufferSlot.LENT;
+        c.length = 0;
+        c.peerLength = 0;
+        p.slices++;
+        if (more) {
+            p.kernelFilled = at + res;
+        } else { // the kernel let go of it: it comes back to the ring when its last slice comes back
+            p.kernelFilled = 0;
+            p.state = BufferSlot.SLICED;
+            inRing--;
+        }
+        return c;
+    }
+
+    /**
+     * Incremental ring: whether buffer {@code bid} is one the kernel holds, for a CQE that names it with no bytes (end
+     * of stream, an error). Such a CQE never releases the buffer, whatever its flags: the kernel consumes only what it
+     * filled (io_kbuf_inc_commit with a length of 0 or below leaves the buffer at the ring's head; before the fix of
+     * liburing#1553 it also left IORING_CQE_F_BUF_MORE out), so the buffer stays where it is.
+     */
+    boolean heldByKernel(int bid) {
+        return incremental && bid >= 0 && bid < slots.length && slots[bid].state == BufferSlot.IN_RING;
+    }
+
+    /** A slice came back (from {@link #recycle}, unassigned): its buffer goes back once it was the last one out. */
+    private void recycleSlice(BufferSlot c) {
+        BufferSlot p = c.parent;
+        c.parent = null;
+        c.reslice(MemorySegment.NULL);
+        c.length = 0;
+        c.peerLength = 0;
+        c.state = BufferSlot.SPARE;
+        spareSlices[spareCount++] = c;
+        if (--p.slices == 0 && p.state == BufferSlot.SLICED) {
+            p.state = BufferSlot.LENT;
+            recycle(p);
+        }
+    }
+
+    /** A slice object: a spare one, else a new one (kept for good: the number made is the most ever out at once). */
+    private BufferSlot takeSpare() {
+        if (spareCount > 0) return spareSlices[--spareCount];
+        if (slicesMadeCount == slicesMade.length) {
+            int n = Math.max(64, slicesMade.length * 2);
+            slicesMade = java.util.Arrays.copyOf(slicesMade, n);
+            spareSlices = java.util.Arrays.copyOf(spareSlices, n);
+        }
+        BufferSlot c = new BufferSlot(this, -1, MemorySegment.NULL, null);
+        slicesMade[slicesMadeCount++] = c;
+        return c;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -414,7 +534,9 @@ final class BufferPool {
 
     /**
      * Counts of buffers by owner, for stats: {free or in the kernel ring, the application's, lent to operations
-     * (retired ones included)}.
+     * (retired ones included)}. With slices, the application's and the lent ones count slices (received buffers), and
+     * a buffer the kernel still fills counts as in the ring; a buffer the kernel let go of whose slices are out counts
+     * in none (its slices do).
      */
     int[] census() {
         int user = 0;
@@ -423,6 +545,20 @@ final class BufferPool {
             if (s.state == BufferSlot.USER) user++;
             else if (s.state == BufferSlot.LENT || s.state == BufferSlot.RETIRED) lent++;
         }
+        for (int i = 0; i < slicesMadeCount; i++) {
+            byte state = slicesMade[i].state;
+            if (state == BufferSlot.USER) user++;
+            else if (state == BufferSlot.LENT || state == BufferSlot.RETIRED) lent++;
+        }
         return new int[] {freeCount + inRing, user, lent};
+    }
+
+    /** Buffers whose memory is out of the pool now: lent, the application's, retired, or pinned by their slices. */
+    int buffersOut() {
+        int n = 0;
+        for (BufferSlot s : slots) {
+            if (s.state != BufferSlot.FREE && !(s.state == BufferSlot.IN_RING && s.slices == 0)) n++;
+        }
+        return n;
     }
 }

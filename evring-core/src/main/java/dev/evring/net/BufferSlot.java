@@ -19,13 +19,27 @@ final class BufferSlot {
     static final byte IN_RING = 3;
     /** Out of use for good: a ring reset left it with a request the kernel may still be running (a file read or write). */
     static final byte RETIRED = 4;
+    /**
+     * Incremental consumption only: the kernel let go of it, slices of it are still out ({@link #slices}); back to
+     * the pool when the last comes back.
+     */
+    static final byte SLICED = 5;
+    /** A slice object in its pool's spare list. */
+    static final byte SPARE = 6;
 
     final BufferPool pool;
-    /** Index in the pool, and the buffer id ({@code bid}) the kernel reports for a provided buffer. */
+    /** Index in the pool, and the buffer id ({@code bid}) the kernel reports for a provided buffer; -1 for a slice. */
     final int id;
-    final MemorySegment memory;
-    /** A {@code sockaddr_storage} for the sender of a datagram received into this buffer. */
-    final MemorySegment peer;
+    /**
+     * The bytes this slot may touch: a whole buffer, or for a slice only its part of its buffer (set when the slice
+     * is made), so that every access through it is bounded by what the slice owns.
+     */
+    MemorySegment memory;
+    /**
+     * A {@code sockaddr_storage} for the sender of a datagram received into this buffer; null for a slice until
+     * {@link #peer()} makes it (non-null whenever {@link #peerLength} is not 0).
+     */
+    MemorySegment peer;
     int peerLength;
     /** Data bytes. */
     int length;
@@ -43,6 +57,15 @@ final class BufferSlot {
     /** The socket whose copied sends fill it (its fill buffer, counted in its send share); null otherwise. */
     IoHandle fillOf;
 
+    // Incremental consumption (IOU_PBUF_RING_INC): a buffer the kernel fills piece by piece hands each piece out as a
+    // slice, a slot of its own over part of the buffer's memory.
+    /** For a slice: the buffer it is part of; null for a whole buffer. */
+    BufferSlot parent;
+    /** For a buffer: its slices not yet come back (it goes back to the pool only at 0, and once the kernel let go). */
+    int slices;
+    /** For a buffer in an incremental ring: the bytes the kernel filled since it was added (where its next data goes). */
+    int kernelFilled;
+
     /** The memory as a ByteBuffer, made on first use and kept: copying from a direct ByteBuffer allocates nothing. */
     private java.nio.ByteBuffer nio;
 
@@ -52,11 +75,27 @@ final class BufferSlot {
         return b;
     }
 
+    /** A slice gets (or, given back, loses) its bytes: {@link #memory} and what was made of it change together. */
+    void reslice(MemorySegment m) {
+        memory = m;
+        nio = null;
+    }
+
     BufferSlot(BufferPool pool, int id, MemorySegment memory, MemorySegment peer) {
         this.pool = pool;
         this.id = id;
         this.memory = memory;
         this.peer = peer;
+    }
+
+    /**
+     * The sender-address storage; a slice gets its own the first time (a datagram read into it: rare), from the loop's
+     * arena, so slices of one buffer never share it.
+     */
+    MemorySegment peer() {
+        MemorySegment p = peer;
+        if (p == null) peer = p = pool.net.arena.allocate(dev.evring.linux.SysSocket.SOCKADDR_STORAGE_SIZE, 8);
+        return p;
     }
 
     int capacity() {
@@ -65,6 +104,8 @@ final class BufferSlot {
 
     @Override
     public String toString() {
-        return "buffer " + id + " of the " + pool.name + " pool";
+        BufferSlot p = parent;
+        return id >= 0 ? "buffer " + id + " of the " + pool.name + " pool"
+                : p != null ? "a slice of buffer " + p.id + " of the " + pool.name + " pool" : "a slice of the " + pool.name + " pool";
     }
 }

@@ -61,8 +61,9 @@ public final class Net implements AutoCloseable {
      * Sizes and switches of a {@link Net}. Unset values come from the loop's options ({@code EventLoop.Builder.option}
      * or {@code -Devring.<key>}): {@code net.recv_buffers}, {@code net.recv_buffer_size}, {@code net.buffers},
      * {@code net.buffer_size}, {@code net.accept_backoff_ms}, and the io_uring switches {@code net.completion},
-     * {@code net.multishot_accept}, {@code net.buffer_ring}, {@code net.multishot_recv} (see the README). Every value
-     * is checked when the Net opens, whatever the backend.
+     * {@code net.multishot_accept}, {@code net.buffer_ring}, {@code net.multishot_recv}, {@code net.recv_incremental}
+     * (received buffers as slices of incrementally consumed ring buffers: see {@link Buffer}'s capacity; see the
+     * README). Every value is checked when the Net opens, whatever the backend.
      */
     public static final class Builder {
         private final EventLoop loop;

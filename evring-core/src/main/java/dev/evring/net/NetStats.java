@@ -12,7 +12,9 @@ package dev.evring.net;
  * @param recvBuffers         receive pool size
  * @param recvBuffersFree     receive buffers free (on io_uring: in the kernel's ring, ready to be picked)
  * @param recvBuffersHeld     receive buffers held by the application (delivered, not released yet)
- * @param recvBuffersLent     receive buffers lent to operations (a send of received data, a single-shot receive)
+ * @param recvBuffersLent     receive buffers lent to operations (a send of received data, a single-shot receive).
+ *                            With incremental buffers ({@code net.recv_incremental}) held and lent count received
+ *                            buffers (slices), and a pool buffer the kernel is still filling counts as free
  * @param recvBufferWaits     times a receive found the pool dry and waited (each a slow-down, never a loss)
  * @param recvWaiting         receives waiting for a buffer now
  * @param buffers             general pool size

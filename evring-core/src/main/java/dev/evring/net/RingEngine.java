@@ -30,6 +30,9 @@ import java.lang.foreign.ValueLayout;
  * (IORING_RECV_MULTISHOT, 6.0) with {@code recvShare(0)}; single-shot without multishot ({@code
  * net.multishot_recv=false}, or an idle timeout); single-shot into a buffer taken from the pool per operation without
  * a buffer ring ({@code net.buffer_ring=false}).</li>
+ * <li>With {@code net.recv_incremental} (off by default) the buffer ring is consumed incrementally (IOU_PBUF_RING_INC,
+ * 6.12; a whole-buffer ring where the kernel refuses the flag): a receive takes only the bytes it got, delivered as a
+ * slice of its buffer ({@link BufferPool#sliceFilled}); no bundles then.</li>
  * <li>When the buffer ring is empty, a receive ends with ENOBUFS: it waits (counted) and is re-armed as soon as the
  * application gives a buffer back. Nothing is lost: the data stays in the socket.</li>
  * <li>A ring reset (the backend lost completions and rebuilt its ring, or moved to epoll): see
@@ -64,6 +67,13 @@ final class RingEngine extends Engine implements CompletionHandler {
      */
     private final boolean recvBundle;
     private final BufferSlot[] bundle;
+    /**
+     * The buffer ring is consumed incrementally (IOU_PBUF_RING_INC, 6.12, {@code net.recv_incremental}): a receive
+     * takes only the bytes it got, and each CQE's bytes are handed out as a slice of its buffer
+     * ({@link BufferPool#sliceFilled}). Its registration flags, for the fresh ring of a reset.
+     */
+    private final boolean incremental;
+    private final int pbufFlags;
     /** Writes of at least this many bytes go zero-copy (0: never); the forms the kernel has for it. */
     private final int zeroCopyMin;
     private final boolean sendZc;
@@ -84,22 +94,35 @@ final class RingEngine extends Engine implements CompletionHandler {
         this.multishotAccept = s.multishotAccept() && note(has519, "multishot accept", before519);
         boolean wantRing = s.bufferRing() && note(has519, "buffer ring", before519);
         this.tag = ring.registerHandler(this);
+        int flags = 0;
         if (wantRing) {
             BufferRing br = new BufferRing(net.arena, BufferRing.entriesFor(net.recvPool.count()), tag);
-            int r = br.register(ring);
+            int r = -Errno.EINVAL;
+            if (s.recvIncremental()) { // the kernel says whether it has the flag: EINVAL before 6.12
+                r = br.register(ring, IoUring.IOU_PBUF_RING_INC);
+                if (note(r == 0, "incremental buffers", r == -Errno.EINVAL ? "kernel < 6.12" : Errno.name(-r))) {
+                    flags = IoUring.IOU_PBUF_RING_INC;
+                }
+            }
+            if (r != 0) r = br.register(ring);
             if (r == 0) {
                 pbuf = br;
-                net.recvPool.attachRing(br);
+                net.recvPool.attachRing(br, flags != 0);
             } else {
+                flags = 0;
                 note(false, "buffer ring", "IORING_REGISTER_PBUF_RING: " + Errno.name(-r));
             }
         }
+        this.pbufFlags = flags;
+        this.incremental = flags != 0;
         this.zeroCopyMin = s.sendZeroCopyMin();
         this.sendZc = has60;
         this.sendMsgZc = ring.opcodeSupported(IoUring.IORING_OP_SENDMSG_ZC);
         this.multishotRecv = pbuf != null && s.multishotRecv() && note(has60, "multishot recv",
                 ring.opcodeProbeFailure().isEmpty() ? "kernel < 6.0" : ring.opcodeProbeFailure());
-        this.recvBundle = multishotRecv && s.recvBundle()
+        // (not with incremental buffers: a bundle would start inside its first buffer and go on into whole ones, a
+        // second way of mapping a CQE onto buffers that no test holds yet)
+        this.recvBundle = multishotRecv && s.recvBundle() && !incremental
                 && note((ring.features() & IoUring.IORING_FEAT_RECVSEND_BUNDLE) != 0, "recv bundles", "kernel < 6.10");
         this.bundle = recvBundle ? new BufferSlot[pbuf.entries()] : null;
     }
@@ -118,7 +141,7 @@ final class RingEngine extends Engine implements CompletionHandler {
     String features() {
         StringBuilder f = new StringBuilder();
         f.append(multishotAccept ? "multishot accept" : "single-shot accept");
-        f.append(pbuf != null ? ", buffer ring" : ", per-operation recv buffers");
+        f.append(pbuf != null ? (incremental ? ", incremental buffer ring" : ", buffer ring") : ", per-operation recv buffers");
         f.append(multishotRecv && net.recvShare == 0 ? (recvBundle ? ", multishot recv bundles" : ", multishot recv")
                 : multishotRecv ? ", single-shot recv (per-connection share " + net.recvShare + ")" : ", single-shot recv");
         f.append(", linked timeouts");
@@ -338,7 +361,23 @@ final class RingEngine extends Engine implements CompletionHandler {
         // A CQE that carries a provided buffer hands it to us whatever became of its operation: account for it first.
         BufferSlot selected = null;
         int bundled = 0; // buffers after the first of a bundle's CQE
-        if ((flags & IoUring.IORING_CQE_F_BUFFER) != 0) {
+        if ((flags & IoUring.IORING_CQE_F_BUFFER) != 0 && incremental) {
+            // the bytes are a slice of the buffer; a CQE without bytes leaves the buffer with the kernel
+            int bid = flags >>> IoUring.IORING_CQE_BUFFER_SHIFT;
+            boolean fits;
+            if (pbuf == null) {
+                fits = false;
+            } else if (res > 0) {
+                selected = net.recvPool.sliceFilled(bid, res, (flags & IoUring.IORING_CQE_F_BUF_MORE) != 0);
+                fits = selected != null;
+            } else {
+                fits = net.recvPool.heldByKernel(bid);
+            }
+            if (!fits) {
+                net.staleCompletions++; // not a buffer the kernel holds, or more bytes than it has left: not trusted
+                return;
+            }
+        } else if ((flags & IoUring.IORING_CQE_F_BUFFER) != 0) {
             int bid = flags >>> IoUring.IORING_CQE_BUFFER_SHIFT;
             selected = pbuf == null ? null : net.recvPool.pickedByKernel(bid);
             if (selected == null) {
@@ -706,9 +745,9 @@ final class RingEngine extends Engine implements CompletionHandler {
             net.recvPool.detachRing();
             pbuf.clearEntries();
             BufferRing fresh = ringAvailable ? new BufferRing(net.arena, pbuf.entries(), pbuf.groupId()) : null;
-            if (fresh != null && fresh.register(ring) == 0) {
+            if (fresh != null && fresh.register(ring, pbufFlags) == 0) {
                 pbuf = fresh;
-                net.recvPool.attachRing(fresh);
+                net.recvPool.attachRing(fresh, incremental);
             } else {
                 pbuf = null;
                 multishotRecv = false;

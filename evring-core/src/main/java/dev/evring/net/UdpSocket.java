@@ -100,7 +100,7 @@ public final class UdpSocket extends NetSocket {
         MemorySegment len = net.addrLenScratch;
         while (true) {
             len.set(ValueLayout.JAVA_INT, 0, (int) SysSocket.SOCKADDR_STORAGE_SIZE);
-            long n = SysSocket.recvfrom(net.callState, fd, s.memory, s.capacity(), 0, s.peer, len);
+            long n = SysSocket.recvfrom(net.callState, fd, s.memory, s.capacity(), 0, s.peer(), len);
             if (n >= 0) {
                 s.length = (int) n;
                 s.peerLength = len.get(ValueLayout.JAVA_INT, 0);

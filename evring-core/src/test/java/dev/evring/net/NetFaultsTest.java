@@ -88,6 +88,11 @@ class NetFaultsTest extends NetTestBase {
 
     @Test
     void aFailedReceiveReportsItsErrnoOnce() {
+        // A receive the kernel fails consumes nothing of its buffer. The fault tool cannot make it so: it turns a
+        // receive that took bytes into an error, and with incremental buffers those bytes sit in a buffer other
+        // connections' receives go on filling, so the next slice of it would start where no kernel puts it.
+        assumeTrue(!net.stats().features().contains("incremental buffer ring"),
+                "RingFaults rewrites a receive that consumed part of a shared incremental buffer: no kernel does that");
         for (int errno : new int[] {Errno.ECONNRESET, Errno.ETIMEDOUT, Errno.EHOSTUNREACH, Errno.ENOMEM, Errno.ENOTCONN}) {
             StreamSocket[] pair = net.socketPair();
             List<Integer> ends = new ArrayList<>();

@@ -35,11 +35,17 @@ class RingResetTest {
      * and at {@code maxEntries} CQ entries it moves to epoll. Skips where io_uring is not available.
      */
     private static EventLoop losingLoop(int sq, int cq, int maxEntries, List<Throwable> errors) {
+        return losingLoop(sq, cq, maxEntries, errors, false);
+    }
+
+    /** As above; {@code incremental}: the Net's receives use incremental buffers ({@code net.recv_incremental}). */
+    private static EventLoop losingLoop(int sq, int cq, int maxEntries, List<Throwable> errors, boolean incremental) {
         RingFaults.withoutNodrop(); // as on a kernel without IORING_FEAT_NODROP (cleared after each test)
         RingFaults.maxCqEntries(maxEntries); // the kernel's ring size limit
         EventLoop.Builder b = EventLoop.builder().backend(Backend.IO_URING)
                 .option("io_uring.sq_entries", Integer.toString(sq))
-                .option("io_uring.cq_entries", Integer.toString(cq));
+                .option("io_uring.cq_entries", Integer.toString(cq))
+                .option("net.recv_incremental", Boolean.toString(incremental));
         b.exceptionHandler((w, e) -> errors.add(e));
         try {
             return b.open();
@@ -83,11 +89,11 @@ class RingResetTest {
         return l;
     }
 
-    @ParameterizedTest(name = "ring rebuilt: {0}")
-    @CsvSource({"true, 4096", "false, 8"})
-    void aRingResetKeepsTheServerServing(boolean grows, int maxEntries) {
+    @ParameterizedTest(name = "ring rebuilt: {0}, incremental buffers: {2}")
+    @CsvSource({"true, 4096, false", "false, 8, false", "true, 4096, true", "false, 8, true"})
+    void aRingResetKeepsTheServerServing(boolean grows, int maxEntries, boolean incremental) {
         List<Throwable> errors = new ArrayList<>();
-        EventLoop loop = losingLoop(4, 8, maxEntries, errors);
+        EventLoop loop = losingLoop(4, 8, maxEntries, errors, incremental);
         try (loop) {
             Net net = Net.open(loop);
             StreamListener l = echoServer(net);
@@ -180,11 +186,12 @@ class RingResetTest {
      * messages: every byte a client gets back must be the next byte it sent; a connection the reset ended (closed by
      * the server on its recv's ECANCELED) is allowed, a wrong or extra byte is not.
      */
-    @ParameterizedTest(name = "ring rebuilt under load, moving to epoll: {0}")
-    @CsvSource({"false", "true"})
-    void aRingResetUnderLoadNeverDeliversAWrongByte(boolean toEpoll) throws Exception {
+    @ParameterizedTest(name = "ring rebuilt under load, moving to epoll: {0}, incremental buffers: {1}")
+    @CsvSource({"false, false", "true, false", "false, true", "true, true"})
+    void aRingResetUnderLoadNeverDeliversAWrongByte(boolean toEpoll, boolean incremental) throws Exception {
         List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
-        EventLoop loop = losingLoop(32, 64, toEpoll ? 64 : 65536, errors); // 64: the first loss cannot grow the CQ
+        // 64: the first loss cannot grow the CQ
+        EventLoop loop = losingLoop(32, 64, toEpoll ? 64 : 65536, errors, incremental);
         int clients = 400;
         int rounds = 20;
         int size = 8000;
@@ -193,6 +200,8 @@ class RingResetTest {
         java.util.concurrent.atomic.AtomicInteger cut = new java.util.concurrent.atomic.AtomicInteger();
         try (loop) {
             Net net = Net.builder(loop).recvBuffers(1024, 4096).open();
+            assumeTrue(!incremental || net.stats().features().contains("incremental buffer ring"),
+                    "no incremental buffer rings: " + net.stats().features());
             StreamListener l = echoServer(net);
             InetSocketAddress addr = (InetSocketAddress) l.localAddress();
             for (int c = 0; c < clients; c++) {

@@ -28,6 +28,8 @@ class SteadyStateAllocationTest extends NetTestBase {
         long echoes;
         /** Buffers handed to user code: chunks received (server and client) and buffers allocated. */
         long handOuts;
+        /** Chunks received (server and client). */
+        long received;
         int connected;
         private final Net net;
 
@@ -42,7 +44,10 @@ class SteadyStateAllocationTest extends NetTestBase {
                 sendMessage(s);
             };
             RecvCallback echo = (s, data, n) -> {
-                if (data != null) handOuts++;
+                if (data != null) {
+                    handOuts++;
+                    received++;
+                }
                 if (n > 0) s.send(data, null);
                 else if (s.isOpen()) s.close();
             };
@@ -60,6 +65,7 @@ class SteadyStateAllocationTest extends NetTestBase {
         private void clientReceived(StreamSocket s, Buffer data, int n) {
             if (n <= 0) return;
             handOuts++;
+            received++;
             // a 64-byte message may come back in pieces: count bytes, send the next once a whole one is back
             int[] back = (int[]) s.attachment();
             int total = back[0] + n;
@@ -84,6 +90,7 @@ class SteadyStateAllocationTest extends NetTestBase {
         final byte[] message = pattern(64, 1);
         long echoes;
         long handOuts;
+        long received;
         private long sent;
         private final Net net;
         private final ByteBuffer heap = ByteBuffer.wrap(message);
@@ -95,6 +102,7 @@ class SteadyStateAllocationTest extends NetTestBase {
             this.net = net;
             InboundCallback clientReceived = (s, in, status) -> {
                 if (status <= 0) return 0;
+                received++;
                 int whole = in.length() / message.length;
                 for (int i = 0; i < whole; i++) {
                     echoes++;
@@ -112,6 +120,7 @@ class SteadyStateAllocationTest extends NetTestBase {
                     if (s.isOpen()) s.close();
                     return 0;
                 }
+                received++;
                 byte[] scratch = (byte[]) s.attachment();
                 int n = Math.min(in.length(), scratch.length);
                 in.get(0, scratch, 0, n);
@@ -153,7 +162,8 @@ class SteadyStateAllocationTest extends NetTestBase {
      * of 20,000 echoes (at most five, stopping at the first that passes).
      *
      * <p>What may be allocated: exactly {@link #HANDLE_BYTES} per buffer handed to user code (each hand-out is a new
-     * {@link Buffer} handle, so that a released one can never reach the memory's next owner), plus, per loop iteration,
+     * {@link Buffer} handle, so that a released one can never reach the memory's next owner), {@link #SLICE_BYTES} per
+     * chunk received with incremental buffers (the slice's bounded segment), plus, per loop iteration,
      * the JDK's own slack: FFM downcalls that capture errno slice the capture segment
      * (SharedUtils.checkCaptureSegment), a 40-byte object that C2's escape analysis removes in some compiled shapes
      * and not in others; the backend's one wait per iteration (epoll_wait, poll, io_uring_enter) may leave that one
@@ -162,6 +172,11 @@ class SteadyStateAllocationTest extends NetTestBase {
      */
     /** A Buffer handle: a 12-byte header and one compressed reference (the probe JVM runs with compressed oops). */
     static final long HANDLE_BYTES = 16;
+    /**
+     * With incremental buffers ({@code net.recv_incremental}), each chunk received is a slice of its buffer, with a
+     * memory segment of its own bounded to its bytes: a 40-byte object (header, base, length, read-only flag, scope).
+     */
+    static final long SLICE_BYTES = 40;
 
     @Test
     void echoingAllocatesOnlyTheHandleOfEachBufferHandedOut() throws Exception {
@@ -195,6 +210,8 @@ class SteadyStateAllocationTest extends NetTestBase {
         long echoes();
 
         long handOuts();
+
+        long received();
     }
 
     /** The measurement, in a fresh JVM: {@code Probe buffers|forms BACKEND [key=value...]}; exit 0 when a round passed. */
@@ -214,12 +231,14 @@ class SteadyStateAllocationTest extends NetTestBase {
                     t = new Counters() {
                         public long echoes() { return f.echoes; }
                         public long handOuts() { return f.handOuts; }
+                        public long received() { return f.received; }
                     };
                 } else {
                     EchoTraffic e = new EchoTraffic(net, server, 16);
                     t = new Counters() {
                         public long echoes() { return e.echoes; }
                         public long handOuts() { return e.handOuts; }
+                        public long received() { return e.received; }
                     };
                 }
                 dev.evring.TimerWatcher guard = loop.timer(5_000_000L, 5_000_000L, (w, ev) -> {});
@@ -229,19 +248,22 @@ class SteadyStateAllocationTest extends NetTestBase {
                 com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
                 StringBuilder rounds = new StringBuilder();
                 boolean passed = false;
+                long perChunk = net.stats().features().contains("incremental buffer ring") ? SLICE_BYTES : 0;
                 for (int round = 0; round < 5 && !passed; round++) {
                     long before = mx.getCurrentThreadAllocatedBytes();
                     long e0 = t.echoes();
                     long h0 = t.handOuts();
+                    long r0 = t.received();
                     long i0 = loop.iteration();
                     while (t.echoes() - e0 < 20_000) loop.runOnce();
                     long allocated = mx.getCurrentThreadAllocatedBytes() - before;
                     long echoes = t.echoes() - e0;
                     long handOuts = t.handOuts() - h0;
                     long iterations = loop.iteration() - i0;
-                    long beyondHandles = allocated - HANDLE_BYTES * handOuts;
+                    long beyondHandles = allocated - HANDLE_BYTES * handOuts - perChunk * (t.received() - r0);
                     rounds.append(allocated).append(" B over ").append(echoes).append(" echoes, ").append(handOuts)
-                            .append(" buffers handed out, in ").append(iterations).append(" iterations: ")
+                            .append(" buffers handed out, ").append(t.received() - r0).append(" chunks received")
+                            .append(perChunk > 0 ? " (slices: " + perChunk + " B each allowed)" : "").append(", in ").append(iterations).append(" iterations: ")
                             .append(beyondHandles).append(" B beyond the handles; ");
                     // with the raw system call stub nothing but the handles may allocate; on the libc fallback each capturing
                     // downcall may leave the JDK's 40-byte slice, one wait per iteration
