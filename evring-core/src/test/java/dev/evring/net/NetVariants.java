@@ -30,6 +30,7 @@ public final class NetVariants {
             v.add(derive(ring, "net-singleshot-recv", Map.of("net.multishot_recv", "false")));
             v.add(derive(ring, "net-no-buffer-ring", Map.of("net.buffer_ring", "false")));
             v.add(derive(ring, "net-readiness", Map.of("net.completion", "readiness")));
+            v.add(derive(ring, "net-direct-descriptors", Map.of("net.direct_descriptors", "true")));
         }
         return v;
     }

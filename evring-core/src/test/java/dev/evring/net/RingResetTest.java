@@ -35,11 +35,20 @@ class RingResetTest {
      * and at {@code maxEntries} CQ entries it moves to epoll. Skips where io_uring is not available.
      */
     private static EventLoop losingLoop(int sq, int cq, int maxEntries, List<Throwable> errors) {
+        return losingLoop(sq, cq, maxEntries, false, errors);
+    }
+
+    /**
+     * {@link #losingLoop(int, int, int, List)}, with direct descriptors on or off: the connections' slots of the old
+     * ring's file table go with it, and they go on with their real fds.
+     */
+    private static EventLoop losingLoop(int sq, int cq, int maxEntries, boolean direct, List<Throwable> errors) {
         RingFaults.withoutNodrop(); // as on a kernel without IORING_FEAT_NODROP (cleared after each test)
         RingFaults.maxCqEntries(maxEntries); // the kernel's ring size limit
         EventLoop.Builder b = EventLoop.builder().backend(Backend.IO_URING)
                 .option("io_uring.sq_entries", Integer.toString(sq))
-                .option("io_uring.cq_entries", Integer.toString(cq));
+                .option("io_uring.cq_entries", Integer.toString(cq))
+                .option("net.direct_descriptors", Boolean.toString(direct));
         b.exceptionHandler((w, e) -> errors.add(e));
         try {
             return b.open();
@@ -83,11 +92,11 @@ class RingResetTest {
         return l;
     }
 
-    @ParameterizedTest(name = "ring rebuilt: {0}")
-    @CsvSource({"true, 4096", "false, 8"})
-    void aRingResetKeepsTheServerServing(boolean grows, int maxEntries) {
+    @ParameterizedTest(name = "ring rebuilt: {0}, direct descriptors {2}")
+    @CsvSource({"true, 4096, false", "false, 8, false", "true, 4096, true", "false, 8, true"})
+    void aRingResetKeepsTheServerServing(boolean grows, int maxEntries, boolean direct) {
         List<Throwable> errors = new ArrayList<>();
-        EventLoop loop = losingLoop(4, 8, maxEntries, errors);
+        EventLoop loop = losingLoop(4, 8, maxEntries, direct, errors);
         try (loop) {
             Net net = Net.open(loop);
             StreamListener l = echoServer(net);
@@ -180,11 +189,11 @@ class RingResetTest {
      * messages: every byte a client gets back must be the next byte it sent; a connection the reset ended (closed by
      * the server on its recv's ECANCELED) is allowed, a wrong or extra byte is not.
      */
-    @ParameterizedTest(name = "ring rebuilt under load, moving to epoll: {0}")
-    @CsvSource({"false", "true"})
-    void aRingResetUnderLoadNeverDeliversAWrongByte(boolean toEpoll) throws Exception {
+    @ParameterizedTest(name = "ring rebuilt under load, moving to epoll: {0}, direct descriptors {1}")
+    @CsvSource({"false, false", "true, false", "false, true", "true, true"})
+    void aRingResetUnderLoadNeverDeliversAWrongByte(boolean toEpoll, boolean direct) throws Exception {
         List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
-        EventLoop loop = losingLoop(32, 64, toEpoll ? 64 : 65536, errors); // 64: the first loss cannot grow the CQ
+        EventLoop loop = losingLoop(32, 64, toEpoll ? 64 : 65536, direct, errors); // 64: the first loss cannot grow the CQ
         int clients = 400;
         int rounds = 20;
         int size = 8000;
