@@ -117,6 +117,9 @@ class RingResetTest {
             long settle = System.nanoTime() + 50_000_000L;
             LoopTestBase.runUntil(loop, () -> System.nanoTime() > settle);
             assertEquals(grows ? "io_uring" : "readiness", net.stats().driver(), net.stats().features() + " / " + loop.backendDetails());
+            if (direct && grows) { // the rebuilt ring got a table of its own
+                assertTrue(net.stats().features().contains("direct descriptors (table"), net.stats().features());
+            }
 
             // whatever was lost with the old ring, the listener still accepts and serves, connection after connection
             for (int i = 0; i < 10; i++) {
