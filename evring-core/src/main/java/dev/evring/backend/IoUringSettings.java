@@ -173,6 +173,10 @@ record IoUringSettings(IoUringBackend.PollMode pollChoice, IoUringBackend.WaitMo
         boolean bundles = r.hasFeature(IORING_FEAT_RECVSEND_BUNDLE);
         feature(rows, "RECVSEND_BUNDLE", f, IORING_FEAT_RECVSEND_BUNDLE, bundles,
                 "6.10: net's multishot receives (recvShare(0)) as bundles, net.recv_bundle");
+        boolean fixedFiles = r.opcodeSupported(IORING_OP_FILES_UPDATE) && r.opcodeSupported(IORING_OP_SOCKET);
+        rows.add(row("direct descriptors", fixedFiles ? "yes" : r.probeAvailable() ? "no" : "unknown", false,
+                "5.19: net's connections in the ring's file table (FILES_UPDATE, IOSQE_FIXED_FILE, CLOSE of a slot);"
+                        + " net.direct_descriptors, off by default (README: Direct descriptors)"));
         rows.add(row("PBUF_RING_INC", "not probed", false,
                 "6.12: incremental buffer consumption, net.recv_incremental (a Net probes it: see net below)"));
         rows.add(row("SQPOLL", "not probed", false, "not offered: a kernel thread per loop"));

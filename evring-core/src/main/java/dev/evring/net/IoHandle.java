@@ -58,6 +58,13 @@ public abstract sealed class IoHandle implements AutoCloseable permits NetSocket
      * could not arm its own poll for the request): the next write waits for room first (IORING_RECVSEND_POLL_FIRST).
      */
     boolean sendPollFirst;
+    /**
+     * io_uring with direct descriptors ({@link DirectDescriptors}): the slot of the ring's file table this handle
+     * holds (-1: none), whether its requests name it (the kernel confirmed it holds the file), whether one was tried.
+     */
+    int directSlot = -1;
+    boolean directLive;
+    boolean directTried;
     /** Not 0 once the output broke (a failed write, a send cancelled or timed out half-written): later sends fail with it. */
     int outputError;
     WritabilityCallback writabilityCallback;

@@ -15,7 +15,8 @@ import java.util.Locale;
 record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean bufferRing, boolean multishotRecv,
                    int recvBuffers, int recvBufferSize, int buffers, int bufferSize, long acceptBackoffNanos,
                    int recvShare, int sendShare, int sendLowWater, int sendHighWater, int recvAccumulationLimit,
-                   int sendZeroCopyMin, boolean recvBundle, boolean recvIncremental) {
+                   int sendZeroCopyMin, boolean recvBundle, boolean recvIncremental, boolean directDescriptors,
+                   int directTable) {
     static final int DEFAULT_RECV_BUFFERS = 256;
     static final int DEFAULT_RECV_BUFFER_SIZE = 16384;
     static final int DEFAULT_BUFFERS = 256;
@@ -26,6 +27,9 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
     static final int DEFAULT_SEND_HIGH_WATER = 64 * 1024;
     static final int DEFAULT_RECV_ACCUMULATION_LIMIT = 1 << 20;
     static final int MAX_RECV_ACCUMULATION_LIMIT = 1 << 30;
+    /** Slots of the ring's file table for direct descriptors, and the kernel's most (IORING_MAX_FIXED_FILES). */
+    static final int DEFAULT_DIRECT_TABLE = 4096;
+    static final int MAX_DIRECT_TABLE = 1 << 20;
 
     /** Reads and checks everything; {@code b*} are the builder's values, negative when it was not given one. */
     static NetSettings of(EventLoop loop, LoopAccess access, int bRecvBuffers, int bRecvBufferSize, int bBuffers,
@@ -41,6 +45,8 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
         boolean multishotRecv = o.flag("net.multishot_recv", true);
         boolean recvBundle = o.flag("net.recv_bundle", true);
         boolean recvIncremental = o.flag("net.recv_incremental", false);
+        boolean direct = o.flag("net.direct_descriptors", false);
+        int directTable = o.integer("net.direct_descriptors_table", DEFAULT_DIRECT_TABLE, 1, MAX_DIRECT_TABLE);
         // every option is read and checked, also those the builder's values override
         int rc = o.integer("net.recv_buffers", DEFAULT_RECV_BUFFERS, 1, BufferPool.MAX_COUNT);
         int rs = o.integer("net.recv_buffer_size", DEFAULT_RECV_BUFFER_SIZE, BufferPool.MIN_SIZE, BufferPool.MAX_SIZE);
@@ -76,7 +82,7 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
         if (bZeroCopyMin >= 0) zc = bZeroCopyMin;
         return new NetSettings(completion.equals("readiness"), multishotAccept, bufferRing, multishotRecv,
                 rc, rs, gc, gs, backoff, share, defaultShare(gc), low, high, accumulation, zc, recvBundle,
-                recvIncremental);
+                recvIncremental, direct, directTable);
     }
 
     /**

@@ -79,6 +79,8 @@ final class RingEngine extends Engine implements CompletionHandler {
     private final boolean sendZc;
     private final boolean sendMsgZc;
     private final StringBuilder notes = new StringBuilder();
+    /** Stream connections in the ring's file table ({@code net.direct_descriptors}); null when off or refused. */
+    private DirectDescriptors direct;
 
     RingEngine(Net net, RingOps ring) {
         super(net);
@@ -125,6 +127,14 @@ final class RingEngine extends Engine implements CompletionHandler {
         this.recvBundle = multishotRecv && s.recvBundle() && !incremental
                 && note((ring.features() & IoUring.IORING_FEAT_RECVSEND_BUNDLE) != 0, "recv bundles", "kernel < 6.10");
         this.bundle = recvBundle ? new BufferSlot[pbuf.entries()] : null;
+        if (s.directDescriptors() && note(has519, "direct descriptors", before519)) openDirectDescriptors(s.directTable());
+    }
+
+    /** The ring's file table for stream connections: its own handler tag, once the table registered. */
+    private void openDirectDescriptors(int slots) {
+        DirectDescriptors d = new DirectDescriptors(net, ring, slots);
+        if (d.active()) direct = d;
+        else note(false, "direct descriptors", d.failure);
     }
 
     private boolean note(boolean ok, String what, String why) {
@@ -145,6 +155,7 @@ final class RingEngine extends Engine implements CompletionHandler {
         f.append(multishotRecv && net.recvShare == 0 ? (recvBundle ? ", multishot recv bundles" : ", multishot recv")
                 : multishotRecv ? ", single-shot recv (per-connection share " + net.recvShare + ")" : ", single-shot recv");
         f.append(", linked timeouts");
+        if (direct != null) f.append(", ").append(direct.describe());
         if (zeroCopyMin > 0) f.append(sendZc ? ", zero-copy writes from " + zeroCopyMin + " bytes" : ", no zero-copy writes (kernel < 6.0)");
         String n = notes.toString();
         if (!n.isEmpty()) f.append(" [").append(n).append("]");
@@ -176,6 +187,15 @@ final class RingEngine extends Engine implements CompletionHandler {
             return;
         }
         boolean timed = op.timeoutNanos > 0;
+        boolean fixed = false;
+        if (direct != null && (op.kind == Op.RECV || op.kind == Op.SEND)) {
+            if (h.directLive) {
+                fd = h.directSlot; // IOSQE_FIXED_FILE below
+                fixed = true;
+            } else if (!h.directTried && h instanceof StreamSocket) {
+                direct.attach(h); // its update goes before this request, which still names the real fd
+            }
+        }
         if (timed) ring.reserveSqes(2); // the operation and its linked timeout must go in one submission
         long sqe;
         MemorySegment sqes;
@@ -277,6 +297,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                 op.ringZc = zeroCopyMin > 0 && out.gatherBytes >= zeroCopyMin && !h.zeroCopyRefused
                         && (runs == 1 ? sendZc : runs > 1 && sendMsgZc);
                 if (runs == 0) {
+                    fixed = false; // (a NOP names no file)
                     Sqe.prepNop(sqes, sqe, ud); // empty sends only: they complete in their turn
                 } else if (op.ringZc) {
                     net.zeroCopyWrites++;
@@ -322,6 +343,7 @@ final class RingEngine extends Engine implements CompletionHandler {
             }
             default -> throw new IllegalStateException("unknown operation " + op);
         }
+        if (fixed) Sqe.flags(sqes, sqe, Sqe.flags(sqes, sqe) | IoUring.IOSQE_FIXED_FILE);
         op.ringSqe = sqe;
         op.ringRevoked = false;
         op.ringCqes = 1;
@@ -701,6 +723,11 @@ final class RingEngine extends Engine implements CompletionHandler {
         if (op.state == Op.ACTIVE && op.ringCqes == 0 && !op.handle.closed) submit(op);
     }
 
+    /** For tests: the ring's file table for direct descriptors, or null. */
+    DirectDescriptors directDescriptors() {
+        return direct;
+    }
+
     /**
      * For tests: how many buffers the kernel's view of the buffer ring holds (our tail less its head,
      * IORING_REGISTER_PBUF_STATUS, 6.8), or -1 without a buffer ring or on a kernel that cannot say.
@@ -714,10 +741,12 @@ final class RingEngine extends Engine implements CompletionHandler {
     @Override
     void handleClosing(IoHandle h) {
         if (h.acceptPause != null) h.acceptPause.stop();
+        if (direct != null) direct.release(h);
     }
 
     @Override
     void close() {
+        if (direct != null) direct.close();
         if (pbuf != null) {
             pbuf.unregister(ring);
             net.recvPool.detachRing();

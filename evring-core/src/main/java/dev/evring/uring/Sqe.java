@@ -13,6 +13,7 @@ import static dev.evring.linux.IoUring.IORING_RECVSEND_BUNDLE;
 import static dev.evring.linux.IoUring.IORING_OP_ASYNC_CANCEL;
 import static dev.evring.linux.IoUring.IORING_OP_CLOSE;
 import static dev.evring.linux.IoUring.IORING_OP_CONNECT;
+import static dev.evring.linux.IoUring.IORING_OP_FILES_UPDATE;
 import static dev.evring.linux.IoUring.IORING_OP_LINK_TIMEOUT;
 import static dev.evring.linux.IoUring.IORING_OP_MSG_RING;
 import static dev.evring.linux.IoUring.IORING_OP_NOP;
@@ -32,6 +33,7 @@ import static dev.evring.linux.IoUring.IOSQE_BUFFER_SELECT;
 import static dev.evring.linux.IoUring.OFF_SQE_ADDR;
 import static dev.evring.linux.IoUring.OFF_SQE_BUF_INDEX;
 import static dev.evring.linux.IoUring.OFF_SQE_FD;
+import static dev.evring.linux.IoUring.OFF_SQE_FILE_INDEX;
 import static dev.evring.linux.IoUring.OFF_SQE_FLAGS;
 import static dev.evring.linux.IoUring.OFF_SQE_IOPRIO;
 import static dev.evring.linux.IoUring.OFF_SQE_LEN;
@@ -224,6 +226,26 @@ public final class Sqe {
 
     public static void prepClose(MemorySegment sqes, long sqe, int fd, long userData) {
         prepRw(sqes, sqe, IORING_OP_CLOSE, fd, 0, 0, 0, userData);
+    }
+
+    /**
+     * CLOSE of slot {@code slot} of the ring's registered file table (5.15): the table lets go of its file (the file
+     * itself closes once nothing else holds it: a request still running on it, a real fd). fd 0 and
+     * {@code file_index = slot + 1}, as the kernel wants it; never with IOSQE_FIXED_FILE.
+     */
+    public static void prepCloseFixed(MemorySegment sqes, long sqe, int slot, long userData) {
+        prepRw(sqes, sqe, IORING_OP_CLOSE, 0, 0, 0, 0, userData);
+        sqes.set(JAVA_INT, sqe + OFF_SQE_FILE_INDEX, slot + 1);
+    }
+
+    /**
+     * FILES_UPDATE (5.6): slots {@code slot..slot+count-1} of the ring's registered file table get the fds in the
+     * {@code count} ints at {@code offset} of {@code fds} (-1 empties a slot); the kernel reads them when it issues the
+     * request. The result is how many slots it updated, or -errno.
+     */
+    public static void prepFilesUpdate(MemorySegment sqes, long sqe, MemorySegment fds, long offset, int count, int slot,
+                                       long userData) {
+        prepRw(sqes, sqe, IORING_OP_FILES_UPDATE, -1, address(fds, offset, count * 4), count, slot, userData);
     }
 
     /** SENDMSG with the {@code struct msghdr} at the start of {@code msghdr} (UDP with a destination address). */

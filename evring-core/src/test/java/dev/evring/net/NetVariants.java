@@ -31,6 +31,7 @@ public final class NetVariants {
             v.add(derive(ring, "net-no-buffer-ring", Map.of("net.buffer_ring", "false")));
             v.add(derive(ring, "net-readiness", Map.of("net.completion", "readiness")));
             v.add(derive(ring, "net-incremental-recv", Map.of("net.recv_incremental", "true")));
+            v.add(derive(ring, "net-direct-descriptors", Map.of("net.direct_descriptors", "true")));
         }
         return v;
     }

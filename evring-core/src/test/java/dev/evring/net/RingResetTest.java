@@ -35,17 +35,21 @@ class RingResetTest {
      * and at {@code maxEntries} CQ entries it moves to epoll. Skips where io_uring is not available.
      */
     private static EventLoop losingLoop(int sq, int cq, int maxEntries, List<Throwable> errors) {
-        return losingLoop(sq, cq, maxEntries, errors, false);
+        return losingLoop(sq, cq, maxEntries, errors, "none");
     }
 
-    /** As above; {@code incremental}: the Net's receives use incremental buffers ({@code net.recv_incremental}). */
-    private static EventLoop losingLoop(int sq, int cq, int maxEntries, List<Throwable> errors, boolean incremental) {
+    /**
+     * As above, with one net feature on ({@code net.<feature>=true}: {@code recv_incremental}, the receives' incremental
+     * buffers; {@code direct_descriptors}, whose slots of the old ring's file table go with it while the connections go
+     * on with their real fds), or {@code none}.
+     */
+    private static EventLoop losingLoop(int sq, int cq, int maxEntries, List<Throwable> errors, String feature) {
         RingFaults.withoutNodrop(); // as on a kernel without IORING_FEAT_NODROP (cleared after each test)
         RingFaults.maxCqEntries(maxEntries); // the kernel's ring size limit
         EventLoop.Builder b = EventLoop.builder().backend(Backend.IO_URING)
                 .option("io_uring.sq_entries", Integer.toString(sq))
-                .option("io_uring.cq_entries", Integer.toString(cq))
-                .option("net.recv_incremental", Boolean.toString(incremental));
+                .option("io_uring.cq_entries", Integer.toString(cq));
+        if (!feature.equals("none")) b.option("net." + feature, "true");
         b.exceptionHandler((w, e) -> errors.add(e));
         try {
             return b.open();
@@ -89,11 +93,12 @@ class RingResetTest {
         return l;
     }
 
-    @ParameterizedTest(name = "ring rebuilt: {0}, incremental buffers: {2}")
-    @CsvSource({"true, 4096, false", "false, 8, false", "true, 4096, true", "false, 8, true"})
-    void aRingResetKeepsTheServerServing(boolean grows, int maxEntries, boolean incremental) {
+    @ParameterizedTest(name = "ring rebuilt: {0}, net feature: {2}")
+    @CsvSource({"true, 4096, none", "false, 8, none", "true, 4096, recv_incremental", "false, 8, recv_incremental",
+            "true, 4096, direct_descriptors", "false, 8, direct_descriptors"})
+    void aRingResetKeepsTheServerServing(boolean grows, int maxEntries, String feature) {
         List<Throwable> errors = new ArrayList<>();
-        EventLoop loop = losingLoop(4, 8, maxEntries, errors, incremental);
+        EventLoop loop = losingLoop(4, 8, maxEntries, errors, feature);
         try (loop) {
             Net net = Net.open(loop);
             StreamListener l = echoServer(net);
@@ -114,6 +119,9 @@ class RingResetTest {
             long settle = System.nanoTime() + 50_000_000L;
             LoopTestBase.runUntil(loop, () -> System.nanoTime() > settle);
             assertEquals(grows ? "io_uring" : "readiness", net.stats().driver(), net.stats().features() + " / " + loop.backendDetails());
+            if (feature.equals("direct_descriptors") && grows) { // the rebuilt ring got a table of its own
+                assertTrue(net.stats().features().contains("direct descriptors (table"), net.stats().features());
+            }
 
             // whatever was lost with the old ring, the listener still accepts and serves, connection after connection
             for (int i = 0; i < 10; i++) {
@@ -186,12 +194,12 @@ class RingResetTest {
      * messages: every byte a client gets back must be the next byte it sent; a connection the reset ended (closed by
      * the server on its recv's ECANCELED) is allowed, a wrong or extra byte is not.
      */
-    @ParameterizedTest(name = "ring rebuilt under load, moving to epoll: {0}, incremental buffers: {1}")
-    @CsvSource({"false, false", "true, false", "false, true", "true, true"})
-    void aRingResetUnderLoadNeverDeliversAWrongByte(boolean toEpoll, boolean incremental) throws Exception {
+    @ParameterizedTest(name = "ring rebuilt under load, moving to epoll: {0}, net feature: {1}")
+    @CsvSource({"false, none", "true, none", "false, recv_incremental", "true, recv_incremental",
+            "false, direct_descriptors", "true, direct_descriptors"})
+    void aRingResetUnderLoadNeverDeliversAWrongByte(boolean toEpoll, String feature) throws Exception {
         List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
-        // 64: the first loss cannot grow the CQ
-        EventLoop loop = losingLoop(32, 64, toEpoll ? 64 : 65536, errors, incremental);
+        EventLoop loop = losingLoop(32, 64, toEpoll ? 64 : 65536, errors, feature); // 64: the first loss cannot grow the CQ
         int clients = 400;
         int rounds = 20;
         int size = 8000;
@@ -200,7 +208,7 @@ class RingResetTest {
         java.util.concurrent.atomic.AtomicInteger cut = new java.util.concurrent.atomic.AtomicInteger();
         try (loop) {
             Net net = Net.builder(loop).recvBuffers(1024, 4096).open();
-            assumeTrue(!incremental || net.stats().features().contains("incremental buffer ring"),
+            assumeTrue(!feature.equals("recv_incremental") || net.stats().features().contains("incremental buffer ring"),
                     "no incremental buffer rings: " + net.stats().features());
             StreamListener l = echoServer(net);
             InetSocketAddress addr = (InetSocketAddress) l.localAddress();
