@@ -173,6 +173,9 @@ record IoUringSettings(IoUringBackend.PollMode pollChoice, IoUringBackend.WaitMo
         boolean bundles = r.hasFeature(IORING_FEAT_RECVSEND_BUNDLE);
         feature(rows, "RECVSEND_BUNDLE", f, IORING_FEAT_RECVSEND_BUNDLE, bundles,
                 "6.10: net's multishot receives (recvShare(0)) as bundles, net.recv_bundle");
+        boolean recvMsgMulti = r.opcodeSupported(IORING_OP_SEND_ZC); // (multishot RECVMSG came with 6.0, as SEND_ZC)
+        rows.add(row("multishot recvmsg", recvMsgMulti ? "yes" : r.probeAvailable() ? "no" : "unknown", false,
+                "6.0: UDP receives over the buffer ring, off by default: net.udp_multishot=true (README: UDP)"));
         rows.add(row("PBUF_RING_INC", "not probed", false,
                 "6.12: incremental buffer consumption; net delivers whole buffers (README: Recv bundles)"));
         rows.add(row("SQPOLL", "not probed", false, "not offered: a kernel thread per loop"));

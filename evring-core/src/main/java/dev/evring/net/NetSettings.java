@@ -15,7 +15,7 @@ import java.util.Locale;
 record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean bufferRing, boolean multishotRecv,
                    int recvBuffers, int recvBufferSize, int buffers, int bufferSize, long acceptBackoffNanos,
                    int recvShare, int sendShare, int sendLowWater, int sendHighWater, int recvAccumulationLimit,
-                   int sendZeroCopyMin, boolean recvBundle) {
+                   int sendZeroCopyMin, boolean recvBundle, boolean udpMultishot, int udpSendBatch) {
     static final int DEFAULT_RECV_BUFFERS = 256;
     static final int DEFAULT_RECV_BUFFER_SIZE = 16384;
     static final int DEFAULT_BUFFERS = 256;
@@ -26,6 +26,9 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
     static final int DEFAULT_SEND_HIGH_WATER = 64 * 1024;
     static final int DEFAULT_RECV_ACCUMULATION_LIMIT = 1 << 20;
     static final int MAX_RECV_ACCUMULATION_LIMIT = 1 << 30;
+    /** The most datagrams of one UDP socket's send queue submitted at once, as one IOSQE_IO_LINK chain (io_uring). */
+    static final int DEFAULT_UDP_SEND_BATCH = 1;
+    static final int MAX_UDP_SEND_BATCH = 256;
 
     /** Reads and checks everything; {@code b*} are the builder's values, negative when it was not given one. */
     static NetSettings of(EventLoop loop, LoopAccess access, int bRecvBuffers, int bRecvBufferSize, int bBuffers,
@@ -40,6 +43,8 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
         boolean bufferRing = o.flag("net.buffer_ring", true);
         boolean multishotRecv = o.flag("net.multishot_recv", true);
         boolean recvBundle = o.flag("net.recv_bundle", true);
+        boolean udpMultishot = o.flag("net.udp_multishot", false);
+        int udpSendBatch = o.integer("net.udp_send_batch", DEFAULT_UDP_SEND_BATCH, 1, MAX_UDP_SEND_BATCH);
         // every option is read and checked, also those the builder's values override
         int rc = o.integer("net.recv_buffers", DEFAULT_RECV_BUFFERS, 1, BufferPool.MAX_COUNT);
         int rs = o.integer("net.recv_buffer_size", DEFAULT_RECV_BUFFER_SIZE, BufferPool.MIN_SIZE, BufferPool.MAX_SIZE);
@@ -74,7 +79,8 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
         int zc = o.integer("net.send_zc_min", 0, 0, Integer.MAX_VALUE);
         if (bZeroCopyMin >= 0) zc = bZeroCopyMin;
         return new NetSettings(completion.equals("readiness"), multishotAccept, bufferRing, multishotRecv,
-                rc, rs, gc, gs, backoff, share, defaultShare(gc), low, high, accumulation, zc, recvBundle);
+                rc, rs, gc, gs, backoff, share, defaultShare(gc), low, high, accumulation, zc, recvBundle,
+                udpMultishot, udpSendBatch);
     }
 
     /**
