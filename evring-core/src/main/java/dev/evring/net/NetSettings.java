@@ -27,7 +27,7 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
     static final int DEFAULT_RECV_ACCUMULATION_LIMIT = 1 << 20;
     static final int MAX_RECV_ACCUMULATION_LIMIT = 1 << 30;
     /** The most datagrams of one UDP socket's send queue submitted at once, as one IOSQE_IO_LINK chain (io_uring). */
-    static final int DEFAULT_UDP_SEND_BATCH = 1;
+    static final int DEFAULT_UDP_SEND_BATCH = 64;
     static final int MAX_UDP_SEND_BATCH = 256;
 
     /** Reads and checks everything; {@code b*} are the builder's values, negative when it was not given one. */

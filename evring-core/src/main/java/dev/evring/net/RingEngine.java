@@ -756,8 +756,8 @@ final class RingEngine extends Engine implements CompletionHandler {
 
     /**
      * The untimed datagrams at the head of {@code h}'s queue, sent now by sendmmsg(2), up to {@link #udpSendBatch} a
-     * call, until the queue is empty (false) or its head must go as a request of its own (true): a timed one, or one
-     * that would block (the request waits in the kernel for room, the rest behind it). In order, as one SENDMSG each
+     * call, until the queue is empty (false) or its head must go as a request of its own (true): a timed one, the
+     * last one alone, or one that would block (the request waits in the kernel for room, the rest behind it). In order, as one SENDMSG each
      * would send them (sendmmsg stops at the first that does not go); a datagram that fails ends with its own errno
      * and the next go on. Without this a socket's datagrams leave one per loop iteration: its queue has one request
      * in the kernel at a time. A system call on the socket's own fd, now: no request of the ring is involved.
@@ -780,7 +780,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                 mmsg.set(ValueLayout.JAVA_INT, m + SysSocket.OFF_MSG_FLAGS, 0);
                 n++;
             }
-            if (n == 0) return h.sendHead != null;
+            if (n < 2) return h.sendHead != null; // one alone rides the loop's enter as a SENDMSG: no system call of its own
             int r = SysSocket.sendmmsg(net.callState, h.fd, mmsg, n, SysSocket.MSG_NOSIGNAL | SysSocket.MSG_DONTWAIT);
             if (r == -Errno.EINTR) continue;
             if (r == -Errno.EAGAIN || r == 0) return true;

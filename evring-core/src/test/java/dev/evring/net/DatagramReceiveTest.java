@@ -215,6 +215,41 @@ class DatagramReceiveTest extends NetTestBase {
     }
 
     /**
+     * A burst of datagrams queued in one go (on io_uring they leave by sendmmsg, {@code net.udp_send_batch}): all
+     * arrive, in order, each callback in call order with its own status; one that fails (a broadcast address without
+     * SO_BROADCAST: EACCES) fails alone and the ones behind it go.
+     */
+    @Test
+    void aBurstOfDatagramsLeavesInOrderAndAFailureStaysItsOwn() {
+        UdpSocket a = net.bindUdp(loopback4());
+        UdpSocket b = net.bindUdp(loopback4());
+        List<Integer> got = new ArrayList<>();
+        b.recvFrom((s, data, n) -> {
+            if (data == null) return;
+            got.add(data.get(0) & 0xFF);
+            data.release();
+        });
+        runFor(5);
+        int total = 100, bad = 40;
+        List<Integer> statuses = new ArrayList<>();
+        InetSocketAddress broadcast = new InetSocketAddress("255.255.255.255", 9);
+        for (int i = 0; i < total; i++) {
+            a.sendTo(net.allocate().put(new byte[] {(byte) i, 1, 2}), i == bad ? broadcast : b.localAddress(), (s, st) -> statuses.add(st));
+        }
+        runUntil(() -> statuses.size() == total && got.size() == total - 1, "every callback and " + (total - 1) + " datagrams");
+        List<Integer> wantStatus = new ArrayList<>();
+        List<Integer> wantGot = new ArrayList<>();
+        for (int i = 0; i < total; i++) {
+            wantStatus.add(i == bad ? -Errno.EACCES : 3);
+            if (i != bad) wantGot.add(i);
+        }
+        assertEquals(wantStatus, statuses, "each datagram's own status, in call order");
+        assertEquals(wantGot, got, "the datagrams, in order");
+        NetStats st = net.stats();
+        assertTrue(st.buffersHeld() == 0 && st.buffersLent() <= 1, "general buffers not back (but the armed receive's): " + st);
+    }
+
+    /**
      * The readiness-style calls report a failure as a status, as the stream sockets' do, and the completion sendTo
      * reports the same errno to its callback: a datagram too long for UDP (EMSGSIZE), a broadcast address without
      * SO_BROADCAST (EACCES). {@code send} (the boolean form) throws it.
