@@ -16,9 +16,10 @@ import java.time.Duration;
  * <p>Completion style: {@link #recvFrom(DatagramCallback)} delivers every datagram, each in a buffer of the general
  * pool (whose buffer size bounds a datagram: a longer one is delivered truncated to it) with its sender;
  * {@link #sendTo} queues datagrams, sent in call order. On io_uring these are IORING_OP_RECVMSG / IORING_OP_SENDMSG,
- * one datagram each; with {@code net.udp_multishot=true} a receive is one multishot IORING_OP_RECVMSG over the
- * receive pool's buffer ring instead, whose buffers then hold the datagrams (the receive pool's buffer size less
- * 44 bytes, the kernel's header and the sender's address, bounds a datagram there).
+ * one datagram each, except that the datagrams queued when the loop is about to wait leave by sendmmsg(2), up to
+ * {@code net.udp_send_batch} (64) a call; with {@code net.udp_multishot=true} a receive is one multishot
+ * IORING_OP_RECVMSG over the receive pool's buffer ring instead, whose buffers then hold the datagrams (the receive
+ * pool's buffer size less 44 bytes, the kernel's header and the sender's address, bounds a datagram there).
  * Readiness style: watch {@link #fd()} and call {@link #receive(Buffer)} / {@link #trySend(Buffer, SocketAddress)}:
  * failures come back as {@code -errno} statuses, as from the stream sockets' readiness calls.
  */
