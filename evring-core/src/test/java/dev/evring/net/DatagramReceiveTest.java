@@ -44,6 +44,13 @@ class DatagramReceiveTest extends NetTestBase {
         return net.stats().features().contains("multishot recvmsg");
     }
 
+    /** Every buffer of both pools is back (nothing held, nothing lent); the stats, for more checks. */
+    private NetStats assertBuffersBack() {
+        NetStats st = net.stats();
+        assertEquals(0, st.recvBuffersHeld() + st.recvBuffersLent() + st.buffersHeld() + st.buffersLent(), "buffers not back: " + st);
+        return st;
+    }
+
     private static void sendFrom(DatagramSocket s, SocketAddress to, byte[] data) throws Exception {
         s.send(new DatagramPacket(data, data.length, to));
     }
@@ -75,8 +82,7 @@ class DatagramReceiveTest extends NetTestBase {
         }
         server.close();
         runFor(5);
-        NetStats st = net.stats();
-        assertEquals(0, st.recvBuffersHeld() + st.recvBuffersLent() + st.buffersHeld() + st.buffersLent(), "buffers not back: " + st);
+        NetStats st = assertBuffersBack();
         assertEquals(0, st.staleCompletions(), "nothing dropped as malformed: " + st);
     }
 
@@ -209,8 +215,7 @@ class DatagramReceiveTest extends NetTestBase {
         fresh.close();
         sender.close();
         runFor(10);
-        NetStats st = net.stats();
-        assertEquals(0, st.recvBuffersHeld() + st.recvBuffersLent() + st.buffersHeld() + st.buffersLent(), "buffers not back: " + st);
+        NetStats st = assertBuffersBack();
         assertEquals(0, st.operationsRunning(), "operations running: " + st);
     }
 

@@ -32,6 +32,8 @@ import java.util.Locale;
  */
 public final class UdpBenchmark implements Benchmark {
     public static final Metric LOST = new Metric("lost_pct", "lost", "%", false);
+    /** Echoes that came after their datagram was counted lost: a stall of the server or of the machine, not a loss. */
+    public static final Metric LATE = new Metric("late_pct", "late", "%", false);
     static final int SMALL = 64;
     static final int LARGE = 1_400;
 
@@ -97,12 +99,13 @@ public final class UdpBenchmark implements Benchmark {
     public BenchmarkResults run(BenchContext ctx) throws Exception {
         BenchmarkResults results = new BenchmarkResults(id(), "UDP echo: datagrams echoed to their sender, server on one CPU",
                 CpuWindow.withWindowMetrics(EchoBenchmark.MSGS, EchoBenchmark.P50, EchoBenchmark.P99, EchoBenchmark.P999,
-                        EchoBenchmark.SERVER_CPU, LOST));
+                        EchoBenchmark.SERVER_CPU, LOST, LATE));
         EchoBenchmark.Settings set = EchoBenchmark.settings(ctx);
         NativeTools.Binary client = ctx.tools().compile("echo_load", NativeTools.Needs.IO_URING_HEADER);
         if (!ctx.pinned()) results.addNote(ctx.unpinnedNote());
         results.addNote("a datagram (message) with no echo within 200 ms is counted lost and the next one sent in its place; "
-                + "lost is their share of the datagrams sent in the window; every server asks SO_RCVBUF "
+                + "lost is their share of the datagrams sent in the window, late the share of echoes that came after that "
+                + "(a stall, not a loss); every server asks SO_RCVBUF "
                 + UdpEchoServerMain.RECEIVE_BUFFER + " (the kernel caps it at twice net.core.rmem_max)");
         ServerRounds.run(ctx, results, servers(ctx), client.ok() ? null : "load generator: " + client.missing(),
                 new ServerRounds.Schedule<>(loads(ctx), Load::label, new Load(50, 8, SMALL), set.repeats(), List.of(1)),
@@ -120,5 +123,6 @@ public final class UdpBenchmark implements Benchmark {
         if (w == null) return;
         EchoBenchmark.addFigures(r, w);
         r.add(LOST.key(), 100.0 * w.lost() / Math.max(1, w.messages() + w.lost()));
+        r.add(LATE.key(), 100.0 * w.late() / Math.max(1, w.messages() + w.lost()));
     }
 }
