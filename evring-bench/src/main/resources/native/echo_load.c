@@ -16,12 +16,19 @@
  *       bulk transfer: each connection writes SIZE-byte writes back to back, never waiting for the echo, while its
  *       recv drains what comes back; the bytes not yet back are capped at STREAM_WRITES writes per connection, so
  *       the server is never asked to queue without bound. No latency: there is no message to time
+ *   echo_load udp <port> <clients> <inflight> <size> <warmup_ms> <window_ms>
+ *       UDP echo: each client (a connected UDP socket) keeps INFLIGHT datagrams of SIZE bytes in flight, each
+ *       carrying its send time, its slot and the slot's sequence number; an echo of the slot's current number is a
+ *       round trip (latency) and sends the slot's next datagram. A slot with no echo after UDP_LOSS_MS is counted
+ *       lost and sends its next datagram (a tick every UDP_TICK_MS looks); an echo of a number given up on, or of a
+ *       wrong size, is counted late and dropped. So loss lowers the rate and is reported; it never stops the load
  *   echo_load idle <port> <conns> <size>
  *       opens CONNS connections and holds them, doing nothing until told on stdin: "ping" sends one SIZE-byte message
  *       on every connection and waits for every echo; "close" (or the end of stdin) closes them all and exits
  *
  * Output (DriverProtocol-like lines the harness reads): echo and stream print "window-start", "window-end", then
- *   "stats messages=<n> bytes=<n> seconds=<s> client_cpu_seconds=<s> errors=<n>" and, for echo,
+ *   "stats messages=<n> bytes=<n> seconds=<s> client_cpu_seconds=<s> errors=<n>" (udp adds "lost=<n> late=<n>",
+ *   counted in the window) and, for echo and udp,
  *   "hist <lower_bound_ns> <count>" lines; idle prints "connected <n> <ms>", "echoed <n> <ms>" per ping, "closed".
  *   A failure is "error <what>" and exit status 3; bad arguments exit with status 2. The window of echo and stream
  *   starts after the warm-up once every connection has had an answer (30 s more at most, then an error).
@@ -142,6 +149,8 @@ struct conn {
     unsigned unanswered; /* stream mode: bytes sent whose echo has not come back yet */
     int send_busy;
     int answered;        /* whether anything came back on it yet: the window waits for every connection's first */
+    uint64_t *sent_at;   /* udp: each slot's send time, and the sequence number its echo must carry */
+    uint32_t *seq;
 };
 
 /* stream mode: the writes a connection may have sent whose echo has not come back yet */
@@ -153,6 +162,11 @@ static unsigned msg_size, inflight, rbuf_size, wbuf_size;
 static int running = 1, measuring = 0, streaming = 0;
 static uint64_t pause_ns; /* echo mode, paced: the idle time of a connection between its round trips */
 static uint64_t received_in_window, bytes_in_window, errors;
+static int udp = 0;
+static uint64_t lost_in_window, late_in_window;
+/* udp: a datagram whose echo has not come back after this long is lost; the tick that looks for them */
+#define UDP_LOSS_NS (200ull * 1000000ull)
+#define UDP_TICK_NS (20ull * 1000000ull)
 static unsigned answered_conns;
 /* how long past the warm-up the window waits for connections that never had an answer before it gives up */
 #define STRAGGLER_LIMIT_NS (30ull * 1000000000ull)
@@ -305,8 +319,8 @@ static double cpu_seconds(void) {
     return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/* Opens n blocking TCP connections to 127.0.0.1:port (TCP_NODELAY) into conns, with buffers of rbuf_size and
- * wbuf_size. Returns 0, or 3 after printing the error line. */
+/* Opens n blocking TCP connections to 127.0.0.1:port (TCP_NODELAY), or with `udp` n connected UDP sockets, into
+ * conns, with buffers of rbuf_size and wbuf_size. Returns 0, or 3 after printing the error line. */
 static int connect_all(int port, unsigned n) {
     conns = calloc(n, sizeof *conns);
     if (!conns) {
@@ -316,13 +330,13 @@ static int connect_all(int port, unsigned n) {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     for (unsigned i = 0; i < n; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
         if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
             printf("error connect #%u: %s\n", i, strerror(errno));
             return 3;
         }
         int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (!udp) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         conns[i].fd = fd;
         conns[i].rbuf = calloc(1, rbuf_size);
         conns[i].wbuf = calloc(1, wbuf_size);
@@ -331,6 +345,10 @@ static int connect_all(int port, unsigned n) {
             return 3;
         }
         memset(conns[i].wbuf, 'x', wbuf_size);
+        if (udp && (!(conns[i].sent_at = calloc(inflight, sizeof(uint64_t))) || !(conns[i].seq = calloc(inflight, sizeof(uint32_t))))) {
+            printf("error out of memory for client #%u\n", i);
+            return 3;
+        }
     }
     return 0;
 }
@@ -377,18 +395,91 @@ static int on_load_cqe(unsigned i, int kind, int res) {
     return kind == OP_SEND ? on_send(i, res) : kind == OP_PAUSE ? on_pause(i, res) : on_recv(i, res);
 }
 
+/* ---- udp: datagram i/slot carries [send time 8][slot 4][seq 4], the rest 'x' ---- */
+static int udp_send(unsigned i, unsigned slot, uint64_t t) {
+    struct conn *c = &conns[i];
+    char *d = c->wbuf + (size_t)slot * msg_size;
+    uint32_t seq = ++c->seq[slot];
+    c->sent_at[slot] = t;
+    memcpy(d, &t, 8);
+    memcpy(d + 8, &slot, 4);
+    memcpy(d + 12, &seq, 4);
+    struct io_uring_sqe *s = ring_sqe(&ring);
+    if (!s) return -1;
+    s->opcode = IORING_OP_SEND;
+    s->fd = c->fd;
+    s->addr = (uint64_t)(uintptr_t)d;
+    s->len = msg_size;
+    s->user_data = ((uint64_t)i << 2) | OP_SEND;
+    return 0;
+}
+
+static int on_udp_recv(unsigned i, int res) {
+    struct conn *c = &conns[i];
+    if (res < 0) { /* ECONNREFUSED: an ICMP error for an earlier datagram (the server was not up yet): go on */
+        if (res != -EINTR && res != -EAGAIN && res != -ECONNREFUSED) errors++;
+        return running ? post_recv(i) : 0;
+    }
+    uint64_t sent;
+    uint32_t slot, seq;
+    memcpy(&sent, c->rbuf, 8);
+    memcpy(&slot, c->rbuf + 8, 4);
+    memcpy(&seq, c->rbuf + 12, 4);
+    if ((unsigned)res != msg_size || slot >= inflight || seq != c->seq[slot]) { /* given up on, or not ours */
+        if (measuring) late_in_window++;
+        return running ? post_recv(i) : 0;
+    }
+    uint64_t t = now_ns();
+    mark_answered(c);
+    if (measuring) {
+        hist[hist_index(t > sent ? t - sent : 0)]++;
+        received_in_window++;
+        bytes_in_window += msg_size;
+    }
+    if (!running) return 0;
+    if (udp_send(i, slot, t) < 0) return -1;
+    return post_recv(i);
+}
+
+/* the tick: every slot whose datagram is older than UDP_LOSS_NS counts as lost and sends its next */
+static int on_udp_tick(unsigned n) {
+    if (!running) return 0;
+    uint64_t t = now_ns();
+    for (unsigned i = 0; i < n; i++) {
+        for (unsigned slot = 0; slot < inflight; slot++) {
+            if (t - conns[i].sent_at[slot] < UDP_LOSS_NS) continue;
+            if (measuring) lost_in_window++;
+            if (udp_send(i, slot, t) < 0) return -1;
+        }
+    }
+    return post_pause(n, UDP_TICK_NS);
+}
+
+static unsigned udp_clients;
+
+static int on_udp_cqe(unsigned i, int kind, int res) {
+    if (i == udp_clients) return on_udp_tick(udp_clients); /* (the tick's user_data names no client) */
+    if (kind == OP_SEND) { /* a send that failed is a datagram the tick will find lost */
+        if (res < 0 && res != -ECONNREFUSED) errors++;
+        return 0;
+    }
+    return on_udp_recv(i, res);
+}
+
 /* echo and stream: the load, a warm-up, then one measured window; prints the window's figures. */
 static int run_load(int port, unsigned n, uint64_t warmup_ns, uint64_t window_ns) {
     int e = setup_ring(n);
     if (e) return e;
     if ((e = connect_all(port, n))) return e;
-    if (pause_ns && !(pause_ts = calloc(n, sizeof *pause_ts))) {
+    if ((pause_ns || udp) && !(pause_ts = calloc(n + 1, sizeof *pause_ts))) {
         printf("error out of memory for %u timers\n", n);
         return 3;
     }
     for (unsigned i = 0; i < n; i++) {
-        int first;
-        if (streaming) first = stream_more(i);
+        int first = 0;
+        if (udp) {
+            for (unsigned slot = 0; slot < inflight && first == 0; slot++) first = udp_send(i, slot, now_ns());
+        } else if (streaming) first = stream_more(i);
         else if (pause_ns) { /* the connections take their turns: i's first message after i/n of a pause */
             conns[i].owed = inflight;
             first = post_pause(i, pause_ns * i / n + 1);
@@ -398,11 +489,16 @@ static int run_load(int port, unsigned n, uint64_t warmup_ns, uint64_t window_ns
             return 3;
         }
     }
+    udp_clients = n;
+    if (udp && post_pause(n, UDP_TICK_NS) < 0) {
+        printf("error submission queue full\n");
+        return 3;
+    }
     uint64_t start = now_ns(), window_start = 0, window_end = 0;
     double cpu_start = 0, cpu_end = 0;
-    uint64_t received_at_end = 0, bytes_at_end = 0;
+    uint64_t received_at_end = 0, bytes_at_end = 0, lost_at_end = 0, late_at_end = 0;
     while (running) {
-        if ((e = reap(n, on_load_cqe))) return e;
+        if ((e = udp ? reap(n + 1, on_udp_cqe) : reap(n, on_load_cqe))) return e;
         uint64_t t = now_ns();
         if (!measuring && window_start == 0 && t - start >= warmup_ns && answered_conns < n
             && t - start >= warmup_ns + STRAGGLER_LIMIT_NS) {
@@ -423,13 +519,15 @@ static int run_load(int port, unsigned n, uint64_t warmup_ns, uint64_t window_ns
             cpu_end = cpu_seconds();
             received_at_end = received_in_window;
             bytes_at_end = bytes_in_window;
+            lost_at_end = lost_in_window;
+            late_at_end = late_in_window;
             running = 0;
             OUT("window-end\n");
         }
     }
-    OUT("stats messages=%llu bytes=%llu seconds=%.6f client_cpu_seconds=%.6f errors=%llu\n",
+    OUT("stats messages=%llu bytes=%llu seconds=%.6f client_cpu_seconds=%.6f errors=%llu lost=%llu late=%llu\n",
         (unsigned long long)received_at_end, (unsigned long long)bytes_at_end, (window_end - window_start) / 1e9,
-        cpu_end - cpu_start, (unsigned long long)errors);
+        cpu_end - cpu_start, (unsigned long long)errors, (unsigned long long)lost_at_end, (unsigned long long)late_at_end);
     for (int i = 0; i < HIST_BUCKETS; i++) {
         if (hist[i]) printf("hist %llu %llu\n", (unsigned long long)hist_value(i), (unsigned long long)hist[i]);
     }
@@ -502,7 +600,8 @@ static int run_idle(int port, unsigned n) {
 static int usage(const char *self) {
     fprintf(stderr, "usage: %s echo <port> <conns> <inflight> <size> <warmup_ms> <window_ms> [<pause_ms>]\n"
                     "       %s stream <port> <conns> <size> <warmup_ms> <window_ms>\n"
-                    "       %s idle <port> <conns> <size>\n", self, self, self);
+                    "       %s udp <port> <clients> <inflight> <size> <warmup_ms> <window_ms>\n"
+                    "       %s idle <port> <conns> <size>\n", self, self, self, self);
     return 2;
 }
 
@@ -510,7 +609,10 @@ int main(int argc, char **argv) {
     if (argc < 2) return usage(argv[0]);
     const char *mode = argv[1];
     int echo = strcmp(mode, "echo") == 0, stream = strcmp(mode, "stream") == 0, idle = strcmp(mode, "idle") == 0;
-    if ((echo && argc != 8 && argc != 9) || (stream && argc != 7) || (idle && argc != 5) || !(echo || stream || idle)) return usage(argv[0]);
+    udp = strcmp(mode, "udp") == 0;
+    if ((echo && argc != 8 && argc != 9) || (udp && argc != 8) || (stream && argc != 7) || (idle && argc != 5)
+        || !(echo || udp || stream || idle)) return usage(argv[0]);
+    echo |= udp; /* the same arguments */
     int port = atoi(argv[2]);
     unsigned n = (unsigned)atoi(argv[3]);
     inflight = echo ? (unsigned)atoi(argv[4]) : 1;
@@ -518,7 +620,8 @@ int main(int argc, char **argv) {
     uint64_t warmup_ns = idle ? 0 : (uint64_t)atol(argv[echo ? 6 : 5]) * 1000000ull;
     uint64_t window_ns = idle ? 1 : (uint64_t)atol(argv[echo ? 7 : 6]) * 1000000ull;
     pause_ns = echo && argc == 9 ? (uint64_t)atol(argv[8]) * 1000000ull : 0;
-    if (port <= 0 || port > 65535 || n == 0 || inflight == 0 || msg_size < 8 || msg_size > (64u << 20) || window_ns == 0) {
+    if (port <= 0 || port > 65535 || n == 0 || inflight == 0 || msg_size < (udp ? 16u : 8u) || msg_size > (udp ? 65507u : 64u << 20)
+        || window_ns == 0) {
         fprintf(stderr, "bad arguments\n");
         return 2;
     }

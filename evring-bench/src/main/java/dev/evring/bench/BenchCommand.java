@@ -6,6 +6,7 @@ import dev.evring.bench.harness.MachineInfo;
 import dev.evring.bench.harness.NativeTools;
 import dev.evring.bench.echo.BulkBenchmark;
 import dev.evring.bench.echo.EchoBenchmark;
+import dev.evring.bench.echo.UdpBenchmark;
 import dev.evring.bench.http.HttpBenchmark;
 import dev.evring.bench.jmh.JmhBenchmark;
 import dev.evring.bench.memory.MemoryBenchmark;
@@ -41,6 +42,7 @@ final class BenchCommand {
         m.put("pipes", PipesBenchmark::new);
         m.put("echo", EchoBenchmark::new);
         m.put("bulk", BulkBenchmark::new);
+        m.put("udp", UdpBenchmark::new);
         m.put("memory", MemoryBenchmark::new);
         m.put("http", HttpBenchmark::new);
         m.put("timers", TimersBenchmark::new);

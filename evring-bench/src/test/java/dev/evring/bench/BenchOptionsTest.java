@@ -22,7 +22,7 @@ class BenchOptionsTest {
     @Test
     void fullRunSelectsEveryBenchmarkIncludingJmh() {
         BenchOptions o = parse();
-        assertEquals(List.of("pipes", "echo", "bulk", "memory", "http", "timers", "jmh"), List.copyOf(o.only()));
+        assertEquals(List.of("pipes", "echo", "bulk", "udp", "memory", "http", "timers", "jmh"), List.copyOf(o.only()));
         assertFalse(o.quick());
         assertTrue(o.install());
         assertEquals(OUT, o.out());
@@ -32,7 +32,7 @@ class BenchOptionsTest {
     @Test
     void quickRunLeavesJmhOutAndUsesQuickRepeats() {
         BenchOptions o = parse("--quick");
-        assertEquals(List.of("pipes", "echo", "bulk", "memory", "http", "timers"), List.copyOf(o.only()));
+        assertEquals(List.of("pipes", "echo", "bulk", "udp", "memory", "http", "timers"), List.copyOf(o.only()));
         assertEquals(3, o.repeatsOr(3, 5));
     }
 

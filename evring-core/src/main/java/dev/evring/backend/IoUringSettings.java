@@ -177,6 +177,9 @@ record IoUringSettings(IoUringBackend.PollMode pollChoice, IoUringBackend.WaitMo
         rows.add(row("direct descriptors", fixedFiles ? "yes" : r.probeAvailable() ? "no" : "unknown", false,
                 "5.19: net's connections in the ring's file table (FILES_UPDATE, IOSQE_FIXED_FILE, CLOSE of a slot);"
                         + " net.direct_descriptors, off by default (README: Direct descriptors)"));
+        boolean recvMsgMulti = r.opcodeSupported(IORING_OP_SEND_ZC); // (multishot RECVMSG came with 6.0, as SEND_ZC)
+        rows.add(row("multishot recvmsg", recvMsgMulti ? "yes" : r.probeAvailable() ? "no" : "unknown", false,
+                "6.0: UDP receives over the buffer ring, off by default: net.udp_multishot=true (README: UDP)"));
         rows.add(row("PBUF_RING_INC", "not probed", false,
                 "6.12: incremental buffer consumption, net.recv_incremental (a Net probes it: see net below)"));
         rows.add(row("SQPOLL", "not probed", false, "not offered: a kernel thread per loop"));

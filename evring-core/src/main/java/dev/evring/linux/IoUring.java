@@ -73,6 +73,24 @@ public final class IoUring {
             MemoryLayout.sequenceLayout(8, JAVA_INT).withName("resv")
     ).withName("struct io_uring_buf_status");
 
+    /**
+     * {@code struct io_uring_recvmsg_out} (6.0): what a multishot IORING_OP_RECVMSG writes at the start of each
+     * buffer it picks, followed by the name ({@code msg_namelen} bytes of the request's msghdr, whatever the sender's
+     * address takes), the control data ({@code msg_controllen} bytes), then the payload. {@code namelen} and
+     * {@code payloadlen} are the lengths before truncation; {@code flags} the recvmsg flags (MSG_TRUNC, MSG_CTRUNC).
+     */
+    public static final StructLayout IO_URING_RECVMSG_OUT = MemoryLayout.structLayout(
+            JAVA_INT.withName("namelen"),
+            JAVA_INT.withName("controllen"),
+            JAVA_INT.withName("payloadlen"),
+            JAVA_INT.withName("flags")
+    ).withName("struct io_uring_recvmsg_out");
+    public static final long RECVMSG_OUT_SIZE = IO_URING_RECVMSG_OUT.byteSize();
+    public static final long OFF_RECVMSG_OUT_NAMELEN = IO_URING_RECVMSG_OUT.byteOffset(groupElement("namelen"));
+    public static final long OFF_RECVMSG_OUT_CONTROLLEN = IO_URING_RECVMSG_OUT.byteOffset(groupElement("controllen"));
+    public static final long OFF_RECVMSG_OUT_PAYLOADLEN = IO_URING_RECVMSG_OUT.byteOffset(groupElement("payloadlen"));
+    public static final long OFF_RECVMSG_OUT_FLAGS = IO_URING_RECVMSG_OUT.byteOffset(groupElement("flags"));
+
     // io_uring_params.features
 
     /** SQ and CQ rings share one mmap (5.4). */

@@ -89,6 +89,13 @@ public final class SysSocket {
             MemoryLayout.paddingLayout(4)).withName("struct msghdr");
 
     public static final long MSGHDR_SIZE = MSGHDR.byteSize();
+    /** {@code struct mmsghdr}, for sendmmsg: a msghdr and the bytes sent of it. */
+    public static final StructLayout MMSGHDR = MemoryLayout.structLayout(
+            MSGHDR.withName("msg_hdr"),
+            C_INT.withName("msg_len"),
+            MemoryLayout.paddingLayout(4)).withName("struct mmsghdr");
+    public static final long MMSGHDR_SIZE = MMSGHDR.byteSize();
+    public static final long OFF_MMSG_LEN = MMSGHDR.byteOffset(groupElement("msg_len"));
     public static final long OFF_MSG_NAME = MSGHDR.byteOffset(groupElement("msg_name"));
     public static final long OFF_MSG_NAMELEN = MSGHDR.byteOffset(groupElement("msg_namelen"));
     public static final long OFF_MSG_IOV = MSGHDR.byteOffset(groupElement("msg_iov"));
@@ -129,6 +136,7 @@ public final class SysSocket {
             FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T, C_INT, C_POINTER, C_INT));
     private static final MethodHandle RECVMSG = Libc.systemCall("recvmsg", 47, FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_INT));
     private static final MethodHandle SENDMSG = Libc.systemCall("sendmsg", 46, FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_INT));
+    private static final MethodHandle SENDMMSG = Libc.systemCall("sendmmsg", 307, FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT));
 
     private static int intResult(int r, MemorySegment callState) {
         return r < 0 ? -Libc.errno(callState) : r;
@@ -275,6 +283,21 @@ public final class SysSocket {
         if (Faults.ENABLED && (f = Faults.check(Faults.Call.RECVMSG, fd)) < 0) return f;
         try {
             return (long) RECVMSG.invokeExact(callState, fd, msg, flags);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /**
+     * sendmmsg(2): the first {@code vlen} {@link #MMSGHDR}s of {@code msgvec}, in order, each its own datagram; returns
+     * how many went (each one's {@code msg_len} set), or {@code -errno} when the first did not (an error after the
+     * first is not reported: the next call, starting at the one that failed, reports it).
+     */
+    public static int sendmmsg(MemorySegment callState, int fd, MemorySegment msgvec, int vlen, int flags) {
+        long f;
+        if (Faults.ENABLED && (f = Faults.check(Faults.Call.SENDMSG, fd)) < 0) return (int) f;
+        try {
+            return (int) (long) SENDMMSG.invokeExact(callState, fd, msgvec, vlen, flags);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }

@@ -61,6 +61,14 @@ abstract class Engine {
     /** The forms in use, for stats: e.g. "multishot accept, buffer ring, multishot recv". */
     abstract String features();
 
+    /**
+     * Whether a datagram receive starting now takes its buffers from the receive pool's kernel ring (multishot
+     * IORING_OP_RECVMSG, {@code net.udp_multishot}) rather than one general-pool buffer per datagram.
+     */
+    boolean datagramsFromRecvRing() {
+        return false;
+    }
+
     /** Starts {@code op} (ACTIVE); for the head of a send queue, its turn has come. */
     abstract void submit(Op op);
 

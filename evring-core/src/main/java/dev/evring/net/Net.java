@@ -501,7 +501,7 @@ public final class Net implements AutoCloseable {
     }
 
     BufferPool bufferPoolOf(Op op) {
-        return op.kind == Op.RECV ? recvPool : pool;
+        return op.kind == Op.RECV || op.recvRing ? recvPool : pool;
     }
 
     /** The receive share of the README's fairness rule: whether {@code h}'s receives hold all they may. */
@@ -590,6 +590,7 @@ public final class Net implements AutoCloseable {
                     + ": stop it first (and wait for its final callback)");
         }
         Op op = acquire(h, kind, callback, timeoutNanos);
+        op.recvRing = kind == Op.RECVFROM && engine.datagramsFromRecvRing();
         h.readOp = op;
         engine.submit(op);
         return op.id();

@@ -16,7 +16,7 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
                    int recvBuffers, int recvBufferSize, int buffers, int bufferSize, long acceptBackoffNanos,
                    int recvShare, int sendShare, int sendLowWater, int sendHighWater, int recvAccumulationLimit,
                    int sendZeroCopyMin, boolean recvBundle, boolean recvIncremental, boolean directDescriptors,
-                   int directTable) {
+                   int directTable, boolean udpMultishot, int udpSendBatch) {
     static final int DEFAULT_RECV_BUFFERS = 256;
     static final int DEFAULT_RECV_BUFFER_SIZE = 16384;
     static final int DEFAULT_BUFFERS = 256;
@@ -30,6 +30,9 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
     /** Slots of the ring's file table for direct descriptors, and the kernel's most (IORING_MAX_FIXED_FILES). */
     static final int DEFAULT_DIRECT_TABLE = 4096;
     static final int MAX_DIRECT_TABLE = 1 << 20;
+    /** The most datagrams of one UDP socket's send queue sent in one sendmmsg(2) (io_uring). */
+    static final int DEFAULT_UDP_SEND_BATCH = 64;
+    static final int MAX_UDP_SEND_BATCH = 256;
 
     /** Reads and checks everything; {@code b*} are the builder's values, negative when it was not given one. */
     static NetSettings of(EventLoop loop, LoopAccess access, int bRecvBuffers, int bRecvBufferSize, int bBuffers,
@@ -47,6 +50,8 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
         boolean recvIncremental = o.flag("net.recv_incremental", false);
         boolean direct = o.flag("net.direct_descriptors", false);
         int directTable = o.integer("net.direct_descriptors_table", DEFAULT_DIRECT_TABLE, 1, MAX_DIRECT_TABLE);
+        boolean udpMultishot = o.flag("net.udp_multishot", false);
+        int udpSendBatch = o.integer("net.udp_send_batch", DEFAULT_UDP_SEND_BATCH, 1, MAX_UDP_SEND_BATCH);
         // every option is read and checked, also those the builder's values override
         int rc = o.integer("net.recv_buffers", DEFAULT_RECV_BUFFERS, 1, BufferPool.MAX_COUNT);
         int rs = o.integer("net.recv_buffer_size", DEFAULT_RECV_BUFFER_SIZE, BufferPool.MIN_SIZE, BufferPool.MAX_SIZE);
@@ -82,7 +87,7 @@ record NetSettings(boolean readinessOnly, boolean multishotAccept, boolean buffe
         if (bZeroCopyMin >= 0) zc = bZeroCopyMin;
         return new NetSettings(completion.equals("readiness"), multishotAccept, bufferRing, multishotRecv,
                 rc, rs, gc, gs, backoff, share, defaultShare(gc), low, high, accumulation, zc, recvBundle,
-                recvIncremental, direct, directTable);
+                recvIncremental, direct, directTable, udpMultishot, udpSendBatch);
     }
 
     /**

@@ -118,6 +118,13 @@ final class Op {
     int ringAddSeq;
     /** Its SQE was taken back (turned into a NOP): its CQE reports ECANCELED. */
     boolean ringRevoked;
+    /**
+     * A datagram receive that takes its buffers from the receive pool (its kernel ring: {@code net.udp_multishot}),
+     * not the general pool; chosen when it starts, for its whole life ({@link Net#bufferPoolOf}).
+     */
+    boolean recvRing;
+    /** Its multishot request is being cancelled because its socket reached its share: re-armed (or paused) at its end. */
+    boolean ringShareStop;
     boolean ringTimeoutFired;
 
     // readiness emulation: the timer bounding the wait, made on first use and kept with the slot
@@ -164,6 +171,8 @@ final class Op {
         this.ringMultishot = false;
         this.ringTimeoutFired = false;
         this.ringRevoked = false;
+        this.recvRing = false;
+        this.ringShareStop = false;
         this.ringPollFirst = false;
         this.ringPolling = false;
         this.ringZc = false;

@@ -216,13 +216,14 @@ final class ReadinessEngine extends Engine {
     }
 
     private void recvFromOnce(UdpSocket u, Op op) {
-        BufferSlot b = net.pool.take(op);
+        BufferPool pool = net.bufferPoolOf(op); // (the receive pool for one that began on the ring's: net.udp_multishot)
+        BufferSlot b = pool.take(op);
         if (b == null) {
-            net.pool.await(op);
+            pool.await(op);
             updateInterest(u);
             return;
         }
-        net.pool.assign(b, u);
+        pool.assign(b, u);
         MemorySegment len = net.addrLenScratch;
         len.set(ValueLayout.JAVA_INT, 0, (int) SysSocket.SOCKADDR_STORAGE_SIZE);
         long n = SysSocket.recvfrom(callState, u.fd, b.memory, b.capacity(), 0, b.peer, len);
@@ -233,7 +234,7 @@ final class ReadinessEngine extends Engine {
             armTimer(op);
             return;
         }
-        net.pool.recycle(b);
+        pool.recycle(b);
         if (n == -Errno.EAGAIN || n == -Errno.EINTR) return;
         end(op, (int) n);
     }

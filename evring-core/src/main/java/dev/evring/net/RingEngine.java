@@ -2,6 +2,7 @@ package dev.evring.net;
 
 import dev.evring.linux.Errno;
 import dev.evring.linux.IoUring;
+import dev.evring.linux.NetinetIn;
 import dev.evring.linux.Poll;
 import dev.evring.linux.SysSocket;
 import dev.evring.linux.SysUio;
@@ -78,6 +79,18 @@ final class RingEngine extends Engine implements CompletionHandler {
     private final int zeroCopyMin;
     private final boolean sendZc;
     private final boolean sendMsgZc;
+    /**
+     * Datagram receives as multishot IORING_OP_RECVMSG over the receive pool's buffer ring ({@code net.udp_multishot},
+     * 6.0): one request for every datagram, each CQE naming a ring buffer that starts with the kernel's
+     * {@code io_uring_recvmsg_out} header and the sender's address, then the payload ({@link #takeDatagram}).
+     */
+    private boolean udpMultishot;
+    /**
+     * The most datagrams of one socket's queue sent by one sendmmsg(2) ({@code net.udp_send_batch}; 1: none, each
+     * datagram its own SENDMSG request), and the {@code struct mmsghdr}s for it.
+     */
+    private final int udpSendBatch;
+    private final MemorySegment mmsg;
     private final StringBuilder notes = new StringBuilder();
     /** Stream connections in the ring's file table ({@code net.direct_descriptors}); null when off or refused. */
     private DirectDescriptors direct;
@@ -128,6 +141,11 @@ final class RingEngine extends Engine implements CompletionHandler {
                 && note((ring.features() & IoUring.IORING_FEAT_RECVSEND_BUNDLE) != 0, "recv bundles", "kernel < 6.10");
         this.bundle = recvBundle ? new BufferSlot[pbuf.entries()] : null;
         if (s.directDescriptors() && note(has519, "direct descriptors", before519)) openDirectDescriptors(s.directTable());
+        this.udpSendBatch = s.udpSendBatch();
+        this.mmsg = udpSendBatch > 1 ? net.arena.allocate(udpSendBatch * SysSocket.MMSGHDR_SIZE, 8) : null;
+        // (not with incremental buffers either: a datagram's header and payload are read from byte 0 of its buffer)
+        this.udpMultishot = pbuf != null && s.udpMultishot() && !incremental && note(has60, "multishot recvmsg",
+                ring.opcodeProbeFailure().isEmpty() ? "kernel < 6.0" : ring.opcodeProbeFailure());
     }
 
     /** The ring's file table for stream connections: its own handler tag, once the table registered. */
@@ -135,6 +153,11 @@ final class RingEngine extends Engine implements CompletionHandler {
         DirectDescriptors d = new DirectDescriptors(net, ring, slots);
         if (d.active()) direct = d;
         else note(false, "direct descriptors", d.failure);
+    }
+
+    @Override
+    boolean datagramsFromRecvRing() {
+        return udpMultishot && pbuf != null;
     }
 
     private boolean note(boolean ok, String what, String why) {
@@ -154,6 +177,8 @@ final class RingEngine extends Engine implements CompletionHandler {
         f.append(pbuf != null ? (incremental ? ", incremental buffer ring" : ", buffer ring") : ", per-operation recv buffers");
         f.append(multishotRecv && net.recvShare == 0 ? (recvBundle ? ", multishot recv bundles" : ", multishot recv")
                 : multishotRecv ? ", single-shot recv (per-connection share " + net.recvShare + ")" : ", single-shot recv");
+        if (udpMultishot) f.append(", multishot recvmsg (UDP)");
+        if (udpSendBatch > 1) f.append(", datagram sends by sendmmsg (up to ").append(udpSendBatch).append(")");
         f.append(", linked timeouts");
         if (direct != null) f.append(", ").append(direct.describe());
         if (zeroCopyMin > 0) f.append(sendZc ? ", zero-copy writes from " + zeroCopyMin + " bytes" : ", no zero-copy writes (kernel < 6.0)");
@@ -264,24 +289,42 @@ final class RingEngine extends Engine implements CompletionHandler {
                 }
             }
             case Op.RECVFROM -> {
+                BufferPool from = net.bufferPoolOf(op);
                 if (net.shareFull(h)) {
+                    from.wokenEnded(op); // (it goes nowhere now)
                     net.pauseForShare(op);
                     return;
                 }
-                BufferSlot b = net.pool.take(op);
-                if (b == null) {
-                    net.pool.await(op);
-                    return;
+                if (op.recvRing && pbuf != null) {
+                    // the kernel picks the buffer; multishot writes the sender's address into it (room for an
+                    // IPv6 one), single-shot into the operation's scratch
+                    boolean multi = udpMultishot && !timed;
+                    boolean pollFirst = !op.recvReadable; // as for stream receives: an empty ring fails at once
+                    if (multi) writeMsghdr(op, MemorySegment.NULL, DATAGRAM_NAME_ROOM, 0);
+                    else writeMsghdr(op, op.scratch, (int) SysSocket.SOCKADDR_STORAGE_SIZE, 0);
+                    sqe = ring.nextSqe();
+                    sqes = ring.sqes();
+                    Sqe.prepRecvMsgSelect(sqes, sqe, fd, op.msghdr, pbuf.groupId(), multi, pollFirst, ud);
+                    op.ringMultishot = multi;
+                    op.ringPollFirst = pollFirst;
+                    op.ringAddSeq = net.recvPool.added();
+                } else {
+                    BufferSlot b = from.take(op);
+                    if (b == null) {
+                        from.await(op);
+                        return;
+                    }
+                    op.buffer = b;
+                    from.assign(b, h);
+                    MemorySegment iov = op.scratch;
+                    iov.set(ValueLayout.ADDRESS, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_BASE, b.memory);
+                    iov.set(ValueLayout.JAVA_LONG, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_LEN, b.capacity());
+                    writeMsghdr(op, b.peer, (int) SysSocket.SOCKADDR_STORAGE_SIZE);
+                    sqe = ring.nextSqe();
+                    sqes = ring.sqes();
+                    Sqe.prepRecvMsg(sqes, sqe, fd, op.msghdr, 0, ud);
+                    op.ringPollFirst = false;
                 }
-                op.buffer = b;
-                net.pool.assign(b, h);
-                MemorySegment iov = op.scratch;
-                iov.set(ValueLayout.ADDRESS, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_BASE, b.memory);
-                iov.set(ValueLayout.JAVA_LONG, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_LEN, b.capacity());
-                writeMsghdr(op, b.peer, (int) SysSocket.SOCKADDR_STORAGE_SIZE);
-                sqe = ring.nextSqe();
-                sqes = ring.sqes();
-                Sqe.prepRecvMsg(sqes, sqe, fd, op.msghdr, 0, ud);
             }
             case Op.SEND -> {
                 // the head and the sends behind it, gathered: one SEND for one run, else one SENDMSG
@@ -360,11 +403,16 @@ final class RingEngine extends Engine implements CompletionHandler {
 
     /** The operation's msghdr: one iovec (already written), the address buffer and its room. */
     private static void writeMsghdr(Op op, MemorySegment name, int nameLength) {
+        writeMsghdr(op, name, nameLength, 1);
+    }
+
+    /** As above with {@code iovs} iovecs: 1 (the scratch's), or 0 for a receive into a buffer the kernel picks. */
+    private static void writeMsghdr(Op op, MemorySegment name, int nameLength, int iovs) {
         MemorySegment m = op.msghdr;
         m.set(ValueLayout.ADDRESS, SysSocket.OFF_MSG_NAME, name);
         m.set(ValueLayout.JAVA_INT, SysSocket.OFF_MSG_NAMELEN, nameLength);
-        m.set(ValueLayout.JAVA_LONG, SysSocket.OFF_MSG_IOV, op.scratch.address() + Op.SCRATCH_IOVEC);
-        m.set(ValueLayout.JAVA_LONG, SysSocket.OFF_MSG_IOVLEN, 1L);
+        m.set(ValueLayout.JAVA_LONG, SysSocket.OFF_MSG_IOV, iovs == 0 ? 0L : op.scratch.address() + Op.SCRATCH_IOVEC);
+        m.set(ValueLayout.JAVA_LONG, SysSocket.OFF_MSG_IOVLEN, iovs);
         m.set(ValueLayout.JAVA_LONG, SysSocket.OFF_MSG_CONTROL, 0L);
         m.set(ValueLayout.JAVA_LONG, SysSocket.OFF_MSG_CONTROLLEN, 0L);
         m.set(ValueLayout.JAVA_INT, SysSocket.OFF_MSG_FLAGS, 0);
@@ -457,14 +505,36 @@ final class RingEngine extends Engine implements CompletionHandler {
                 }
             }
             case Op.RECVFROM -> {
+                if (op.bufferWoken && res != -Errno.ENOBUFS) net.bufferPoolOf(op).wokenEnded(op); // (ENOBUFS: await)
+                recycleBundle(bundled); // (a datagram is never a bundle: takeDatagram refuses a CQE that says so)
                 BufferSlot b = op.buffer;
                 op.buffer = null;
-                if (res >= 0) {
-                    b.length = res;
-                    b.peerLength = op.msghdr.get(ValueLayout.JAVA_INT, SysSocket.OFF_MSG_NAMELEN);
-                    net.complete(op, res, b, false);
-                } else {
-                    net.pool.recycle(b);
+                if (selected != null) {
+                    if (!op.recvRing || b != null) { // a ring buffer for a receive that named its own: not ours to trust
+                        net.staleCompletions++;
+                        net.recvPool.recycle(selected);
+                        if (b != null) b.pool.recycle(b);
+                        break;
+                    }
+                    b = selected;
+                    net.recvPool.assign(b, op.handle); // counts toward the socket's share
+                }
+                if (b == null) break; // (no buffer: ENOBUFS, a cancel, an error)
+                int len = res < 0 ? -1 : op.ringMultishot ? takeDatagram(b, res)
+                        : takeAddress(op, b, res, selected != null ? op.scratch : b.peer);
+                if (len < 0) {
+                    if (res >= 0) net.staleCompletions++; // lengths that do not fit the buffer: dropped, never followed
+                    b.pool.recycle(b);
+                    break;
+                }
+                op.recvReadable = (flags & IoUring.IORING_CQE_F_SOCK_NONEMPTY) != 0;
+                net.complete(op, len, b, false);
+                if (more && op.ringMultishot && net.shareFull(op.handle) && !op.cancelRequested && !op.ringShareStop
+                        && !op.handle.closed) {
+                    // The socket holds its share: stop the request (the kernel would go on filling buffers); its end
+                    // pauses the receive until the socket gives buffers back (requestEnded -> submit -> shareFull).
+                    op.ringShareStop = true;
+                    cancelRequest(op);
                 }
             }
             case Op.SEND -> {
@@ -489,6 +559,46 @@ final class RingEngine extends Engine implements CompletionHandler {
         if (more) return; // a multishot request goes on
         op.ringResult = res;
         if (--op.ringCqes == 0) requestEnded(op);
+    }
+
+    /** Room for the sender's address in each multishot datagram buffer: a {@code sockaddr_in6}, UDP's largest. */
+    static final int DATAGRAM_NAME_ROOM = (int) NetinetIn.SOCKADDR_IN6_SIZE;
+
+    /**
+     * A multishot RECVMSG's buffer {@code b} ({@code res} bytes written): {@code io_uring_recvmsg_out}, the name in
+     * {@link #DATAGRAM_NAME_ROOM} bytes, no control data, the payload. Every length is checked against the buffer and
+     * {@code res} before use; the address goes to the slot's {@code peer} and the payload is moved to the buffer's
+     * start (the Buffer model has no offset; one memmove of the datagram, which for UDP's sizes costs less than a
+     * cache miss, and leaves the whole buffer to the user as from any other receive). A datagram longer than the room
+     * left is delivered truncated (MSG_TRUNC), as the single-shot path delivers it. Returns the payload length, or -1
+     * for a CQE that does not fit (not trusted).
+     */
+    static int takeDatagram(BufferSlot b, int res) {
+        int hdr = (int) IoUring.RECVMSG_OUT_SIZE + DATAGRAM_NAME_ROOM;
+        if (res < hdr || res > b.capacity()) return -1;
+        MemorySegment m = b.memory;
+        int nameLen = m.get(ValueLayout.JAVA_INT, IoUring.OFF_RECVMSG_OUT_NAMELEN);
+        int controlLen = m.get(ValueLayout.JAVA_INT, IoUring.OFF_RECVMSG_OUT_CONTROLLEN);
+        int payloadLen = m.get(ValueLayout.JAVA_INT, IoUring.OFF_RECVMSG_OUT_PAYLOADLEN);
+        int copied = res - hdr;
+        // payloadlen is the datagram's length before truncation: never less than what was copied (unsigned: a
+        // negative int is above 2 GiB, no datagram); a name longer than its room would have been cut: not trusted
+        if (nameLen < 0 || nameLen > DATAGRAM_NAME_ROOM || controlLen != 0 || payloadLen < copied) return -1;
+        MemorySegment.copy(m, IoUring.RECVMSG_OUT_SIZE, b.peer, 0, nameLen);
+        b.peerLength = nameLen;
+        MemorySegment.copy(m, hdr, m, 0, copied); // overlapping: MemorySegment.copy moves as memmove does
+        b.length = copied;
+        return copied;
+    }
+
+    /** A single-shot RECVMSG's {@code res} payload bytes in {@code b}, its sender's address at {@code name}: the length, or -1. */
+    private static int takeAddress(Op op, BufferSlot b, int res, MemorySegment name) {
+        int nameLen = op.msghdr.get(ValueLayout.JAVA_INT, SysSocket.OFF_MSG_NAMELEN); // the kernel's, written back
+        if (res > b.capacity() || nameLen < 0 || nameLen > SysSocket.SOCKADDR_STORAGE_SIZE) return -1;
+        if (name != b.peer) MemorySegment.copy(name, 0, b.peer, 0, nameLen);
+        b.peerLength = nameLen;
+        b.length = res;
+        return res;
     }
 
     /**
@@ -620,6 +730,13 @@ final class RingEngine extends Engine implements CompletionHandler {
     private void recvEnded(Op op, int res) {
         IoHandle h = op.handle;
         boolean stop = op.cancelRequested || h.closed;
+        if (op.ringShareStop) {
+            op.ringShareStop = false;
+            if (!stop && (res >= 0 || res == -Errno.ECANCELED)) {
+                submit(op); // stopped at its share: paused until the socket gives buffers back, or re-armed if it did
+                return;
+            }
+        }
         if (res > 0 || (res == 0 && op.kind == Op.RECVFROM)) {
             if (stop) {
                 net.complete(op, Status.ECANCELED, null, true);
@@ -627,7 +744,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                 if (op.ringMultishot) net.recvRearms++; // the kernel ended a multishot recv (CQ pressure): re-arm
                 submit(op);
             }
-        } else if (res == -Errno.ENOBUFS && op.kind == Op.RECV && pbuf != null && !stop) {
+        } else if (res == -Errno.ENOBUFS && (op.kind == Op.RECV || op.recvRing) && pbuf != null && !stop) {
             if (op.ringPollFirst || op.recvReadable) {
                 // The buffer ring ran dry with data waiting: it stays in the socket until a buffer comes back.
                 op.recvReadable = true;
@@ -639,8 +756,9 @@ final class RingEngine extends Engine implements CompletionHandler {
             op.recvReadable = false; // the kernel did not wait for data itself: receive again, waiting for data first
             submit(op);
         } else if (res == -Errno.EINVAL && op.ringMultishot && !stop) {
-            multishotRecv = false;
-            note(false, "multishot recv", "EINVAL");
+            if (op.kind == Op.RECVFROM) udpMultishot = false; // (single-shot from the ring from now on)
+            else multishotRecv = false;
+            note(false, op.kind == Op.RECVFROM ? "multishot recvmsg" : "multishot recv", "EINVAL");
             submit(op);
         } else {
             net.complete(op, res == 0 ? 0 : stop && res > 0 ? Status.ECANCELED : res, null, true);
@@ -697,8 +815,55 @@ final class RingEngine extends Engine implements CompletionHandler {
     @Override
     void flushSends(IoHandle h) {
         Op head = h.sendHead;
+        if (head.kind == Op.SENDTO && udpSendBatch > 1 && head.timeoutNanos == 0 && !sendDatagrams(h)) return;
+        head = h.sendHead;
         head.state = Op.ACTIVE;
         submit(head);
+    }
+
+    /**
+     * The untimed datagrams at the head of {@code h}'s queue, sent now by sendmmsg(2), up to {@link #udpSendBatch} a
+     * call, until the queue is empty (false) or its head must go as a request of its own (true): a timed one, the
+     * last one alone, or one that would block (the request waits in the kernel for room, the rest behind it). In order, as one SENDMSG each
+     * would send them (sendmmsg stops at the first that does not go); a datagram that fails ends with its own errno
+     * and the next go on. Without this a socket's datagrams leave one per loop iteration: its queue has one request
+     * in the kernel at a time. A system call on the socket's own fd, now: no request of the ring is involved.
+     */
+    private boolean sendDatagrams(IoHandle h) {
+        while (true) {
+            int n = 0;
+            for (Op o = h.sendHead; o != null && n < udpSendBatch && o.kind == Op.SENDTO && o.timeoutNanos == 0; o = o.next) {
+                BufferSlot b = o.buffer;
+                MemorySegment iov = o.scratch;
+                iov.set(ValueLayout.ADDRESS, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_BASE, b.memory);
+                iov.set(ValueLayout.JAVA_LONG, Op.SCRATCH_IOVEC + SysUio.OFF_IOV_LEN, b.length);
+                long m = n * SysSocket.MMSGHDR_SIZE;
+                mmsg.set(ValueLayout.ADDRESS, m + SysSocket.OFF_MSG_NAME, o.scratch); // (the address, at SCRATCH_ADDR)
+                mmsg.set(ValueLayout.JAVA_INT, m + SysSocket.OFF_MSG_NAMELEN, o.addrLength);
+                mmsg.set(ValueLayout.JAVA_LONG, m + SysSocket.OFF_MSG_IOV, o.scratch.address() + Op.SCRATCH_IOVEC);
+                mmsg.set(ValueLayout.JAVA_LONG, m + SysSocket.OFF_MSG_IOVLEN, 1L);
+                mmsg.set(ValueLayout.JAVA_LONG, m + SysSocket.OFF_MSG_CONTROL, 0L);
+                mmsg.set(ValueLayout.JAVA_LONG, m + SysSocket.OFF_MSG_CONTROLLEN, 0L);
+                mmsg.set(ValueLayout.JAVA_INT, m + SysSocket.OFF_MSG_FLAGS, 0);
+                n++;
+            }
+            if (n < 2) return h.sendHead != null; // one alone rides the loop's enter as a SENDMSG: no system call of its own
+            int r = SysSocket.sendmmsg(net.callState, h.fd, mmsg, n, SysSocket.MSG_NOSIGNAL | SysSocket.MSG_DONTWAIT);
+            if (r == -Errno.EINTR) continue;
+            if (r == -Errno.EAGAIN || r == 0) return true;
+            if (r < 0) { // the head's own failure
+                Op head = h.sendHead;
+                head.state = Op.ACTIVE;
+                net.complete(head, r, null, true);
+                continue;
+            }
+            if (r > n) r = n; // (never more than asked)
+            for (int i = 0; i < r; i++) {
+                Op head = h.sendHead;
+                head.state = Op.ACTIVE;
+                net.complete(head, mmsg.get(ValueLayout.JAVA_INT, i * SysSocket.MMSGHDR_SIZE + SysSocket.OFF_MMSG_LEN), null, true);
+            }
+        }
     }
 
     @Override
@@ -715,7 +880,7 @@ final class RingEngine extends Engine implements CompletionHandler {
     @Override
     void bufferAvailable(Op op) {
         if (op.state == Op.ACTIVE && op.ringCqes == 0 && !op.handle.closed) submit(op);
-        else net.recvPool.wokenEnded(op);
+        else net.bufferPoolOf(op).wokenEnded(op);
     }
 
     @Override

@@ -31,6 +31,8 @@ public final class Status {
     public static final int ENFILE = -Errno.ENFILE;
     /** No such file or directory (for example a Unix socket path nobody bound). */
     public static final int ENOENT = -Errno.ENOENT;
+    /** A readiness-style call found nothing to do now: no room to send ({@link UdpSocket#trySend}). */
+    public static final int EAGAIN = -Errno.EAGAIN;
 
     /**
      * Whether an accept callback's {@code status} (with a null socket) says that accepting paused and resumes by

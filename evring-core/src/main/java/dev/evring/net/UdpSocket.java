@@ -14,9 +14,14 @@ import java.time.Duration;
  * A UDP socket (IPv4 or IPv6). Made by {@link Net#bindUdp} or {@link Net#openUdp}.
  *
  * <p>Completion style: {@link #recvFrom(DatagramCallback)} delivers every datagram, each in a buffer of the general
- * pool (whose buffer size bounds a datagram: a longer one is truncated) with its sender; {@link #sendTo} queues
- * datagrams, sent in call order. On io_uring these are IORING_OP_RECVMSG / IORING_OP_SENDMSG, one datagram each.
- * Readiness style: watch {@link #fd()} and call {@link #receive(Buffer)} / {@link #send(Buffer, SocketAddress)}.
+ * pool (whose buffer size bounds a datagram: a longer one is delivered truncated to it) with its sender;
+ * {@link #sendTo} queues datagrams, sent in call order. On io_uring these are IORING_OP_RECVMSG / IORING_OP_SENDMSG,
+ * one datagram each, except that the datagrams queued when the loop is about to wait leave by sendmmsg(2), up to
+ * {@code net.udp_send_batch} (64) a call; with {@code net.udp_multishot=true} a receive is one multishot
+ * IORING_OP_RECVMSG over the receive pool's buffer ring instead, whose buffers then hold the datagrams (the receive
+ * pool's buffer size less 44 bytes, the kernel's header and the sender's address, bounds a datagram there).
+ * Readiness style: watch {@link #fd()} and call {@link #receive(Buffer)} / {@link #trySend(Buffer, SocketAddress)}:
+ * failures come back as {@code -errno} statuses, as from the stream sockets' readiness calls.
  */
 public final class UdpSocket extends NetSocket {
     UdpSocket(Net net, int fd, ProtocolFamily family) {
@@ -91,7 +96,9 @@ public final class UdpSocket extends NetSocket {
 
     /**
      * Readiness style: receives one datagram into {@code dst} (replacing its data; {@link Buffer#sender()} tells who
-     * sent it): its length, or -1 if none is waiting.
+     * sent it): its length (a longer one is truncated to the buffer), -1 if none is waiting, or a failure as
+     * {@code -errno} ({@link Status#ECONNREFUSED} after an ICMP port-unreachable on a connected socket, ...), nothing
+     * thrown (recvfrom(2) never fails with EPERM, the one errno -1 could stand for).
      */
     public int receive(Buffer dst) {
         checkOpen();
@@ -107,20 +114,36 @@ public final class UdpSocket extends NetSocket {
                 return (int) n;
             }
             if (n == -Errno.EAGAIN) return -1;
-            if (n != -Errno.EINTR) throw Errno.exception("recvfrom(fd " + fd + ")", (int) -n);
+            if (n == -Errno.EPERM) throw Errno.exception("recvfrom(fd " + fd + ")", Errno.EPERM); // (never -1: none waiting)
+            if (n != -Errno.EINTR) return (int) n;
         }
     }
 
-    /** Readiness style: sends {@code src}'s data as one datagram to {@code target}: true, or false if it would block. The buffer stays yours. */
-    public boolean send(Buffer src, SocketAddress target) {
+    /**
+     * Readiness style: sends {@code src}'s data as one datagram to {@code target}: its length, {@link Status#EAGAIN}
+     * if it would block, or a failure as {@code -errno} ({@link Status#EMSGSIZE} for a datagram too long for UDP,
+     * EACCES for a broadcast address without SO_BROADCAST, ENETUNREACH, EPERM from a firewall, ...), nothing thrown.
+     * The buffer stays yours.
+     */
+    public int trySend(Buffer src, SocketAddress target) {
         checkOpen();
         BufferSlot s = src.own();
         int len = SockAddr.write(target, domain, net.addrScratch);
         while (true) {
             long n = SysSocket.sendto(net.callState, fd, s.memory, s.length, SysSocket.MSG_NOSIGNAL, net.addrScratch, len);
-            if (n >= 0) return true;
-            if (n == -Errno.EAGAIN) return false;
-            if (n != -Errno.EINTR) throw Errno.exception("sendto(fd " + fd + ", " + target + ")", (int) -n);
+            if (n != -Errno.EINTR) return (int) n;
         }
+    }
+
+    /**
+     * Readiness style: as {@link #trySend}, true once sent, false if it would block; a failure is thrown as
+     * {@link dev.evring.ErrnoException} (its errno and the call). Kept for callers of the first API; {@code trySend}
+     * reports failures as statuses.
+     */
+    public boolean send(Buffer src, SocketAddress target) {
+        int n = trySend(src, target);
+        if (n >= 0) return true;
+        if (n == Status.EAGAIN) return false;
+        throw Errno.exception("sendto(fd " + fd + ", " + target + ")", -n);
     }
 }

@@ -270,6 +270,23 @@ public final class Sqe {
     }
 
     /**
+     * {@link #prepRecvMsg} into a buffer the kernel picks from the provided-buffer ring {@code bufGroup}
+     * (IOSQE_BUFFER_SELECT; the msghdr names no iovec). Single-shot, the payload fills the buffer from its start and
+     * the sender's address goes to the msghdr's name. {@code multishot} (IORING_RECV_MULTISHOT, 6.0): one CQE per
+     * datagram, each buffer starting with {@code struct io_uring_recvmsg_out} ({@link
+     * dev.evring.linux.IoUring#IO_URING_RECVMSG_OUT}), then the name in the msghdr's {@code msg_namelen} bytes, the
+     * control data in its {@code msg_controllen}, then the payload. {@code pollFirst}: IORING_RECVSEND_POLL_FIRST.
+     */
+    public static void prepRecvMsgSelect(MemorySegment sqes, long sqe, int fd, MemorySegment msghdr, int bufGroup,
+                                         boolean multishot, boolean pollFirst, long userData) {
+        prepRecvMsg(sqes, sqe, fd, msghdr, 0, userData);
+        sqes.set(JAVA_BYTE, sqe + OFF_SQE_FLAGS, (byte) IOSQE_BUFFER_SELECT);
+        sqes.set(JAVA_SHORT, sqe + OFF_SQE_BUF_INDEX, (short) bufGroup);
+        int ioprio = (multishot ? IORING_RECV_MULTISHOT : 0) | (pollFirst ? IORING_RECVSEND_POLL_FIRST : 0);
+        if (ioprio != 0) sqes.set(JAVA_SHORT, sqe + OFF_SQE_IOPRIO, (short) ioprio);
+    }
+
+    /**
      * LINK_TIMEOUT: placed right after an SQE flagged IOSQE_IO_LINK, cancels it when the timespec at {@code ts}
      * expires (reserve both entries first with {@link RingOps#reserveSqes}).
      */

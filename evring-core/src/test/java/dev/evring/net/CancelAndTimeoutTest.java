@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Every operation ends with exactly one final callback, cancelled ones with ECANCELED, expired ones with ETIMEDOUT.
  */
 @ParameterizedClass(name = "{0}")
-@MethodSource("dev.evring.net.NetVariants#all")
+@MethodSource("dev.evring.net.NetVariants#datagrams")
 class CancelAndTimeoutTest extends NetTestBase {
 
     /** Connects until some connects stay pending: a listener that never accepts, backlog 1, drops further SYNs. */

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * closes: the case that sent another connection's bytes into a new socket (issue 9 defect 1).
  */
 @ParameterizedClass(name = "{0}")
-@MethodSource("dev.evring.net.NetVariants#all")
+@MethodSource("dev.evring.net.NetVariants#datagrams")
 class FdReuseTest extends NetTestBase {
 
     @Override

@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * next completion), as the kernel would post it.
  */
 @ParameterizedClass(name = "{0}")
-@MethodSource("dev.evring.net.NetVariants#all")
+@MethodSource("dev.evring.net.NetVariants#datagrams")
 class NetFaultsTest extends NetTestBase {
     StreamSocket[] bystander;
     final Collector bystanderGot = new Collector();

@@ -36,6 +36,22 @@ public final class NetVariants {
         return v;
     }
 
+    /**
+     * {@link #all()} and, on io_uring, datagram receives as multishot RECVMSG over the receive pool's buffer ring
+     * ({@code net.udp_multishot=true}, off by default): the classes that receive datagrams run on it too. Only those:
+     * the option changes nothing else, so the rest of the suite would run twice for nothing.
+     */
+    public static List<LoopVariant> datagrams() {
+        List<LoopVariant> v = all();
+        for (LoopVariant x : LoopVariants.all()) {
+            if (x.backend() == Backend.IO_URING) {
+                v.add(derive(x, "net-udp-multishot", Map.of("net.udp_multishot", "true")));
+                break;
+            }
+        }
+        return v;
+    }
+
     private static LoopVariant derive(LoopVariant base, String suffix, Map<String, String> extra) {
         Map<String, String> options = new HashMap<>(base.options());
         options.putAll(extra);

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Datagrams with their addresses, and positioned file I/O, through the completion API. */
 @ParameterizedClass(name = "{0}")
-@MethodSource("dev.evring.net.NetVariants#all")
+@MethodSource("dev.evring.net.NetVariants#datagrams")
 class UdpAndFileTest extends NetTestBase {
 
     void udpEcho(InetSocketAddress any) {

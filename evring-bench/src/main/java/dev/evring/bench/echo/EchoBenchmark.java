@@ -133,7 +133,11 @@ public final class EchoBenchmark implements Benchmark {
                                 long warmupMs, long windowMs) throws Exception {
         EchoLoad.Window w = EchoLoad.run(ctx, r, client, server,
                 EchoLoad.Shape.echo(load.connections(), load.inFlight(), MESSAGE_SIZE, load.pauseMs()), warmupMs, windowMs);
-        if (w == null) return;
+        if (w != null) addFigures(r, w);
+    }
+
+    /** A window's figures: messages/s, latency percentiles, the server's CPU per message, the CPU shares. */
+    static void addFigures(CaseResult r, EchoLoad.Window w) {
         r.add(MSGS.key(), w.messages() / w.seconds());
         r.add(P50.key(), w.latency().getValueAtPercentile(50) / 1000.0);
         r.add(P99.key(), w.latency().getValueAtPercentile(99) / 1000.0);

@@ -39,6 +39,14 @@ final class EchoLoad {
                     pauseMs > 0 ? List.of(Integer.toString(pauseMs)) : List.of());
         }
 
+        /**
+         * CLIENTS connected UDP sockets, each keeping INFLIGHT datagrams of SIZE bytes in flight, latency per
+         * datagram, a datagram with no echo after 200 ms counted lost (and the next one sent in its place).
+         */
+        static Shape udp(int clients, int inFlight, int size) {
+            return new Shape("udp", List.of(Integer.toString(clients), Integer.toString(inFlight), Integer.toString(size)), List.of());
+        }
+
         /** CONNS connections, each streaming SIZE-byte writes without waiting for the echo (bulk transfer). */
         static Shape stream(int connections, int size) {
             return new Shape("stream", List.of(Integer.toString(connections), Integer.toString(size)), List.of());
@@ -47,9 +55,11 @@ final class EchoLoad {
 
     /**
      * The measured window: messages (echo mode) and bytes that came back, its length, the client's CPU time, the
-     * latency of each message (empty in stream mode), and the server's CPU across it.
+     * latency of each message (empty in stream mode), the server's CPU across it, and (udp mode) the datagrams lost
+     * and the echoes that came too late.
      */
-    record Window(long messages, long bytes, double seconds, double clientCpuSeconds, Histogram latency, CpuWindow cpu) {}
+    record Window(long messages, long bytes, double seconds, double clientCpuSeconds, Histogram latency, CpuWindow cpu,
+                  long lost, long late) {}
 
     /**
      * Runs the load generator {@code client} against {@code server} (pinned to CPU 1); returns the window, or null
@@ -62,7 +72,7 @@ final class EchoLoad {
         args.addAll(List.of(Long.toString(warmupMs), Long.toString(windowMs)));
         args.addAll(shape.after());
         CpuWindow cpu = new CpuWindow(server.pid());
-        double[] stats = new double[5]; // messages, bytes, seconds, client cpu seconds, errors
+        double[] stats = new double[7]; // messages, bytes, seconds, client cpu seconds, errors, lost, late
         boolean[] gotStats = {false};
         String[] error = {null};
         Histogram h = new Histogram(3_600_000_000_000L, 3);
@@ -85,6 +95,8 @@ final class EchoLoad {
                         case "seconds" -> 2;
                         case "client_cpu_seconds" -> 3;
                         case "errors" -> 4;
+                        case "lost" -> 5;
+                        case "late" -> 6;
                         default -> -1;
                     };
                     if (i >= 0) stats[i] = Double.parseDouble(p[1]);
@@ -100,6 +112,6 @@ final class EchoLoad {
             r.fail(Outcome.FAILED, why);
             return null;
         }
-        return new Window((long) stats[0], (long) stats[1], stats[2], stats[3], h, cpu);
+        return new Window((long) stats[0], (long) stats[1], stats[2], stats[3], h, cpu, (long) stats[5], (long) stats[6]);
     }
 }
