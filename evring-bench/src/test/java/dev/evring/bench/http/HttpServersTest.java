@@ -161,8 +161,9 @@ class HttpServersTest {
     @Test
     void nginxWithItsOwnPrefixAnswersRight() throws Exception {
         assumeTrue(tools.program("nginx", "nginx").ok(), "no nginx here: apt-get install nginx");
-        serve(row("nginx"));
-        assertTrue(Files.exists(dir.resolve("http/nginx/nginx.pid")), "nginx keeps its pid file in its own prefix");
+        int port = serve(row("nginx"));
+        assertTrue(Files.exists(dir.resolve("http/nginx-1-loops-port-" + port + "/nginx.pid")),
+                "nginx keeps its pid file in its own prefix, one per launch");
     }
 
     @Test
