@@ -124,7 +124,44 @@ final class Outbound {
         slot[p] = null;
         mem[p] = null; // a spill becomes unreachable: the GC frees it
         freePieces[freePieceCount++] = p;
-        if (s != null && --s.sendRefs == 0) {
+        if (s != null) unrefSlot(s);
+    }
+
+    /**
+     * Pins the memory of every piece of {@code h}'s sends in flight (a zero-copy write's): its pool buffers stay out
+     * of the pool (one more reference each) and its spills reachable, until {@link #unpin}, whatever becomes of the
+     * sends. Returns how many entries of {@code slots}/{@code mems} it filled (one per piece, the other null); the
+     * arrays grow as needed.
+     */
+    int pinInFlight(IoHandle h, ZeroCopyHolds.Hold hold) {
+        int k = 0;
+        for (Op op = h.sendHead; op != null && op.kind == Op.SEND && op.inFlight; op = op.next) {
+            for (int p = op.piece; p >= 0; p = next[p]) {
+                hold.ensure(k + 1);
+                BufferSlot s = slot[p];
+                if (s != null) s.sendRefs++;
+                hold.slots[k] = s;
+                hold.mems[k] = s == null ? mem[p] : null;
+                k++;
+            }
+        }
+        return k;
+    }
+
+    /** Lets go of what {@link #pinInFlight} pinned: the kernel's notification came. */
+    void unpin(ZeroCopyHolds.Hold hold) {
+        for (int i = 0; i < hold.count; i++) {
+            BufferSlot s = hold.slots[i];
+            hold.slots[i] = null;
+            hold.mems[i] = null;
+            if (s != null) unrefSlot(s);
+        }
+        hold.count = 0;
+    }
+
+    /** One reference of a send to pool buffer {@code s} is gone; the last one gives it back. */
+    private void unrefSlot(BufferSlot s) {
+        if (--s.sendRefs == 0) {
             IoHandle owner = s.fillOf;
             if (owner != null) { // a fill buffer: it was the socket's, counted in its share
                 s.fillOf = null;

@@ -155,6 +155,14 @@ final class RingEngine extends Engine implements CompletionHandler {
         else note(false, "direct descriptors", d.failure);
     }
 
+    /** Zero-copy writes' memory, pinned from their result to their notification; made at the first one. */
+    private ZeroCopyHolds zeroCopyHolds;
+
+    private ZeroCopyHolds zeroCopyHolds() {
+        if (zeroCopyHolds == null) zeroCopyHolds = new ZeroCopyHolds(net.outbound);
+        return zeroCopyHolds;
+    }
+
     @Override
     boolean datagramsFromRecvRing() {
         return udpMultishot && pbuf != null;
@@ -346,6 +354,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                     net.zeroCopyWrites++;
                     Sqe.prepSendZc(sqes, sqe, fd, out.firstMem, out.firstOff, out.firstLen, runs == 1 ? null : msg,
                             SysSocket.MSG_NOSIGNAL, ud);
+                    zeroCopyHolds().pin(h, ud); // until its notification, whenever the write itself ends
                 } else if (runs == 1) {
                     Sqe.prepSend(sqes, sqe, fd, out.firstMem, out.firstOff, out.firstLen, SysSocket.MSG_NOSIGNAL, ud);
                 } else {
@@ -424,6 +433,10 @@ final class RingEngine extends Engine implements CompletionHandler {
     @Override
     public void onCompletion(long userData, int res, int flags) {
         if (net.closed) return; // late completions of a closed Net: its pools and slots are gone with it
+        if ((flags & IoUring.IORING_CQE_F_NOTIF) != 0) { // a zero-copy write's pages are free: its memory may go back
+            if (zeroCopyHolds == null || !zeroCopyHolds.release(userData)) net.staleCompletions++;
+            return;
+        }
         long payload = UserData.payload(userData);
         int index = OpId.index(payload);
         int role = OpId.role(payload);
@@ -539,12 +552,11 @@ final class RingEngine extends Engine implements CompletionHandler {
             }
             case Op.SEND -> {
                 if (op.ringZc) {
-                    if ((flags & IoUring.IORING_CQE_F_NOTIF) != 0) {
-                        res = op.ringResult; // the kernel let go of the pages: the write's result stands
-                    } else if (more) {
-                        op.ringResult = res; // the result; the notification follows
-                        return;
-                    }
+                    // The write ends at its result: callbacks, the socket's next write, a cancel or close at once. Its
+                    // memory stays pinned until the notification (F_MORE says one follows), so nothing the kernel may
+                    // still send is handed out again; without F_MORE none follows, so it goes back now.
+                    if (more) more = false;
+                    else zeroCopyHolds().release(userData);
                 }
             }
             case Op.WRITE -> {
@@ -929,6 +941,8 @@ final class RingEngine extends Engine implements CompletionHandler {
     @Override
     public void onRingReset(boolean ringAvailable) {
         if (net.closed) return;
+        // the old ring's zero-copy notifications never come, and its pages may still be sent: that memory stays out
+        if (zeroCopyHolds != null) zeroCopyHolds.retireAll();
         // What the old ring may still touch: on the kernels that lose completions (before 5.5) closing a ring waits
         // for its requests (io_ring_ctx_wait_and_kill); since then close kills the ring's refs at once and its task
         // work cancels requests instead of issuing them (io_should_terminate_tw), but a file read or write already

@@ -327,4 +327,64 @@ class SendQueueTest extends NetTestBase {
         NetStats st = net.stats();
         if (st.features().contains("zero-copy writes from")) assertTrue(st.zeroCopyWrites() > 0, st.toString());
     }
+
+    /**
+     * A zero-copy write cancelled, or ended by a close, while the kernel holds it (its peer reads nothing, so it waits
+     * for room): its callback comes at once, one per write, never two (netty#15599: a cancelled SEND_ZC posts its
+     * result and a notification, and Netty completed the write on both); its buffers stay out of the pool while the
+     * kernel may still send them and every one comes back once the notifications came (the peer gone); the next
+     * connection on the same Net is unharmed. (Before, a write ended only at its notification: the callbacks waited
+     * for a peer that read nothing.)
+     */
+    @Test
+    void aZeroCopyWriteCancelledOrClosedInFlightEndsOnceAndGivesItsBuffersBack() {
+        net.close();
+        net = Net.builder(loop).sendZeroCopyAbove(1).open();
+        StreamListener l = net.listen(loopback4());
+        List<StreamSocket> accepted = new ArrayList<>();
+        l.accept((x, s, st) -> {
+            if (s != null) accepted.add(s);
+        });
+        for (boolean byClose : new boolean[] {false, true}) {
+            int before = accepted.size();
+            StreamSocket client = net.connect(l.localAddress(), (s, st) -> {});
+            runUntil(() -> accepted.size() == before + 1, "the connection");
+            client.setOption(java.net.StandardSocketOptions.SO_SNDBUF, 32 * 1024); // small: 1 MiB cannot all go
+            accepted.get(before).setOption(java.net.StandardSocketOptions.SO_RCVBUF, 32 * 1024);
+            List<Integer> ends = new ArrayList<>();
+            List<Long> ids = new ArrayList<>();
+            for (int i = 0; i < 64; i++) { // 1 MiB: more than the socket buffers take while the peer does not read
+                Buffer b = net.tryAllocate();
+                if (b == null) break;
+                b.put(pattern(b.capacity(), i));
+                ids.add(client.send(b, (s, st) -> ends.add(st)));
+            }
+            runFor(50); // the head write is in the kernel, waiting for room
+            assertTrue(ends.size() < ids.size(), "every write done already: the test would prove nothing " + ends);
+            if (byClose) {
+                client.close();
+            } else {
+                for (long id : ids) net.cancel(id); // the one in the kernel (ASYNC_CANCEL) and the queued ones
+            }
+            runUntil(() -> ends.size() >= ids.size(), "a callback for every write");
+            if (!byClose) client.close();
+            // the kernel holds the pages (pinned: out of the pool) until the bytes are acknowledged or dropped: the
+            // peer goes (a reset frees what was queued for it), and then everything comes back
+            accepted.get(before).close();
+            runUntil(() -> net.stats().buffersFree() == net.stats().buffers(), "every buffer back after its notification");
+            runFor(50);
+            assertEquals(ids.size(), ends.size(), "one callback per write, never two: " + ends);
+            for (int st : ends) assertTrue(st > 0 || st == Status.ECANCELED, "a write's end: " + Status.describe(st));
+        }
+        // the Net is unharmed: a fresh connection echoes through zero-copy writes
+        int before = accepted.size();
+        StreamSocket client = net.connect(l.localAddress(), (s, st) -> {});
+        runUntil(() -> accepted.size() == before + 1, "the third connection");
+        byte[] data = pattern(1 << 20, 9);
+        OrderedReader reader = new OrderedReader(data);
+        accepted.get(before).recv(reader);
+        client.send(data, 0, data.length, null);
+        runUntil(() -> reader.got == data.length || reader.mismatch != null, 30, "1 MiB after the cancels");
+        assertEquals(null, reader.mismatch);
+    }
 }
