@@ -278,14 +278,6 @@ final class ConnectionImpl extends SocketImpl {
         }
     }
 
-    /**
-     * What {@code SocketImpl.setOption}/{@code getOption} must throw for an option the socket does not have (the
-     * JDK's contract, which {@code Socket.setOption} passes on as its own): the connection's and the listener's.
-     */
-    static UnsupportedOperationException unsupported(SocketOption<?> name) {
-        return new UnsupportedOperationException("'" + name + "' not supported");
-    }
-
     @Override
     protected <T> void setOption(SocketOption<T> name, T value) throws IOException {
         Objects.requireNonNull(name);
@@ -293,15 +285,14 @@ final class ConnectionImpl extends SocketImpl {
             setOption(SocketOptions.SO_LINGER, value);
             return;
         }
-        if (!OPTIONS.contains(name)) throw unsupported(name);
-        setStandard(name, value);
+        if (OPTIONS.contains(name)) setStandard(name, value);
+        else super.setOption(name, value); // the JDK's answer for an option the socket does not have
     }
 
     @Override
     protected <T> T getOption(SocketOption<T> name) throws IOException {
         Objects.requireNonNull(name);
-        if (!OPTIONS.contains(name)) throw unsupported(name);
-        return getStandard(name);
+        return OPTIONS.contains(name) ? getStandard(name) : super.getOption(name); // (the JDK's answer otherwise)
     }
 
     @Override

@@ -330,7 +330,7 @@ final class ListenerImpl extends SocketImpl {
         Objects.requireNonNull(name);
         if (name == StandardSocketOptions.SO_REUSEADDR) setOption(SO_REUSEADDR, value);
         else if (name == StandardSocketOptions.SO_RCVBUF) setOption(SO_RCVBUF, value);
-        else throw ConnectionImpl.unsupported(name);
+        else super.setOption(name, value); // the JDK's answer for an option the listener does not have
     }
 
     @Override
@@ -339,7 +339,7 @@ final class ListenerImpl extends SocketImpl {
         Objects.requireNonNull(name);
         if (name == StandardSocketOptions.SO_REUSEADDR) return (T) getOption(SO_REUSEADDR);
         if (name == StandardSocketOptions.SO_RCVBUF) return (T) getOption(SO_RCVBUF);
-        throw ConnectionImpl.unsupported(name);
+        return super.getOption(name);
     }
 
     @Override
