@@ -472,6 +472,15 @@ class BlockingSocketTest {
                 assertTrue(c.getTcpNoDelay());
                 c.setKeepAlive(true);
                 assertTrue(c.getKeepAlive());
+                // an option a TCP socket does not have: the JDK's answer, as from its own sockets
+                assertThrows(UnsupportedOperationException.class,
+                        () -> c.setOption(java.net.StandardSocketOptions.IP_MULTICAST_LOOP, true));
+                assertThrows(UnsupportedOperationException.class,
+                        () -> c.getOption(java.net.StandardSocketOptions.IP_MULTICAST_LOOP));
+                assertThrows(UnsupportedOperationException.class,
+                        () -> listener.setOption(java.net.StandardSocketOptions.IP_MULTICAST_LOOP, true));
+                assertThrows(UnsupportedOperationException.class,
+                        () -> listener.getOption(java.net.StandardSocketOptions.IP_MULTICAST_LOOP));
             }
         }
     }
