@@ -94,6 +94,8 @@ final class RingEngine extends Engine implements CompletionHandler {
     private final StringBuilder notes = new StringBuilder();
     /** Stream connections in the ring's file table ({@code net.direct_descriptors}); null when off or refused. */
     private DirectDescriptors direct;
+    /** Zero-copy writes' memory, pinned from their submission to their notification. */
+    private final ZeroCopyHolds zeroCopyHolds;
 
     RingEngine(Net net, RingOps ring) {
         super(net);
@@ -141,6 +143,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                 && note((ring.features() & IoUring.IORING_FEAT_RECVSEND_BUNDLE) != 0, "recv bundles", "kernel < 6.10");
         this.bundle = recvBundle ? new BufferSlot[pbuf.entries()] : null;
         if (s.directDescriptors() && note(has519, "direct descriptors", before519)) openDirectDescriptors(s.directTable());
+        this.zeroCopyHolds = new ZeroCopyHolds(net.outbound);
         this.udpSendBatch = s.udpSendBatch();
         this.mmsg = udpSendBatch > 1 ? net.arena.allocate(udpSendBatch * SysSocket.MMSGHDR_SIZE, 8) : null;
         // (not with incremental buffers either: a datagram's header and payload are read from byte 0 of its buffer)
@@ -153,14 +156,6 @@ final class RingEngine extends Engine implements CompletionHandler {
         DirectDescriptors d = new DirectDescriptors(net, ring, slots);
         if (d.active()) direct = d;
         else note(false, "direct descriptors", d.failure);
-    }
-
-    /** Zero-copy writes' memory, pinned from their result to their notification; made at the first one. */
-    private ZeroCopyHolds zeroCopyHolds;
-
-    private ZeroCopyHolds zeroCopyHolds() {
-        if (zeroCopyHolds == null) zeroCopyHolds = new ZeroCopyHolds(net.outbound);
-        return zeroCopyHolds;
     }
 
     @Override
@@ -354,7 +349,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                     net.zeroCopyWrites++;
                     Sqe.prepSendZc(sqes, sqe, fd, out.firstMem, out.firstOff, out.firstLen, runs == 1 ? null : msg,
                             SysSocket.MSG_NOSIGNAL, ud);
-                    zeroCopyHolds().pin(h, ud); // until its notification, whenever the write itself ends
+                    zeroCopyHolds.pin(h, ud); // until its notification, whenever the write itself ends
                 } else if (runs == 1) {
                     Sqe.prepSend(sqes, sqe, fd, out.firstMem, out.firstOff, out.firstLen, SysSocket.MSG_NOSIGNAL, ud);
                 } else {
@@ -434,7 +429,7 @@ final class RingEngine extends Engine implements CompletionHandler {
     public void onCompletion(long userData, int res, int flags) {
         if (net.closed) return; // late completions of a closed Net: its pools and slots are gone with it
         if ((flags & IoUring.IORING_CQE_F_NOTIF) != 0) { // a zero-copy write's pages are free: its memory may go back
-            if (zeroCopyHolds == null || !zeroCopyHolds.release(userData)) net.staleCompletions++;
+            if (!zeroCopyHolds.release(userData)) net.staleCompletions++;
             return;
         }
         long payload = UserData.payload(userData);
@@ -556,7 +551,7 @@ final class RingEngine extends Engine implements CompletionHandler {
                     // memory stays pinned until the notification (F_MORE says one follows), so nothing the kernel may
                     // still send is handed out again; without F_MORE none follows, so it goes back now.
                     if (more) more = false;
-                    else zeroCopyHolds().release(userData);
+                    else zeroCopyHolds.release(userData);
                 }
             }
             case Op.WRITE -> {
@@ -942,7 +937,7 @@ final class RingEngine extends Engine implements CompletionHandler {
     public void onRingReset(boolean ringAvailable) {
         if (net.closed) return;
         // the old ring's zero-copy notifications never come, and its pages may still be sent: that memory stays out
-        if (zeroCopyHolds != null) zeroCopyHolds.retireAll();
+        zeroCopyHolds.retireAll();
         // What the old ring may still touch: on the kernels that lose completions (before 5.5) closing a ring waits
         // for its requests (io_ring_ctx_wait_and_kill); since then close kills the ring's refs at once and its task
         // work cancels requests instead of issuing them (io_should_terminate_tw), but a file read or write already

@@ -73,8 +73,4 @@ final class ZeroCopyHolds {
         retired = r;
         live = 0;
     }
-
-    int live() {
-        return live;
-    }
 }
