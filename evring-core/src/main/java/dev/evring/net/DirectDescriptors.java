@@ -13,15 +13,15 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Direct descriptors ({@code net.direct_descriptors}): the stream connections of a {@link RingEngine} also sit in the
- * ring's registered file table, and their receives, sends and shutdowns name the table's slot with IOSQE_FIXED_FILE,
+ * ring's registered file table, and their receives and sends name the table's slot with IOSQE_FIXED_FILE,
  * so the kernel finds the file without the process's fd table (a lookup that takes and drops a reference on the file
  * for every request in a multi-threaded process such as the JVM, whose fd table is shared).
  *
  * <h2>Both, from the start</h2>
  * A connection keeps its real fd for everything else ({@link IoHandle#fd()}, socket options, addresses, readiness
  * watchers, adoption by another loop, the readiness emulation after a move to epoll); the slot is a second reference
- * to the same file, taken with an IORING_OP_FILES_UPDATE SQE that rides with the connection's first receive, send or
- * shutdown (no system call of its own). That first request still names the real fd: a slot is used only once its
+ * to the same file, taken with an IORING_OP_FILES_UPDATE SQE that rides with the connection's first receive or send
+ * (no system call of its own); half-closes are shutdown(2) on the real fd (see RingEngine.submit). That first request still names the real fd: a slot is used only once its
  * update's CQE said it holds the file, so a refused update costs nothing but the speed-up. Closing the handle closes
  * the real fd as before and lets go of the slot with IORING_OP_CLOSE on it (batched with the loop's next submit); the
  * file (and the connection) closes when the last of the two references goes.
@@ -134,7 +134,7 @@ final class DirectDescriptors implements CompletionHandler {
     }
 
     /**
-     * {@code h}'s first receive, send or shutdown is about to be prepared: give it a slot, filled by an update SQE
+     * {@code h}'s first receive or send is about to be prepared: give it a slot, filled by an update SQE
      * placed before that request's (which still names the real fd). Once per handle.
      */
     void attach(IoHandle h) {
