@@ -98,6 +98,24 @@ class BlockingSocketTest {
         });
     }
 
+    /** A blocking call under test ({@link #blockedIn}). */
+    interface BlockingCall {
+        void run() throws Exception;
+    }
+
+    /** Starts {@code call} on a virtual thread, what it throws kept in {@code got}, and waits until it is blocked in it. */
+    static Thread blockedIn(BlockingCall call, AtomicReference<Throwable> got) throws InterruptedException {
+        Thread t = Thread.ofVirtual().start(() -> {
+            try {
+                call.run();
+            } catch (Throwable e) {
+                got.set(e);
+            }
+        });
+        awaitBlocked(t);
+        return t;
+    }
+
     /**
      * Waits until {@code t} is parked (blocked in the call under test) and stays so for 100 ms (a writer parks and
      * wakes while it fills the queue up to the mark), failing after 10 s.
@@ -193,14 +211,7 @@ class BlockingSocketTest {
              Socket peer = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
              Socket s = listener.accept()) {
             AtomicReference<Throwable> got = new AtomicReference<>();
-            Thread reader = Thread.ofVirtual().start(() -> {
-                try {
-                    s.getInputStream().read(new byte[10]);
-                } catch (Throwable e) {
-                    got.set(e);
-                }
-            });
-            awaitBlocked(reader);
+            Thread reader = blockedIn(() -> s.getInputStream().read(new byte[10]), got);
             peer.setSoLinger(true, 0);
             peer.close(); // RST
             reader.join(5000);
@@ -329,14 +340,7 @@ class BlockingSocketTest {
             Socket[] p = pair(listener);
             try (Socket c = p[0]; Socket s = p[1]) {
                 AtomicReference<Throwable> got = new AtomicReference<>();
-                Thread reader = Thread.ofVirtual().start(() -> {
-                    try {
-                        s.getInputStream().read(new byte[100]);
-                    } catch (Throwable e) {
-                        got.set(e);
-                    }
-                });
-                awaitBlocked(reader);
+                Thread reader = blockedIn(() -> s.getInputStream().read(new byte[100]), got);
                 Thread.ofVirtual().start(() -> {
                     try {
                         s.close();
@@ -360,14 +364,7 @@ class BlockingSocketTest {
         assertEquals("Accept timed out", t.getMessage());
         listener.setSoTimeout(0);
         AtomicReference<Throwable> got = new AtomicReference<>();
-        Thread acceptor = Thread.ofVirtual().start(() -> {
-            try {
-                listener.accept();
-            } catch (Throwable e) {
-                got.set(e);
-            }
-        });
-        awaitBlocked(acceptor);
+        Thread acceptor = blockedIn(() -> listener.accept(), got);
         listener.close();
         acceptor.join(5000);
         assertInstanceOf(SocketException.class, got.get());
@@ -403,14 +400,7 @@ class BlockingSocketTest {
     void interruptingABlockedAcceptClosesTheServerSocketAsTheJdkDoes() throws Exception {
         EvringServerSocket listener = sockets.serverSocket(0);
         AtomicReference<Throwable> got = new AtomicReference<>();
-        Thread acceptor = Thread.ofVirtual().start(() -> {
-            try {
-                listener.accept();
-            } catch (Throwable e) {
-                got.set(e);
-            }
-        });
-        awaitBlocked(acceptor);
+        Thread acceptor = blockedIn(() -> listener.accept(), got);
         acceptor.interrupt();
         acceptor.join(5000);
         assertInstanceOf(SocketException.class, got.get());
