@@ -172,6 +172,8 @@ final class ListenerImpl extends SocketImpl {
                             paused = false;
                             resume = true;
                         }
+                    } else if (failure == Status.ECANCELED) {
+                        throw new SocketException("Socket closed");
                     } else if (failure != 0) {
                         throw new SocketException("accept failed: " + Status.describe(failure));
                     } else {
@@ -402,13 +404,15 @@ final class ListenerImpl extends SocketImpl {
             if (Status.isAcceptPause(status)) return; // paused (out of fds or memory); resumes by itself
             running = false; // the accept ended
             stopping = false;
-            if (status == Status.ECANCELED) {
+            if (status == Status.ECANCELED && l.isOpen()) { // our own stopAccept: the queue was full
                 if (restart) {
                     restart = false;
                     port.executeQuietly(this::start);
                 }
                 return;
             }
+            // the accept failed, or the listening socket closed under it (its Net or loop closed: the blocking
+            // sockets were closed): a thread blocked in accept() must wake, not wait for ever
             failed(status);
         }
     }

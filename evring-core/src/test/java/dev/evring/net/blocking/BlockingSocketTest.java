@@ -7,6 +7,7 @@ import dev.evring.net.NetStats;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -28,10 +29,6 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -48,6 +45,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.evring.net.NetVariants#all")
+// A test thread blocked in a read of a platform thread does not wake by interrupt (as the JDK's): a case that hangs
+// fails after the bound from a thread of its own, and the next case goes on.
+@Timeout(value = 2, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class BlockingSocketTest {
     @Parameter
     LoopVariant variant;
@@ -134,6 +134,56 @@ class BlockingSocketTest {
         }
     }
 
+    /** A client's work on a virtual thread of {@link Clients}. */
+    interface Client {
+        void run() throws Exception;
+    }
+
+    /**
+     * Virtual threads running clients, each waited for with a bound: a client that fails fails the test with its
+     * exception, and clients still running at the bound fail it with their stacks (where they wait) and are
+     * interrupted, so the test ends instead of waiting for them for ever.
+     */
+    static final class Clients {
+        private final List<Thread> threads = new ArrayList<>();
+        private final List<AtomicReference<Throwable>> failures = new ArrayList<>();
+
+        void start(int id, Client c) {
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            failures.add(failed);
+            threads.add(Thread.ofVirtual().name("client " + id).start(() -> {
+                try {
+                    c.run();
+                } catch (Throwable e) {
+                    failed.set(e);
+                }
+            }));
+        }
+
+        void awaitAll(long timeout, TimeUnit unit) throws InterruptedException {
+            long deadline = System.nanoTime() + unit.toNanos(timeout);
+            StringBuilder stuck = new StringBuilder();
+            int stuckCount = 0;
+            for (Thread t : threads) {
+                long left = deadline - System.nanoTime();
+                if (left > 0) t.join(java.time.Duration.ofNanos(left));
+                if (t.isAlive() && stuckCount++ < 5) {
+                    stuck.append('\n').append(t).append(" (").append(t.getState()).append(')');
+                    for (StackTraceElement e : t.getStackTrace()) stuck.append("\n\tat ").append(e);
+                }
+            }
+            if (stuckCount > 0) {
+                for (Thread t : threads) t.interrupt();
+                fail(stuckCount + " of " + threads.size() + " clients still running after " + timeout + " " + unit
+                        + "; the first:" + stuck);
+            }
+            for (int i = 0; i < threads.size(); i++) {
+                Throwable e = failures.get(i).get();
+                if (e != null) fail(threads.get(i).getName() + " failed", e);
+            }
+        }
+    }
+
     static byte[] readFully(InputStream in, int n) throws IOException {
         byte[] got = new byte[n];
         int at = 0;
@@ -151,27 +201,24 @@ class BlockingSocketTest {
         try (EvringServerSocket listener = sockets.serverSocket(0, 4096, InetAddress.getLoopbackAddress())) {
             echoServer(listener);
             int port = listener.getLocalPort();
-            try (ExecutorService vts = Executors.newVirtualThreadPerTaskExecutor()) {
-                List<Future<?>> done = new ArrayList<>();
-                for (int i = 0; i < clients; i++) {
-                    int id = i;
-                    done.add(vts.submit(() -> {
-                        // half the clients on evring sockets, half on the JDK's: both talk to evring's server
-                        try (Socket c = id % 2 == 0 ? sockets.socketFactory().createSocket(InetAddress.getLoopbackAddress(), port)
-                                : new Socket(InetAddress.getLoopbackAddress(), port)) {
-                            for (int round = 0; round < 3; round++) {
-                                byte[] p = payload(id * 3 + round, 4096);
-                                c.getOutputStream().write(p);
-                                assertArrayEquals(p, readFully(c.getInputStream(), p.length), "client " + id + " round " + round);
-                            }
-                            c.shutdownOutput();
-                            assertEquals(-1, c.getInputStream().read(), "end of stream after the echo");
+            Clients all = new Clients();
+            for (int i = 0; i < clients; i++) {
+                int id = i;
+                all.start(id, () -> {
+                    // half the clients on evring sockets, half on the JDK's: both talk to evring's server
+                    try (Socket c = id % 2 == 0 ? sockets.socketFactory().createSocket(InetAddress.getLoopbackAddress(), port)
+                            : new Socket(InetAddress.getLoopbackAddress(), port)) {
+                        for (int round = 0; round < 3; round++) {
+                            byte[] p = payload(id * 3 + round, 4096);
+                            c.getOutputStream().write(p);
+                            assertArrayEquals(p, readFully(c.getInputStream(), p.length), "client " + id + " round " + round);
                         }
-                        return null;
-                    }));
-                }
-                for (Future<?> f : done) f.get(60, TimeUnit.SECONDS);
+                        c.shutdownOutput();
+                        assertEquals(-1, c.getInputStream().read(), "end of stream after the echo");
+                    }
+                });
             }
+            all.awaitAll(60, TimeUnit.SECONDS);
         }
     }
 
@@ -372,6 +419,36 @@ class BlockingSocketTest {
     }
 
     @Test
+    void closingTheSocketsWakesEveryBlockedCall() throws Exception {
+        EvringServerSocket listener = sockets.serverSocket(0);
+        try (Socket peer = new Socket()) { // the JDK's: the close below does not close it, so no end of stream comes
+            peer.setReceiveBufferSize(4096);
+            peer.connect(listener.getLocalSocketAddress());
+            Socket s = listener.accept();
+            AtomicReference<Throwable> accepting = new AtomicReference<>();
+            AtomicReference<Throwable> reading = new AtomicReference<>();
+            AtomicReference<Throwable> writing = new AtomicReference<>();
+            Thread acceptor = blockedIn(listener::accept, accepting);
+            Thread reader = blockedIn(() -> {
+                int n = s.getInputStream().read();
+                throw new AssertionError("the read returned " + n);
+            }, reading);
+            Thread writer = blockedIn(() -> {
+                byte[] chunk = new byte[65536];
+                while (true) s.getOutputStream().write(chunk); // the peer reads nothing: blocks at the mark
+            }, writing);
+            sockets.close();
+            for (Thread t : List.of(acceptor, reader, writer)) t.join(5000);
+            assertInstanceOf(SocketException.class, accepting.get(), "a blocked accept wakes when the sockets close");
+            assertInstanceOf(SocketException.class, reading.get(), "a blocked read wakes when the sockets close");
+            assertInstanceOf(SocketException.class, writing.get(), "a blocked write wakes when the sockets close");
+            assertEquals("Socket closed", accepting.get().getMessage());
+            assertEquals("Socket closed", reading.get().getMessage());
+            assertEquals("Socket closed", writing.get().getMessage());
+        }
+    }
+
+    @Test
     void connectTimesOutWhereTheListenersQueueIsFull() throws Exception {
         // a JDK listener that never accepts, with a backlog of 1: once its queue is full the kernel drops SYNs
         try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -484,28 +561,19 @@ class BlockingSocketTest {
             int port = listener.getLocalPort();
             for (int done = 0; done < total; done += batch) {
                 int n = Math.min(batch, total - done);
-                try (ExecutorService vts = Executors.newVirtualThreadPerTaskExecutor()) {
-                    List<Future<?>> fs = new ArrayList<>();
-                    for (int i = 0; i < n; i++) {
-                        int id = done + i;
-                        fs.add(vts.submit(() -> {
-                            try (Socket c = sockets.socketFactory().createSocket(InetAddress.getLoopbackAddress(), port)) {
-                                byte[] p = payload(id, 1 + id % 300);
-                                c.getOutputStream().write(p);
-                                assertArrayEquals(p, readFully(c.getInputStream(), p.length));
-                                if (id % 3 == 0) c.shutdownOutput(); // some half-close first, the others just close
-                            }
-                            return null;
-                        }));
-                    }
-                    for (Future<?> f : fs) {
-                        try {
-                            f.get(60, TimeUnit.SECONDS);
-                        } catch (ExecutionException e) {
-                            fail("a connection failed", e.getCause());
+                Clients batchOf = new Clients();
+                for (int i = 0; i < n; i++) {
+                    int id = done + i;
+                    batchOf.start(id, () -> {
+                        try (Socket c = sockets.socketFactory().createSocket(InetAddress.getLoopbackAddress(), port)) {
+                            byte[] p = payload(id, 1 + id % 300);
+                            c.getOutputStream().write(p);
+                            assertArrayEquals(p, readFully(c.getInputStream(), p.length));
+                            if (id % 3 == 0) c.shutdownOutput(); // some half-close first, the others just close
                         }
-                    }
+                    });
                 }
+                batchOf.awaitAll(60, TimeUnit.SECONDS);
             }
         }
         awaitNothingLeft();
