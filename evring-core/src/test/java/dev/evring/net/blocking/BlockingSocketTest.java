@@ -449,6 +449,29 @@ class BlockingSocketTest {
     }
 
     @Test
+    void closingTheSocketsWakesABlockedConnect() throws Exception {
+        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            List<Socket> fillers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                Socket f = new Socket();
+                try {
+                    f.connect(full.getLocalSocketAddress(), 200);
+                    fillers.add(f);
+                } catch (SocketTimeoutException e) {
+                    f.close();
+                    break;
+                }
+            }
+            AtomicReference<Throwable> got = new AtomicReference<>();
+            Thread connector = blockedIn(() -> sockets.socket().connect(full.getLocalSocketAddress()), got);
+            sockets.close();
+            connector.join(5000);
+            assertInstanceOf(SocketException.class, got.get(), () -> "connect: " + connector);
+            for (Socket f : fillers) f.close();
+        }
+    }
+
+    @Test
     void connectTimesOutWhereTheListenersQueueIsFull() throws Exception {
         // a JDK listener that never accepts, with a backlog of 1: once its queue is full the kernel drops SYNs
         try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
