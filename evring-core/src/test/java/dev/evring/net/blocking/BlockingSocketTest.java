@@ -23,6 +23,7 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -98,20 +99,25 @@ class BlockingSocketTest {
         });
     }
 
-    /** A blocking call under test ({@link #blockedIn}). */
+    /** A blocking call under test ({@link #blockedIn}), or a client's work ({@link Clients}). */
     interface BlockingCall {
         void run() throws Exception;
     }
 
-    /** Starts {@code call} on a virtual thread, what it throws kept in {@code got}, and waits until it is blocked in it. */
-    static Thread blockedIn(BlockingCall call, AtomicReference<Throwable> got) throws InterruptedException {
-        Thread t = Thread.ofVirtual().start(() -> {
+    /** Starts {@code call} on a virtual thread named {@code name}; what it throws is kept in {@code got}. */
+    static Thread started(String name, BlockingCall call, AtomicReference<Throwable> got) {
+        return Thread.ofVirtual().name(name).start(() -> {
             try {
                 call.run();
             } catch (Throwable e) {
                 got.set(e);
             }
         });
+    }
+
+    /** Starts {@code call} on a virtual thread, what it throws kept in {@code got}, and waits until it is blocked in it. */
+    static Thread blockedIn(BlockingCall call, AtomicReference<Throwable> got) throws InterruptedException {
+        Thread t = started("blocked call", call, got);
         awaitBlocked(t);
         return t;
     }
@@ -134,11 +140,6 @@ class BlockingSocketTest {
         }
     }
 
-    /** A client's work on a virtual thread of {@link Clients}. */
-    interface Client {
-        void run() throws Exception;
-    }
-
     /**
      * Virtual threads running clients, each waited for with a bound: a client that fails fails the test with its
      * exception, and clients still running at the bound fail it with their stacks (where they wait) and are
@@ -148,16 +149,10 @@ class BlockingSocketTest {
         private final List<Thread> threads = new ArrayList<>();
         private final List<AtomicReference<Throwable>> failures = new ArrayList<>();
 
-        void start(int id, Client c) {
+        void start(int id, BlockingCall c) {
             AtomicReference<Throwable> failed = new AtomicReference<>();
             failures.add(failed);
-            threads.add(Thread.ofVirtual().name("client " + id).start(() -> {
-                try {
-                    c.run();
-                } catch (Throwable e) {
-                    failed.set(e);
-                }
-            }));
+            threads.add(started("client " + id, c, failed));
         }
 
         void awaitAll(long timeout, TimeUnit unit) throws InterruptedException {
@@ -166,7 +161,7 @@ class BlockingSocketTest {
             int stuckCount = 0;
             for (Thread t : threads) {
                 long left = deadline - System.nanoTime();
-                if (left > 0) t.join(java.time.Duration.ofNanos(left));
+                if (left > 0) t.join(Duration.ofNanos(left));
                 if (t.isAlive() && stuckCount++ < 5) {
                     stuck.append('\n').append(t).append(" (").append(t.getState()).append(')');
                     for (StackTraceElement e : t.getStackTrace()) stuck.append("\n\tat ").append(e);
