@@ -29,8 +29,7 @@ final class GracefulClose implements CompletionCallback<StreamSocket>, RecvCallb
     }
 
     void start() {
-        socket.net.loop.updateNow(); // the deadline counts from the close, not from when this iteration began
-        deadline.start();
+        socket.net.startFromNow(deadline);
         socket.recvPaused = false; // the close reads what the peer still sends; nothing of it reaches the application
         socket.cancelReadSide(); // the application's receive ends (ECANCELED after what it already got)
         socket.net.enqueue(socket, Op.SHUTDOWN, null, this, 0, 0);

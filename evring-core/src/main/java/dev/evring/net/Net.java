@@ -4,6 +4,7 @@ import dev.evring.CleanupWatcher;
 import dev.evring.ErrnoException;
 import dev.evring.EventLoop;
 import dev.evring.PrepareWatcher;
+import dev.evring.TimerWatcher;
 import dev.evring.Watcher;
 import dev.evring.internal.LoopAccess;
 import dev.evring.linux.Errno;
@@ -858,6 +859,17 @@ public final class Net implements AutoCloseable {
     /** The delivery pass ended: what it changed in the sockets' writability is told now. */
     private void passEnded() {
         outbound.deliverWritability();
+    }
+
+    /**
+     * Starts {@code t} (an operation's timeout on the readiness engines, a graceful close's deadline) counting from now.
+     * A loop timer counts from the loop's time, read when the iteration began (libev's rule), so it would end early by
+     * what this pass of callbacks took; net's timeouts promise what io_uring's linked timeouts give: from the call.
+     * One clock read.
+     */
+    void startFromNow(TimerWatcher t) {
+        loop.updateNow();
+        t.start();
     }
 
     /** Makes sure a delivery pass runs soon (for news that is not an operation's result: writability). */

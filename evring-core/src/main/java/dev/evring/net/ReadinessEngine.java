@@ -75,9 +75,6 @@ final class ReadinessEngine extends Engine {
 
     private void armTimer(Op op) {
         if (op.timeoutNanos <= 0) return;
-        // a timer counts from the loop's time, taken when the iteration began: a timeout counts from now, as the
-        // kernel's linked timeout does on io_uring, never ending early by what this pass of callbacks took
-        net.loop.updateNow();
         TimerWatcher t = op.timer;
         if (t == null) {
             t = net.loop.timer(op.timeoutNanos, 0L, onTimeout);
@@ -87,7 +84,7 @@ final class ReadinessEngine extends Engine {
             t.stop();
             t.setNanos(op.timeoutNanos, 0L);
         }
-        t.start();
+        net.startFromNow(t);
     }
 
     // ------------------------------------------------------------------------------------------------------------
