@@ -20,6 +20,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -146,20 +147,21 @@ class BlockingSocketTest {
      * interrupted, so the test ends instead of waiting for them for ever.
      */
     static final class Clients {
-        private final List<Thread> threads = new ArrayList<>();
-        private final List<AtomicReference<Throwable>> failures = new ArrayList<>();
+        private record Client(Thread thread, AtomicReference<Throwable> failed) {}
+
+        private final List<Client> clients = new ArrayList<>();
 
         void start(int id, BlockingCall c) {
             AtomicReference<Throwable> failed = new AtomicReference<>();
-            failures.add(failed);
-            threads.add(started("client " + id, c, failed));
+            clients.add(new Client(started("client " + id, c, failed), failed));
         }
 
         void awaitAll(long timeout, TimeUnit unit) throws InterruptedException {
             long deadline = System.nanoTime() + unit.toNanos(timeout);
             StringBuilder stuck = new StringBuilder();
             int stuckCount = 0;
-            for (Thread t : threads) {
+            for (Client c : clients) {
+                Thread t = c.thread();
                 long left = deadline - System.nanoTime();
                 if (left > 0) t.join(Duration.ofNanos(left));
                 if (t.isAlive() && stuckCount++ < 5) {
@@ -168,13 +170,13 @@ class BlockingSocketTest {
                 }
             }
             if (stuckCount > 0) {
-                for (Thread t : threads) t.interrupt();
-                fail(stuckCount + " of " + threads.size() + " clients still running after " + timeout + " " + unit
+                for (Client c : clients) c.thread().interrupt();
+                fail(stuckCount + " of " + clients.size() + " clients still running after " + timeout + " " + unit
                         + "; the first:" + stuck);
             }
-            for (int i = 0; i < threads.size(); i++) {
-                Throwable e = failures.get(i).get();
-                if (e != null) fail(threads.get(i).getName() + " failed", e);
+            for (Client c : clients) {
+                Throwable e = c.failed().get();
+                if (e != null) fail(c.thread().getName() + " failed", e);
             }
         }
     }
@@ -443,51 +445,57 @@ class BlockingSocketTest {
         }
     }
 
-    @Test
-    void closingTheSocketsWakesABlockedConnect() throws Exception {
-        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    /**
+     * A JDK listener that never accepts, with a backlog of 1, and the JDK sockets that fill its queue (backlog + 1 on
+     * Linux): from then on the kernel drops SYNs to it, so a connect there waits until its timeout.
+     */
+    record FullListener(ServerSocket listener, List<Socket> fillers) implements AutoCloseable {
+        static FullListener open() throws IOException {
+            ServerSocket l = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
             List<Socket> fillers = new ArrayList<>();
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < 8; i++) { // until a connect waits
                 Socket f = new Socket();
                 try {
-                    f.connect(full.getLocalSocketAddress(), 200);
+                    f.connect(l.getLocalSocketAddress(), 300);
                     fillers.add(f);
                 } catch (SocketTimeoutException e) {
                     f.close();
-                    break;
+                    return new FullListener(l, fillers);
                 }
             }
+            fail("8 connects to a listener with a backlog of 1 never waiting");
+            return null;
+        }
+
+        SocketAddress address() {
+            return listener.getLocalSocketAddress();
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (Socket f : fillers) f.close();
+            listener.close();
+        }
+    }
+
+    @Test
+    void closingTheSocketsWakesABlockedConnect() throws Exception {
+        try (FullListener full = FullListener.open()) {
             AtomicReference<Throwable> got = new AtomicReference<>();
-            Thread connector = blockedIn(() -> sockets.socket().connect(full.getLocalSocketAddress()), got);
+            Thread connector = blockedIn(() -> sockets.socket().connect(full.address()), got);
             sockets.close();
             connector.join(5000);
             assertInstanceOf(SocketException.class, got.get(), () -> "connect: " + connector);
-            for (Socket f : fillers) f.close();
         }
     }
 
     @Test
     void connectTimesOutWhereTheListenersQueueIsFull() throws Exception {
-        // a JDK listener that never accepts, with a backlog of 1: once its queue is full the kernel drops SYNs
-        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            List<Socket> fillers = new ArrayList<>();
-            try {
-                Socket s = null;
-                for (int i = 0; i < 8; i++) { // fill the queue (backlog + 1 on Linux) until a connect hangs
-                    s = sockets.socket();
-                    try {
-                        s.connect(full.getLocalSocketAddress(), 300);
-                        fillers.add(s);
-                    } catch (SocketTimeoutException e) {
-                        assertEquals("Connect timed out", e.getMessage());
-                        assertTrue(s.isClosed(), "a timed-out connect closes the socket, as the JDK's");
-                        return;
-                    }
-                }
-                fail("8 connects to a listener with a backlog of 1 never waiting: " + s);
-            } finally {
-                for (Socket f : fillers) f.close();
-            }
+        try (FullListener full = FullListener.open()) {
+            Socket s = sockets.socket();
+            SocketTimeoutException e = assertThrows(SocketTimeoutException.class, () -> s.connect(full.address(), 300));
+            assertEquals("Connect timed out", e.getMessage());
+            assertTrue(s.isClosed(), "a timed-out connect closes the socket, as the JDK's");
         }
     }
 
